@@ -1,0 +1,181 @@
+// The contract between code emitted by dlpc and the runtime. Generated modules export a
+// `pipeline: CompiledPipeline<Params>`; everything here is plain data so that it can be
+// printed, hashed (tuning studies) and written into reports.
+import type * as tfTypes from "@tensorflow/tfjs";
+
+/** Per-sample shape: the batch axis is never written. `null` is an unknown length. */
+export type Shape = (number | null)[];
+
+export type SourceSpec =
+  | { kind: "mnist" }
+  | { kind: "fashion_mnist" }
+  | { kind: "cifar10" }
+  /** Token-id sequences; `numWords` keeps the most frequent ids (others become `oov`). */
+  | { kind: "imdb"; numWords?: number }
+  /** A folder holding train-/t10k- style IDX files (gzipped or not). */
+  | { kind: "idx"; dir: string }
+  /** A CSV file with a header row; `label` names the label column, `features` the inputs (default: all others). */
+  | { kind: "csv"; path: string; label: string; features?: string[]; delimiter?: string }
+  /** One sub-folder per class, PNG/JPEG files resized to `size`. */
+  | { kind: "images"; dir: string; size: [number, number]; channels: 1 | 3 };
+
+/** Applied to the input features, in order, before the split. */
+export type Transform =
+  | { op: "scale"; by: number } // x * by  (`images / 255` becomes by = 1/255)
+  | { op: "shift"; by: number } // x + by
+  | { op: "reshape"; shape: number[] } // per-sample shape, element count preserved
+  | { op: "standardize" } // per-feature mean / std, fitted on the training split only
+  | { op: "normalize"; mean: number; std: number }
+  | { op: "pad_sequences"; maxlen: number; padding: "pre" | "post"; truncating: "pre" | "post"; value: number }
+  | { op: "channels_last" }; // [C,H,W] samples -> [H,W,C]
+
+export type LabelSpec =
+  /** Integer class ids in [0, classes); `encoding` is what the loss wants. */
+  | { kind: "class"; classes: number; encoding: "sparse" | "onehot" }
+  /** 0/1 labels for a single sigmoid unit. */
+  | { kind: "binary" }
+  /** Real-valued targets. */
+  | { kind: "regression"; outputs: number };
+
+export interface SplitSpec {
+  /** Validation carved from the training set: a fraction, or the last N samples. */
+  validation?: { fraction?: number; last?: number; stratified?: boolean };
+  /** When the source has no test set of its own, one is carved the same way. */
+  test?: { fraction?: number; last?: number; stratified?: boolean };
+}
+
+export type Augment =
+  | { op: "rotate"; degrees: number } // uniform in [-degrees, degrees]
+  | { op: "shift"; width: number; height: number } // fractions of the image size
+  | { op: "shear"; degrees: number }
+  | { op: "zoom"; min: number; max: number }
+  | { op: "flip"; mode: "horizontal" | "vertical" | "both" }
+  | { op: "noise"; std: number };
+
+export interface DataSpec {
+  source: SourceSpec;
+  transforms: Transform[];
+  /** The per-sample input shape after transforms; the model's input. */
+  inputShape: Shape;
+  labels: LabelSpec;
+  split: SplitSpec;
+  augment: Augment[];
+  /** Shuffle training samples each epoch with the pipeline seed. */
+  shuffle: boolean;
+}
+
+export type LossName =
+  | "mse"
+  | "mae"
+  | "huber"
+  | "binary_crossentropy"
+  | "categorical_crossentropy"
+  | "sparse_categorical_crossentropy";
+
+export type ScheduleSpec =
+  | { kind: "exponential"; decayRate: number; decaySteps: number; staircase: boolean } // per step
+  | { kind: "step"; every: number; factor: number } // per epoch
+  | { kind: "cosine"; epochs: number; minLr: number }; // per epoch
+
+export interface OptimizerSpec {
+  name: "sgd" | "adam" | "rmsprop" | "adagrad" | "adamax";
+  learningRate: number;
+  momentum?: number; // sgd, rmsprop
+  nesterov?: boolean; // sgd
+  beta1?: number; // adam, adamax
+  beta2?: number;
+  epsilon?: number;
+  rho?: number; // rmsprop decay of the squared-gradient average
+  /** Keras' legacy per-step decay: lr / (1 + decay * step). */
+  decay?: number;
+  schedule?: ScheduleSpec;
+}
+
+export type MetricSpec =
+  | { name: "accuracy" }
+  | { name: "auc" }
+  | { name: "precision" }
+  | { name: "recall" }
+  | { name: "top_k"; k: number }
+  | { name: "mse" }
+  | { name: "mae" };
+
+export type CallbackSpec =
+  | { kind: "early_stop"; monitor: string; patience: number; minDelta: number; mode: "min" | "max"; restoreBest: boolean }
+  | { kind: "checkpoint"; monitor: string; mode: "min" | "max" }
+  | { kind: "reduce_lr"; monitor: string; factor: number; patience: number; minLr: number; mode: "min" | "max" };
+
+export interface TrainSpec {
+  loss: LossName;
+  /** Huber's delta. */
+  lossDelta?: number;
+  optimizer: OptimizerSpec;
+  batchSize: number;
+  epochs: number;
+  metrics: MetricSpec[];
+  callbacks: CallbackSpec[];
+  /** Gradient clipping by global norm, when set. */
+  clipNorm?: number;
+}
+
+export interface EvaluateSpec {
+  split: "test" | "validation";
+  metrics: MetricSpec[];
+  confusionMatrix: boolean;
+}
+
+export type ParamValue = number | string | boolean;
+
+export type SpaceSpec =
+  | { kind: "choice"; values: ParamValue[] }
+  | { kind: "uniform"; low: number; high: number; step?: number }
+  | { kind: "log_uniform"; low: number; high: number }
+  | { kind: "int"; low: number; high: number; step: number; log?: boolean };
+
+/** A param exists only when `param op value` holds (e.g. units3 when layers >= 3). */
+export interface ConditionSpec {
+  param: string;
+  op: "==" | "!=" | "<" | "<=" | ">" | ">=" | "in";
+  value: ParamValue | ParamValue[];
+}
+
+export interface ParamSpec {
+  name: string;
+  default: ParamValue;
+  space?: SpaceSpec;
+  condition?: ConditionSpec;
+  /** True when changing the param changes tensor shapes (the compiler checked every combination). */
+  affectsShape: boolean;
+}
+
+export type StrategySpec =
+  | { kind: "grid" }
+  | { kind: "random"; trials: number }
+  | { kind: "bayesian"; trials: number; initial: number }
+  | { kind: "hyperband"; maxEpochs: number; factor: number; iterations: number }
+  | { kind: "asha"; maxEpochs: number; factor: number; trials: number; minEpochs: number };
+
+export interface TuneSpec {
+  strategy: StrategySpec;
+  objective: { metric: string; direction: "maximize" | "minimize" };
+  /** Trials cap for grid (a space larger than this is truncated with a warning at compile time). */
+  trials?: number;
+}
+
+export type Params = Record<string, ParamValue>;
+
+export interface CompiledPipeline<P extends Params = Params> {
+  name: string;
+  /** The .dlp file this was compiled from (for reports and error messages). */
+  sourceFile: string;
+  /** sha256 of the .dlp text, to tell an up-to-date build from a stale one. */
+  sourceHash: string;
+  seed: number;
+  params: ParamSpec[];
+  defaults: P;
+  data(p: P): DataSpec;
+  buildModel(p: P): tfTypes.LayersModel;
+  train(p: P): TrainSpec;
+  evaluate: EvaluateSpec | null;
+  tune: TuneSpec | null;
+}
