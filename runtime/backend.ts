@@ -1,0 +1,96 @@
+// Backend choice: the fastest that loads, best first. The two native packages are optional
+// dependencies (they download libtensorflow at install time, which fails offline), so they are
+// imported dynamically and a failure to load is an answer, not a crash.
+import { tf } from "./tf.ts";
+import { BackendError } from "./errors.ts";
+import { registerWasmGradientKernels } from "./wasm_kernels.ts";
+
+export type BackendChoice = "auto" | "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
+
+export const BACKEND_CHOICES: readonly BackendChoice[] = ["auto", "tensorflow-gpu", "tensorflow", "wasm", "cpu"];
+
+type Attempt = { ok: true; name: string } | { ok: false; why: string };
+
+function reason(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  return text.split("\n")[0] ?? text;
+}
+
+async function importOptional(pkg: string): Promise<void> {
+  // A variable specifier keeps TypeScript from resolving a package that may be absent.
+  const specifier: string = pkg;
+  await import(specifier);
+}
+
+async function tryNative(pkg: string): Promise<Attempt> {
+  try {
+    await importOptional(pkg);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    const why = code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND"
+      ? `${pkg} is not installed (npm install ${pkg}; it downloads libtensorflow, so it needs the network)`
+      : `${pkg} failed to load: ${reason(e)}`;
+    return { ok: false, why };
+  }
+  try {
+    if (!(await tf.setBackend("tensorflow"))) return { ok: false, why: `${pkg} loaded but the "tensorflow" backend did not initialise` };
+    await tf.ready();
+    return { ok: true, name: pkg === "@tensorflow/tfjs-node-gpu" ? "tensorflow-gpu" : "tensorflow" };
+  } catch (e) {
+    return { ok: false, why: `${pkg} loaded but its backend failed: ${reason(e)}` };
+  }
+}
+
+async function tryWasm(): Promise<Attempt> {
+  try {
+    await import("@tensorflow/tfjs-backend-wasm");
+    if (!(await tf.setBackend("wasm"))) return { ok: false, why: "the wasm backend did not initialise" };
+    await tf.ready();
+    registerWasmGradientKernels();
+    return { ok: true, name: "wasm" };
+  } catch (e) {
+    return { ok: false, why: `@tensorflow/tfjs-backend-wasm failed to load: ${reason(e)}` };
+  }
+}
+
+async function tryCpu(): Promise<Attempt> {
+  try {
+    if (!(await tf.setBackend("cpu"))) return { ok: false, why: "the cpu backend did not initialise" };
+    await tf.ready();
+    return { ok: true, name: "cpu" };
+  } catch (e) {
+    return { ok: false, why: `the cpu backend failed: ${reason(e)}` };
+  }
+}
+
+function attempt(choice: Exclude<BackendChoice, "auto">): Promise<Attempt> {
+  switch (choice) {
+    case "tensorflow-gpu": return tryNative("@tensorflow/tfjs-node-gpu");
+    case "tensorflow": return tryNative("@tensorflow/tfjs-node");
+    case "wasm": return tryWasm();
+    case "cpu": return tryCpu();
+  }
+}
+
+/**
+ * Activates a backend and returns its name ("tensorflow-gpu", "tensorflow", "wasm" or "cpu").
+ * "auto" takes the first that loads; a forced choice that cannot load throws a BackendError
+ * saying why.
+ */
+export async function initBackend(choice: BackendChoice = "auto"): Promise<string> {
+  if (!BACKEND_CHOICES.includes(choice)) {
+    throw new BackendError(`unknown backend "${String(choice)}" (expected one of ${BACKEND_CHOICES.join(", ")})`);
+  }
+  if (choice !== "auto") {
+    const r = await attempt(choice);
+    if (!r.ok) throw new BackendError(`backend ${choice} cannot be used: ${r.why}`);
+    return r.name;
+  }
+  const reasons: string[] = [];
+  for (const c of ["tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const) {
+    const r = await attempt(c);
+    if (r.ok) return r.name;
+    reasons.push(`${c}: ${r.why}`);
+  }
+  throw new BackendError(`no backend could be loaded:\n  ${reasons.join("\n  ")}`);
+}

@@ -1,0 +1,137 @@
+// loadDataset: source -> label checks -> split indices -> transforms -> one typed array per split.
+import type { DataSpec, LabelSpec, SplitSpec } from "../spec.ts";
+import { DataError } from "../errors.ts";
+import { mulberry32, permutation, type Rng } from "../rng.ts";
+import { loadSource } from "./sources.ts";
+import { applyTransforms, fitTransforms, fmtShape } from "./transforms.ts";
+import type { Dataset, RawPart, RawX, Split } from "./types.ts";
+
+export interface LoadOptions {
+  seed: number;
+  /** Caps the training pool and the test set (quick runs, tests). */
+  limit?: number;
+}
+
+function count(x: RawX): number {
+  return x.kind === "sequences" ? x.seqs.length : x.data.length / Math.max(1, x.sampleShape.reduce((a, b) => a * b, 1));
+}
+
+function limitPart(p: RawPart, limit: number | undefined): RawPart {
+  const n = count(p.x);
+  if (limit === undefined || limit >= n) return p;
+  const m = Math.max(1, Math.floor(limit));
+  const x: RawX = p.x.kind === "sequences"
+    ? { kind: "sequences", seqs: p.x.seqs.slice(0, m) }
+    : { kind: "dense", data: p.x.data.slice(0, m * (p.x.data.length / n)), sampleShape: p.x.sampleShape };
+  return { ...p, x, y: p.y.slice(0, m * p.yWidth) };
+}
+
+export function checkLabels(part: RawPart, labels: LabelSpec): void {
+  const y = part.y;
+  if (labels.kind === "regression") {
+    if (part.yWidth !== labels.outputs) throw new DataError(`${part.labelAt(0)}: the targets have ${part.yWidth} value(s) per sample, the pipeline declares ${labels.outputs} output(s)`);
+    return;
+  }
+  const hi = labels.kind === "binary" ? 2 : labels.classes;
+  for (let i = 0; i < y.length; i++) {
+    const v = y[i]!;
+    if (!Number.isInteger(v) || v < 0 || v >= hi) {
+      const what = labels.kind === "binary" ? "binary labels must be 0 or 1" : `the pipeline declares ${labels.classes} classes (0..${labels.classes - 1})`;
+      throw new DataError(`${part.labelAt(i)}: label ${v} is outside the declared classes: ${what}`);
+    }
+  }
+}
+
+/** Picks `take` indices out of `pool` (positions in the part): the last ones, or stratified by label. */
+function carve(pool: Int32Array, spec: { fraction?: number; last?: number; stratified?: boolean }, y: Int32Array | Float32Array, yWidth: number, rng: Rng, what: string): { rest: Int32Array; taken: Int32Array } {
+  const n = pool.length;
+  const take = spec.last !== undefined ? Math.floor(spec.last) : Math.round((spec.fraction ?? 0) * n);
+  if (take <= 0) return { rest: pool, taken: new Int32Array(0) };
+  if (take >= n) throw new DataError(`the ${what} split takes ${take} of ${n} samples, leaving none to train on`);
+  if (spec.stratified && spec.last === undefined && yWidth === 1 && y instanceof Int32Array) {
+    const byClass = new Map<number, number[]>();
+    const order = permutation(n, rng);
+    for (const k of order) { const c = y[pool[k]!]!; (byClass.get(c) ?? byClass.set(c, []).get(c)!).push(pool[k]!); }
+    const taken: number[] = [];
+    const frac = take / n;
+    for (const [, members] of [...byClass.entries()].sort((a, b) => a[0] - b[0])) taken.push(...members.slice(0, Math.round(members.length * frac)));
+    const set = new Set(taken);
+    return { rest: pool.filter((i) => !set.has(i)), taken: Int32Array.from(taken.sort((a, b) => a - b)) };
+  }
+  // Keras semantics: validation_split takes the last samples, unshuffled.
+  return { rest: pool.slice(0, n - take), taken: pool.slice(n - take) };
+}
+
+function gather(data: Float32Array, sampleShape: number[], y: Int32Array | Float32Array, yWidth: number, idx: Int32Array): Split {
+  const per = sampleShape.reduce((a, b) => a * b, 1);
+  const x = new Float32Array(idx.length * per);
+  const yy = y instanceof Int32Array ? new Int32Array(idx.length * yWidth) : new Float32Array(idx.length * yWidth);
+  idx.forEach((src, i) => {
+    x.set(data.subarray(src * per, src * per + per), i * per);
+    for (let k = 0; k < yWidth; k++) yy[i * yWidth + k] = y[src * yWidth + k]!;
+  });
+  return { x, sampleShape: sampleShape.slice(), y: yy, yWidth, n: idx.length };
+}
+
+const range = (n: number): Int32Array => Int32Array.from({ length: n }, (_, i) => i);
+
+function shapeMatches(actual: number[], declared: (number | null)[]): boolean {
+  return actual.length === declared.length && actual.every((d, i) => declared[i] === null || declared[i] === d);
+}
+
+export async function loadDataset(spec: DataSpec, opts: LoadOptions): Promise<Dataset> {
+  const raw = loadSource(spec.source, spec.labels);
+  const trainPart = limitPart(raw.train, opts.limit);
+  const testPart0 = raw.test ? limitPart(raw.test, opts.limit) : null;
+  checkLabels(trainPart, spec.labels);
+  if (testPart0) checkLabels(testPart0, spec.labels);
+  const rng = mulberry32(opts.seed);
+  const split: SplitSpec = spec.split;
+  let pool = range(count(trainPart.x));
+  let testIdx: Int32Array | null = null;
+  if (!testPart0 && split.test) {
+    const c = carve(pool, split.test, trainPart.y, trainPart.yWidth, rng, "test");
+    pool = c.rest;
+    testIdx = c.taken.length ? c.taken : null;
+  }
+  let valIdx: Int32Array | null = null;
+  if (split.validation) {
+    const c = carve(pool, split.validation, trainPart.y, trainPart.yWidth, rng, "validation");
+    pool = c.rest;
+    valIdx = c.taken.length ? c.taken : null;
+  }
+  const where = raw.description;
+  const fitted = fitTransforms(spec.transforms, trainPart.x, pool, where);
+  const trainPool = applyTransforms(trainPart.x, fitted, where);
+  const declared = spec.inputShape;
+  if (!shapeMatches(trainPool.sampleShape, declared)) {
+    const hint = trainPool.sampleShape.length === 3 && declared.length === 3 && trainPool.sampleShape[0] === declared[2] ? " (add channels_last: the samples are channels-first)" : "";
+    throw new DataError(`${trainPart.sampleAt(0)}: samples are ${fmtShape(trainPool.sampleShape)} after the transforms but the pipeline's input is ${fmtShape(declared)}${hint}`);
+  }
+  const train = gather(trainPool.data, trainPool.sampleShape, trainPart.y, trainPart.yWidth, pool);
+  const validation = valIdx ? gather(trainPool.data, trainPool.sampleShape, trainPart.y, trainPart.yWidth, valIdx) : null;
+  let test: Split | null = null;
+  if (testIdx) test = gather(trainPool.data, trainPool.sampleShape, trainPart.y, trainPart.yWidth, testIdx);
+  else if (testPart0) {
+    const tp = applyTransforms(testPart0.x, fitted, `${where} (test set)`);
+    if (!shapeMatches(tp.sampleShape, declared)) throw new DataError(`${testPart0.sampleAt(0)}: test samples are ${fmtShape(tp.sampleShape)}, the training samples ${fmtShape(trainPool.sampleShape)}`);
+    test = { x: tp.data, sampleShape: tp.sampleShape, y: testPart0.y, yWidth: testPart0.yWidth, n: tp.n };
+  }
+  const labels = spec.labels;
+  const outputWidth = labels.kind === "class" ? labels.classes : labels.kind === "binary" ? 1 : labels.outputs;
+  const imageSize = spec.source.kind === "images" ? spec.source.size : undefined;
+  return {
+    train, validation, test,
+    inputShape: trainPool.sampleShape,
+    outputWidth,
+    classNames: raw.classNames,
+    description: `${raw.description}: ${train.n} train, ${validation?.n ?? 0} validation, ${test?.n ?? 0} test`,
+    preprocess: {
+      transforms: fitted,
+      inputShape: trainPool.sampleShape,
+      sourceKind: spec.source.kind,
+      ...(raw.classNames ? { classNames: raw.classNames } : {}),
+      ...(imageSize ? { imageSize, channels: spec.source.kind === "images" ? spec.source.channels : 1 } : {}),
+    },
+  };
+}

@@ -1,0 +1,98 @@
+// Image folders (one sub-folder per class) and single image files: PNG through pngjs, JPEG
+// through jpeg-js, converted to 1 or 3 channels and resized bilinearly. Values stay 0..255.
+import { readdirSync, readFileSync } from "node:fs";
+import { extname, join } from "node:path";
+import { PNG } from "pngjs";
+import jpeg from "jpeg-js";
+import { DataError } from "../errors.ts";
+import { isDir } from "./files.ts";
+import type { RawPart } from "./types.ts";
+
+const IMAGE_EXT = new Set([".png", ".jpg", ".jpeg"]);
+
+export function isImageFile(path: string): boolean {
+  return IMAGE_EXT.has(extname(path).toLowerCase());
+}
+
+/** Decodes a PNG or JPEG into RGBA bytes. */
+export function decodeImage(file: string): { width: number; height: number; rgba: Uint8Array } {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(file);
+  } catch (e) {
+    throw new DataError(`cannot read ${file}: ${(e as Error).message}`, file);
+  }
+  const isPng = buf.length >= 8 && buf.readUInt32BE(0) === 0x89504e47;
+  const isJpeg = buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff;
+  try {
+    if (isPng) {
+      const png = PNG.sync.read(buf);
+      return { width: png.width, height: png.height, rgba: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.length) };
+    }
+    if (isJpeg) {
+      const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 512 });
+      return { width: img.width, height: img.height, rgba: img.data };
+    }
+  } catch (e) {
+    throw new DataError(`${file}: cannot decode ${isPng ? "PNG" : "JPEG"}: ${(e as Error).message}`, file);
+  }
+  const hex = Array.from(buf.subarray(0, 4), (b) => b.toString(16).padStart(2, "0")).join(" ");
+  throw new DataError(`${file}: not a PNG or JPEG image (first bytes ${hex || "none"} at byte offset 0)`, file);
+}
+
+/** RGBA -> `channels` planes interleaved (HWC), bilinear resize to [h, w]. */
+export function toChannels(img: { width: number; height: number; rgba: Uint8Array }, size: [number, number], channels: 1 | 3, file: string): Float32Array {
+  const { width: W, height: H, rgba } = img;
+  if (W === 0 || H === 0) throw new DataError(`${file}: image has size ${W}×${H}`, file);
+  const [h, w] = size;
+  const out = new Float32Array(h * w * channels);
+  const px = (x: number, y: number, c: number): number => {
+    const o = (y * W + x) * 4;
+    if (channels === 1) return 0.299 * rgba[o]! + 0.587 * rgba[o + 1]! + 0.114 * rgba[o + 2]!;
+    return rgba[o + c]!;
+  };
+  for (let y = 0; y < h; y++) {
+    const sy = H === h ? y : Math.min(H - 1, Math.max(0, ((y + 0.5) * H) / h - 0.5));
+    const y0 = Math.floor(sy), y1 = Math.min(H - 1, y0 + 1), fy = sy - y0;
+    for (let x = 0; x < w; x++) {
+      const sx = W === w ? x : Math.min(W - 1, Math.max(0, ((x + 0.5) * W) / w - 0.5));
+      const x0 = Math.floor(sx), x1 = Math.min(W - 1, x0 + 1), fx = sx - x0;
+      for (let c = 0; c < channels; c++) {
+        const v = (1 - fy) * ((1 - fx) * px(x0, y0, c) + fx * px(x1, y0, c)) + fy * ((1 - fx) * px(x0, y1, c) + fx * px(x1, y1, c));
+        out[(y * w + x) * channels + c] = v;
+      }
+    }
+  }
+  return out;
+}
+
+export function loadImageFile(file: string, size: [number, number], channels: 1 | 3): Float32Array {
+  return toChannels(decodeImage(file), size, channels, file);
+}
+
+/** One folder per class (sorted names are the classes). */
+export function readImageFolder(dir: string, size: [number, number], channels: 1 | 3, classNames?: string[]): { part: RawPart; classNames: string[] } {
+  if (!isDir(dir)) throw new DataError(`image folder ${dir} does not exist`, dir);
+  const classes = classNames ?? readdirSync(dir).filter((n) => isDir(join(dir, n))).sort();
+  if (classes.length === 0) throw new DataError(`${dir}: no class sub-folders (expected one folder of images per class)`, dir);
+  const files: { file: string; cls: number }[] = [];
+  classes.forEach((name, cls) => {
+    const sub = join(dir, name);
+    const names = isDir(sub) ? readdirSync(sub).sort() : [];
+    for (const n of names) if (isImageFile(n)) files.push({ file: join(sub, n), cls });
+  });
+  if (files.length === 0) throw new DataError(`${dir}: no .png/.jpg/.jpeg files in the class folders ${classes.join(", ")}`, dir);
+  const per = size[0] * size[1] * channels;
+  const x = new Float32Array(files.length * per);
+  files.forEach(({ file }, i) => x.set(loadImageFile(file, size, channels), i * per));
+  return {
+    part: {
+      x: { kind: "dense", data: x, sampleShape: [size[0], size[1], channels] },
+      y: Int32Array.from(files, (f) => f.cls),
+      yWidth: 1,
+      labelAt: (i) => `${files[i]!.file} (class folder)`,
+      sampleAt: (i) => files[i]!.file,
+    },
+    classNames: classes,
+  };
+}

@@ -1,0 +1,11 @@
+export { loadDataset, checkLabels, type LoadOptions } from "./dataset.ts";
+export { parseIdx, readIdx, encodeIdx, findIdxFiles } from "./idx.ts";
+export { readCsv, splitCsvLine } from "./csv.ts";
+export { decodeImage, loadImageFile, readImageFolder } from "./images.ts";
+export { readCifarBatches } from "./cifar.ts";
+export { readImdbFile } from "./imdb.ts";
+export { loadSource, FASHION_MNIST_SYSTEM_DIR } from "./sources.ts";
+export { applyTransforms } from "./transforms.ts";
+export { augmentBatch } from "./augment.ts";
+export { dataRoot } from "./files.ts";
+export type { Dataset, Split, Preprocess, FittedTransform } from "./types.ts";

@@ -1,0 +1,67 @@
+// In-memory data set shapes shared by the loaders, the split and the training loop.
+
+/** Raw features of one pool before transforms: dense samples, or variable-length token ids. */
+export type RawX =
+  | { kind: "dense"; data: Float32Array; sampleShape: number[] }
+  | { kind: "sequences"; seqs: Int32Array[] };
+
+export interface RawPart {
+  x: RawX;
+  /** Class ids or 0/1 labels (Int32Array), or real targets (Float32Array, `yWidth` per sample). */
+  y: Int32Array | Float32Array;
+  yWidth: number;
+  /** Where sample i's label was read, for error messages ("file.idx at byte 8012"). */
+  labelAt: (i: number) => string;
+  /** Where sample i's features were read. */
+  sampleAt: (i: number) => string;
+}
+
+export interface RawSource {
+  train: RawPart;
+  /** The source's own test set, when it has one. */
+  test: RawPart | null;
+  classNames?: string[];
+  /** A one-line description: what was read and from where. */
+  description: string;
+}
+
+/** One split, samples contiguous in a single typed array; batches are sliced from it. */
+export interface Split {
+  x: Float32Array;
+  /** Per-sample shape (no batch axis). */
+  sampleShape: number[];
+  y: Int32Array | Float32Array;
+  yWidth: number;
+  n: number;
+}
+
+/** What predict needs to prepare a new input the way training data was prepared. */
+export interface Preprocess {
+  transforms: FittedTransform[];
+  inputShape: number[];
+  sourceKind: string;
+  classNames?: string[];
+  imageSize?: [number, number];
+  channels?: number;
+}
+
+export type FittedTransform =
+  | { op: "scale"; by: number }
+  | { op: "shift"; by: number }
+  | { op: "reshape"; shape: number[] }
+  | { op: "standardize"; mean: number[]; std: number[] }
+  | { op: "normalize"; mean: number; std: number }
+  | { op: "pad_sequences"; maxlen: number; padding: "pre" | "post"; truncating: "pre" | "post"; value: number }
+  | { op: "channels_last" };
+
+export interface Dataset {
+  train: Split;
+  validation: Split | null;
+  test: Split | null;
+  inputShape: number[];
+  /** Number of classes for class labels, 1 for binary, `outputs` for regression. */
+  outputWidth: number;
+  classNames: string[] | undefined;
+  description: string;
+  preprocess: Preprocess;
+}
