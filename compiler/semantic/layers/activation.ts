@@ -2,7 +2,7 @@
 import type { LayerDef } from "./types.ts";
 import { ACTIVATION_NAMES, ACTIVATIONS } from "./enums.ts";
 import { sampleAxis } from "./norm.ts";
-import { A, ConfigBuilder, S, defineLayer, num } from "./util.ts";
+import { A, ConfigBuilder, S, defineLayer, fail, num } from "./util.ts";
 
 export const activation = defineLayer({
   name: "activation",
@@ -46,8 +46,17 @@ export const elu = defineLayer({
   kerasClass: "ELU",
   doc: "x for x > 0, alpha·(exp(x) − 1) otherwise",
   positional: ["alpha"],
-  args: { alpha: { schema: S.nonNegative(1), type: "number ≥ 0", doc: "scale for negative inputs (default 1)" } },
-  shape: (inputs) => inputs[0]!,
+  args: { alpha: { schema: S.nonNegative(1), type: "number ≥ 0", doc: "scale for negative inputs; tfjs supports only 1 (default 1)" } },
+  shape(inputs, args) {
+    const alpha = num(args, "alpha", 1);
+    if (alpha !== 1) {
+      return fail("DLP3013", "tfjs's elu supports only alpha 1", `alpha: ${alpha}`, {
+        arg: "alpha",
+        help: "remove alpha, or use leaky_relu(alpha) or selu() instead",
+      });
+    }
+    return inputs[0]!;
+  },
   tfjs(args) {
     return { factory: "elu", config: new ConfigBuilder(args).plain("alpha", "alpha").entries };
   },

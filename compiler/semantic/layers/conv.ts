@@ -132,7 +132,7 @@ export const depthwiseConv2d = defineLayer({
     padding: A.padding(),
     depth_multiplier: depthArg,
     activation: A.activation(),
-    dilation: dilationArg(2),
+    dilation: { ...dilationArg(2), doc: "dilation rate; tfjs supports only 1 here (default 1)" },
     use_bias: A.useBias(),
     init: A.init("depthwise kernel"),
     kernel_init: A.kernelInit(),
@@ -145,8 +145,13 @@ export const depthwiseConv2d = defineLayer({
     if (!Array.isArray(x)) return x;
     const s = tuple(args, "strides", 2, 1);
     const d = tuple(args, "dilation", 2, 1);
-    const bad = stridedDilated("depthwise_conv2d", s, d);
-    if (bad) return bad;
+    // tfjs's DepthwiseConv2D passes no dilation to its kernel: it would silently be ignored.
+    if (d.some((r) => r > 1)) {
+      return fail("DLP3013", "tfjs's depthwise_conv2d does not support dilation", `dilation ${d.join("×")}`, {
+        arg: "dilation",
+        help: "remove dilation, or use separable_conv2d, whose depthwise step supports it",
+      });
+    }
     const out = slide("depthwise_conv2d", "kernel", x, tuple(args, "kernel", 2, 1), str(args, "padding", "valid"), s, d, SHRINK_HELP);
     if (!Array.isArray(out)) return out;
     return [...out, x[2]! * num(args, "depth_multiplier", 1)];
