@@ -101,9 +101,10 @@ export async function bestOf(fn: string, strategy: string, trials: number, seed:
     // Budgeted strategies: a low-fidelity evaluation is the function plus noise shrinking with epochs.
     objective: async (t) => {
       const v = prob.f(t.params as Record<string, number>);
-      const e = t.epochs ?? 1;
+      if (t.epochs === undefined) return { metrics: { f: v }, epochsRun: 1 };
       const max = 27;
-      return { metrics: { f: v + (max - e) / max * 0.5 * Math.sin(t.seed) }, epochsRun: e - t.initialEpoch, checkpointDir: `mem:${t.number}` };
+      const noise = ((max - t.epochs) / max) * 0.5 * Math.sin(t.seed);
+      return { metrics: { f: v + noise }, epochsRun: t.epochs - t.initialEpoch, checkpointDir: `mem:${t.number}` };
     },
   });
   let best = Infinity;
@@ -131,4 +132,7 @@ async function main(): Promise<void> {
   console.log(JSON.stringify(out));
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("bench/tuning.ts")) await main();
+if (process.argv[1]?.endsWith("tuning.ts")) main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
