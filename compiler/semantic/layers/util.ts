@@ -360,7 +360,7 @@ export function defineLayer(spec: LayerSpec): LayerDef {
   };
   const inputs = spec.inputs ?? "one";
   const params = spec.params ?? (() => NO_PARAMS);
-  return {
+  const def: LayerDef = {
     name: spec.name,
     kerasClass: spec.kerasClass,
     doc: spec.doc,
@@ -375,14 +375,14 @@ export function defineLayer(spec: LayerSpec): LayerDef {
       const act = "activation" in properties ? checkActivationArg(spec.name, filled) : undefined;
       return act ?? spec.shape(ins, filled);
     },
+    // A call whose shape rule fails has no weights to count.
     params(ins, given) {
-      if (checkInputCount(spec.name, inputs, ins)) return NO_PARAMS;
-      const filled = fillDefaults(schema, given);
-      if (isFailure(spec.shape(ins, filled))) return NO_PARAMS;
-      return params(ins, filled);
+      if (isFailure(def.shape(ins, given))) return NO_PARAMS;
+      return params(ins, fillDefaults(schema, given));
     },
     tfjs: spec.tfjs,
   };
+  return def;
 }
 
 function checkInputCount(name: string, inputs: "one" | "many", ins: TensorShape[]): ShapeFailure | undefined {
