@@ -36,7 +36,7 @@ function check(name: string, args: Args): { ok: boolean; args: Args } {
     compiled.set(def, v);
   }
   const copy = structuredClone(args);
-  return { ok: v(copy), args: copy };
+  return { ok: v(copy) === true, args: copy };
 }
 
 test("every schema compiles without strict-mode warnings", () => {
