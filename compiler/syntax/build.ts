@@ -36,14 +36,21 @@ function ordered(n: CstNode): CstElement[] {
   return all.filter((e) => Number.isFinite(off(e))).sort((a, b) => off(a) - off(b));
 }
 
-export function buildAst(cst: CstNode, textLength: number): SourceFile {
+/** A syntax error the grammar lets through on purpose, for a sharper message. */
+export interface BuildError {
+  message: string;
+  span: Span;
+}
+
+export function buildAst(cst: CstNode, textLength: number): { ast: SourceFile; errors: BuildError[] } {
   const b = new Builder();
   const statements = b.statements(node(cst.children, "statements"));
-  return { statements, span: { start: 0, end: textLength } };
+  return { ast: { statements, span: { start: 0, end: textLength } }, errors: b.errors };
 }
 
 class Builder {
   private lastEnd = 0;
+  readonly errors: BuildError[] = [];
 
   private span(n: CstNode): Span {
     const s = nodeSpan(n, this.lastEnd);
@@ -172,6 +179,13 @@ class Builder {
       const sp = this.span(s);
       if (s.name === "callSuffix") {
         const args = nodes(s.children, "argument").map((a) => this.argument(a));
+        const commas = tokens(s.children, "Comma").filter(realToken);
+        for (let k = 1; k < args.length; k++) {
+          const before = args[k].span.start;
+          if (!commas.some((cm) => cm.startOffset >= args[k - 1].span.end && cm.startOffset < before)) {
+            this.errors.push({ message: "expected `,` between arguments", span: { start: args[k - 1].span.end, end: args[k - 1].span.end } });
+          }
+        }
         acc = { kind: "call", callee: acc, args, argsSpan: sp, span: { start: acc.span.start, end: sp.end } };
       } else if (s.name === "indexSuffix") {
         const items = nodes(s.children, "expression").map((e) => this.expression(e));

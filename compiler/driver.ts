@@ -1,0 +1,60 @@
+// The one entry point: text in, diagnostics and a checked pipeline out. The CLI, the
+// language server and the emitter all call `compile`.
+import { createHash } from "node:crypto";
+import { parseDlp } from "../grammar/parser.ts";
+import { buildAst } from "./syntax/build.ts";
+import type { SourceFile } from "./syntax/ast.ts";
+import { diag, LineMap, sortDiagnostics, type Diagnostic } from "./diagnostics/diagnostic.ts";
+import { lowerFile } from "./semantic/lower.ts";
+import { checkPipeline, type CheckedPipeline } from "./semantic/check.ts";
+
+export interface CompileResult {
+  file: string;
+  text: string;
+  lines: LineMap;
+  ast: SourceFile;
+  diagnostics: Diagnostic[];
+  checked?: CheckedPipeline;
+  hasErrors: boolean;
+  sourceHash: string;
+}
+
+export function compile(text: string, options: { file?: string } = {}): CompileResult {
+  const file = options.file ?? "<input>";
+  const out: Diagnostic[] = [];
+  const parsed = parseDlp(text);
+  for (const e of parsed.errors) {
+    out.push(diag(e.kind === "lex" ? (e.message.startsWith("unterminated") ? "DLP1002" : "DLP1003") : "DLP1001", "error", e.message, { start: e.start, end: Math.max(e.end, e.start) }, { label: e.kind === "lex" ? "here" : "unexpected here" }));
+  }
+  const built = buildAst(parsed.cst, text.length);
+  for (const e of built.errors) out.push(diag("DLP1001", "error", e.message, e.span, { label: "missing `,`", fix: { title: "insert `,`", span: e.span, text: "," } }));
+  let checked: CheckedPipeline | undefined;
+  try {
+    const lowered = lowerFile(built.ast, out);
+    if (lowered.pipeline) checked = checkPipeline(lowered.pipeline, out);
+  } catch (err) {
+    // A checker bug must never reach the user as a stack trace; it becomes a diagnostic.
+    out.push(diag("DLP0001", "error", `internal compiler error: ${(err as Error).message}`, { start: 0, end: 0 }, { help: "please report this with the .dlp file" }));
+  }
+  const diagnostics = sortDiagnostics(dedupe(out));
+  return {
+    file,
+    text,
+    lines: new LineMap(text),
+    ast: built.ast,
+    diagnostics,
+    checked,
+    hasErrors: diagnostics.some((d) => d.severity === "error"),
+    sourceHash: createHash("sha256").update(text).digest("hex"),
+  };
+}
+
+function dedupe(ds: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return ds.filter((d) => {
+    const k = `${d.code}|${d.span.start}|${d.span.end}|${d.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}

@@ -1,0 +1,939 @@
+// The checker: data → model input → every layer → output → loss ↔ labels, the training
+// settings, and the tuning space — for every combination of the params that change shapes.
+import type { CallExpr, Expr, NameExpr, Span, Statement } from "../syntax/ast.ts";
+import { exprText } from "../syntax/ast.ts";
+import { diag, type Diagnostic } from "../diagnostics/diagnostic.ts";
+import type {
+  Augment, CallbackSpec, DataSpec, EvaluateSpec, LabelSpec, MetricSpec, OptimizerSpec, ParamSpec, SourceSpec,
+  SplitSpec, TrainSpec, Transform, TuneSpec, StrategySpec, ScheduleSpec,
+} from "../../runtime/spec.ts";
+import type { ArgValue, Args, TensorShape } from "./layers/types.ts";
+import { fmtShape } from "./layers/index.ts";
+import { AUGMENTS, CALLBACKS, LOSSES, LOSS_ALIASES, METRICS, OPTIMIZERS, SCHEDULES, SOURCES, STRATEGIES, type SourceInfo } from "./catalog.ts";
+import { argNamed, asCall, callOf, settingOf, type PipelineIR, type ParamIR, type SectionIR, type Setting } from "./lower.ts";
+import { interpretModel, type LayerInstance, type ModelResult } from "./model.ts";
+import { didYouMean } from "./names.ts";
+import { bindArgs, evalExpr, namesIn, validateArgs, type CallSignature, type Env } from "./values.ts";
+
+/** Where a spec field came from an expression over params: codegen emits the expression there. */
+export type ParamFields = Map<string, Expr>;
+
+export interface CheckedPipeline {
+  ir: PipelineIR;
+  data?: DataSpec;
+  dataFields: ParamFields;
+  train?: TrainSpec;
+  trainFields: ParamFields;
+  evaluate: EvaluateSpec | null;
+  tune: TuneSpec | null;
+  params: ParamSpec[];
+  /** The model at the default params (summary, hover, inlay hints). */
+  model?: ModelResult;
+  /** Layer instances by call span start, across all checked combinations (for hover). */
+  inputShape?: TensorShape;
+  combinationsChecked: number;
+}
+
+const tick = (s: string) => "`" + s + "`";
+
+export function checkPipeline(ir: PipelineIR, out: Diagnostic[]): CheckedPipeline {
+  const paramNames = new Set(ir.params.map((p) => p.name));
+  const defaults: Env = new Map(ir.params.map((p) => [p.name, p.default]));
+  const result: CheckedPipeline = { ir, dataFields: new Map(), trainFields: new Map(), evaluate: null, tune: null, params: [], combinationsChecked: 0 };
+
+  const metricsComputed = new Set<string>(["loss", "val_loss"]);
+  let lossName: string | undefined;
+  let lossSpan: Span | undefined;
+  if (ir.train) {
+    const t = checkTrain(ir.train, defaults, paramNames, out, result.trainFields);
+    result.train = t.spec;
+    lossName = t.spec?.loss;
+    lossSpan = t.lossSpan;
+    for (const m of t.spec?.metrics ?? []) {
+      const n = m.name === "top_k" ? "top_k" : m.name;
+      metricsComputed.add(n);
+      metricsComputed.add("val_" + n);
+    }
+  }
+  let labelsDecl: { spec: LabelSpec; span: Span; declared: "class" | "onehot" | "binary" | "regression" } | undefined;
+  if (ir.data) {
+    const d = checkData(ir.data, defaults, paramNames, out, result.dataFields, lossName);
+    result.data = d.spec;
+    labelsDecl = d.labels;
+  }
+  if (ir.evaluate) result.evaluate = checkEvaluate(ir.evaluate, out);
+  for (const m of result.evaluate?.metrics ?? []) metricsComputed.add(m.name);
+
+  // Which params change shapes: those named in the model, its blocks, or the data section.
+  const shapeNames = new Set<string>();
+  const collect = (sts: Statement[]) => {
+    for (const s of sts) {
+      s.groups.flat().forEach((e) => namesIn(e, shapeNames));
+      if (s.block) collect(s.block.statements);
+    }
+  };
+  if (ir.model) collect(ir.model.body.statements);
+  for (const b of ir.blocks.values()) collect(b.body);
+  if (ir.data) collect(ir.data.body.statements);
+  const shapeParams = ir.params.filter((p) => shapeNames.has(p.name) && p.space);
+
+  result.params = ir.params.map((p) => ({
+    name: p.name,
+    default: p.default as number | string | boolean,
+    ...(p.space ? { space: p.space } : {}),
+    ...(p.condition ? { condition: p.condition } : {}),
+    affectsShape: shapeNames.has(p.name),
+  }));
+
+  const inputShape = result.data?.inputShape;
+  if (ir.model && inputShape) {
+    result.inputShape = inputShape;
+    const combos = combinations(shapeParams, defaults);
+    result.combinationsChecked = combos.length;
+    const seen = new Set<string>();
+    for (let ci = 0; ci < combos.length; ci++) {
+      const env = combos[ci];
+      const context = ci === 0 ? "" : describeCombo(env, defaults, shapeParams);
+      const local: Diagnostic[] = [];
+      // The data input may depend on params (pad_sequences(maxlen)); re-derive it per combination.
+      const inShape = ci === 0 || !ir.data ? inputShape : checkData(ir.data, env, paramNames, [], new Map(), lossName).spec?.inputShape ?? inputShape;
+      const m = interpretModel(ir.model.body.statements, inShape, new Map(env), ir.blocks, local, context);
+      if (ci === 0) result.model = m;
+      if (m.output) checkOutput(m, labelsDecl, lossName, lossSpan, ir, local, context);
+      for (const d of local) {
+        const key = `${d.code}@${d.span.start}:${d.span.end}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        if (context && !d.notes.includes(context)) d.notes.unshift(context);
+        out.push(d);
+      }
+    }
+  }
+
+  if (ir.tune) result.tune = checkTune(ir.tune, ir, metricsComputed, out, result.train);
+  warnings(result, out);
+  return result;
+}
+
+// ---- combinations of the shape-affecting params ----------------------------------------
+
+const MAX_COMBOS = 512;
+
+function candidates(p: ParamIR): ArgValue[] {
+  const s = p.space!;
+  const vals: ArgValue[] = [p.default];
+  switch (s.kind) {
+    case "choice":
+      vals.push(...s.values);
+      break;
+    case "int": {
+      const count = Math.floor((s.high - s.low) / s.step) + 1;
+      if (count <= 16) for (let v = s.low; v <= s.high; v += s.step) vals.push(v);
+      else vals.push(s.low, s.high, s.low + Math.floor((count - 1) / 2) * s.step);
+      break;
+    }
+    case "uniform":
+    case "log_uniform":
+      vals.push(s.low, s.high);
+      break;
+  }
+  return [...new Set(vals)];
+}
+
+/** The default first, then every combination (or, past MAX_COMBOS, each param's extremes one at a time plus a seeded sample). */
+function combinations(ps: ParamIR[], defaults: Env): Env[] {
+  const lists = ps.map(candidates);
+  const total = lists.reduce((a, l) => a * l.length, 1);
+  const out: Env[] = [defaults];
+  if (total <= MAX_COMBOS) {
+    const rec = (i: number, env: Map<string, ArgValue>) => {
+      if (i === ps.length) {
+        if (ps.some((p) => env.get(p.name) !== defaults.get(p.name))) out.push(new Map(env));
+        return;
+      }
+      for (const v of lists[i]) {
+        env.set(ps[i].name, v);
+        rec(i + 1, env);
+      }
+    };
+    rec(0, new Map(defaults));
+    return out;
+  }
+  ps.forEach((p, i) => {
+    for (const v of lists[i]) if (v !== defaults.get(p.name)) out.push(new Map(defaults).set(p.name, v));
+  });
+  let state = 12345;
+  const rand = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+  while (out.length < MAX_COMBOS) {
+    const env = new Map(defaults);
+    ps.forEach((p, i) => env.set(p.name, lists[i][Math.floor(rand() * lists[i].length)]));
+    out.push(env);
+  }
+  return out;
+}
+
+function describeCombo(env: Env, defaults: Env, ps: ParamIR[]): string {
+  const parts = ps.map((p) => `${p.name} = ${String(env.get(p.name))}`);
+  return `with ${parts.join(" and ")} (a combination of the tuning space)`;
+}
+
+// ---- data -------------------------------------------------------------------------------
+
+interface DataResult {
+  spec?: DataSpec;
+  labels?: { spec: LabelSpec; span: Span; declared: "class" | "onehot" | "binary" | "regression" };
+}
+
+const DATA_SETTINGS = ["source", "split", "augment", "shuffle"];
+
+function checkData(sec: SectionIR, env: Env, paramNames: Set<string>, out: Diagnostic[], fields: ParamFields, lossName: string | undefined): DataResult {
+  let source: { spec: SourceSpec; info: SourceInfo; span: Span } | undefined;
+  let xExpr: Expr | undefined;
+  let xSpan: Span | undefined;
+  let yExpr: Expr | undefined;
+  const split: SplitSpec = {};
+  const augment: Augment[] = [];
+  let shuffle = true;
+  for (const st of sec.body.statements) {
+    const first = st.groups[0][0];
+    if (first.kind === "assign" && first.target.kind === "name") {
+      if (first.target.name === "x") {
+        xExpr = first.value;
+        xSpan = first.span;
+      } else if (first.target.name === "y") yExpr = first.value;
+      else out.push(diag("DLP2001", "error", `unknown data field \`${first.target.name}\``, first.target.span, { label: "the data section defines `x` and `y`", help: didYouMean(first.target.name, ["x", "y"]) ? `did you mean \`${didYouMean(first.target.name, ["x", "y"])}\`?` : undefined }));
+      continue;
+    }
+    const s = settingOf(st);
+    if (!s) {
+      out.push(diag("DLP1001", "error", `unexpected \`${exprText(first)}\` in data`, first.span, { help: "the data section holds `source …`, `x = …`, `y = …`, `split …`, `augment { … }`, `shuffle …`" }));
+      continue;
+    }
+    switch (s.name.name) {
+      case "source":
+        source = checkSource(s, env, out);
+        break;
+      case "split":
+        checkSplit(s, split, out);
+        break;
+      case "augment":
+        checkAugment(s, env, augment, out);
+        break;
+      case "shuffle": {
+        const v = s.values[0] ? evalExpr(s.values[0], env) : undefined;
+        if (typeof v !== "boolean") out.push(diag("DLP2004", "error", "`shuffle` takes true or false", s.values[0]?.span ?? s.name.span, {}));
+        else shuffle = v;
+        break;
+      }
+      default:
+        unknownSetting(s, "data", [...DATA_SETTINGS, "x", "y"], out);
+    }
+  }
+  if (!source) {
+    out.push(diag("DLP2005", "error", "the data section has no `source`", sec.name.span, { label: "missing `source …`", help: `add e.g. \`source fashion_mnist\`; sources: ${Object.keys(SOURCES).join(", ")}` }));
+    return {};
+  }
+  if (!xExpr) {
+    out.push(diag("DLP2005", "error", "the data section does not define `x`", sec.name.span, { label: "missing `x = …`", help: `add e.g. \`x = ${source.info.x.name} / 255 as image[28, 28, 1]\`` }));
+    return {};
+  }
+  const x = checkX(xExpr, source, env, paramNames, out, fields);
+  if (!x) return {};
+  let labels: DataResult["labels"];
+  if (yExpr) labels = checkY(yExpr, source, env, out, lossName);
+  else if (source.info.y.classes) labels = { spec: { kind: "class", classes: source.info.y.classes, encoding: "sparse" }, span: sec.name.span, declared: "class" };
+  if (!labels) {
+    out.push(diag("DLP2005", "error", "the data section does not define `y`", sec.name.span, { label: "missing `y = …`", help: "add e.g. `y = labels as class(10)`" }));
+    return {};
+  }
+  void xSpan;
+  return { spec: { source: source.spec, transforms: x.transforms, inputShape: x.shape, labels: labels.spec, split, augment, shuffle }, labels };
+}
+
+function unknownSetting(s: Setting, where: string, allowed: string[], out: Diagnostic[]): void {
+  const alt = didYouMean(s.name.name, allowed);
+  out.push(
+    diag("DLP2001", "error", `unknown ${where} setting \`${s.name.name}\``, s.name.span, {
+      label: "unknown",
+      help: alt ? `did you mean \`${alt}\`?` : `${where} settings are ${allowed.map(tick).join(", ")}`,
+      fix: alt ? { title: `rename to \`${alt}\``, span: s.name.span, text: alt } : undefined,
+    }),
+  );
+}
+
+/** Checks a call against a signature; returns evaluated args with defaults, or undefined. */
+function checkCall(call: CallExpr, sig: CallSignature, env: Env, out: Diagnostic[], fields?: ParamFields, path?: string, paramNames?: Set<string>): Args | undefined {
+  const bound = bindArgs(call, sig, out);
+  if (!bound.ok) return undefined;
+  const args: Args = {};
+  for (const [k, a] of bound.exprs) {
+    const v = evalExpr(a.value, env);
+    if (v === undefined) {
+      out.push(diag("DLP2004", "error", `cannot evaluate \`${exprText(a.value)}\``, a.value.span, {}));
+      return undefined;
+    }
+    args[k] = v;
+    if (fields && path && paramNames && [...namesIn(a.value)].some((n) => paramNames.has(n))) fields.set(`${path}.${k}`, a.value);
+  }
+  if (!validateArgs(args, sig, bound, call, out)) return undefined;
+  return args;
+}
+
+function checkSource(s: Setting, env: Env, out: Diagnostic[]): { spec: SourceSpec; info: SourceInfo; span: Span } | undefined {
+  const v = s.values[0];
+  const c = v ? callOf(v) : undefined;
+  if (!c) {
+    out.push(diag("DLP2005", "error", "`source` needs a data source", v?.span ?? s.name.span, { help: `sources: ${Object.keys(SOURCES).join(", ")}` }));
+    return undefined;
+  }
+  const info = SOURCES[c.name.name];
+  if (!info) {
+    const alt = didYouMean(c.name.name, Object.keys(SOURCES));
+    out.push(diag("DLP4004", "error", `unknown data source \`${c.name.name}\``, c.name.span, { label: "unknown source", help: alt ? `did you mean \`${alt}\`?` : `sources: ${Object.keys(SOURCES).join(", ")}`, fix: alt ? { title: `rename to \`${alt}\``, span: c.name.span, text: alt } : undefined }));
+    return undefined;
+  }
+  const args = checkCall(asCall(c.name, c.call), info.sig, env, out);
+  if (!args) return undefined;
+  let spec: SourceSpec;
+  switch (c.name.name) {
+    case "imdb":
+      spec = { kind: "imdb", numWords: args.num_words as number };
+      break;
+    case "idx":
+      spec = { kind: "idx", dir: args.dir as string };
+      break;
+    case "csv":
+      spec = { kind: "csv", path: args.path as string, label: args.label as string, ...(args.features ? { features: args.features as string[] } : {}), delimiter: args.delimiter as string };
+      break;
+    case "images": {
+      const size = args.size as number[];
+      spec = { kind: "images", dir: args.dir as string, size: [size[0], size[1]], channels: args.channels as 1 | 3 };
+      info.x.shape === null;
+      return { spec, info: { ...info, x: { name: "images", shape: [size[0], size[1], args.channels as number] } }, span: c.name.span };
+    }
+    default:
+      spec = { kind: c.name.name as "mnist" | "fashion_mnist" | "cifar10" };
+  }
+  return { spec, info, span: c.name.span };
+}
+
+function checkSplit(s: Setting, split: SplitSpec, out: Diagnostic[]): void {
+  const [which, ...rest] = s.values;
+  if (!which || which.kind !== "name" || !["validation", "test"].includes(which.name)) {
+    out.push(diag("DLP2004", "error", "`split` names `validation` or `test`", which?.span ?? s.name.span, { help: "write `split validation 10% stratified` or `split validation last 5000`" }));
+    return;
+  }
+  const part: { fraction?: number; last?: number; stratified?: boolean } = {};
+  for (let i = 0; i < rest.length; i++) {
+    const w = rest[i];
+    if (w.kind === "number") {
+      if (w.unit === "%" || (w.value > 0 && w.value < 1)) {
+        if (!(w.value > 0 && w.value < 1)) out.push(diag("DLP2004", "error", "a split fraction lies strictly between 0% and 100%", w.span, { label: `found ${w.raw}` }));
+        else part.fraction = w.value;
+      } else out.push(diag("DLP2004", "error", "a split is a fraction (`10%`, `0.1`) or `last N`", w.span, { label: `found ${w.raw}`, help: `write \`${w.value}%\` or \`last ${w.value}\`` }));
+    } else if (w.kind === "name" && w.name === "last") {
+      const n = rest[i + 1];
+      if (!n || n.kind !== "number" || !Number.isInteger(n.value) || n.value < 1) out.push(diag("DLP2004", "error", "`last` takes a sample count", n?.span ?? w.span, {}));
+      else part.last = n.value;
+      i++;
+    } else if (w.kind === "name" && w.name === "stratified") part.stratified = true;
+    else out.push(diag("DLP2004", "error", `unexpected \`${exprText(w)}\` in split`, w.span, { help: didYouMean(exprText(w), ["stratified", "last"]) ? `did you mean \`${didYouMean(exprText(w), ["stratified", "last"])}\`?` : "write `split validation 10% stratified`" }));
+  }
+  if (part.fraction === undefined && part.last === undefined) {
+    out.push(diag("DLP2005", "error", "a split needs a size", s.stmt.span, { help: "write `split validation 10%` or `split validation last 5000`" }));
+    return;
+  }
+  split[which.name as "validation" | "test"] = part;
+}
+
+function checkAugment(s: Setting, env: Env, augment: Augment[], out: Diagnostic[]): void {
+  if (!s.block) {
+    out.push(diag("DLP1001", "error", "`augment` needs a block", s.stmt.span, { help: "write `augment train { rotate 10deg; flip horizontal }`" }));
+    return;
+  }
+  for (const st of s.block.statements) {
+    const a = settingOf(st);
+    if (!a) continue;
+    const sig = AUGMENTS[a.name.name];
+    if (!sig) {
+      unknownSetting(a, "augment", Object.keys(AUGMENTS), out);
+      continue;
+    }
+    // `zoom 0.9..1.2` and `rotate 10deg`: words as positional values.
+    const args: Args = {};
+    const values = [...a.values, ...a.more];
+    for (let i = 0; i < values.length && i < sig.positional.length; i++) {
+      const w = values[i];
+      const v = w.kind === "range" ? [evalExpr(w.low, env), evalExpr(w.high, env)] : evalExpr(w, env);
+      if (v === undefined || (Array.isArray(v) && v.some((x) => x === undefined))) continue;
+      args[sig.positional[i]] = v as ArgValue;
+    }
+    const fake = asCall(a.name);
+    if (!validateArgs(args, sig, { exprs: new Map(values.slice(0, sig.positional.length).map((w, i) => [sig.positional[i], { value: w, span: w.span }])), ok: true }, fake, out)) continue;
+    switch (a.name.name) {
+      case "rotate":
+        augment.push({ op: "rotate", degrees: args.degrees as number });
+        break;
+      case "shift":
+        augment.push({ op: "shift", width: args.width as number, height: (args.height ?? args.width) as number });
+        break;
+      case "shear":
+        augment.push({ op: "shear", degrees: args.degrees as number });
+        break;
+      case "zoom": {
+        const [lo, hi] = args.range as number[];
+        if (!(lo <= hi)) out.push(diag("DLP2004", "error", "a zoom range goes from the smaller to the larger factor", values[0].span, {}));
+        else augment.push({ op: "zoom", min: lo, max: hi });
+        break;
+      }
+      case "flip":
+        augment.push({ op: "flip", mode: args.mode as "horizontal" | "vertical" | "both" });
+        break;
+      case "noise":
+        augment.push({ op: "noise", std: args.std as number });
+        break;
+    }
+  }
+}
+
+/** x = FIELD [/ k | * k | - k | + k] [|> standardize() | normalize(m, s) | pad_sequences(n)] [as image[…] | vector[n] | sequence[n]] */
+function checkX(e: Expr, source: { info: SourceInfo; span: Span }, env: Env, paramNames: Set<string>, out: Diagnostic[], fields: ParamFields): { shape: TensorShape; transforms: Transform[] } | undefined {
+  const transforms: Transform[] = [];
+  const go = (x: Expr): TensorShape | null | undefined => {
+    switch (x.kind) {
+      case "name": {
+        if (x.name === source.info.x.name) return source.info.x.shape;
+        const alt = didYouMean(x.name, [source.info.x.name]);
+        out.push(diag("DLP4004", "error", `source has no field \`${x.name}\``, x.span, { label: `the inputs of this source are \`${source.info.x.name}\``, help: alt ? `did you mean \`${alt}\`?` : `write \`x = ${source.info.x.name} …\``, fix: { title: `use \`${source.info.x.name}\``, span: x.span, text: source.info.x.name } }));
+        return undefined;
+      }
+      case "binary": {
+        const inner = go(x.left);
+        if (inner === undefined) return undefined;
+        const k = evalExpr(x.right, env);
+        if (typeof k !== "number" || !["/", "*", "+", "-"].includes(x.op)) {
+          out.push(diag("DLP2004", "error", "inputs are scaled or shifted by a number", x.span, { help: "write e.g. `images / 255`" }));
+          return undefined;
+        }
+        if (x.op === "/" && k === 0) {
+          out.push(diag("DLP2004", "error", "division by zero", x.right.span, {}));
+          return undefined;
+        }
+        transforms.push(x.op === "/" ? { op: "scale", by: 1 / k } : x.op === "*" ? { op: "scale", by: k } : { op: "shift", by: x.op === "+" ? k : -k });
+        return inner;
+      }
+      case "pipe": {
+        let shape = go(x.stages[0]);
+        if (shape === undefined) return undefined;
+        for (const stage of x.stages.slice(1)) {
+          const c = callOf(stage);
+          if (!c) return undefined;
+          const idx = transforms.length;
+          switch (c.name.name) {
+            case "standardize":
+              transforms.push({ op: "standardize" });
+              break;
+            case "channels_last":
+              if (!shape || shape.length !== 3) {
+                out.push(diag("DLP4002", "error", "channels_last needs [channels, height, width] samples", stage.span, { label: `samples are ${shape ? fmtShape(shape) : "of unknown shape"}` }));
+                return undefined;
+              }
+              transforms.push({ op: "channels_last" });
+              shape = [shape[1], shape[2], shape[0]];
+              break;
+            case "normalize": {
+              const args = checkCall(asCall(c.name, c.call), { what: "normalize", positional: ["mean", "std"], schema: { type: "object", properties: { mean: { type: "number" }, std: { type: "number", exclusiveMinimum: 0 } }, required: ["mean", "std"], additionalProperties: false } }, env, out);
+              if (!args) return undefined;
+              transforms.push({ op: "normalize", mean: args.mean as number, std: args.std as number });
+              break;
+            }
+            case "pad_sequences": {
+              const args = checkCall(asCall(c.name, c.call), { what: "pad_sequences", positional: ["maxlen"], schema: { type: "object", properties: { maxlen: { type: "integer", minimum: 1 }, padding: { enum: ["pre", "post"], default: "pre" }, truncating: { enum: ["pre", "post"], default: "pre" }, value: { type: "number", default: 0 } }, required: ["maxlen"], additionalProperties: false } }, env, out, fields, `transforms.${idx}`, paramNames);
+              if (!args) return undefined;
+              if (shape && shape.length !== 1) {
+                out.push(diag("DLP4005", "error", "pad_sequences works on token sequences", stage.span, { label: `samples are ${fmtShape(shape)}` }));
+                return undefined;
+              }
+              transforms.push({ op: "pad_sequences", maxlen: args.maxlen as number, padding: args.padding as "pre", truncating: args.truncating as "pre", value: args.value as number });
+              shape = [args.maxlen as number];
+              break;
+            }
+            default: {
+              const alt = didYouMean(c.name.name, ["standardize", "normalize", "pad_sequences", "channels_last"]);
+              out.push(diag("DLP2001", "error", `unknown data transform \`${c.name.name}\``, c.name.span, { help: alt ? `did you mean \`${alt}\`?` : "transforms are standardize(), normalize(mean, std), pad_sequences(maxlen), channels_last()" }));
+              return undefined;
+            }
+          }
+        }
+        return shape;
+      }
+      case "as": {
+        const inner = go(x.value);
+        if (inner === undefined) return undefined;
+        const t = x.type;
+        if (t.kind !== "index" || t.target.kind !== "name" || !["image", "vector", "sequence"].includes(t.target.name)) {
+          out.push(diag("DLP2004", "error", "inputs are declared `as image[H, W, C]`, `as vector[N]` or `as sequence[N]`", t.span, { label: `found ${exprText(t)}` }));
+          return undefined;
+        }
+        const dims: number[] = [];
+        for (const d of t.items) {
+          const v = evalExpr(d, env);
+          if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
+            if (d.kind === "name" && (d.name === "None" || d.name === "batch" || d.name === "null")) {
+              out.push(diag("DLP4001", "error", "the batch axis is written into the input shape", d.span, { label: "the batch axis is implicit", help: `remove it: \`${t.target.name}[${t.items.filter((i) => i !== d).map(exprText).join(", ")}]\``, fix: { title: "remove the batch axis", span: { start: d.span.start, end: t.items[t.items.indexOf(d) + 1]?.span.start ?? d.span.end }, text: "" } }));
+            } else out.push(diag("DLP2004", "error", "dimensions are positive integers", d.span, { label: `found ${exprText(d)}` }));
+            return undefined;
+          }
+          dims.push(v);
+        }
+        const kind = t.target.name;
+        const wantRank = kind === "image" ? 3 : 1;
+        if (kind === "image" && dims.length === 4) {
+          out.push(diag("DLP4001", "error", "the batch axis is written into the input shape", t.items[0].span, { label: `image[${dims.join(", ")}] has 4 axes; images have height, width, channels`, help: `the batch axis is implicit: write \`image[${dims.slice(1).join(", ")}]\``, fix: { title: "remove the batch axis", span: { start: t.items[0].span.start, end: t.items[1].span.start }, text: "" } }));
+          return undefined;
+        }
+        if (dims.length !== wantRank) {
+          out.push(diag("DLP2004", "error", `\`${kind}\` takes ${wantRank} dimension${wantRank === 1 ? "" : "s"}`, t.span, { label: `given ${dims.length}`, help: kind === "image" ? "write `image[height, width, channels]`" : `write \`${kind}[length]\`` }));
+          return undefined;
+        }
+        if (inner) {
+          const known = inner.every((d) => d !== null);
+          const have = known ? (inner as number[]).reduce((a, b) => a * b, 1) : null;
+          const want = dims.reduce((a, b) => a * b, 1);
+          if (have !== null && have !== want) {
+            out.push(diag("DLP4003", "error", `the data holds ${have} values per sample, \`${exprText(t)}\` needs ${want}`, t.span, { label: `${fmtShape(inner)} = ${have} values`, notes: [`source ${fmtShape(inner)} → ${exprText(t)} (${dims.join("×")} = ${want})`], help: kind === "image" && inner.length >= 2 ? `write \`image[${inner.length === 2 ? `${inner[0]}, ${inner[1]}, 1` : inner.join(", ")}]\`` : undefined }));
+            return undefined;
+          }
+          // Channels-first: same element count, but the source is channels-last.
+          if (kind === "image" && inner.length === 3 && dims[0] <= 4 && dims[2] > 4 && inner[2] === dims[0]) {
+            out.push(diag("DLP4002", "error", "channels-first shape for channels-last data", t.span, { label: `image[${dims.join(", ")}] puts the ${dims[0]} channels first`, notes: [`the source yields ${fmtShape(inner)} (height × width × channels)`], help: `write \`image[${dims[1]}, ${dims[2]}, ${dims[0]}]\``, fix: { title: "use channels-last", span: { start: t.items[0].span.start, end: t.items[2].span.end }, text: `${dims[1]}, ${dims[2]}, ${dims[0]}` } }));
+            return undefined;
+          }
+        }
+        if (!inner || inner.length !== dims.length || inner.some((d, i) => d !== dims[i])) transforms.push({ op: "reshape", shape: dims });
+        return dims;
+      }
+      default:
+        out.push(diag("DLP2004", "error", `unexpected \`${exprText(x)}\` in the definition of x`, x.span, { help: "write e.g. `x = images / 255 as image[28, 28, 1]`" }));
+        return undefined;
+    }
+  };
+  const shape = go(e);
+  if (shape === undefined) return undefined;
+  if (shape === null) {
+    out.push(diag("DLP3006", "error", "the input shape is unknown", e.span, { label: "this source's sample shape is only known at run time", help: "declare it: `as image[H, W, C]`, `as vector[N]` or `|> pad_sequences(maxlen)`" }));
+    return undefined;
+  }
+  return { shape, transforms };
+}
+
+function checkY(e: Expr, source: { info: SourceInfo; span: Span }, env: Env, out: Diagnostic[], lossName: string | undefined): DataResult["labels"] {
+  if (e.kind !== "as") {
+    out.push(diag("DLP2004", "error", "labels are declared with `as`", e.span, { help: "write `y = labels as class(10)`, `as onehot(10)`, `as binary` or `as regression`" }));
+    return undefined;
+  }
+  if (e.value.kind !== "name" || e.value.name !== source.info.y.name) {
+    out.push(diag("DLP4004", "error", `source has no field \`${exprText(e.value)}\``, e.value.span, { label: `the labels of this source are \`${source.info.y.name}\``, fix: { title: `use \`${source.info.y.name}\``, span: e.value.span, text: source.info.y.name } }));
+    return undefined;
+  }
+  const c = callOf(e.type);
+  const kinds = ["class", "onehot", "binary", "regression"];
+  if (!c || !kinds.includes(c.name.name)) {
+    const alt = c ? didYouMean(c.name.name, kinds) : undefined;
+    out.push(diag("DLP2001", "error", `unknown label encoding \`${exprText(e.type)}\``, e.type.span, { help: alt ? `did you mean \`${alt}\`?` : "labels are `class(N)`, `onehot(N)`, `binary` or `regression`" }));
+    return undefined;
+  }
+  const kind = c.name.name as "class" | "onehot" | "binary" | "regression";
+  if (kind === "binary") return { spec: { kind: "binary" }, span: e.type.span, declared: "binary" };
+  if (kind === "regression") {
+    const n = c.call?.args[0] ? evalExpr(c.call.args[0].value, env) : 1;
+    return { spec: { kind: "regression", outputs: typeof n === "number" ? n : 1 }, span: e.type.span, declared: "regression" };
+  }
+  const n = c.call?.args[0] ? evalExpr(c.call.args[0].value, env) : source.info.y.classes ?? undefined;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 2) {
+    out.push(diag("DLP2004", "error", `\`${kind}\` needs the number of classes (at least 2)`, e.type.span, { label: c.call?.args[0] ? `found ${exprText(c.call.args[0].value)}` : "missing", help: `write \`${kind}(10)\`` }));
+    return undefined;
+  }
+  if (source.info.y.classes !== null && n < source.info.y.classes) {
+    out.push(diag("DLP4006", "error", `labels go up to ${source.info.y.classes - 1}, outside the declared ${n} classes`, e.type.span, { label: `this source has ${source.info.y.classes} classes`, help: `write \`${kind}(${source.info.y.classes})\`` }));
+    return undefined;
+  }
+  const encoding: "sparse" | "onehot" = kind === "onehot" ? "onehot" : lossName === "categorical_crossentropy" ? "onehot" : "sparse";
+  if (n === 2 && lossName === "binary_crossentropy" && kind === "class") return { spec: { kind: "binary" }, span: e.type.span, declared: "class" };
+  return { spec: { kind: "class", classes: n, encoding }, span: e.type.span, declared: kind };
+}
+
+// ---- output ↔ labels ↔ loss ---------------------------------------------------------------
+
+function lastActivation(layers: LayerInstance[]): { name: string; layer?: LayerInstance } {
+  const last = layers[layers.length - 1];
+  if (!last) return { name: "linear" };
+  const act = last.args.activation;
+  if (typeof act === "string") return { name: act, layer: last };
+  if (["softmax", "sigmoid", "relu", "tanh", "elu", "leaky_relu", "softplus", "linear"].includes(last.def.name)) return { name: last.def.name, layer: last };
+  if (last.def.name === "activation" && typeof last.args.fn === "string") return { name: last.args.fn, layer: last };
+  return { name: "linear", layer: last };
+}
+
+function checkOutput(m: ModelResult, labels: DataResult["labels"], lossName: string | undefined, lossSpan: Span | undefined, ir: PipelineIR, out: Diagnostic[], context: string): void {
+  const shape = m.output!;
+  const at = m.layers[m.layers.length - 1]?.call.span ?? m.outputSpan ?? ir.model!.name.span;
+  const related = lossSpan ? [{ span: lossSpan, message: "the loss" }] : [];
+  if (shape.length !== 1) {
+    out.push(diag("DLP5007", "error", `the model's output is ${fmtShape(shape)} per sample; a loss needs a vector`, at, { label: `output ${fmtShape(shape)}`, help: "add `flatten()` or `global_avg_pool()` and a dense layer before the output" }));
+    return;
+  }
+  const units = shape[0];
+  const act = lastActivation(m.layers);
+  if (act.name === "softmax" && units === 1) {
+    out.push(diag("DLP5002", "error", "softmax over one unit always outputs 1", at, { label: "softmax on 1 unit", help: "use `activation: sigmoid` for a binary output, or one unit per class with softmax" }));
+    return;
+  }
+  if (!lossName || !labels) return;
+  const loss = LOSSES[lossName];
+  const spec = labels.spec;
+  if (loss.labels === "regression") {
+    if (spec.kind === "class") out.push(diag("DLP5006", "warning", `${lossName} on class labels`, lossSpan ?? at, { label: "a regression loss", help: spec.classes === 2 ? "use `binary_crossentropy`" : "use `sparse_categorical_crossentropy`" }));
+    return;
+  }
+  if (lossName === "binary_crossentropy") {
+    const classes = spec.kind === "class" ? spec.classes : 2;
+    if (classes > 2 || units !== 1) {
+      out.push(diag("DLP5003", "error", `binary cross-entropy on ${classes > 2 ? `${classes} classes` : `${units} output units`}`, lossSpan ?? at, { label: "binary_crossentropy", related: [{ span: at, message: `output has ${units} unit${units === 1 ? "" : "s"}` }], help: classes > 2 ? "use `sparse_categorical_crossentropy` with a softmax over the classes" : "end the model with `dense(1, activation: sigmoid)`" }));
+      return;
+    }
+    if (act.name !== "sigmoid") out.push(diag("DLP5005", "error", "binary cross-entropy needs a sigmoid output", at, { label: `output activation is ${act.name}`, related, help: "add `activation: sigmoid` to the last layer", fix: act.layer && act.name === "linear" ? addActivationFix(act.layer, "sigmoid") : undefined }));
+    return;
+  }
+  // categorical / sparse categorical
+  if (spec.kind === "binary") {
+    out.push(diag("DLP5004", "error", `${lossName} on binary labels`, lossSpan ?? at, { label: "labels are binary", help: "use `binary_crossentropy` with `dense(1, activation: sigmoid)`, or declare `class(2)`" }));
+    return;
+  }
+  if (spec.kind === "regression") {
+    out.push(diag("DLP5004", "error", `${lossName} on regression targets`, lossSpan ?? at, { label: "labels are real values", help: "use `mse`, `mae` or `huber`" }));
+    return;
+  }
+  if (labels.declared === "onehot" && lossName === "sparse_categorical_crossentropy") {
+    out.push(diag("DLP5004", "error", "sparse categorical cross-entropy on one-hot labels", lossSpan ?? at, { label: "expects integer labels", related: [{ span: labels.span, message: "labels are one-hot" }], help: "use `categorical_crossentropy`, or declare `class(N)` and let the loss choose", fix: lossSpan ? { title: "use categorical_crossentropy", span: lossSpan, text: "categorical_crossentropy" } : undefined }));
+    return;
+  }
+  if (units !== spec.classes) {
+    out.push(diag("DLP5001", "error", `the output has ${units} units but the labels have ${spec.classes} classes`, at, { label: `${units} units`, related: [{ span: labels.span, message: `${spec.classes} classes` }], help: `use ${spec.classes} units in the last layer` + (units !== null && units < spec.classes ? `; labels up to ${spec.classes - 1} fall outside [0, ${units})` : "") }));
+    return;
+  }
+  if (act.name !== "softmax") {
+    out.push(diag("DLP5005", "error", `${lossName} needs a softmax output`, at, { label: `output activation is ${act.name}`, related, help: "add `activation: softmax` to the last layer", fix: act.layer && act.name === "linear" ? addActivationFix(act.layer, "softmax") : undefined }));
+  }
+}
+
+function addActivationFix(l: LayerInstance, act: string) {
+  const end = l.call.span.end - 1; // before `)`
+  return { title: `add activation: ${act}`, span: { start: end, end }, text: l.call.args.length ? `, activation: ${act}` : `activation: ${act}` };
+}
+
+// ---- train -------------------------------------------------------------------------------
+
+const TRAIN_SETTINGS = ["loss", "optimizer", "batch", "epochs", "metrics", "early_stop", "checkpoint", "reduce_lr", "schedule", "clip_norm"];
+
+function checkTrain(sec: SectionIR, env: Env, paramNames: Set<string>, out: Diagnostic[], fields: ParamFields): { spec?: TrainSpec; lossSpan?: Span } {
+  let loss: TrainSpec["loss"] | undefined;
+  let lossSpan: Span | undefined;
+  let lossDelta: number | undefined;
+  let optimizer: OptimizerSpec | undefined;
+  let batchSize = 32;
+  let epochs = 10;
+  let clipNorm: number | undefined;
+  let schedule: ScheduleSpec | undefined;
+  const metrics: MetricSpec[] = [];
+  const callbacks: CallbackSpec[] = [];
+  const positiveInt = (s: Setting, path: string): number | undefined => {
+    const v = s.values[0] ? evalExpr(s.values[0], env) : undefined;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
+      out.push(diag("DLP2004", "error", `\`${s.name.name}\` must be a positive integer`, s.values[0]?.span ?? s.name.span, { label: s.values[0] ? `found ${exprText(s.values[0])}` : "missing value" }));
+      return undefined;
+    }
+    if ([...namesIn(s.values[0])].some((n) => paramNames.has(n))) fields.set(path, s.values[0]);
+    return v;
+  };
+  for (const st of sec.body.statements) {
+    const first = st.groups[0][0];
+    const callSetting = first.kind === "call" && first.callee.kind === "name" ? first.callee.name : undefined;
+    if (callSetting && CALLBACKS[callSetting]) {
+      const args = checkCall(first as CallExpr, CALLBACKS[callSetting], env, out);
+      if (args) callbacks.push(callbackSpec(callSetting, args));
+      continue;
+    }
+    const s = settingOf(st);
+    if (!s) {
+      if (callSetting) {
+        const alt = didYouMean(callSetting, TRAIN_SETTINGS);
+        out.push(diag("DLP2001", "error", `unknown train setting \`${callSetting}\``, (first as CallExpr).callee.span, { help: alt ? `did you mean \`${alt}\`?` : `train settings are ${TRAIN_SETTINGS.map(tick).join(", ")}` }));
+      } else out.push(diag("DLP1001", "error", `unexpected \`${exprText(first)}\` in train`, first.span, { help: `train settings are ${TRAIN_SETTINGS.map(tick).join(", ")}` }));
+      continue;
+    }
+    switch (s.name.name) {
+      case "loss": {
+        const c = s.values[0] ? callOf(s.values[0]) : undefined;
+        if (!c) {
+          out.push(diag("DLP2005", "error", "`loss` needs a loss name", s.name.span, { help: `losses: ${Object.keys(LOSSES).join(", ")}` }));
+          break;
+        }
+        const name = LOSS_ALIASES[c.name.name] ?? c.name.name;
+        const def = LOSSES[name];
+        if (!def) {
+          const alt = didYouMean(c.name.name, [...Object.keys(LOSSES), ...Object.keys(LOSS_ALIASES)]);
+          out.push(diag("DLP2001", "error", `unknown loss \`${c.name.name}\``, c.name.span, { label: "unknown", help: alt ? `did you mean \`${alt}\`?` : `losses: ${Object.keys(LOSSES).join(", ")}`, fix: alt ? { title: `rename to \`${alt}\``, span: c.name.span, text: alt } : undefined }));
+          break;
+        }
+        const args = checkCall(asCall(c.name, c.call), def.sig, env, out);
+        if (!args) break;
+        loss = name as TrainSpec["loss"];
+        lossSpan = c.name.span;
+        if (name === "huber") lossDelta = args.delta as number;
+        break;
+      }
+      case "optimizer": {
+        const c = s.values[0] ? callOf(s.values[0]) : undefined;
+        if (!c) {
+          out.push(diag("DLP2005", "error", "`optimizer` needs an optimizer", s.name.span, { help: `optimizers: ${Object.keys(OPTIMIZERS).join(", ")}` }));
+          break;
+        }
+        const sig = OPTIMIZERS[c.name.name];
+        if (!sig) {
+          const alt = didYouMean(c.name.name, Object.keys(OPTIMIZERS));
+          out.push(diag("DLP2001", "error", `unknown optimizer \`${c.name.name}\``, c.name.span, { label: "unknown", help: alt ? `did you mean \`${alt}\`?` : `optimizers: ${Object.keys(OPTIMIZERS).join(", ")}`, fix: alt ? { title: `rename to \`${alt}\``, span: c.name.span, text: alt } : undefined }));
+          break;
+        }
+        const args = checkCall(asCall(c.name, c.call), sig, env, out, fields, "optimizer", paramNames);
+        if (!args) break;
+        if (fields.has("optimizer.lr")) fields.set("optimizer.learningRate", fields.get("optimizer.lr")!);
+        fields.delete("optimizer.lr");
+        optimizer = { name: c.name.name as OptimizerSpec["name"], learningRate: args.lr as number };
+        for (const k of ["momentum", "nesterov", "beta1", "beta2", "epsilon", "rho", "decay"] as const) if (args[k] !== undefined) (optimizer as unknown as Record<string, ArgValue>)[k] = args[k];
+        if (c.name.name === "sgd" && args.nesterov === true && !(Number(args.momentum) > 0)) {
+          out.push(diag("DLP2004", "error", "Nesterov momentum needs a momentum above 0", (argNamed(c.call, "nesterov") ?? s.stmt).span, { help: "add `momentum: 0.9`" }));
+        }
+        break;
+      }
+      case "batch": {
+        const v = positiveInt(s, "batchSize");
+        if (v !== undefined) batchSize = v;
+        break;
+      }
+      case "epochs": {
+        const v = positiveInt(s, "epochs");
+        if (v !== undefined) epochs = v;
+        break;
+      }
+      case "metrics": {
+        for (const w of [...s.values, ...s.more]) {
+          const c = callOf(w);
+          if (!c) continue;
+          const sig = METRICS[c.name.name];
+          if (!sig) {
+            const alt = didYouMean(c.name.name, Object.keys(METRICS));
+            out.push(diag("DLP2001", "error", `unknown metric \`${c.name.name}\``, c.name.span, { label: "unknown", help: alt ? `did you mean \`${alt}\`?` : `metrics: ${Object.keys(METRICS).join(", ")}`, fix: alt ? { title: `rename to \`${alt}\``, span: c.name.span, text: alt } : undefined }));
+            continue;
+          }
+          const args = checkCall(asCall(c.name, c.call), sig, env, out);
+          if (args) metrics.push(c.name.name === "top_k" ? { name: "top_k", k: args.k as number } : ({ name: c.name.name } as MetricSpec));
+        }
+        break;
+      }
+      case "schedule": {
+        const c = s.values[0] ? callOf(s.values[0]) : undefined;
+        const sig = c ? SCHEDULES[c.name.name] : undefined;
+        if (!c || !sig) {
+          out.push(diag("DLP2001", "error", `unknown schedule \`${c ? c.name.name : ""}\``, c?.name.span ?? s.name.span, { help: `schedules: ${Object.keys(SCHEDULES).join(", ")}` }));
+          break;
+        }
+        const args = checkCall(asCall(c.name, c.call), sig, env, out);
+        if (!args) break;
+        if (c.name.name === "exponential") schedule = { kind: "exponential", decayRate: args.decay_rate as number, decaySteps: args.decay_steps as number, staircase: args.staircase as boolean };
+        else if (c.name.name === "step") schedule = { kind: "step", every: args.every as number, factor: args.factor as number };
+        else schedule = { kind: "cosine", epochs: (args.epochs as number | undefined) ?? -1, minLr: args.min_lr as number };
+        break;
+      }
+      case "clip_norm": {
+        const v = s.values[0] ? evalExpr(s.values[0], env) : undefined;
+        if (typeof v !== "number" || v <= 0) out.push(diag("DLP2004", "error", "`clip_norm` must be a positive number", s.values[0]?.span ?? s.name.span, {}));
+        else clipNorm = v;
+        break;
+      }
+      default:
+        unknownSetting(s, "train", TRAIN_SETTINGS, out);
+    }
+  }
+  if (!loss) {
+    if (!out.some((d) => d.severity === "error" && d.span.start >= sec.span.start && d.span.end <= sec.span.end)) out.push(diag("DLP2005", "error", "the train section has no `loss`", sec.name.span, { label: "missing `loss …`", help: "add e.g. `loss sparse_categorical_crossentropy`" }));
+    return {};
+  }
+  optimizer ??= { name: "adam", learningRate: 0.001 };
+  if (schedule) {
+    if (schedule.kind === "cosine" && schedule.epochs === -1) schedule = { ...schedule, epochs };
+    optimizer.schedule = schedule;
+  }
+  const spec: TrainSpec = { loss, optimizer, batchSize, epochs, metrics, callbacks };
+  if (lossDelta !== undefined) spec.lossDelta = lossDelta;
+  if (clipNorm !== undefined) spec.clipNorm = clipNorm;
+  return { spec, lossSpan };
+}
+
+function modeFor(monitor: string, mode: ArgValue | undefined): "min" | "max" {
+  if (mode === "min" || mode === "max") return mode;
+  return /acc|auc|precision|recall|top_k/.test(monitor) ? "max" : "min";
+}
+
+function callbackSpec(kind: string, a: Args): CallbackSpec {
+  if (kind === "early_stop") {
+    const monitor = a.monitor as string;
+    return { kind: "early_stop", monitor, patience: a.patience as number, minDelta: a.min_delta as number, mode: modeFor(monitor, a.mode), restoreBest: a.restore_best as boolean };
+  }
+  if (kind === "checkpoint") return { kind: "checkpoint", monitor: a.best as string, mode: modeFor(a.best as string, a.mode) };
+  const monitor = a.monitor as string;
+  return { kind: "reduce_lr", monitor, factor: a.factor as number, patience: a.patience as number, minLr: a.min_lr as number, mode: modeFor(monitor, a.mode) };
+}
+
+// ---- evaluate ------------------------------------------------------------------------------
+
+function checkEvaluate(sec: SectionIR, out: Diagnostic[]): EvaluateSpec {
+  const q = sec.qualifiers[0];
+  let split: "test" | "validation" = "test";
+  if (q) {
+    if (q.kind === "name" && (q.name === "test" || q.name === "validation")) split = q.name;
+    else out.push(diag("DLP2004", "error", "evaluate on `test` or `validation`", q.span, { label: `found ${exprText(q)}` }));
+  }
+  const metrics: MetricSpec[] = [];
+  let confusionMatrix = false;
+  for (const st of sec.body.statements) {
+    for (const w of st.groups.flat()) {
+      const c = callOf(w);
+      if (!c) continue;
+      if (c.name.name === "confusion_matrix") {
+        confusionMatrix = true;
+        continue;
+      }
+      const sig = METRICS[c.name.name];
+      if (!sig) {
+        const alt = didYouMean(c.name.name, [...Object.keys(METRICS), "confusion_matrix"]);
+        out.push(diag("DLP2001", "error", `unknown metric \`${c.name.name}\``, c.name.span, { label: "unknown", help: alt ? `did you mean \`${alt}\`?` : `metrics: ${Object.keys(METRICS).join(", ")}, confusion_matrix` }));
+        continue;
+      }
+      const args = checkCall(asCall(c.name, c.call), sig, new Map(), out);
+      if (args) metrics.push(c.name.name === "top_k" ? { name: "top_k", k: args.k as number } : ({ name: c.name.name } as MetricSpec));
+    }
+  }
+  return { split, metrics, confusionMatrix };
+}
+
+// ---- tune ------------------------------------------------------------------------------------
+
+function checkTune(sec: SectionIR, ir: PipelineIR, computed: Set<string>, out: Diagnostic[], train: TrainSpec | undefined): TuneSpec | null {
+  let strategy: StrategySpec | undefined;
+  let strategySpan: Span = sec.name.span;
+  let objective: TuneSpec["objective"] | undefined;
+  let trials: number | undefined;
+  for (const st of sec.body.statements) {
+    const s = settingOf(st);
+    if (!s) continue;
+    switch (s.name.name) {
+      case "strategy": {
+        const c = s.values[0] ? callOf(s.values[0]) : undefined;
+        const sig = c ? STRATEGIES[c.name.name] : undefined;
+        if (!c || !sig) {
+          const alt = c ? didYouMean(c.name.name, Object.keys(STRATEGIES)) : undefined;
+          out.push(diag("DLP2001", "error", `unknown tuning strategy \`${c ? c.name.name : ""}\``, c?.name.span ?? s.name.span, { label: "unknown", help: alt ? `did you mean \`${alt}\`?` : `strategies: ${Object.keys(STRATEGIES).join(", ")}` }));
+          break;
+        }
+        const args = checkCall(asCall(c.name, c.call), sig, new Map(), out);
+        if (!args) break;
+        strategySpan = s.values[0].span;
+        const k = c.name.name;
+        strategy =
+          k === "grid" ? { kind: "grid" }
+          : k === "random" ? { kind: "random", trials: args.trials as number }
+          : k === "bayesian" ? { kind: "bayesian", trials: args.trials as number, initial: args.initial as number }
+          : k === "hyperband" ? { kind: "hyperband", maxEpochs: args.max_epochs as number, factor: args.factor as number, iterations: args.iterations as number }
+          : { kind: "asha", maxEpochs: args.max_epochs as number, factor: args.factor as number, trials: args.trials as number, minEpochs: args.min_epochs as number };
+        break;
+      }
+      case "objective": {
+        const [dir, metric] = s.values;
+        if (!dir || dir.kind !== "name" || !["maximize", "minimize"].includes(dir.name) || !metric || metric.kind !== "name") {
+          out.push(diag("DLP2004", "error", "an objective reads `maximize METRIC` or `minimize METRIC`", s.stmt.span, { help: "write `objective maximize val_accuracy`" }));
+          break;
+        }
+        if (!computed.has(metric.name)) {
+          const alt = didYouMean(metric.name, [...computed]);
+          out.push(diag("DLP6005", "error", `the objective \`${metric.name}\` is never computed`, metric.span, { label: "not a computed metric", notes: [`computed: ${[...computed].join(", ")}`], help: alt ? `did you mean \`${alt}\`?` : `add the metric to \`train { metrics … }\`` }));
+          break;
+        }
+        objective = { metric: metric.name, direction: dir.name as "maximize" | "minimize" };
+        break;
+      }
+      case "trials": {
+        const v = s.values[0] ? evalExpr(s.values[0], new Map()) : undefined;
+        if (typeof v !== "number" || !Number.isInteger(v) || v < 1) out.push(diag("DLP2004", "error", "`trials` must be a positive integer", s.values[0]?.span ?? s.name.span, {}));
+        else trials = v;
+        break;
+      }
+      default:
+        unknownSetting(s, "tune", ["strategy", "objective", "trials"], out);
+    }
+  }
+  const tuned = ir.params.filter((p) => p.space);
+  if (!strategy) strategy = { kind: "random", trials: trials ?? 20 };
+  if (!objective) objective = { metric: "val_loss", direction: "minimize" };
+  if (tuned.length === 0) {
+    out.push(diag("DLP6001", "warning", "nothing to tune: no param declares a `tune` space", sec.name.span, { help: "add e.g. `param lr = 1e-3 tune log_uniform(1e-4, 1e-2)`" }));
+  }
+  if (strategy.kind === "grid") {
+    let size = 1;
+    for (const p of tuned) {
+      const s = p.space!;
+      if (s.kind === "uniform" && s.step === undefined || s.kind === "log_uniform") {
+        out.push(diag("DLP6004", "error", `grid search over the continuous space of \`${p.name}\``, p.spaceExpr!.span, { label: "no step", related: [{ span: strategySpan, message: "grid strategy" }], help: "give a step (`uniform(0.1, 0.5, step: 0.1)`), a `choice(…)`, or use `random` / `bayesian`" }));
+        size = NaN;
+        continue;
+      }
+      size *= s.kind === "choice" ? s.values.length : s.kind === "int" ? Math.floor((s.high - s.low) / s.step) + 1 : Math.floor((s.high - s.low) / s.step! + 1e-9) + 1;
+    }
+    if (trials !== undefined && Number.isFinite(size) && trials > size) {
+      out.push(diag("DLP6006", "warning", `${trials} trials asked for a grid of ${size} combinations`, strategySpan, { help: `the grid runs ${size} trials` }));
+    }
+  }
+  if ((strategy.kind === "hyperband" || strategy.kind === "asha") && train && strategy.maxEpochs < 1) {
+    out.push(diag("DLP2004", "error", "max_epochs must be at least 1", strategySpan, {}));
+  }
+  return { strategy, objective, ...(trials !== undefined ? { trials } : {}) };
+}
+
+// ---- warnings ---------------------------------------------------------------------------------
+
+function warnings(r: CheckedPipeline, out: Diagnostic[]): void {
+  const lr = r.train?.optimizer.learningRate;
+  if (lr !== undefined && (lr < 1e-6 || lr > 1) && r.ir.train) {
+    const at = findSetting(r.ir.train, "optimizer") ?? r.ir.train.name;
+    out.push(diag("DLP7003", "warning", `learning rate ${lr} is outside the usual 1e-6..1`, at.span, { label: `lr = ${lr}`, help: "typical values: 1e-3 for adam, 1e-2 for sgd" }));
+  }
+  const layers = r.model?.layers ?? [];
+  const total = layers.reduce((a, l) => a + l.params.trainable + l.params.nonTrainable, 0);
+  for (const l of layers) {
+    const n = l.params.trainable + l.params.nonTrainable;
+    if (l.def.name === "dense" && total > 100_000 && n / total > 0.9) {
+      out.push(diag("DLP7002", "warning", `this dense layer holds ${Math.round((100 * n) / total)}% of the model's parameters`, l.call.span, { label: `${n.toLocaleString("en-US")} of ${total.toLocaleString("en-US")} parameters`, notes: [`its input has ${fmtShape(l.inputs[0])} values`], help: "shrink its input with pooling or `global_avg_pool()` first" }));
+    }
+    if (l.def.name === "dropout" && typeof l.args.rate === "number" && l.args.rate > 0.7) {
+      out.push(diag("DLP7001", "warning", `dropout ${l.args.rate} drops most activations`, l.call.span, { label: `keeps ${Math.round((1 - l.args.rate) * 100)}%`, help: "rates of 0.1–0.5 are usual" }));
+    }
+  }
+}
+
+function findSetting(sec: SectionIR, name: string): NameExpr | undefined {
+  for (const st of sec.body.statements) {
+    const s = settingOf(st);
+    if (s?.name.name === name) return s.name;
+  }
+  return undefined;
+}

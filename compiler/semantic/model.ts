@@ -1,0 +1,308 @@
+// Shape interpretation of a model section for one assignment of param values: walks the
+// statements (sequential calls, named tensors, blocks, repeat, if/else) through the layer
+// table. A failed layer poisons its output (null) so one root cause gives one error.
+import type { Argument, CallExpr, Expr, NameExpr, Span, Statement } from "../syntax/ast.ts";
+import { exprText, headName } from "../syntax/ast.ts";
+import { diag, type Diagnostic } from "../diagnostics/diagnostic.ts";
+import { getLayer, LAYERS, fmtShape } from "./layers/index.ts";
+import { isFailure, type Args, type ArgValue, type LayerDef, type ParamCount, type TensorShape } from "./layers/types.ts";
+import { bindArgs, evalExpr, validateArgs, type CallSignature } from "./values.ts";
+import { didYouMean } from "./names.ts";
+import type { BlockIR } from "./lower.ts";
+
+export interface LayerInstance {
+  def: LayerDef;
+  /** Keras-style instance name: conv2d, conv2d_1, … */
+  name: string;
+  call: CallExpr;
+  args: Args;
+  inputs: TensorShape[];
+  output: TensorShape;
+  params: ParamCount;
+}
+
+export interface ModelResult {
+  /** Output shape; undefined when an error made it unknowable. */
+  output?: TensorShape;
+  /** The statement that produced the output, for labels. */
+  outputSpan?: Span;
+  layers: LayerInstance[];
+}
+
+type TShape = TensorShape | null; // null: poisoned by an earlier error
+
+interface Ctx {
+  blocks: Map<string, BlockIR>;
+  out: Diagnostic[];
+  /** "with filters = 64 and kernel = 7": added to every diagnostic of a non-default combination. */
+  context: string;
+  layers: LayerInstance[];
+  counters: Map<string, number>;
+  depth: number;
+  /** Recent shapes for the `= note:` trace. */
+  trace: string[];
+}
+
+interface Scope {
+  tensors: Map<string, TShape>;
+  values: Map<string, ArgValue>;
+}
+
+export function signatureOf(def: LayerDef): CallSignature {
+  return { what: def.name, positional: def.positional, schema: def.schema };
+}
+
+export function interpretModel(
+  body: Statement[],
+  inputShape: TensorShape,
+  values: Map<string, ArgValue>,
+  blocks: Map<string, BlockIR>,
+  out: Diagnostic[],
+  context: string,
+): ModelResult {
+  const ctx: Ctx = { blocks, out, context, layers: [], counters: new Map(), depth: 0, trace: [fmtShape(inputShape)] };
+  const scope: Scope = { tensors: new Map([["input", inputShape]]), values: new Map(values) };
+  const r = execBody(body, scope, inputShape, ctx);
+  return { output: r.current ?? undefined, outputSpan: r.span, layers: ctx.layers };
+}
+
+function push(ctx: Ctx, d: Diagnostic): void {
+  if (ctx.context) d.notes.unshift(ctx.context);
+  ctx.out.push(d);
+}
+
+function execBody(body: Statement[], scope: Scope, current: TShape, ctx: Ctx): { current: TShape; returned: boolean; span?: Span } {
+  let span: Span | undefined;
+  for (let i = 0; i < body.length; i++) {
+    const st = body[i];
+    const head = headName(st);
+    const first = st.groups[0][0];
+    if (head && first.kind === "name" && head.name === "repeat") {
+      const r = execRepeat(st, scope, current, ctx);
+      current = r;
+      span = st.span;
+      continue;
+    }
+    if (head && first.kind === "name" && head.name === "if") {
+      const next = body[i + 1];
+      const hasElse = next && headName(next)?.name === "else" && next.groups[0][0].kind === "name";
+      const cond = st.groups[0][1];
+      const v = cond ? evalExpr(cond, scope.values) : undefined;
+      if (typeof v !== "boolean" || !st.block) {
+        push(ctx, diag("DLP1001", "error", "`if` needs a condition on params and a block", cond?.span ?? first.span, { label: "expected e.g. `if layers >= 3 { … }`" }));
+        current = null;
+      } else if (v) {
+        current = execBody(st.block.statements, scope, current, ctx).current;
+      } else if (hasElse && next.block) {
+        current = execBody(next.block.statements, scope, current, ctx).current;
+      }
+      if (hasElse) i++;
+      span = st.span;
+      continue;
+    }
+    if (head && first.kind === "name" && head.name === "return") {
+      const e = st.groups[0][1];
+      if (!e) {
+        push(ctx, diag("DLP1001", "error", "`return` needs a tensor", first.span, { label: "expected e.g. `return relu(add(x, h))`" }));
+        return { current: null, returned: true, span: st.span };
+      }
+      return { current: evalTensor(e, scope, current, ctx), returned: true, span: e.span };
+    }
+    if (st.groups.length > 1 || st.groups[0].length > 1 || st.block) {
+      const alt = head ? didYouMean(head.name, [...LAYERS.keys(), "repeat", "if", "return"]) : undefined;
+      push(ctx, diag("DLP1001", "error", `unexpected statement in a model: \`${exprText(first)} …\``, st.span, { label: "expected a layer call, `name = …`, `repeat`, `if` or `return`", help: alt && alt !== head?.name ? `did you mean \`${alt}(…)\`?` : undefined }));
+      current = null;
+      continue;
+    }
+    if (first.kind === "assign") {
+      if (first.target.kind !== "name") {
+        push(ctx, diag("DLP1001", "error", "only a name can be assigned", first.target.span, {}));
+        continue;
+      }
+      const v = evalTensor(first.value, scope, current, ctx);
+      scope.tensors.set(first.target.name, v);
+      current = v;
+      span = first.value.span;
+      continue;
+    }
+    current = evalTensor(first, scope, current, ctx);
+    span = first.span;
+  }
+  return { current, returned: false, span };
+}
+
+function execRepeat(st: Statement, scope: Scope, current: TShape, ctx: Ctx): TShape {
+  let countExpr = st.groups[0][1];
+  let loopVar: NameExpr | undefined;
+  if (countExpr?.kind === "as" && countExpr.type.kind === "name") {
+    loopVar = countExpr.type;
+    countExpr = countExpr.value;
+  }
+  const n = countExpr ? evalExpr(countExpr, scope.values) : undefined;
+  if (!st.block || typeof n !== "number" || !Number.isInteger(n) || n < 0) {
+    push(ctx, diag("DLP2004", "error", "`repeat` needs a non-negative integer count and a block", countExpr?.span ?? st.span, { label: countExpr ? `found ${exprText(countExpr)}${typeof n === "number" ? ` = ${n}` : ""}` : "missing count", help: "write `repeat 3 { … }` or `repeat blocks as i { … }`" }));
+    return null;
+  }
+  for (let k = 0; k < n; k++) {
+    const inner: Scope = { tensors: scope.tensors, values: new Map(scope.values) };
+    if (loopVar) inner.values.set(loopVar.name, k);
+    current = execBody(st.block.statements, inner, current, ctx).current;
+    if (current === null) break;
+  }
+  return current;
+}
+
+function isTensorExpr(e: Expr, scope: Scope, ctx: Ctx): boolean {
+  if (e.kind === "name") return scope.tensors.has(e.name);
+  if (e.kind === "pipe") return true;
+  if (e.kind === "call" && e.callee.kind === "name") return !!getLayer(e.callee.name) || ctx.blocks.has(e.callee.name);
+  if (e.kind === "call" && e.callee.kind === "call") return true; // block(params)(tensors)
+  return false;
+}
+
+function evalTensor(e: Expr, scope: Scope, current: TShape, ctx: Ctx): TShape {
+  switch (e.kind) {
+    case "name": {
+      if (scope.tensors.has(e.name)) return scope.tensors.get(e.name)!;
+      if (getLayer(e.name) || ctx.blocks.has(e.name)) return applyCall({ kind: "call", callee: e, args: [], argsSpan: e.span, span: e.span }, [current], scope, ctx);
+      const alt = didYouMean(e.name, [...scope.tensors.keys(), ...LAYERS.keys(), ...ctx.blocks.keys()]);
+      push(ctx, diag("DLP2001", "error", `unknown tensor or layer \`${e.name}\``, e.span, { label: "not defined", help: alt ? `did you mean \`${alt}\`?` : "name a layer, a block, or a tensor assigned earlier" , fix: alt ? { title: `rename to \`${alt}\``, span: e.span, text: alt } : undefined }));
+      return null;
+    }
+    case "pipe": {
+      let acc = evalTensor(e.stages[0], scope, current, ctx);
+      for (const stage of e.stages.slice(1)) {
+        if (stage.kind === "call") acc = applyCall(stage, [acc], scope, ctx);
+        else if (stage.kind === "name") acc = evalTensor(stage, scope, acc, ctx);
+        else {
+          push(ctx, diag("DLP1001", "error", "each stage after `|>` is a layer or block call", stage.span, { label: "not a call" }));
+          return null;
+        }
+      }
+      return acc;
+    }
+    case "call":
+      return applyCall(e, null, scope, ctx, current);
+    case "error":
+      return null;
+    default:
+      push(ctx, diag("DLP1001", "error", `\`${exprText(e)}\` is not a tensor`, e.span, { label: "expected a layer call or a tensor name" }));
+      return null;
+  }
+}
+
+/** `piped`: explicit inputs from `|>` (null when the call stands alone, using `current`). */
+function applyCall(call: CallExpr, piped: TShape[] | null, scope: Scope, ctx: Ctx, current: TShape = null): TShape {
+  // block(params)(tensors)
+  if (call.callee.kind === "call" && call.callee.callee.kind === "name" && ctx.blocks.has(call.callee.callee.name)) {
+    const tensorInputs = call.args.map((a) => evalTensor(a.value, scope, current, ctx));
+    return applyBlock(ctx.blocks.get(call.callee.callee.name)!, call.callee, tensorInputs, scope, ctx);
+  }
+  if (call.callee.kind !== "name") {
+    push(ctx, diag("DLP1001", "error", `\`${exprText(call.callee)}\` cannot be called`, call.callee.span, { label: "expected a layer or block name" }));
+    return null;
+  }
+  const name = call.callee.name;
+  const block = ctx.blocks.get(name);
+  if (block) {
+    return applyBlock(block, call, piped ?? [current], scope, ctx);
+  }
+  const def = getLayer(name);
+  if (!def) {
+    const alt = didYouMean(name, [...LAYERS.keys(), ...ctx.blocks.keys()]);
+    push(ctx, diag("DLP2001", "error", `unknown layer \`${name}\``, call.callee.span, { label: "not a layer or block", help: alt ? `did you mean \`${alt}\`?` : "see `docs/layers.md` for the layers dlp knows", fix: alt ? { title: `rename to \`${alt}\``, span: call.callee.span, text: alt } : undefined }));
+    return null;
+  }
+  const takesLayer = Object.prototype.hasOwnProperty.call((def.schema.properties ?? {}) as object, "layer");
+  const isTensorArg = (a: Argument) => !a.name && !takesLayer && isTensorExpr(a.value, scope, ctx);
+  const tensorArgs = call.args.filter(isTensorArg).map((a) => evalTensor(a.value, scope, current, ctx));
+  let inputs: TShape[] = [...(piped ?? []), ...tensorArgs];
+  if (inputs.length === 0) inputs = [current];
+  const sig = signatureOf(def);
+  const bound = bindArgs(call, sig, ctx.out, isTensorArg);
+  if (!bound.ok) return null;
+  const args: Args = {};
+  for (const [k, a] of bound.exprs) {
+    const v = evalExpr(a.value, scope.values);
+    if (v === undefined) {
+      push(ctx, diag("DLP2004", "error", `cannot evaluate \`${exprText(a.value)}\``, a.value.span, { label: "expected a number, a name, true/false or a list" }));
+      return null;
+    }
+    args[k] = v;
+  }
+  const before = ctx.out.length;
+  if (!validateArgs(args, sig, bound, call, ctx.out, ctx.context)) {
+    // ajv reported at the argument; keep its context note consistent with push()
+    for (let k = before; k < ctx.out.length; k++) if (ctx.context && !ctx.out[k].notes.includes(ctx.context)) ctx.out[k].notes.unshift(ctx.context);
+    return null;
+  }
+  if (inputs.some((s) => s === null)) return null;
+  if (def.inputs === "one" && inputs.length > 1) {
+    push(ctx, diag("DLP3002", "error", `${def.name} takes one tensor, given ${inputs.length}`, call.span, { label: `${inputs.length} inputs`, help: "merge them first with `add(…)` or `concatenate(…)`" }));
+    return null;
+  }
+  if (def.inputs === "many" && inputs.length < 2) {
+    push(ctx, diag("DLP3004", "error", `${def.name} merges two or more tensors, given ${inputs.length}`, call.span, { label: "one input", help: `write \`${def.name}(x, h)\`` }));
+    return null;
+  }
+  const shapes = inputs as TensorShape[];
+  const result = def.shape(shapes, args);
+  if (isFailure(result)) {
+    const argExpr = result.arg ? bound.exprs.get(result.arg)?.value : undefined;
+    push(
+      ctx,
+      diag(result.code, "error", result.message, argExpr ? argExpr.span : call.span, {
+        label: result.label,
+        notes: ctx.trace.length > 1 ? [`shapes: ${ctx.trace.slice(-8).join(" → ")}`] : [],
+        help: result.help,
+        related: argExpr ? [{ span: call.callee.span, message: `in this ${def.name}` }] : [],
+      }),
+    );
+    return null;
+  }
+  const n = ctx.counters.get(def.kerasClass) ?? 0;
+  ctx.counters.set(def.kerasClass, n + 1);
+  const base = snake(def.kerasClass);
+  ctx.layers.push({ def, name: n === 0 ? base : `${base}_${n}`, call, args, inputs: shapes, output: result, params: def.params(shapes, args) });
+  ctx.trace.push(`${def.name} ${fmtShape(result)}`);
+  return result;
+}
+
+function applyBlock(block: BlockIR, call: CallExpr, inputs: TShape[], scope: Scope, ctx: Ctx): TShape {
+  if (ctx.depth > 32) {
+    push(ctx, diag("DLP2008", "error", `block \`${block.name}\` calls itself`, call.span, { label: "recursive call", help: "use `repeat N { … }` to stack a block several times" }));
+    return null;
+  }
+  if (call.args.length !== block.params.length || call.args.some((a) => a.name && !block.params.some((p) => p.name === a.name!.name))) {
+    push(ctx, diag("DLP2006", "error", `block \`${block.name}\` takes ${block.params.length} argument${block.params.length === 1 ? "" : "s"}, given ${call.args.length}`, call.span, { label: `expected (${block.params.map((p) => p.name).join(", ")})`, related: [{ span: block.nameSpan, message: "defined here" }] }));
+    return null;
+  }
+  if (inputs.length !== block.inputs.length) {
+    push(ctx, diag("DLP2006", "error", `block \`${block.name}\` takes ${block.inputs.length} tensor${block.inputs.length === 1 ? "" : "s"}, given ${inputs.length}`, call.span, { label: `expected (${block.inputs.map((p) => p.name).join(", ")})`, related: [{ span: block.nameSpan, message: "defined here" }] }));
+    return null;
+  }
+  const values = new Map(scope.values);
+  for (let k = 0; k < block.params.length; k++) {
+    const a = call.args.find((x) => x.name?.name === block.params[k].name) ?? call.args.filter((x) => !x.name)[k];
+    const v = a ? evalExpr(a.value, scope.values) : undefined;
+    if (v === undefined) {
+      push(ctx, diag("DLP2004", "error", `cannot evaluate argument \`${block.params[k].name}\``, a?.span ?? call.span, {}));
+      return null;
+    }
+    values.set(block.params[k].name, v);
+  }
+  const tensors = new Map<string, TShape>();
+  block.inputs.forEach((inp, k) => tensors.set(inp.name, inputs[k]));
+  ctx.depth++;
+  const r = execBody(block.body, { tensors, values }, inputs[0], ctx);
+  ctx.depth--;
+  return r.current;
+}
+
+export function snake(cls: string): string {
+  return cls
+    .replace(/(\d)D/g, "$1d")
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1_$2")
+    .toLowerCase();
+}

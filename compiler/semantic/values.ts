@@ -1,0 +1,322 @@
+// Evaluating argument expressions (for checking, with concrete param values) and emitting
+// them as TypeScript (for codegen, with params as `p.name`). Both read the same AST.
+import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
+import type { Argument, CallExpr, Expr, Span } from "../syntax/ast.ts";
+import type { ArgValue, Args } from "./layers/types.ts";
+import { diag, type Diagnostic } from "../diagnostics/diagnostic.ts";
+import { didYouMean } from "./names.ts";
+
+export type Env = ReadonlyMap<string, ArgValue>;
+
+/** Evaluates an expression; bare names not in `env` are symbols (enum values such as `relu`). */
+export function evalExpr(e: Expr, env: Env): ArgValue | undefined {
+  switch (e.kind) {
+    case "number":
+      return e.value;
+    case "string":
+      return e.value;
+    case "bool":
+      return e.value;
+    case "name":
+      return env.has(e.name) ? env.get(e.name) : e.name;
+    case "list": {
+      const out: ArgValue[] = [];
+      for (const i of e.items) {
+        const v = evalExpr(i, env);
+        if (v === undefined) return undefined;
+        out.push(v);
+      }
+      return out;
+    }
+    case "unary": {
+      const v = evalExpr(e.operand, env);
+      if (e.op === "-") return typeof v === "number" ? -v : undefined;
+      return typeof v === "boolean" ? !v : undefined;
+    }
+    case "binary": {
+      const a = evalExpr(e.left, env);
+      const b = evalExpr(e.right, env);
+      if (a === undefined || b === undefined) return undefined;
+      switch (e.op) {
+        case "and":
+          return a === true && b === true;
+        case "or":
+          return a === true || b === true;
+        case "==":
+          return a === b;
+        case "!=":
+          return a !== b;
+      }
+      if (typeof a !== "number" || typeof b !== "number") return undefined;
+      switch (e.op) {
+        case "+":
+          return a + b;
+        case "-":
+          return a - b;
+        case "*":
+          return a * b;
+        case "/":
+          return b === 0 ? undefined : a / b;
+        case "<":
+          return a < b;
+        case "<=":
+          return a <= b;
+        case ">":
+          return a > b;
+        case ">=":
+          return a >= b;
+      }
+      return undefined;
+    }
+    case "call": {
+      // A nested layer call as an argument (bidirectional(lstm(64))).
+      if (e.callee.kind !== "name") return undefined;
+      const args: Args = {};
+      for (const a of e.args) {
+        const v = evalExpr(a.value, env);
+        if (v === undefined) return undefined;
+        args[a.name ? a.name.name : `#${Object.keys(args).length}`] = v;
+      }
+      return { layer: e.callee.name, args };
+    }
+    default:
+      return undefined;
+  }
+}
+
+const TS_OPS: Record<string, string> = { and: "&&", or: "||", "==": "===", "!=": "!==" };
+
+/** Emits an expression as TypeScript. `names` maps bound names to code; other names become string literals. */
+export function emitExpr(e: Expr, names: ReadonlyMap<string, string>): string {
+  switch (e.kind) {
+    case "number":
+      return numberCode(e.value);
+    case "string":
+      return JSON.stringify(e.value);
+    case "bool":
+      return String(e.value);
+    case "name":
+      return names.get(e.name) ?? JSON.stringify(e.name);
+    case "list":
+      return `[${e.items.map((i) => emitExpr(i, names)).join(", ")}]`;
+    case "unary":
+      return e.op === "-" ? `-${wrap(e.operand, names)}` : `!${wrap(e.operand, names)}`;
+    case "binary":
+      return `${wrap(e.left, names)} ${TS_OPS[e.op] ?? e.op} ${wrap(e.right, names)}`;
+    default:
+      return "undefined";
+  }
+}
+
+function wrap(e: Expr, names: ReadonlyMap<string, string>): string {
+  const s = emitExpr(e, names);
+  return e.kind === "binary" ? `(${s})` : s;
+}
+
+export function numberCode(n: number): string {
+  if (Number.isInteger(n) || Math.abs(n) >= 1e-3) return String(Number(n.toPrecision(15)));
+  return n.toExponential().replace("e-", "e-");
+}
+
+/** Names an expression depends on (for "does this param affect shapes"). */
+export function namesIn(e: Expr, out = new Set<string>()): Set<string> {
+  switch (e.kind) {
+    case "name":
+      out.add(e.name);
+      break;
+    case "list":
+      e.items.forEach((i) => namesIn(i, out));
+      break;
+    case "call":
+      namesIn(e.callee, out);
+      e.args.forEach((a) => namesIn(a.value, out));
+      break;
+    case "index":
+      namesIn(e.target, out);
+      e.items.forEach((i) => namesIn(i, out));
+      break;
+    case "member":
+      namesIn(e.target, out);
+      break;
+    case "unary":
+      namesIn(e.operand, out);
+      break;
+    case "binary":
+      namesIn(e.left, out);
+      namesIn(e.right, out);
+      break;
+    case "range":
+      namesIn(e.low, out);
+      namesIn(e.high, out);
+      if (e.step) namesIn(e.step, out);
+      break;
+    case "as":
+      namesIn(e.value, out);
+      namesIn(e.type, out);
+      break;
+    case "pipe":
+      e.stages.forEach((s) => namesIn(s, out));
+      break;
+    case "assign":
+      namesIn(e.target, out);
+      namesIn(e.value, out);
+      break;
+  }
+  return out;
+}
+
+// ---- calls checked against a JSON Schema ---------------------------------------------
+
+export interface CallSignature {
+  /** What the call is, for messages: "conv2d", "optimizer adam". */
+  what: string;
+  positional: string[];
+  schema: Record<string, unknown>;
+}
+
+export interface BoundArgs {
+  /** Argument expressions by name. */
+  exprs: Map<string, Argument>;
+  ok: boolean;
+}
+
+/** Matches positional and named arguments to names; reports unknown, duplicate and surplus ones. */
+export function bindArgs(call: CallExpr, sig: CallSignature, out: Diagnostic[], skip: (a: Argument) => boolean = () => false): BoundArgs {
+  const exprs = new Map<string, Argument>();
+  const props = Object.keys((sig.schema.properties ?? {}) as Record<string, unknown>);
+  let ok = true;
+  let pos = 0;
+  for (const a of call.args) {
+    if (skip(a)) continue;
+    let name: string;
+    if (a.name) {
+      name = a.name.name;
+      if (!props.includes(name)) {
+        const alt = didYouMean(name, props);
+        out.push(
+          diag("DLP2003", "error", `unknown argument \`${name}\` for ${sig.what}`, a.name.span, {
+            label: "unknown argument",
+            help: alt ? `did you mean \`${alt}\`?` : `${sig.what} takes ${props.map((p) => "`" + p + "`").join(", ") || "no arguments"}`,
+            fix: alt ? { title: `rename to \`${alt}\``, span: a.name.span, text: alt } : undefined,
+          }),
+        );
+        ok = false;
+        continue;
+      }
+    } else {
+      if (pos >= sig.positional.length) {
+        out.push(
+          diag("DLP2006", "error", `too many positional arguments for ${sig.what}`, a.span, {
+            label: `${sig.what} takes ${sig.positional.length} positional argument${sig.positional.length === 1 ? "" : "s"}`,
+            help: sig.positional.length ? `positional arguments are ${sig.positional.map((p) => "`" + p + "`").join(", ")}; name the others` : "name the arguments",
+          }),
+        );
+        ok = false;
+        continue;
+      }
+      name = sig.positional[pos++];
+    }
+    if (exprs.has(name)) {
+      out.push(diag("DLP2002", "error", `argument \`${name}\` given twice`, a.span, { label: "second value", related: [{ span: exprs.get(name)!.span, message: "first value" }] }));
+      ok = false;
+      continue;
+    }
+    exprs.set(name, a);
+  }
+  return { exprs, ok };
+}
+
+const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false });
+const compiled = new WeakMap<object, ValidateFunction>();
+function validator(schema: Record<string, unknown>): ValidateFunction {
+  let v = compiled.get(schema);
+  if (!v) {
+    v = ajv.compile(schema);
+    compiled.set(schema, v);
+  }
+  return v;
+}
+
+/** Validates evaluated args (filling defaults); errors map to the argument's span. */
+export function validateArgs(
+  args: Args,
+  sig: CallSignature,
+  bound: BoundArgs,
+  call: CallExpr,
+  out: Diagnostic[],
+  context = "",
+): boolean {
+  const v = validator(sig.schema);
+  if (v(args)) return true;
+  const seen = new Set<string>();
+  for (const err of v.errors ?? []) {
+    const d = ajvDiagnostic(err, sig, bound, call, args, context);
+    const key = d.code + d.span.start + d.message;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(d);
+  }
+  return false;
+}
+
+function ajvDiagnostic(err: ErrorObject, sig: CallSignature, bound: BoundArgs, call: CallExpr, args: Args, context: string): Diagnostic {
+  const argName = err.instancePath.split("/")[1];
+  const where: Span = argName && bound.exprs.has(argName) ? bound.exprs.get(argName)!.value.span : call.span;
+  const notes = context ? [context] : [];
+  if (err.keyword === "required") {
+    const missing = (err.params as { missingProperty: string }).missingProperty;
+    return diag("DLP2005", "error", `${sig.what} needs \`${missing}\``, call.span, {
+      label: `missing \`${missing}\``,
+      notes,
+      help: `write \`${missing}: …\`${sig.positional.includes(missing) ? ` or give it as positional argument ${sig.positional.indexOf(missing) + 1}` : ""}`,
+    });
+  }
+  const given = argName !== undefined ? formatValue(args[argName]) : "";
+  if (err.keyword === "enum") {
+    const allowed = ((err.params as { allowedValues: unknown[] }).allowedValues ?? []).map(String);
+    const alt = didYouMean(String(args[argName] ?? ""), allowed);
+    return diag("DLP2004", "error", `\`${given}\` is not a valid \`${argName}\` for ${sig.what}`, where, {
+      label: `expected one of ${allowed.slice(0, 8).join(", ")}${allowed.length > 8 ? ", …" : ""}`,
+      notes,
+      help: alt ? `did you mean \`${alt}\`?` : undefined,
+      fix: alt && argName && bound.exprs.has(argName) ? { title: `replace with \`${alt}\``, span: where, text: alt } : undefined,
+    });
+  }
+  const expectation = describeAjv(err);
+  return diag("DLP2004", "error", `invalid \`${argName ?? "arguments"}\` for ${sig.what}: ${expectation}`, where, {
+    label: argName ? `found ${given}` : expectation,
+    notes,
+    help: argName ? `\`${argName}\` ${expectation}` : undefined,
+  });
+}
+
+function describeAjv(err: ErrorObject): string {
+  const p = err.params as Record<string, unknown>;
+  switch (err.keyword) {
+    case "type":
+      return `must be ${p.type === "integer" ? "an integer" : p.type === "number" ? "a number" : p.type === "boolean" ? "true or false" : p.type === "string" ? "a name or string" : String(p.type)}`;
+    case "minimum":
+      return `must be ≥ ${p.limit}`;
+    case "maximum":
+      return `must be ≤ ${p.limit}`;
+    case "exclusiveMinimum":
+      return `must be > ${p.limit}`;
+    case "exclusiveMaximum":
+      return `must be < ${p.limit}`;
+    case "minItems":
+    case "maxItems":
+      return `must have ${p.limit} items`;
+    case "oneOf":
+    case "anyOf":
+      return "has the wrong form";
+    default:
+      return err.message ?? "is invalid";
+  }
+}
+
+export function formatValue(v: ArgValue | undefined): string {
+  if (v === undefined) return "nothing";
+  if (Array.isArray(v)) return `[${v.map(formatValue).join(", ")}]`;
+  if (typeof v === "object") return `${v.layer}(…)`;
+  return String(v);
+}
