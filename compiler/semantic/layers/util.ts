@@ -304,7 +304,8 @@ export class ConfigBuilder {
 /** `tf.layers.<factory>({ ... })` as one expression, for nested calls (bidirectional). */
 export function callCode(call: TfjsCall): string {
   const body = call.config.map(([k, v]) => `${k}: ${v}`).join(", ");
-  return `tf.layers.${call.factory}(${body ? `{ ${body} }` : ""})`;
+  // Some factories (globalAveragePooling2d, add) require the config object even when empty.
+  return `tf.layers.${call.factory}(${body ? `{ ${body} }` : "{}"})`;
 }
 
 /** ArgCode for an evaluated literal value (used where a nested call arrives as a value). */
