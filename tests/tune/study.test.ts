@@ -9,7 +9,7 @@ import * as assert from "uvu/assert";
 import type { ParamSpec } from "../../runtime/spec.ts";
 import { SqliteStorage } from "../../runtime/tune/sqlite.ts";
 import { FingerprintError, MemoryStorage } from "../../runtime/tune/storage.ts";
-import { runStudy, type StudyUpdate, type TrialRequest } from "../../runtime/tune/study.ts";
+import { runStudy, type StudyUpdate, type TrialOutcome, type TrialRequest } from "../../runtime/tune/study.ts";
 import { renderStudyHtml, renderTrialTable } from "../../runtime/tune/report.ts";
 import { params as workerParams, spec as workerSpec } from "./fixtures/synthetic.ts";
 
@@ -37,7 +37,7 @@ test("a trial that throws is recorded as failed with its message and the study g
     studyName: "f",
     fingerprint: "a",
     onUpdate: (u) => updates.push(u),
-    objective: async (t) => {
+    objective: async (t): Promise<TrialOutcome> => {
       if (t.number === 2) throw new Error("NaN loss at epoch 3");
       if (t.number === 4) return { metrics: { acc: 1 }, epochsRun: 1 };
       return { metrics: { val_loss: t.params.lr as number }, epochsRun: 5 };
