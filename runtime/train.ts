@@ -1,0 +1,287 @@
+// The training loop, Keras fit-like: shuffled batches sliced from one typed array, optional
+// augmentation, gradient clipping, learning-rate schedules, validation every epoch, callbacks
+// (early_stop, checkpoint, reduce_lr), a stop on a non-finite loss or SIGINT that keeps the best
+// weights, and progress on stderr.
+import { tf } from "./tf.ts";
+import type { Augment, CallbackSpec, LabelSpec, TrainSpec } from "./spec.ts";
+import type { Split } from "./data/types.ts";
+import { augmentBatch, checkAugment } from "./data/augment.ts";
+import { lossJs, lossTensor } from "./losses.ts";
+import { computeMetrics, metricKey, type Predictions } from "./metrics.ts";
+import { makeOptimizer, scheduledLr, setLearningRate } from "./optimizers.ts";
+import { mulberry32, permutation } from "./rng.ts";
+import { Progress } from "./progress.ts";
+import { TrainingError } from "./errors.ts";
+
+export type History = Record<string, number[]>;
+
+export interface TrainOptions {
+  epochs: number;
+  /** Epochs already done (resumed runs): numbering and schedules continue from here. */
+  initialEpoch?: number;
+  seed: number;
+  shuffle: boolean;
+  augment: Augment[];
+  labels: LabelSpec;
+  quiet?: boolean;
+  /** Called after each epoch with its logs (the tuner reports intermediate values here). */
+  onEpochEnd?: (epoch: number, logs: Record<string, number>) => void | Promise<void>;
+  /** Stop after the current batch when this becomes true (SIGINT sets it too). */
+  shouldStop?: () => boolean;
+}
+
+export interface TrainResult {
+  history: History;
+  epochsRun: number;
+  stoppedEarly: boolean;
+  stopReason?: string;
+  /** The epoch (1-based) whose weights the model holds at the end, when the best were restored. */
+  bestEpoch?: number;
+  trainSamplesPerSecond: number;
+}
+
+/** Dense targets of a batch: one-hot for classes, [B,1] for binary, [B,outputs] for regression. */
+export function targetTensor(y: Int32Array | Float32Array, labels: LabelSpec): tf.Tensor {
+  if (labels.kind === "class") return tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(y), "int32"), labels.classes).toFloat());
+  if (labels.kind === "binary") return tf.tensor2d(Float32Array.from(y), [y.length, 1]);
+  return tf.tensor2d(Float32Array.from(y), [y.length / labels.outputs, labels.outputs]);
+}
+
+/** Copies the samples `idx[start..end)` of a split into a batch (the split itself is never copied). */
+export function sliceBatch(split: Split, idx: Int32Array | null, start: number, end: number): { x: Float32Array; y: Int32Array | Float32Array; b: number } {
+  const per = split.x.length / Math.max(1, split.n);
+  const b = end - start;
+  if (!idx) return { x: split.x.slice(start * per, end * per), y: split.y.slice(start * split.yWidth, end * split.yWidth), b };
+  const x = new Float32Array(b * per);
+  const y = split.y instanceof Int32Array ? new Int32Array(b * split.yWidth) : new Float32Array(b * split.yWidth);
+  for (let i = 0; i < b; i++) {
+    const s = idx[start + i]!;
+    x.set(split.x.subarray(s * per, s * per + per), i * per);
+    for (let k = 0; k < split.yWidth; k++) y[i * split.yWidth + k] = split.y[s * split.yWidth + k]!;
+  }
+  return { x, y, b };
+}
+
+/** Runs the model over a split in batches; returns [n, width] probabilities. */
+export function predictSplit(model: tf.LayersModel, split: Split, batchSize: number): Float32Array {
+  let out: Float32Array | null = null;
+  let width = 0;
+  for (let s = 0; s < split.n; s += batchSize) {
+    const e = Math.min(split.n, s + batchSize);
+    const { x, b } = sliceBatch(split, null, s, e);
+    const p = tf.tidy(() => {
+      const t = model.predict(tf.tensor(x, [b, ...split.sampleShape])) as tf.Tensor;
+      return t.reshape([b, -1]);
+    });
+    const values = p.dataSync() as Float32Array;
+    if (!out) { width = p.shape[1]!; out = new Float32Array(split.n * width); }
+    out.set(values, s * width);
+    p.dispose();
+  }
+  return out ?? new Float32Array(0);
+}
+
+export function predictions(model: tf.LayersModel, split: Split, batchSize: number, width: number): Predictions {
+  return { p: predictSplit(model, split, batchSize), width, n: split.n, y: split.y };
+}
+
+/** Loss and metrics of a split, keyed like Keras ("loss", "accuracy", ...). */
+export function evaluateSplit(model: tf.LayersModel, split: Split, spec: Pick<TrainSpec, "loss" | "lossDelta" | "batchSize">, labels: LabelSpec, metrics: TrainSpec["metrics"], width: number): { logs: Record<string, number>; preds: Predictions } {
+  const pr = predictions(model, split, spec.batchSize, width);
+  const target = labels.kind === "class" ? (i: number, k: number) => (pr.y[i] === k ? 1 : 0) : (i: number, k: number) => pr.y[i * width + k]!;
+  const logs: Record<string, number> = { loss: lossJs(spec.loss, pr.p, width, pr.n, target, spec.lossDelta ?? 1) };
+  Object.assign(logs, computeMetrics(pr, labels, metrics));
+  return { logs, preds: pr };
+}
+
+interface Monitor { key: string; mode: "min" | "max"; best: number; wait: number }
+
+function improved(m: Monitor, v: number, minDelta = 0): boolean {
+  return m.mode === "min" ? v < m.best - minDelta : v > m.best + minDelta;
+}
+
+function resolveMonitor(key: string, hasValidation: boolean, note: (s: string) => void): string {
+  if (key.startsWith("val_") && !hasValidation) {
+    const k = key.slice(4);
+    note(`warning: ${key} is monitored but there is no validation split; monitoring ${k} instead`);
+    return k;
+  }
+  return key;
+}
+
+type Weights = tf.Tensor[];
+
+function snapshot(model: tf.LayersModel, old: Weights | null): Weights {
+  old?.forEach((t) => t.dispose());
+  return model.getWeights().map((w) => tf.keep(w.clone()));
+}
+
+/** Trains `model` in place. The model need not be compiled. */
+export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: { train: Split; validation: Split | null }, opts: TrainOptions): Promise<TrainResult> {
+  const { train, validation } = data;
+  const progress = new Progress(opts.quiet ?? false);
+  checkAugment(opts.augment, train.sampleShape);
+  const width = opts.labels.kind === "class" ? opts.labels.classes : opts.labels.kind === "binary" ? 1 : opts.labels.outputs;
+  const optimizer = makeOptimizer(spec.optimizer);
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const rng = mulberry32(opts.seed ^ 0x9e3779b9);
+  const history: History = {};
+  const push = (k: string, v: number): void => { (history[k] ??= []).push(v); };
+  const steps = Math.ceil(train.n / spec.batchSize);
+  const initialEpoch = opts.initialEpoch ?? 0;
+  const lastEpoch = initialEpoch + opts.epochs;
+  const trainMetricKeys = opts.labels.kind !== "regression" && spec.metrics.some((m) => m.name === "accuracy");
+  const regLosses = (): tf.Scalar[] => {
+    const m = model as tf.LayersModel & { calculateLosses?: () => tf.Scalar[] };
+    return typeof m.calculateLosses === "function" ? m.calculateLosses() : [];
+  };
+
+  // Callback state. "best" is what checkpoint/early_stop keep; without them, val_loss (or loss).
+  const cbs: CallbackSpec[] = spec.callbacks;
+  const note = (s: string): void => progress.note(s);
+  const ckpt = cbs.find((c) => c.kind === "checkpoint");
+  const early = cbs.find((c) => c.kind === "early_stop");
+  const reduce = cbs.find((c) => c.kind === "reduce_lr");
+  const bestSpec = ckpt ?? early ?? { monitor: validation ? "val_loss" : "loss", mode: "min" as const };
+  const best: Monitor = { key: resolveMonitor(bestSpec.monitor, !!validation, note), mode: bestSpec.mode, best: bestSpec.mode === "min" ? Infinity : -Infinity, wait: 0 };
+  const earlyM: Monitor | null = early ? { key: resolveMonitor(early.monitor, !!validation, note), mode: early.mode, best: early.mode === "min" ? Infinity : -Infinity, wait: 0 } : null;
+  const reduceM: Monitor | null = reduce ? { key: resolveMonitor(reduce.monitor, !!validation, note), mode: reduce.mode, best: reduce.mode === "min" ? Infinity : -Infinity, wait: 0 } : null;
+  let lrFactor = 1;
+  let bestWeights: Weights | null = null;
+  let bestEpoch: number | undefined;
+
+  let interrupted = false;
+  const onSigint = (): void => { interrupted = true; note("interrupt: stopping after the current batch (Ctrl-C again to abort)"); process.removeListener("SIGINT", onSigint); };
+  process.on("SIGINT", onSigint);
+  const shouldStop = (): boolean => interrupted || (opts.shouldStop?.() ?? false);
+
+  let stopReason: string | undefined;
+  let stoppedEarly = false;
+  let epochsRun = 0;
+  let trainSeconds = 0;
+  let samplesSeen = 0;
+  try {
+    for (let epoch = initialEpoch; epoch < lastEpoch; epoch++) {
+      progress.epochStart();
+      const order = opts.shuffle ? permutation(train.n, rng) : null;
+      let lossSum = 0, correct = 0, seen = 0;
+      let lr = 0;
+      const t0 = performance.now();
+      for (let b = 0; b < steps; b++) {
+        lr = scheduledLr(spec.optimizer, epoch, epoch * steps + b) * lrFactor;
+        setLearningRate(optimizer, lr);
+        const s = b * spec.batchSize;
+        const batch = sliceBatch(train, order, s, Math.min(train.n, s + spec.batchSize));
+        const { lossT, hitsT } = tf.tidy(() => {
+          const xRaw = tf.tensor(batch.x, [batch.b, ...train.sampleShape]);
+          const x = opts.augment.length ? augmentBatch(xRaw, opts.augment, rng) : xRaw;
+          const y = targetTensor(batch.y, opts.labels);
+          let hits: tf.Scalar | null = null;
+          const { value, grads } = tf.variableGrads(() => {
+            const pred = model.apply(x, { training: true }) as tf.Tensor;
+            if (trainMetricKeys) {
+              hits = tf.keep(width === 1
+                ? tf.sum(tf.equal(tf.greaterEqual(pred, 0.5).toFloat(), y).toFloat())
+                : tf.sum(tf.equal(tf.argMax(pred, -1), tf.argMax(y, -1)).toFloat())) as tf.Scalar;
+            }
+            let loss = lossTensor(spec.loss, y, pred, spec.lossDelta ?? 1);
+            for (const r of regLosses()) loss = tf.add(loss, r);
+            return loss;
+          }, vars);
+          let g = grads;
+          if (spec.clipNorm) {
+            const norm = tf.sqrt(tf.addN(Object.values(grads).map((t) => tf.sum(tf.square(t)))));
+            const scale = tf.minimum(1, tf.div(spec.clipNorm, tf.maximum(norm, 1e-12)));
+            g = Object.fromEntries(Object.entries(grads).map(([k, t]) => [k, tf.mul(t, scale)]));
+          }
+          optimizer.applyGradients(g);
+          return (hits ? { lossT: value, hitsT: hits } : { lossT: value }) as tf.TensorContainerObject;
+        }) as unknown as { lossT: tf.Scalar; hitsT?: tf.Scalar };
+        const lossV = (await lossT.data())[0]!;
+        lossT.dispose();
+        if (hitsT) { correct += (await hitsT.data())[0]!; hitsT.dispose(); }
+        // Let signals and timers run between batches (wasm reads resolve without yielding).
+        await new Promise<void>((r) => setImmediate(r));
+        if (!Number.isFinite(lossV)) {
+          stopReason = `loss became ${Number.isNaN(lossV) ? "NaN" : "infinite"} at epoch ${epoch + 1}, batch ${b + 1} of ${steps}` +
+            (bestWeights ? `; the best weights (epoch ${bestEpoch}) were kept` : "");
+          break;
+        }
+        lossSum += lossV * batch.b;
+        seen += batch.b;
+        const running: Record<string, number> = { loss: lossSum / seen };
+        if (trainMetricKeys) running["accuracy"] = correct / seen;
+        progress.batch(epoch + 1, lastEpoch, b + 1, steps, running);
+        if (shouldStop()) { stopReason = `interrupted at epoch ${epoch + 1}, batch ${b + 1} of ${steps}`; break; }
+      }
+      trainSeconds += (performance.now() - t0) / 1000;
+      samplesSeen += seen;
+      if (stopReason && seen === 0) break;
+      if (stopReason && stopReason.startsWith("loss became")) break;
+      const logs: Record<string, number> = { loss: lossSum / Math.max(1, seen) };
+      if (trainMetricKeys) logs["accuracy"] = correct / Math.max(1, seen);
+      if (validation && validation.n > 0) {
+        const v = evaluateSplit(model, validation, spec, opts.labels, spec.metrics, width).logs;
+        for (const [k, val] of Object.entries(v)) logs[`val_${k}`] = val;
+      }
+      logs["lr"] = lr;
+      epochsRun++;
+      for (const [k, v] of Object.entries(logs)) push(k, v);
+      push("epoch", epoch + 1);
+      progress.epochEnd(epoch + 1, lastEpoch, steps, logs);
+
+      const bv = logs[best.key];
+      if (bv !== undefined && Number.isFinite(bv) && improved(best, bv)) {
+        best.best = bv;
+        bestWeights = snapshot(model, bestWeights);
+        bestEpoch = epoch + 1;
+      }
+      if (reduceM && reduce?.kind === "reduce_lr") {
+        const v = logs[reduceM.key];
+        if (v !== undefined && improved(reduceM, v)) { reduceM.best = v; reduceM.wait = 0; }
+        else if (++reduceM.wait >= reduce.patience) {
+          const next = Math.max(reduce.minLr, lr * reduce.factor);
+          if (next < lr) { lrFactor *= next / lr; note(`reduce_lr: ${reduceM.key} has not improved for ${reduce.patience} epochs; learning rate ${lr.toExponential(2)} -> ${next.toExponential(2)}`); }
+          reduceM.wait = 0;
+        }
+      }
+      await opts.onEpochEnd?.(epoch + 1, logs);
+      if (stopReason) break;
+      if (earlyM && early?.kind === "early_stop") {
+        const v = logs[earlyM.key];
+        if (v !== undefined && improved(earlyM, v, early.minDelta)) { earlyM.best = v; earlyM.wait = 0; }
+        else if (++earlyM.wait >= early.patience) {
+          stopReason = `early_stop: ${earlyM.key} did not improve for ${early.patience} epochs (best ${earlyM.best.toFixed(4)})`;
+          break;
+        }
+      }
+      if (shouldStop()) { stopReason = `interrupted after epoch ${epoch + 1}`; break; }
+    }
+  } finally {
+    process.removeListener("SIGINT", onSigint);
+  }
+  if (stopReason) stoppedEarly = true;
+  const diverged = stopReason?.startsWith("loss became") ?? false;
+  if (diverged && !bestWeights) {
+    optimizer.dispose();
+    throw new TrainingError(`training stopped: ${stopReason}; no epoch finished with a finite loss, so there are no weights to keep (lower the learning rate, or add clip_norm)`);
+  }
+  // Restore the best weights when a checkpoint or a restoring early_stop asks, or after divergence / interrupt.
+  const restore = bestWeights && (ckpt || (early?.kind === "early_stop" && early.restoreBest) || diverged || interrupted);
+  let held: number | undefined;
+  if (restore && bestWeights) {
+    model.setWeights(bestWeights);
+    held = bestEpoch;
+    if (stopReason) note(`${stopReason}; restored the best weights (epoch ${bestEpoch}, ${best.key} ${best.best.toFixed(4)})`);
+  } else if (stopReason) note(stopReason);
+  bestWeights?.forEach((t) => t.dispose());
+  optimizer.dispose();
+  return {
+    history, epochsRun, stoppedEarly,
+    ...(stopReason ? { stopReason } : {}),
+    ...(held !== undefined ? { bestEpoch: held } : {}),
+    trainSamplesPerSecond: trainSeconds > 0 ? samplesSeen / trainSeconds : 0,
+  };
+}
+
+export { metricKey };
