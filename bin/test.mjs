@@ -6,7 +6,7 @@ import { parse } from "uvu/parse";
 import { run } from "uvu/run";
 register();
 const pattern = process.argv[2] ? new RegExp(process.argv[2]) : /\.test\.ts$/;
-const { suites } = await parse("tests", /\.test\.ts$/, { ignore: /node_modules|golden/ });
+const { suites } = await parse("tests", /\.test\.ts$/, { ignore: /^golden|fixtures/ });
 const chosen = suites.filter((s) => pattern.test(s.file));
 // uvu prints "Total/Passed"; keep them to add the plain closing line CI reads.
 let total = 0, passed = 0, skipped = 0;

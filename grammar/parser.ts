@@ -163,9 +163,14 @@ class DlpParser extends CstParser {
     });
   });
 
+  // Commas between arguments are optional in the grammar so that a forgotten one is one
+  // precise error (reported by the AST builder) instead of a cascade.
   callSuffix = this.RULE("callSuffix", () => {
     this.CONSUME(T.LParen);
-    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.argument) });
+    this.MANY(() => {
+      this.SUBRULE(this.argument);
+      this.OPTION(() => this.CONSUME(T.Comma));
+    });
     this.CONSUME(T.RParen);
   });
 
@@ -233,28 +238,24 @@ export interface ParseResult {
   tokens: IToken[];
 }
 
-// Newlines end statements, except where a statement obviously goes on: inside () or [],
-// after an operator or a comma, or before `|>`, `..` and `{`.
+// Newlines end statements, except where a statement obviously goes on: after an operator,
+// a comma or an opening bracket, or before `|>`, `..`, `{`, a closing bracket or a comma.
+// The rule holds inside brackets too, so a missing `)` is reported on its own line instead
+// of swallowing the lines after it.
 const CONTINUES_AFTER = new Set([
   T.Comma, T.Equals, T.Pipe, T.Plus, T.Minus, T.Star, T.Slash, T.And, T.Or, T.Not, T.EqEq, T.NotEq,
   T.Less, T.LessEq, T.Greater, T.GreaterEq, T.Colon, T.DotDot, T.As, T.Dot, T.LParen, T.LBracket,
 ]);
-const CONTINUES_BEFORE = new Set([T.Pipe, T.DotDot, T.LBrace, T.RParen, T.RBracket, T.Dot]);
+const CONTINUES_BEFORE = new Set([T.Pipe, T.DotDot, T.LBrace, T.RParen, T.RBracket, T.Dot, T.Comma]);
 
 function significantTokens(tokens: IToken[]): IToken[] {
   const out: IToken[] = [];
-  let depth = 0;
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];
-    const type = t.tokenType;
-    if (type === T.LParen || type === T.LBracket) depth++;
-    else if ((type === T.RParen || type === T.RBracket) && depth > 0) depth--;
-    else if (type === T.LBrace || type === T.RBrace) depth = 0; // an unclosed ( must not swallow a block
-    if (type !== T.Newline) {
+    if (t.tokenType !== T.Newline) {
       out.push(t);
       continue;
     }
-    if (depth > 0) continue;
     const prev = out[out.length - 1];
     if (!prev || prev.tokenType === T.Newline || CONTINUES_AFTER.has(prev.tokenType)) continue;
     let j = i + 1;

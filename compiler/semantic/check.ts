@@ -194,6 +194,7 @@ function checkData(sec: SectionIR, env: Env, paramNames: Set<string>, out: Diagn
   const split: SplitSpec = {};
   const augment: Augment[] = [];
   let shuffle = true;
+  let sourceWritten = false;
   for (const st of sec.body.statements) {
     const first = st.groups[0][0];
     if (first.kind === "assign" && first.target.kind === "name") {
@@ -211,6 +212,7 @@ function checkData(sec: SectionIR, env: Env, paramNames: Set<string>, out: Diagn
     }
     switch (s.name.name) {
       case "source":
+        sourceWritten = true;
         source = checkSource(s, env, out);
         break;
       case "split":
@@ -230,6 +232,7 @@ function checkData(sec: SectionIR, env: Env, paramNames: Set<string>, out: Diagn
     }
   }
   if (!source) {
+    if (sourceWritten) return {}; // its own error was reported
     out.push(diag("DLP2005", "error", "the data section has no `source`", sec.name.span, { label: "missing `source …`", help: `add e.g. \`source fashion_mnist\`; sources: ${Object.keys(SOURCES).join(", ")}` }));
     return {};
   }
