@@ -92,6 +92,38 @@ const conv2DBackpropFilter: KernelFn = (args) => {
   }
 };
 
+/**
+ * MaxPoolGrad in JS over the wasm heap. The kernel wasm ships (tfjs-backend-wasm 4.22) drops
+ * gradients when the input has a single channel (measured against the cpu backend), so it is
+ * replaced: each output cell routes dy to the first maximum of its window, as the cpu backend does.
+ */
+const maxPoolGrad: KernelFn = ({ inputs, backend, attrs = {} }) => {
+  const input = inputs["input"]!;
+  const dy = inputs["dy"]!;
+  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], attrs["filterSize"] as [number, number] | number,
+    attrs["strides"] as [number, number] | number, 1, attrs["pad"] as "valid" | "same" | number, attrs["dimRoundingMode"] as "floor" | "round" | "ceil" | undefined);
+  const x = backend.readSync(input.dataId) as Float32Array;
+  const g = backend.readSync(dy.dataId) as Float32Array;
+  const dx = new Float32Array(x.length);
+  const { batchSize: nb, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, strideHeight: sh, strideWidth: sw, effectiveFilterHeight: fh, effectiveFilterWidth: fw } = info;
+  const { top, left } = info.padInfo;
+  for (let b = 0; b < nb; b++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) for (let c = 0; c < C; c++) {
+    let best = -Infinity, at = -1;
+    for (let i = 0; i < fh; i++) {
+      const h = oh * sh - top + i;
+      if (h < 0 || h >= H) continue;
+      for (let j = 0; j < fw; j++) {
+        const w = ow * sw - left + j;
+        if (w < 0 || w >= W) continue;
+        const o = ((b * H + h) * W + w) * C + c;
+        if (x[o]! > best || at < 0) { best = x[o]!; at = o; }
+      }
+    }
+    if (at >= 0) dx[at] += g[((b * OH + oh) * OW + ow) * C + c]!;
+  }
+  return { dataId: backend.write(dx, input.shape, "float32"), shape: input.shape, dtype: "float32" };
+};
+
 let registered = false;
 
 /** Registers the missing gradient kernels for wasm; idempotent, and skips any wasm later gains. */
@@ -103,6 +135,8 @@ export function registerWasmGradientKernels(): void {
     tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc: kernelFunc as unknown as tf.KernelFunc });
   };
   add("Conv2DBackpropFilter", conv2DBackpropFilter);
+  if (tf.getKernel("MaxPoolGrad", "wasm")) tf.unregisterKernel("MaxPoolGrad", "wasm");
+  add("MaxPoolGrad", maxPoolGrad);
   add("DepthwiseConv2dNativeBackpropFilter", viaCpu("DepthwiseConv2dNativeBackpropFilter"));
   add("DepthwiseConv2dNativeBackpropInput", viaCpu("DepthwiseConv2dNativeBackpropInput"));
   add("UnsortedSegmentSum", viaCpu("UnsortedSegmentSum"));
@@ -110,5 +144,5 @@ export function registerWasmGradientKernels(): void {
 
 /** Names of the kernels registerWasmGradientKernels provides. */
 export const WASM_EXTRA_KERNELS = [
-  "Conv2DBackpropFilter", "DepthwiseConv2dNativeBackpropFilter", "DepthwiseConv2dNativeBackpropInput", "UnsortedSegmentSum",
+  "Conv2DBackpropFilter", "MaxPoolGrad", "DepthwiseConv2dNativeBackpropFilter", "DepthwiseConv2dNativeBackpropInput", "UnsortedSegmentSum",
 ] as const;
