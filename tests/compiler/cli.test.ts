@@ -1,0 +1,60 @@
+// The CLI contract: exit codes, JSON diagnostics shape, summary JSON, compile output.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const dlpc = (...args: string[]) => spawnSync(process.execPath, ["bin/dlpc.mjs", ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+
+test("check: 0 on a clean file, 1 with errors, 2 on usage errors", () => {
+  assert.is(dlpc("check", "pipelines/fashion_cnn.dlp").status, 0);
+  const bad = dlpc("check", "tests/golden/errors/conv_too_small.dlp");
+  assert.is(bad.status, 1);
+  assert.match(bad.stderr, "error[DLP3001]");
+  assert.match(bad.stderr, "conv_too_small.dlp:14:5");
+  assert.not.match(bad.stderr, "    at ");
+  assert.is(dlpc("check").status, 2);
+  assert.is(dlpc("check", "no/such.dlp").status, 2);
+  assert.is(dlpc("frobnicate").status, 2);
+});
+
+test("check --format json prints the documented fields", () => {
+  const r = dlpc("check", "tests/golden/errors/units_vs_classes.dlp", "--format", "json");
+  assert.is(r.status, 1);
+  const ds = JSON.parse(r.stdout) as Record<string, unknown>[];
+  assert.is(ds.length, 1);
+  for (const k of ["code", "severity", "file", "line", "column", "endLine", "endColumn", "message", "notes", "help"]) assert.ok(k in ds[0], k);
+  assert.is(ds[0].code, "DLP5001");
+  assert.is(ds[0].line, 9);
+  assert.is(ds[0].column, 5);
+});
+
+test("summary --format json", () => {
+  const r = dlpc("summary", "pipelines/mnist_cnn.dlp", "--format", "json");
+  assert.is(r.status, 0);
+  const s = JSON.parse(r.stdout);
+  assert.is(s.pipeline, "mnist_cnn");
+  assert.is(s.totalParams, 225034);
+  assert.equal(s.layers[0], { name: "conv2d", type: "Conv2D", outputShape: [null, 26, 26, 32], params: 320 });
+});
+
+test("compile writes DIR/<pipeline>.ts; a file with errors writes nothing", () => {
+  const dir = mkdtempSync(join(tmpdir(), "dlpc-"));
+  const ok = dlpc("compile", "pipelines/mnist_mlp.dlp", "-o", dir);
+  assert.is(ok.status, 0);
+  assert.match(readFileSync(join(dir, "mnist_mlp.ts"), "utf8"), "export const pipeline: CompiledPipeline<Params>");
+  const bad = dlpc("compile", "tests/golden/errors/bad_args.dlp", "-o", dir);
+  assert.is(bad.status, 1);
+  assert.not.ok(existsSync(join(dir, "args.ts")));
+});
+
+test("run on a file with errors prints diagnostics and trains nothing", () => {
+  const r = dlpc("run", "tests/golden/errors/softmax_one_unit.dlp", "--out", mkdtempSync(join(tmpdir(), "dlpc-")));
+  assert.is(r.status, 1);
+  assert.match(r.stderr, "DLP5002");
+  assert.not.match(r.stderr, "epoch");
+});
+
+test.run();
