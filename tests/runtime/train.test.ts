@@ -67,7 +67,7 @@ test("a non-finite loss stops training naming the epoch and batch", async () => 
 
 test("the same seed gives the same weights on one backend", async () => {
   const tiny: CompiledPipeline = {
-    ...fashion, name: "tiny", data: (p) => ({ ...fashion.data(p), source: { kind: "mnist" } }), buildModel: () => smallModel(),
+    ...fashion, name: "tiny", data: () => ({ ...fashion.data(fashion.defaults), source: { kind: "mnist" } }), buildModel: () => smallModel(),
     train: () => ({ ...spec, epochs: 1 }), evaluate: null,
   };
   const a = await runPipeline(tiny, { backend: "wasm", limit: 300, quiet: true, save: false, report: false });
