@@ -9,7 +9,7 @@ import type { BlockIR } from "../semantic/lower.ts";
 import { getLayer, emitLayerCall } from "../semantic/layers/index.ts";
 import type { ArgCode } from "../semantic/layers/types.ts";
 import { bindArgs, emitExpr, evalExpr, namesIn } from "../semantic/values.ts";
-import { signatureOf } from "../semantic/model.ts";
+import { isTensorArgument, signatureOf } from "../semantic/model.ts";
 
 const RESERVED = new Set(
   ("break case catch class const continue debugger default delete do else enum export extends false finally for function if import in instanceof new null return super switch this throw true try typeof var void while with yield let static implements interface package private protected public await as any boolean number string symbol type from of " +
@@ -208,11 +208,7 @@ function emitChain(w: CodeBlockWriter, target: string, e: Expr, scope: EmitScope
 }
 
 function isTensorExpr(e: Expr, scope: EmitScope, c: CheckedPipeline): boolean {
-  if (e.kind === "name") return scope.tensors.has(e.name);
-  if (e.kind === "pipe") return true;
-  if (e.kind === "call" && e.callee.kind === "name") return !!getLayer(e.callee.name) || c.ir.blocks.has(e.callee.name);
-  if (e.kind === "call" && e.callee.kind === "call") return true;
-  return false;
+  return isTensorArgument(e, scope.tensors, c.ir.blocks);
 }
 
 function emitTensor(e: Expr, scope: EmitScope, current: string, c: CheckedPipeline): string {

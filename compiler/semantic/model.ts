@@ -152,12 +152,17 @@ function execRepeat(st: Statement, scope: Scope, current: TShape, ctx: Ctx): TSh
   return current;
 }
 
-function isTensorExpr(e: Expr, scope: Scope, ctx: Ctx): boolean {
-  if (e.kind === "name") return scope.tensors.has(e.name);
+/** Whether an argument is a tensor (an input) rather than a setting; shared with the emitter. */
+export function isTensorArgument(e: Expr, tensors: { has(name: string): boolean }, blocks: ReadonlyMap<string, BlockIR>): boolean {
+  if (e.kind === "name") return tensors.has(e.name);
   if (e.kind === "pipe") return true;
-  if (e.kind === "call" && e.callee.kind === "name") return !!getLayer(e.callee.name) || ctx.blocks.has(e.callee.name);
+  if (e.kind === "call" && e.callee.kind === "name") return !!getLayer(e.callee.name) || blocks.has(e.callee.name);
   if (e.kind === "call" && e.callee.kind === "call") return true; // block(params)(tensors)
   return false;
+}
+
+function isTensorExpr(e: Expr, scope: Scope, ctx: Ctx): boolean {
+  return isTensorArgument(e, scope.tensors, ctx.blocks);
 }
 
 function evalTensor(e: Expr, scope: Scope, current: TShape, ctx: Ctx): TShape {
