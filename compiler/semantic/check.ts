@@ -29,7 +29,7 @@ export interface CheckedPipeline {
   params: ParamSpec[];
   /** The model at the default params (summary, hover, inlay hints). */
   model?: ModelResult;
-  /** Layer instances by call span start, across all checked combinations (for hover). */
+  /** The model input per sample, from the data section. */
   inputShape?: TensorShape;
   combinationsChecked: number;
 }
@@ -189,7 +189,6 @@ const DATA_SETTINGS = ["source", "split", "augment", "shuffle"];
 function checkData(sec: SectionIR, env: Env, paramNames: Set<string>, out: Diagnostic[], fields: ParamFields, lossName: string | undefined): DataResult {
   let source: { spec: SourceSpec; info: SourceInfo; span: Span } | undefined;
   let xExpr: Expr | undefined;
-  let xSpan: Span | undefined;
   let yExpr: Expr | undefined;
   const split: SplitSpec = {};
   const augment: Augment[] = [];
@@ -200,7 +199,6 @@ function checkData(sec: SectionIR, env: Env, paramNames: Set<string>, out: Diagn
     if (first.kind === "assign" && first.target.kind === "name") {
       if (first.target.name === "x") {
         xExpr = first.value;
-        xSpan = first.span;
       } else if (first.target.name === "y") yExpr = first.value;
       else out.push(diag("DLP2001", "error", `unknown data field \`${first.target.name}\``, first.target.span, { label: "the data section defines `x` and `y`", help: didYouMean(first.target.name, ["x", "y"]) ? `did you mean \`${didYouMean(first.target.name, ["x", "y"])}\`?` : undefined }));
       continue;
@@ -249,7 +247,6 @@ function checkData(sec: SectionIR, env: Env, paramNames: Set<string>, out: Diagn
     out.push(diag("DLP2005", "error", "the data section does not define `y`", sec.name.span, { label: "missing `y = …`", help: "add e.g. `y = labels as class(10)`" }));
     return {};
   }
-  void xSpan;
   return { spec: { source: source.spec, transforms: x.transforms, inputShape: x.shape, labels: labels.spec, split, augment, shuffle }, labels };
 }
 
@@ -311,7 +308,6 @@ function checkSource(s: Setting, env: Env, out: Diagnostic[]): { spec: SourceSpe
     case "images": {
       const size = args.size as number[];
       spec = { kind: "images", dir: args.dir as string, size: [size[0], size[1]], channels: args.channels as 1 | 3 };
-      info.x.shape === null;
       return { spec, info: { ...info, x: { name: "images", shape: [size[0], size[1], args.channels as number] } }, span: c.name.span };
     }
     default:

@@ -333,8 +333,6 @@ function lowerBlock(st: Statement, blocks: Map<string, BlockIR>, out: Diagnostic
   if (sig?.kind === "call" && sig.callee.kind === "call") {
     inputsCall = sig;
     call = sig.callee;
-  } else if (sig?.kind === "call" && st.groups[0][2]?.kind === "call") {
-    call = sig;
   } else if (sig?.kind === "call") {
     call = sig;
   }

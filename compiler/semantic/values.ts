@@ -115,7 +115,7 @@ function wrap(e: Expr, names: ReadonlyMap<string, string>): string {
 
 export function numberCode(n: number): string {
   if (Number.isInteger(n) || Math.abs(n) >= 1e-3) return String(Number(n.toPrecision(15)));
-  return n.toExponential().replace("e-", "e-");
+  return n.toExponential();
 }
 
 /** Names an expression depends on (for "does this param affect shapes"). */
