@@ -1,10 +1,11 @@
 // dlpc: a thin adapter over the driver (check, summary, compile) and the runtime (run, predict).
 // Exit codes: 0 ok, 1 errors in the input or a failed run, 2 usage errors.
-import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from "node:fs";
-import { basename, dirname, join, resolve, relative } from "node:path";
+import { existsSync, mkdirSync, writeFileSync, renameSync } from "node:fs";
+import { join, resolve, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { compile, type CompileResult } from "./driver.ts";
-import { renderSummaryLine, renderTerminal, toJson } from "./diagnostics/render.ts";
+import { toJson } from "./diagnostics/render.ts";
+import { UsageError, type Parsed, parseArgs, flag, format, readSource, printDiagnostics, parseSet, positiveInt } from "./cli_util.ts";
 import { summaryJson, summaryText } from "./summary.ts";
 import { emitPipeline } from "./codegen/emit.ts";
 
@@ -17,64 +18,15 @@ usage:
   dlpc run FILE [--epochs N] [--backend B] [--set NAME=VALUE]... [--limit N] [--out DIR]
                                                train, evaluate and save (FILE: .dlp or compiled .ts)
   dlpc predict RUN_DIR INPUT                   class probabilities from a saved model
+  dlpc tune FILE [--trials N] [--storage URL] [--study NAME] [--out DIR] [--epochs N] [--backend B]
+                                               search the pipeline's tuned params with its strategy
+  dlpc tune --worker --storage URL --study NAME
+                                               join a running study as one more worker
+  dlpc fmt FILE... [--check]                   rewrite files in the canonical format (--check: only report)
+  dlpc import MODEL.json [-o FILE.dlp]         a Keras / tfjs model topology as a .dlp model section
+  dlpc lsp [--stdio]                           the language server, over stdio
 
 backends: auto (default), tensorflow-gpu, tensorflow, wasm, cpu`;
-
-class UsageError extends Error {}
-
-interface Parsed {
-  positional: string[];
-  flags: Map<string, string[]>;
-}
-
-const VALUE_FLAGS = new Set(["--format", "-o", "--out", "--epochs", "--backend", "--set", "--limit"]);
-
-function parseArgs(argv: string[]): Parsed {
-  const positional: string[] = [];
-  const flags = new Map<string, string[]>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a.startsWith("-") && a !== "-") {
-      const [k, inline] = a.includes("=") && a.startsWith("--") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
-      if (VALUE_FLAGS.has(k)) {
-        const v = inline ?? argv[++i];
-        if (v === undefined) throw new UsageError(`${k} needs a value`);
-        flags.set(k, [...(flags.get(k) ?? []), v]);
-      } else if (k === "--help" || k === "-h" || k === "--quiet") flags.set(k, ["true"]);
-      else throw new UsageError(`unknown option ${a}`);
-    } else positional.push(a);
-  }
-  return { positional, flags };
-}
-
-function flag(p: Parsed, k: string): string | undefined {
-  const v = p.flags.get(k);
-  return v ? v[v.length - 1] : undefined;
-}
-
-function format(p: Parsed): "text" | "json" {
-  const f = flag(p, "--format") ?? "text";
-  if (f !== "text" && f !== "json") throw new UsageError(`--format is text or json, not ${f}`);
-  return f;
-}
-
-function readSource(file: string): string {
-  if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
-  try {
-    return readFileSync(file, "utf8");
-  } catch (e) {
-    throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
-  }
-}
-
-const useColor = () => !process.env.NO_COLOR && process.stderr.isTTY === true;
-
-function printDiagnostics(r: CompileResult): void {
-  const color = useColor();
-  for (const d of r.diagnostics) process.stderr.write(renderTerminal(d, { file: r.file, text: r.text, lines: r.lines }, color) + "\n\n");
-  const line = renderSummaryLine(r.diagnostics, color);
-  if (line) process.stderr.write(line + "\n");
-}
 
 export async function main(argv: string[]): Promise<number> {
   try {
@@ -109,6 +61,14 @@ async function dispatch(argv: string[]): Promise<number> {
       return run(p);
     case "predict":
       return predict(p);
+    case "tune":
+      return (await import("./commands/tune.ts")).tuneCommand(p);
+    case "fmt":
+      return (await import("./format/command.ts")).fmtCommand(p);
+    case "import":
+      return (await import("./import/command.ts")).importCommand(p);
+    case "lsp":
+      return (await import("./lsp/server.ts")).startServer();
     default:
       throw new UsageError(`unknown command \`${cmd}\``);
   }
@@ -171,26 +131,6 @@ function compileCmd(p: Parsed): number {
   return failed ? 1 : 0;
 }
 
-function parseSet(values: string[]): Record<string, number | string | boolean> {
-  const out: Record<string, number | string | boolean> = {};
-  for (const s of values) {
-    const eq = s.indexOf("=");
-    if (eq <= 0) throw new UsageError(`--set takes NAME=VALUE, not ${s}`);
-    const k = s.slice(0, eq);
-    const v = s.slice(eq + 1);
-    out[k] = v === "true" ? true : v === "false" ? false : v !== "" && !Number.isNaN(Number(v)) ? Number(v) : v;
-  }
-  return out;
-}
-
-function positiveInt(p: Parsed, k: string): number | undefined {
-  const v = flag(p, k);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${k} takes a positive integer, not ${v}`);
-  return n;
-}
-
 async function run(p: Parsed): Promise<number> {
   if (p.positional.length !== 1) throw new UsageError("run takes one .dlp or compiled .ts file");
   const file = p.positional[0];
@@ -237,4 +177,4 @@ async function predict(p: Parsed): Promise<number> {
   return 0;
 }
 
-export const _internal = { parseArgs, basename, dirname };
+export const _internal = { parseArgs };

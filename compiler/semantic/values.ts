@@ -1,6 +1,6 @@
 // Evaluating argument expressions (for checking, with concrete param values) and emitting
 // them as TypeScript (for codegen, with params as `p.name`). Both read the same AST.
-import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
+import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import type { Argument, CallExpr, Expr, Span } from "../syntax/ast.ts";
 import type { ArgValue, Args } from "./layers/types.ts";
 import { diag, type Diagnostic } from "../diagnostics/diagnostic.ts";

@@ -1,0 +1,82 @@
+// Argument parsing and output helpers shared by every dlpc command module.
+import { existsSync, readFileSync } from "node:fs";
+import type { CompileResult } from "./driver.ts";
+import { renderSummaryLine, renderTerminal } from "./diagnostics/render.ts";
+
+export class UsageError extends Error {}
+
+export interface Parsed {
+  positional: string[];
+  flags: Map<string, string[]>;
+}
+
+const VALUE_FLAGS = new Set(["--format", "-o", "--out", "--epochs", "--backend", "--set", "--limit", "--trials", "--storage", "--study"]);
+const BOOL_FLAGS = new Set(["--help", "-h", "--quiet", "--worker", "--check", "--stdio", "--html"]);
+
+export function parseArgs(argv: string[]): Parsed {
+  const positional: string[] = [];
+  const flags = new Map<string, string[]>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a.startsWith("-") && a !== "-") {
+      const [k, inline] = a.includes("=") && a.startsWith("--") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
+      if (VALUE_FLAGS.has(k)) {
+        const v = inline ?? argv[++i];
+        if (v === undefined) throw new UsageError(`${k} needs a value`);
+        flags.set(k, [...(flags.get(k) ?? []), v]);
+      } else if (BOOL_FLAGS.has(k)) flags.set(k, ["true"]);
+      else throw new UsageError(`unknown option ${a}`);
+    } else positional.push(a);
+  }
+  return { positional, flags };
+}
+
+export function flag(p: Parsed, k: string): string | undefined {
+  const v = p.flags.get(k);
+  return v ? v[v.length - 1] : undefined;
+}
+
+export function format(p: Parsed): "text" | "json" {
+  const f = flag(p, "--format") ?? "text";
+  if (f !== "text" && f !== "json") throw new UsageError(`--format is text or json, not ${f}`);
+  return f;
+}
+
+export function readSource(file: string): string {
+  if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+}
+
+export const useColor = () => !process.env.NO_COLOR && process.stderr.isTTY === true;
+
+export function printDiagnostics(r: CompileResult): void {
+  const color = useColor();
+  for (const d of r.diagnostics) process.stderr.write(renderTerminal(d, { file: r.file, text: r.text, lines: r.lines }, color) + "\n\n");
+  const line = renderSummaryLine(r.diagnostics, color);
+  if (line) process.stderr.write(line + "\n");
+}
+
+export function parseSet(values: string[]): Record<string, number | string | boolean> {
+  const out: Record<string, number | string | boolean> = {};
+  for (const s of values) {
+    const eq = s.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--set takes NAME=VALUE, not ${s}`);
+    const k = s.slice(0, eq);
+    const v = s.slice(eq + 1);
+    out[k] = v === "true" ? true : v === "false" ? false : v !== "" && !Number.isNaN(Number(v)) ? Number(v) : v;
+  }
+  return out;
+}
+
+export function positiveInt(p: Parsed, k: string): number | undefined {
+  const v = flag(p, k);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${k} takes a positive integer, not ${v}`);
+  return n;
+}
+
