@@ -42,6 +42,10 @@ export interface RunOptions<P extends Params = Params> {
   onEpochEnd?: (epoch: number, logs: Record<string, number>) => void | Promise<void>;
   /** Polled after every batch; true stops training (a pruned trial). */
   shouldStop?: () => boolean;
+  /** Seeds weight initialisation, shuffling and augmentation (default: the pipeline's seed; a tuner passes each trial's). The data split keeps the pipeline's seed. */
+  seed?: number;
+  /** Loaded data sets by spec, shared across runs in one process (a tuner's trials load the data once). */
+  dataCache?: Map<string, Dataset>;
 }
 
 export interface RunMetrics {
@@ -94,15 +98,19 @@ export async function runPipeline<P extends Params>(pipeline: CompiledPipeline<P
   const dataSpec = pipeline.data(params);
   const spec = pipeline.train(params);
   const epochs = options.epochs ?? spec.epochs;
-  const data: Dataset = await loadDataset(dataSpec, { seed: pipeline.seed, ...(options.limit !== undefined ? { limit: options.limit } : {}) });
+  const seed = options.seed ?? pipeline.seed;
+  const dataKey = JSON.stringify([dataSpec, options.limit ?? null, pipeline.seed]);
+  const cached = options.dataCache?.get(dataKey);
+  const data: Dataset = cached ?? await loadDataset(dataSpec, { seed: pipeline.seed, ...(options.limit !== undefined ? { limit: options.limit } : {}) });
+  if (!cached) options.dataCache?.set(dataKey, data);
   say(`data: ${data.description}`);
   const dir = resolve(options.dir ?? join(options.out ?? "runs", pipeline.name));
 
-  const { model, result } = await withSeededMathRandom(pipeline.seed, async () => {
+  const { model, result } = await withSeededMathRandom(seed, async () => {
     const model = pipeline.buildModel(params);
     if (options.resumeFrom) await loadWeightsInto(model, options.resumeFrom);
     const result = await trainModel(model, spec, { train: data.train, validation: data.validation }, {
-      epochs, seed: pipeline.seed, shuffle: dataSpec.shuffle, augment: dataSpec.augment, labels: dataSpec.labels,
+      epochs, seed, shuffle: dataSpec.shuffle, augment: dataSpec.augment, labels: dataSpec.labels,
       ...(options.initialEpoch !== undefined ? { initialEpoch: options.initialEpoch } : {}),
       ...(options.quiet !== undefined ? { quiet: options.quiet } : {}),
       ...(options.onEpochEnd ? { onEpochEnd: options.onEpochEnd } : {}),
@@ -139,7 +147,7 @@ export async function runPipeline<P extends Params>(pipeline: CompiledPipeline<P
     epochs: result.epochsRun,
     params: model.countParams(),
     hyperparameters: params,
-    seed: pipeline.seed,
+    seed,
     data: data.description,
     trainSamplesPerSecond: Math.round(result.trainSamplesPerSecond * 10) / 10,
     stoppedEarly: result.stoppedEarly,
@@ -171,7 +179,7 @@ export async function runPipeline<P extends Params>(pipeline: CompiledPipeline<P
         writeFileSync(join(tmp, "report.html"), renderReport({
           pipeline: pipeline.name, sourceFile: pipeline.sourceFile, backend, history: result.history, metrics: { ...metrics },
           test, evaluatedOn, confusionMatrix: cm, classNames: data.classNames, summary: modelSummary(model),
-          settings: { seed: pipeline.seed, hyperparameters: params, epochs, data: dataSpec, train: spec, evaluate: ev, limit: options.limit ?? null, resumeFrom: options.resumeFrom ?? null },
+          settings: { seed, hyperparameters: params, epochs, data: dataSpec, train: spec, evaluate: ev, limit: options.limit ?? null, resumeFrom: options.resumeFrom ?? null },
           ...(result.stopReason ? { stopReason: result.stopReason } : {}),
         }));
       }
