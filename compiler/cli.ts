@@ -1,13 +1,13 @@
 // dlpc: a thin adapter over the driver (check, summary, compile) and the runtime (run, predict).
 // Exit codes: 0 ok, 1 errors in the input or a failed run, 2 usage errors.
-import { existsSync, mkdirSync, writeFileSync, renameSync } from "node:fs";
-import { join, resolve, relative } from "node:path";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { compile, type CompileResult } from "./driver.ts";
 import { toJson } from "./diagnostics/render.ts";
 import { UsageError, type Parsed, parseArgs, flag, format, readSource, printDiagnostics, parseSet, positiveInt } from "./cli_util.ts";
 import { summaryJson, summaryText } from "./summary.ts";
-import { emitPipeline } from "./codegen/emit.ts";
+import { writeCompiled } from "./codegen/write.ts";
 
 const USAGE = `dlpc — the dlp compiler
 
@@ -110,13 +110,7 @@ export function compileTo(file: string, outDir: string): string | undefined {
     return undefined;
   }
   if (r.diagnostics.length) printDiagnostics(r);
-  const code = emitPipeline(r.checked, relative(process.cwd(), resolve(file)) || file, r.sourceHash);
-  mkdirSync(outDir, { recursive: true });
-  const target = join(outDir, `${r.checked.ir.name}.ts`);
-  const tmp = `${target}.tmp-${process.pid}`;
-  writeFileSync(tmp, code);
-  renameSync(tmp, target);
-  return target;
+  return writeCompiled(r.checked, file, r.sourceHash, outDir);
 }
 
 function compileCmd(p: Parsed): number {
