@@ -21,12 +21,21 @@ export interface LayerInstance {
   params: ParamCount;
 }
 
+/** A call of a user block (`conv_block(32)`) with the shapes it maps; for editor hover and inlay hints. */
+export interface BlockCallInstance {
+  block: string;
+  call: CallExpr;
+  inputs: TensorShape[];
+  output: TensorShape;
+}
+
 export interface ModelResult {
   /** Output shape; undefined when an error made it unknowable. */
   output?: TensorShape;
   /** The statement that produced the output, for labels. */
   outputSpan?: Span;
   layers: LayerInstance[];
+  blockCalls: BlockCallInstance[];
 }
 
 type TShape = TensorShape | null; // null: poisoned by an earlier error
@@ -37,6 +46,7 @@ interface Ctx {
   /** "with filters = 64 and kernel = 7": added to every diagnostic of a non-default combination. */
   context: string;
   layers: LayerInstance[];
+  blockCalls: BlockCallInstance[];
   counters: Map<string, number>;
   depth: number;
   /** Recent shapes for the `= note:` trace. */
@@ -60,10 +70,10 @@ export function interpretModel(
   out: Diagnostic[],
   context: string,
 ): ModelResult {
-  const ctx: Ctx = { blocks, out, context, layers: [], counters: new Map(), depth: 0, trace: [fmtShape(inputShape)] };
+  const ctx: Ctx = { blocks, out, context, layers: [], blockCalls: [], counters: new Map(), depth: 0, trace: [fmtShape(inputShape)] };
   const scope: Scope = { tensors: new Map([["input", inputShape]]), values: new Map(values) };
   const r = execBody(body, scope, inputShape, ctx);
-  return { output: r.current ?? undefined, outputSpan: r.span, layers: ctx.layers };
+  return { output: r.current ?? undefined, outputSpan: r.span, layers: ctx.layers, blockCalls: ctx.blockCalls };
 }
 
 function push(ctx: Ctx, d: Diagnostic): void {
@@ -301,6 +311,7 @@ function applyBlock(block: BlockIR, call: CallExpr, inputs: TShape[], scope: Sco
   ctx.depth++;
   const r = execBody(block.body, { tensors, values }, inputs[0], ctx);
   ctx.depth--;
+  if (r.current && inputs.every((s) => s !== null)) ctx.blockCalls.push({ block: block.name, call, inputs: inputs as TensorShape[], output: r.current });
   return r.current;
 }
 
