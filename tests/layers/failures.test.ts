@@ -75,7 +75,9 @@ const CASES: Bad[] = [
   { layer: "dense", inputs: [[10]], args: { units: 3, activation: "leaky_relu" }, code: "DLP3012", arg: "activation", help: "remove activation: leaky_relu and add leaky_relu() as a layer after this one" },
   { layer: "activation", inputs: [[10]], args: { activation: "leaky_relu" }, code: "DLP3012" },
   { layer: "elu", inputs: [[10]], args: { alpha: 0.5 }, code: "DLP3013", arg: "alpha" },
-  { layer: "depthwise_conv2d", inputs: [[16, 16, 3]], args: { kernel: 3, dilation: 2 }, code: "DLP3013", arg: "dilation" },
+  { layer: "depthwise_conv2d", inputs: [[16, 16, 3]], args: { kernel: 3, dilation: 2 }, code: "DLP3013", arg: "dilation", message: "tfjs's depthwise_conv2d does not support dilation" },
+  { layer: "separable_conv2d", inputs: [[20, 20, 3]], args: { filters: 3, kernel: 3, strides: 2, dilation: 2 }, code: "DLP3009", arg: "dilation", message: "separable_conv2d cannot use strides and dilation above 1 together" },
+  { layer: "depthwise_conv2d", inputs: [[2, 2, 3]], args: { kernel: 3, strides: 2 }, code: "DLP3001", message: "depthwise_conv2d kernel 3×3 is larger than its 2×2 input" },
 ];
 
 const test = suite("layer shape failures");

@@ -37,6 +37,14 @@ const CASES: Case[] = [
   { layer: "conv2d_transpose", input: [7, 7, 16], args: { filters: 8, kernel: 3 } },
   { layer: "conv2d_transpose", input: [7, 7, 16], args: { filters: 8, kernel: 3, strides: 2, padding: "same" } },
   { layer: "conv2d_transpose", input: [7, 9, 16], args: { filters: 8, kernel: [5, 2], strides: 2 } },
+  // The zoo's strided layers: ResNet50's 7×7/2 stem on a 230 map, MobileNet's padded 3×3/2
+  // depthwise step (225 → 112, 113 → 56), its stride-2 1×1 shortcut, and the 3×3/2 max pool.
+  { layer: "conv2d", input: [230, 230, 3], args: { filters: 64, kernel: 7, strides: 2 } },
+  { layer: "conv2d", input: [56, 56, 256], args: { filters: 512, kernel: 1, strides: 2 } },
+  { layer: "depthwise_conv2d", input: [113, 113, 8], args: { kernel: 3, strides: 2, use_bias: false } },
+  { layer: "depthwise_conv2d", input: [15, 14, 4], args: { kernel: 3, strides: [2, 1], padding: "same", use_bias: false } },
+  { layer: "separable_conv2d", input: [20, 20, 3], args: { filters: 4, kernel: 3, dilation: 2 } },
+  { layer: "max_pool", input: [114, 114, 4], args: { pool: 3, strides: 2 } },
   { layer: "max_pool", input: [28, 28, 8], args: {} },
   { layer: "max_pool", input: [27, 27, 8], args: { pool: 3, strides: 2 } },
   { layer: "max_pool2d", input: [27, 26, 8], args: { pool: [2, 3], padding: "same" } },

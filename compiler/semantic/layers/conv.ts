@@ -1,7 +1,9 @@
 // Convolutions, channels-last as in Keras and tfjs: conv1d over (steps, channels), the 2-D
 // family over (height, width, channels).
-import type { Args, LayerDef, ParamCount, ShapeFailure, TensorShape } from "./types.ts";
-import { A, ConfigBuilder, S, bool, defineLayer, deconvLength, fail, num, rankFailure, slide, str, tuple, unknownDim, type ArgSpec } from "./util.ts";
+// The window arithmetic (kernel, strides, dilation, padding → output size) is shared by all of
+// them: convOutput in util.ts.
+import type { Args, Dim, LayerDef, ParamCount, ShapeFailure, TensorShape } from "./types.ts";
+import { A, ConfigBuilder, S, bool, convOutput, defineLayer, kernelArea, num, rankFailure, unknownDim, type ArgSpec, type DilationRule } from "./util.ts";
 
 const SHRINK_HELP = "add padding: same to an earlier layer, or remove a pooling layer";
 
@@ -41,14 +43,12 @@ function inputFor(layer: string, n: number, inputs: TensorShape[]): TensorShape 
   return x;
 }
 
-function stridedDilated(layer: string, strides: number[], dilation: number[]): ShapeFailure | undefined {
-  if (strides.some((s) => s > 1) && dilation.some((d) => d > 1)) {
-    return fail("DLP3009", `${layer} cannot use strides and dilation above 1 together`, `strides ${strides.join("×")}, dilation ${dilation.join("×")}`, {
-      arg: "dilation",
-      help: "set strides: 1, or dilation: 1",
-    });
-  }
-  return undefined;
+/** Checks the input's rank and channels, then computes the spatial output (or a failure). */
+function spatial(layer: string, n: 1 | 2, inputs: TensorShape[], args: Args, dilation: DilationRule, transposed = false): { x: TensorShape; out: Dim[] } | ShapeFailure {
+  const x = inputFor(layer, n, inputs);
+  if (!Array.isArray(x)) return x;
+  const out = convOutput(layer, x, args, { n, dilation, transposed, help: SHRINK_HELP });
+  return Array.isArray(out) ? { x, out } : out;
 }
 
 interface ConvOpts {
@@ -82,22 +82,13 @@ function conv(o: ConvOpts): LayerDef {
       l2: A.l2(),
     },
     shape(inputs, args) {
-      const x = inputFor(o.name, o.n, inputs);
-      if (!Array.isArray(x)) return x;
-      const k = tuple(args, "kernel", o.n, 1);
-      const s = tuple(args, "strides", o.n, 1);
-      const d = tuple(args, "dilation", o.n, 1);
-      const bad = stridedDilated(o.name, s, d);
-      if (bad) return bad;
-      const out = slide(o.name, "kernel", x, k, str(args, "padding", "valid"), s, d, SHRINK_HELP);
-      if (!Array.isArray(out)) return out;
-      return [...out, num(args, "filters", 1)];
+      const r = spatial(o.name, o.n, inputs, args, "exclusive");
+      return "failure" in r ? r : [...r.out, num(args, "filters", 1)];
     },
     params(inputs, args) {
       const c = inputs[0]![o.n] ?? 0;
       const f = num(args, "filters", 1);
-      const k = tuple(args, "kernel", o.n, 1).reduce((a, b) => a * b, 1);
-      return { trainable: k * c * f + (bool(args, "use_bias", true) ? f : 0), nonTrainable: 0 };
+      return { trainable: kernelArea(args, o.n) * c * f + (bool(args, "use_bias", true) ? f : 0), nonTrainable: 0 };
     },
     tfjs(args) {
       const b = new ConfigBuilder(args)
@@ -141,26 +132,13 @@ export const depthwiseConv2d = defineLayer({
     l2: A.l2("depthwise kernel"),
   },
   shape(inputs, args) {
-    const x = inputFor("depthwise_conv2d", 2, inputs);
-    if (!Array.isArray(x)) return x;
-    const s = tuple(args, "strides", 2, 1);
-    const d = tuple(args, "dilation", 2, 1);
-    // tfjs's DepthwiseConv2D passes no dilation to its kernel: it would silently be ignored.
-    if (d.some((r) => r > 1)) {
-      return fail("DLP3013", "tfjs's depthwise_conv2d does not support dilation", `dilation ${d.join("×")}`, {
-        arg: "dilation",
-        help: "remove dilation, or use separable_conv2d, whose depthwise step supports it",
-      });
-    }
-    const out = slide("depthwise_conv2d", "kernel", x, tuple(args, "kernel", 2, 1), str(args, "padding", "valid"), s, d, SHRINK_HELP);
-    if (!Array.isArray(out)) return out;
-    return [...out, x[2]! * num(args, "depth_multiplier", 1)];
+    const r = spatial("depthwise_conv2d", 2, inputs, args, "unsupported");
+    return "failure" in r ? r : [...r.out, r.x[2]! * num(args, "depth_multiplier", 1)];
   },
   params(inputs, args): ParamCount {
     const c = inputs[0]![2] ?? 0;
     const m = num(args, "depth_multiplier", 1);
-    const k = tuple(args, "kernel", 2, 1).reduce((a, b) => a * b, 1);
-    return { trainable: k * c * m + (bool(args, "use_bias", true) ? c * m : 0), nonTrainable: 0 };
+    return { trainable: kernelArea(args, 2) * c * m + (bool(args, "use_bias", true) ? c * m : 0), nonTrainable: 0 };
   },
   tfjs(args) {
     const b = new ConfigBuilder(args)
@@ -201,22 +179,14 @@ export const separableConv2d = defineLayer({
     l2: A.l2("depthwise and pointwise kernel"),
   },
   shape(inputs, args) {
-    const x = inputFor("separable_conv2d", 2, inputs);
-    if (!Array.isArray(x)) return x;
-    const s = tuple(args, "strides", 2, 1);
-    const d = tuple(args, "dilation", 2, 1);
-    const bad = stridedDilated("separable_conv2d", s, d);
-    if (bad) return bad;
-    const out = slide("separable_conv2d", "kernel", x, tuple(args, "kernel", 2, 1), str(args, "padding", "valid"), s, d, SHRINK_HELP);
-    if (!Array.isArray(out)) return out;
-    return [...out, num(args, "filters", 1)];
+    const r = spatial("separable_conv2d", 2, inputs, args, "exclusive");
+    return "failure" in r ? r : [...r.out, num(args, "filters", 1)];
   },
   params(inputs, args) {
     const c = inputs[0]![2] ?? 0;
     const m = num(args, "depth_multiplier", 1);
     const f = num(args, "filters", 1);
-    const k = tuple(args, "kernel", 2, 1).reduce((a, b) => a * b, 1);
-    return { trainable: k * c * m + c * m * f + (bool(args, "use_bias", true) ? f : 0), nonTrainable: 0 };
+    return { trainable: kernelArea(args, 2) * c * m + c * m * f + (bool(args, "use_bias", true) ? f : 0), nonTrainable: 0 };
   },
   tfjs(args) {
     const b = new ConfigBuilder(args)
@@ -255,19 +225,14 @@ export const conv2dTranspose = defineLayer({
     l1: A.l1(),
     l2: A.l2(),
   },
-  shape(inputs, args: Args) {
-    const x = inputFor("conv2d_transpose", 2, inputs);
-    if (!Array.isArray(x)) return x;
-    const k = tuple(args, "kernel", 2, 1);
-    const s = tuple(args, "strides", 2, 1);
-    const p = str(args, "padding", "valid");
-    return [deconvLength(x[0]!, k[0]!, p, s[0]!), deconvLength(x[1]!, k[1]!, p, s[1]!), num(args, "filters", 1)];
+  shape(inputs, args) {
+    const r = spatial("conv2d_transpose", 2, inputs, args, "none", true);
+    return "failure" in r ? r : [...r.out, num(args, "filters", 1)];
   },
   params(inputs, args) {
     const c = inputs[0]![2] ?? 0;
     const f = num(args, "filters", 1);
-    const k = tuple(args, "kernel", 2, 1).reduce((a, b) => a * b, 1);
-    return { trainable: k * c * f + (bool(args, "use_bias", true) ? f : 0), nonTrainable: 0 };
+    return { trainable: kernelArea(args, 2) * c * f + (bool(args, "use_bias", true) ? f : 0), nonTrainable: 0 };
   },
   tfjs(args) {
     const b = new ConfigBuilder(args)

@@ -220,6 +220,51 @@ export function slide(
   return out;
 }
 
+/** How a convolution treats `dilation`: "exclusive" (allowed, but not with strides above 1, as in
+ *  Keras), "unsupported" (tfjs ignores it: any value above 1 is refused), or "none" (no such arg). */
+export type DilationRule = "exclusive" | "unsupported" | "none";
+
+export interface ConvWindowOpts {
+  /** Number of spatial axes (1 for conv1d, 2 for the 2-D family). */
+  n: number;
+  dilation: DilationRule;
+  /** Transposed convolution: the map grows by the strides instead of shrinking. */
+  transposed?: boolean;
+  /** Help shown when the kernel does not fit the input (valid padding). */
+  help: string;
+}
+
+/** Product of the kernel's sizes (`kernel: 3` in 2-D → 9): the weights per input/output pair. */
+export function kernelArea(args: Args, n: number): number {
+  return tuple(args, "kernel", n, 1).reduce((a, b) => a * b, 1);
+}
+
+/** The spatial output of every convolution in the table (conv1d, conv2d, depthwise_conv2d,
+ *  separable_conv2d, conv2d_transpose): reads kernel, strides, dilation and padding from `args`,
+ *  applies the layer's dilation rule, and slides the kernel (or grows the map when transposed)
+ *  over the first `n` axes of `x`. The channel axis is the caller's. */
+export function convOutput(layer: string, x: TensorShape, args: Args, o: ConvWindowOpts): Dim[] | ShapeFailure {
+  const kernel = tuple(args, "kernel", o.n, 1);
+  const strides = tuple(args, "strides", o.n, 1);
+  const dilation = o.dilation === "none" ? Array<number>(o.n).fill(1) : tuple(args, "dilation", o.n, 1);
+  const padding = str(args, "padding", "valid");
+  if (o.dilation === "exclusive" && strides.some((s) => s > 1) && dilation.some((d) => d > 1)) {
+    return fail("DLP3009", `${layer} cannot use strides and dilation above 1 together`, `strides ${strides.join("×")}, dilation ${dilation.join("×")}`, {
+      arg: "dilation",
+      help: "set strides: 1, or dilation: 1",
+    });
+  }
+  // tfjs's DepthwiseConv2D passes no dilation to its kernel: it would silently be ignored.
+  if (o.dilation === "unsupported" && dilation.some((d) => d > 1)) {
+    return fail("DLP3013", `tfjs's ${layer} does not support dilation`, `dilation ${dilation.join("×")}`, {
+      arg: "dilation",
+      help: "remove dilation, or use separable_conv2d, whose depthwise step supports it",
+    });
+  }
+  if (o.transposed) return kernel.map((k, i) => deconvLength(x[i] ?? null, k, padding, strides[i]!));
+  return slide(layer, "kernel", x, kernel, padding, strides, dilation, o.help);
+}
+
 export function rankFailure(layer: string, input: TensorShape, expected: string, help: string, code = "DLP3002"): ShapeFailure {
   return fail(
     code,
