@@ -15,7 +15,7 @@ usage:
   dlpc check FILE... [--format text|json]     report every shape and configuration error
   dlpc summary FILE [--format text|json]       Keras-style table of layers, shapes and params
   dlpc compile FILE... [-o DIR]                emit DIR/<pipeline>.ts (default build/)
-  dlpc run FILE [--epochs N] [--backend B] [--set NAME=VALUE]... [--limit N] [--out DIR]
+  dlpc run FILE [--epochs N] [--backend B] [--set NAME=VALUE]... [--seed N] [--limit N] [--out DIR]
                                                train, evaluate and save (FILE: .dlp or compiled .ts)
   dlpc predict RUN_DIR INPUT                   class probabilities from a saved model
   dlpc tune FILE [--trials N] [--storage URL] [--study NAME] [--out DIR] [--epochs N] [--backend B]
@@ -156,9 +156,18 @@ async function run(p: Parsed): Promise<number> {
     limit: positiveInt(p, "--limit"),
     out: flag(p, "--out") ?? "runs",
     params,
+    ...(flag(p, "--seed") !== undefined ? { seed: seedFlag(p) } : {}),
   });
   process.stdout.write(`saved to ${result.dir}\n`);
   return 0;
+}
+
+/** --seed N: a tuning trial's seed (weights, shuffling, augmentation), to retrain it exactly. */
+function seedFlag(p: Parsed): number {
+  const v = flag(p, "--seed")!;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--seed takes a non-negative integer, not ${v}`);
+  return n;
 }
 
 async function predict(p: Parsed): Promise<number> {

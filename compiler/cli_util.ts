@@ -10,7 +10,7 @@ export interface Parsed {
   flags: Map<string, string[]>;
 }
 
-const VALUE_FLAGS = new Set(["--format", "-o", "--out", "--epochs", "--backend", "--set", "--limit", "--trials", "--storage", "--study"]);
+const VALUE_FLAGS = new Set(["--format", "-o", "--out", "--epochs", "--backend", "--set", "--limit", "--trials", "--storage", "--study", "--seed"]);
 const BOOL_FLAGS = new Set(["--help", "-h", "--quiet", "--worker", "--check", "--stdio", "--html"]);
 
 export function parseArgs(argv: string[]): Parsed {

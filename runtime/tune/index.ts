@@ -15,7 +15,7 @@ export {
   RandomStrategy,
 } from "./strategies.ts";
 export type { BayesianOptions, Bracket, Rung, Strategy, StrategyContext } from "./strategies.ts";
-export { bestTrial, decideNext, describeSpace, runStudy } from "./study.ts";
+export { bestTrial, decideNext, describeSpace, runStudy, TrialInterrupted } from "./study.ts";
 export type { StudyEvent, StudyOptions, StudyResult, StudyUpdate, TrialOutcome, TrialRequest } from "./study.ts";
 export { checkMeta, FingerprintError, jsonDiff, MemoryStorage } from "./storage.ts";
 export type { ClaimDecision, ClaimResult, Storage } from "./storage.ts";

@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS dlp_trials (
   status text NOT NULL, worker text NOT NULL, heartbeat timestamptz NOT NULL DEFAULT now(), data jsonb NOT NULL,
   PRIMARY KEY (study, number));
 CREATE INDEX IF NOT EXISTS dlp_trials_running ON dlp_trials (study, status);
+ALTER TABLE dlp_studies ADD COLUMN IF NOT EXISTS pipeline text;
 `;
 
 export interface PostgresOptions {
@@ -86,8 +87,8 @@ export class PostgresStorage implements Storage {
     await this.schema();
     await this.tx(async (c) => {
       await c.query(
-        "INSERT INTO dlp_studies (name, fingerprint, seed, space, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING",
-        [meta.name, meta.fingerprint, meta.seed, meta.space, meta.createdAt],
+        "INSERT INTO dlp_studies (name, fingerprint, seed, space, created_at, pipeline) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO NOTHING",
+        [meta.name, meta.fingerprint, meta.seed, meta.space, meta.createdAt, meta.pipeline ?? null],
       );
       const r = await c.query("SELECT name, fingerprint, seed, space, created_at FROM dlp_studies WHERE name = $1", [meta.name]);
       const row = r.rows[0] as { name: string; fingerprint: string; seed: number; space: string; created_at: number };
@@ -163,9 +164,12 @@ export class PostgresStorage implements Storage {
   async meta(study: string): Promise<StudyMeta | null> {
     const c = await this.connect();
     try {
-      const r = await c.query("SELECT name, fingerprint, seed, space, created_at FROM dlp_studies WHERE name = $1", [study]);
-      const row = r.rows[0] as { name: string; fingerprint: string; seed: number; space: string; created_at: number } | undefined;
-      return row ? { name: row.name, fingerprint: row.fingerprint, seed: Number(row.seed), space: row.space, createdAt: Number(row.created_at) } : null;
+      const r = await c.query("SELECT name, fingerprint, seed, space, created_at, pipeline FROM dlp_studies WHERE name = $1", [study]);
+      const row = r.rows[0] as { name: string; fingerprint: string; seed: number; space: string; created_at: number; pipeline: string | null } | undefined;
+      if (!row) return null;
+      const meta: StudyMeta = { name: row.name, fingerprint: row.fingerprint, seed: Number(row.seed), space: row.space, createdAt: Number(row.created_at) };
+      if (row.pipeline !== null) meta.pipeline = row.pipeline;
+      return meta;
     } finally {
       c.release();
     }

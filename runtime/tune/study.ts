@@ -45,6 +45,10 @@ export interface StudyOptions {
   studyName: string;
   /** Hash of the compiled pipeline; a resume under a different one is refused. */
   fingerprint: string;
+  /** A readable description of what the fingerprint covers (model layers, data, training): stored with the space, so a refused resume shows what changed. */
+  describe?: Record<string, unknown>;
+  /** The pipeline's source, kept by shared storages so workers can join with the study name alone. */
+  pipeline?: { file: string; text: string };
   objective: (trial: TrialRequest) => Promise<TrialOutcome>;
   /** Overrides the strategy's trial budget. */
   trials?: number;
@@ -99,6 +103,14 @@ export function bestTrial(trials: TrialRecord[], direction: "maximize" | "minimi
     }
   }
   return best;
+}
+
+/** Thrown by an objective whose trial was cut short on purpose (Ctrl-C): the trial is recorded as lost, so a resumed study runs its configuration again. */
+export class TrialInterrupted extends Error {
+  override name = "TrialInterrupted";
+  constructor(message = "interrupted (Ctrl-C) before it finished; its configuration runs again when the study resumes") {
+    super(message);
+  }
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -174,8 +186,9 @@ export async function runStudy(opts: StudyOptions): Promise<StudyResult> {
     name: studyName,
     fingerprint: opts.fingerprint,
     seed: opts.seed,
-    space: JSON.stringify(describeSpace(spec, opts.params, opts.seed)),
+    space: JSON.stringify({ ...describeSpace(spec, opts.params, opts.seed), ...(opts.describe ? { pipeline: opts.describe } : {}) }),
     createdAt: Date.now(),
+    ...(opts.pipeline ? { pipeline: JSON.stringify(opts.pipeline) } : {}),
   };
   await storage.open(meta);
   const known = new Map<number, TrialRecord>();
@@ -224,7 +237,7 @@ export async function runStudy(opts: StudyOptions): Promise<StudyResult> {
         finishedAt: Date.now(),
       };
     } catch (e) {
-      done = { ...trial, status: "failed", error: errorText(e), finishedAt: Date.now() };
+      done = { ...trial, status: "failed", lost: e instanceof TrialInterrupted, error: errorText(e), finishedAt: Date.now() };
     } finally {
       clearInterval(beat);
     }

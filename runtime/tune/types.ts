@@ -56,6 +56,8 @@ export interface StudyMeta {
   /** JSON of the search space and strategy: shown as a diff when a resume is refused. */
   space: string;
   createdAt: number;
+  /** The pipeline the study tunes (JSON {file, text} of its .dlp), so `dlpc tune --worker` can join with only the storage and the study name. Kept by shared storages. */
+  pipeline?: string;
 }
 
 export interface SpaceDescription {
