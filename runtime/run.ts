@@ -13,6 +13,7 @@ import { confusionMatrix, perClass } from "./metrics.ts";
 import { withSeededMathRandom } from "./rng.ts";
 import { loadWeightsInto, saveModel } from "./io.ts";
 import { renderReport } from "./report.ts";
+import { writePredictPage } from "./export/predict_page.ts";
 import { TrainingError } from "./errors.ts";
 
 export interface RunOptions<P extends Params = Params> {
@@ -36,6 +37,8 @@ export interface RunOptions<P extends Params = Params> {
   save?: boolean;
   /** Write report.html (default true). */
   report?: boolean;
+  /** Write predict.html + tf.min.js beside a saved image model (default: when saving). */
+  predictPage?: boolean;
   /** Evaluate on the test split after training (default: when the pipeline has evaluate). */
   evaluate?: boolean;
   /** Called after every epoch (tuners report intermediate values here). */
@@ -174,6 +177,7 @@ export async function runPipeline<P extends Params>(pipeline: CompiledPipeline<P
         writeFileSync(join(tmp, "history.json"), JSON.stringify(result.history, null, 2));
         writeFileSync(join(tmp, "metrics.json"), JSON.stringify(metrics, null, 2));
         writeFileSync(join(tmp, "preprocess.json"), JSON.stringify(data.preprocess, null, 2));
+        if (options.predictPage ?? true) writePredictPage(tmp, pipeline.name, data.preprocess);
       }
       if (report) {
         writeFileSync(join(tmp, "report.html"), renderReport({
