@@ -41,11 +41,23 @@ async function tryNative(pkg: string): Promise<Attempt> {
   }
 }
 
+/**
+ * The cpu backend's first tensor write prints a multi-line "install our node backend" banner
+ * through console.warn. dlp says which backend it uses on one stderr line instead (runPipeline),
+ * so the banner is switched off on the backend instance (the wasm backend's fallback kernels
+ * use the cpu backend too).
+ */
+export function silenceCpuBanner(): void {
+  const cpu = tf.findBackend("cpu") as (tf.KernelBackend & { firstUse?: boolean }) | null;
+  if (cpu && "firstUse" in cpu) cpu.firstUse = false;
+}
+
 async function tryWasm(): Promise<Attempt> {
   try {
     await import("@tensorflow/tfjs-backend-wasm");
     if (!(await tf.setBackend("wasm"))) return { ok: false, why: "the wasm backend did not initialise" };
     await tf.ready();
+    silenceCpuBanner();
     registerWasmGradientKernels();
     return { ok: true, name: "wasm" };
   } catch (e) {
@@ -57,6 +69,7 @@ async function tryCpu(): Promise<Attempt> {
   try {
     if (!(await tf.setBackend("cpu"))) return { ok: false, why: "the cpu backend did not initialise" };
     await tf.ready();
+    silenceCpuBanner();
     return { ok: true, name: "cpu" };
   } catch (e) {
     return { ok: false, why: `the cpu backend failed: ${reason(e)}` };

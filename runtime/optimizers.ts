@@ -36,3 +36,20 @@ export function setLearningRate(opt: tf.Optimizer, lr: number): void {
   if (typeof o.setLearningRate === "function") o.setLearningRate(lr);
   else o.learningRate = lr;
 }
+
+/**
+ * Disposes an optimizer and every tensor it still holds. tfjs's own dispose() misses some:
+ * MomentumOptimizer never disposes the learning-rate scalar `c` it inherits from SGD, and no
+ * subclass disposes the base class's `iterations_`.
+ */
+export function disposeOptimizer(opt: tf.Optimizer): void {
+  opt.dispose();
+  const held = (v: unknown): void => {
+    if (v instanceof tf.Tensor) {
+      if (!v.isDisposed) v.dispose();
+    } else if (Array.isArray(v)) {
+      for (const e of v) held(e && typeof e === "object" && "variable" in e ? (e as { variable: unknown }).variable : e);
+    }
+  };
+  for (const v of Object.values(opt as unknown as Record<string, unknown>)) held(v);
+}

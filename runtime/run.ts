@@ -83,6 +83,8 @@ export interface RunResult {
   epochsRun: number;
   stoppedEarly: boolean;
   stopReason?: string;
+  /** True when Ctrl-C stopped training (the run was still evaluated and saved, best weights kept). */
+  interrupted: boolean;
   /** The trained model (the caller disposes it, or lets the process end). */
   model: tf.LayersModel;
 }
@@ -97,7 +99,7 @@ export async function runPipeline<P extends Params>(pipeline: CompiledPipeline<P
   const say = (s: string): void => { if (!options.quiet) process.stderr.write(`${s}\n`); };
   const params = { ...pipeline.defaults, ...(options.params ?? {}) } as P;
   const backend = await initBackend(options.backend ?? "auto");
-  say(`backend: ${backend}`);
+  say(`backend: ${backend}${backend === "cpu" ? " (pure JavaScript, the slowest; install @tensorflow/tfjs-node, or use --backend wasm)" : ""}`);
   const dataSpec = pipeline.data(params);
   const spec = pipeline.train(params);
   const epochs = options.epochs ?? spec.epochs;
@@ -198,7 +200,7 @@ export async function runPipeline<P extends Params>(pipeline: CompiledPipeline<P
     say(`saved: ${dir}`);
   }
   return {
-    dir, backend, history: result.history, metrics, epochsRun: result.epochsRun, stoppedEarly: result.stoppedEarly,
+    dir, backend, history: result.history, metrics, epochsRun: result.epochsRun, stoppedEarly: result.stoppedEarly, interrupted: result.interrupted,
     ...(result.stopReason ? { stopReason: result.stopReason } : {}),
     model,
   };

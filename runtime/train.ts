@@ -8,7 +8,7 @@ import type { Split } from "./data/types.ts";
 import { augmentBatch, checkAugment } from "./data/augment.ts";
 import { lossJs, lossTensor } from "./losses.ts";
 import { computeMetrics, metricKey, type Predictions } from "./metrics.ts";
-import { makeOptimizer, scheduledLr, setLearningRate } from "./optimizers.ts";
+import { disposeOptimizer, makeOptimizer, scheduledLr, setLearningRate } from "./optimizers.ts";
 import { mulberry32, permutation } from "./rng.ts";
 import { Progress } from "./progress.ts";
 import { TrainingError } from "./errors.ts";
@@ -35,6 +35,8 @@ export interface TrainResult {
   epochsRun: number;
   stoppedEarly: boolean;
   stopReason?: string;
+  /** True when SIGINT (Ctrl-C) stopped training. */
+  interrupted: boolean;
   /** The epoch (1-based) whose weights the model holds at the end, when the best were restored. */
   bestEpoch?: number;
   trainSamplesPerSecond: number;
@@ -257,13 +259,18 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
       }
       if (shouldStop()) { stopReason = `interrupted after epoch ${epoch + 1}`; break; }
     }
+  } catch (e) {
+    // An error mid-training (a callback, a kernel) must not strand the optimizer's state.
+    bestWeights?.forEach((t) => t.dispose());
+    disposeOptimizer(optimizer);
+    throw e;
   } finally {
     process.removeListener("SIGINT", onSigint);
   }
   if (stopReason) stoppedEarly = true;
   const diverged = stopReason?.startsWith("loss became") ?? false;
   if (diverged && !bestWeights) {
-    optimizer.dispose();
+    disposeOptimizer(optimizer);
     throw new TrainingError(`training stopped: ${stopReason}; no epoch finished with a finite loss, so there are no weights to keep (lower the learning rate, or add clip_norm)`);
   }
   // Restore the best weights when a checkpoint or a restoring early_stop asks, or after divergence / interrupt.
@@ -275,9 +282,9 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
     if (stopReason) note(`${stopReason}; restored the best weights (epoch ${bestEpoch}, ${best.key} ${best.best.toFixed(4)})`);
   } else if (stopReason) note(stopReason);
   bestWeights?.forEach((t) => t.dispose());
-  optimizer.dispose();
+  disposeOptimizer(optimizer);
   return {
-    history, epochsRun, stoppedEarly,
+    history, epochsRun, stoppedEarly, interrupted,
     ...(stopReason ? { stopReason } : {}),
     ...(held !== undefined ? { bestEpoch: held } : {}),
     trainSamplesPerSecond: trainSeconds > 0 ? samplesSeen / trainSeconds : 0,
