@@ -1,5 +1,6 @@
-// CIFAR-10 binary batches: records of 1 label byte + 3072 pixel bytes (3 planes of 32×32, so
-// samples are [3, 32, 32]; a channels_last transform makes them [32, 32, 3]).
+// CIFAR-10 binary batches: records of 1 label byte + 3072 pixel bytes (3 planes of 32×32: all
+// red, then green, then blue, rows top to bottom). Samples are returned channels-last,
+// [32, 32, 3], as the compiler's source catalog declares them and tfjs's NHWC layers expect.
 import { DataError } from "../errors.ts";
 import { readMaybeGzip } from "./files.ts";
 import type { RawPart } from "./types.ts";
@@ -9,8 +10,10 @@ const RECORD = 1 + 3072;
 export function readCifarBatches(files: string[]): RawPart {
   const bufs = files.map((f) => {
     const b = readMaybeGzip(f);
+    if (b.length === 0) throw new DataError(`${f}: empty CIFAR-10 batch (0 bytes; each record is ${RECORD} bytes)`, f);
     if (b.length % RECORD !== 0) {
-      throw new DataError(`${f}: truncated CIFAR-10 batch: ${b.length} bytes is not a whole number of ${RECORD}-byte records (last record starts at byte offset ${b.length - (b.length % RECORD)})`, f);
+      const start = b.length - (b.length % RECORD);
+      throw new DataError(`${f}: truncated CIFAR-10 batch: the record at byte offset ${start} has ${b.length - start} of its ${RECORD} bytes (${b.length} bytes is not a whole number of records)`, f);
     }
     return b;
   });
@@ -22,12 +25,16 @@ export function readCifarBatches(files: string[]): RawPart {
   bufs.forEach((b, fi) => {
     for (let o = 0; o < b.length; o += RECORD, i++) {
       y[i] = b[o]!;
-      for (let k = 0; k < 3072; k++) x[i * 3072 + k] = b[o + 1 + k]!;
+      const base = i * 3072;
+      for (let c = 0; c < 3; c++) {
+        const plane = o + 1 + c * 1024;
+        for (let k = 0; k < 1024; k++) x[base + k * 3 + c] = b[plane + k]!;
+      }
       where.push({ file: files[fi]!, offset: o });
     }
   });
   return {
-    x: { kind: "dense", data: x, sampleShape: [3, 32, 32] },
+    x: { kind: "dense", data: x, sampleShape: [32, 32, 3] },
     y,
     yWidth: 1,
     labelAt: (j) => `${where[j]!.file} at byte offset ${where[j]!.offset}`,

@@ -86,7 +86,15 @@ export async function loadDataset(spec: DataSpec, opts: LoadOptions): Promise<Da
   checkLabels(trainPart, spec.labels);
   if (testPart0) checkLabels(testPart0, spec.labels);
   const rng = mulberry32(opts.seed);
-  const split: SplitSpec = spec.split;
+  // --limit keeps the split's proportions: `validation last 5000` of 50 000 samples becomes the
+  // last 10 % of the limited pool (else a quick run would have nothing left to train on).
+  const kept = count(trainPart.x) / Math.max(1, count(raw.train.x));
+  const scaleLast = <T extends { last?: number }>(s: T | undefined): T | undefined =>
+    s && s.last !== undefined && kept < 1 ? { ...s, last: Math.max(1, Math.round(s.last * kept)) } : s;
+  const split: SplitSpec = {
+    ...(spec.split.validation ? { validation: scaleLast(spec.split.validation)! } : {}),
+    ...(spec.split.test ? { test: scaleLast(spec.split.test)! } : {}),
+  };
   let pool = range(count(trainPart.x));
   let testIdx: Int32Array | null = null;
   if (!testPart0 && split.test) {
