@@ -78,12 +78,13 @@ lsp("diagnostics on open match `dlpc check --format json` for every golden error
     assert.is(got.length, want.length, `${f}: count`);
     want.forEach((w, i) => {
       const g = got[i];
+      const message = typeof g.message === "string" ? g.message : g.message.value;
       assert.is(g.code, w.code, `${f} #${i} code`);
       assert.is(g.severity, sev[w.severity as keyof typeof sev], `${f} #${i} severity`);
       assert.equal([g.range.start.line + 1, g.range.start.character + 1, g.range.end.line + 1, g.range.end.character + 1], [w.line, w.column, w.endLine, w.endColumn], `${f} #${i} range`);
-      assert.is(g.message.split("\n")[0], w.message, `${f} #${i} message`);
-      if (w.label) assert.ok(g.message.includes(w.label), `${f} #${i} label`);
-      if (w.help) assert.ok(g.message.includes(`help: ${w.help}`), `${f} #${i} help`);
+      assert.is(message.split("\n")[0], w.message, `${f} #${i} message`);
+      if (w.label) assert.ok(message.includes(w.label), `${f} #${i} label`);
+      if (w.help) assert.ok(message.includes(`help: ${w.help}`), `${f} #${i} help`);
       assert.is(g.source, "dlpc");
       assert.ok(g.codeDescription?.href.endsWith(`#${w.code.toLowerCase()}`));
       assert.equal(
