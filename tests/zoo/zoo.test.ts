@@ -228,7 +228,7 @@ function built(name: string, text?: string) {
   const before = tf.memory().numTensors;
   const model = mod.buildModel(mod.defaults);
   try {
-    const trainable = model.trainableWeights.reduce((a, w) => a + w.shape.reduce((x, y) => x * y, 1), 0);
+    const trainable = model.trainableWeights.reduce((a, w) => a + (w.shape as number[]).reduce((x, y) => x * y, 1), 0);
     return { summary, count: model.countParams(), trainable, layers: model.layers.length - 1, out: model.outputs[0]!.shape };
   } finally {
     model.dispose();
