@@ -1,6 +1,7 @@
 // Grammar-only Chevrotain CstParser for .dlp. `parseDlp` never throws: lexing and
 // parsing errors come back as data, and recovery keeps the rest of the file parsed.
-import { CstParser, EOF, type CstNode, type IToken, type IRecognitionException, type ILexingError } from "chevrotain";
+import type { CstNode, IToken, IRecognitionException, ILexingError } from "chevrotain";
+import { CstParser, EOF } from "./chevrotain.ts";
 import * as T from "./tokens.ts";
 
 class DlpParser extends CstParser {

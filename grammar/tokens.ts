@@ -2,7 +2,8 @@
 // expressions ("words") on one line, optionally followed by a `{ … }` block, so most
 // section and setting names are plain identifiers that the compiler interprets (and can
 // answer with "did you mean"). Only a handful of words are reserved.
-import { createToken, Lexer, type TokenType } from "chevrotain";
+import type { TokenType } from "chevrotain";
+import { createToken, Lexer } from "./chevrotain.ts";
 
 export const Identifier = createToken({ name: "Identifier", pattern: /[A-Za-z_][A-Za-z0-9_]*/ });
 
