@@ -166,4 +166,34 @@ pgTest("three workers share a study; one killed mid-trial; every trial accounted
   rmSync(dir, { recursive: true, force: true });
 });
 
+pgTest("dlpc tune with --storage postgresql:// and a second machine's `dlpc tune --worker` share one study", async () => {
+  const out1 = mkdtempSync(join(tmpdir(), "dlp-pgcli-a-"));
+  const out2 = mkdtempSync(join(tmpdir(), "dlp-pgcli-b-"));
+  const env = { ...process.env, NO_COLOR: "1" };
+  const lead = spawn(process.execPath, ["bin/dlpc.mjs", "tune", "tests/tune/fixtures/tiny_random.dlp", "--storage", url, "--study", "cli", "--trials", "6", "--limit", "600", "--epochs", "15", "--out", out1], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let leadOut = "";
+  let leadErr = "";
+  lead.stderr!.on("data", (d) => (leadErr += String(d)));
+  const leadExit = new Promise<number | null>((r) => lead.once("exit", (c) => r(c)));
+  await new Promise<void>((r) => lead.stdout!.on("data", (d) => { leadOut += String(d); if (/trial 0 started/.test(leadOut)) r(); }));
+  // The worker is given no file: it compiles the pipeline the study stored.
+  const worker = spawn(process.execPath, ["bin/dlpc.mjs", "tune", "--worker", "--storage", url, "--study", "cli", "--limit", "600", "--epochs", "15", "--out", out2], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let workerErr = "";
+  worker.stderr!.on("data", (d) => (workerErr += String(d)));
+  const workerExit = new Promise<number | null>((r) => worker.once("exit", (c) => r(c)));
+  assert.is(await leadExit, 0, leadErr);
+  assert.is(await workerExit, 0, workerErr);
+  const storage = new PostgresStorage(url);
+  const all = await storage.trials("cli");
+  await storage.close();
+  assert.is(all.length, 6);
+  assert.ok(all.every((t) => t.status === "complete"), JSON.stringify(all.map((t) => t.error)));
+  assert.is(new Set(all.map((t) => JSON.stringify(t.params))).size, 6, "no configuration ran twice");
+  const workers = new Set(all.map((t) => t.worker.split(":")[1]));
+  assert.ok(workers.has(String(lead.pid)) && workers.has(String(worker.pid)), `trials ran on ${[...workers].join(", ")}`);
+  assert.ok(existsSync(join(out1, "tiny_random", "tune", "best.json")));
+  rmSync(out1, { recursive: true, force: true });
+  rmSync(out2, { recursive: true, force: true });
+});
+
 test.run();
