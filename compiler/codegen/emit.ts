@@ -56,7 +56,7 @@ export function emitPipeline(c: CheckedPipeline, sourceFile: string, sourceHash:
       parameters: [
         { name: "p", type: "Params" },
         ...b.inputs.map((i) => ({ name: ident(i.name), type: "tf.SymbolicTensor" })),
-        ...b.params.map((q) => ({ name: ident(q.name), type: "number" })),
+        ...b.params.map((q, k) => ({ name: ident(q.name), type: blockParamType(c, b, k) })),
       ],
       returnType: "tf.SymbolicTensor",
       statements: (w) => {
@@ -155,6 +155,18 @@ function emitBody(w: CodeBlockWriter, body: Statement[], scope: EmitScope, c: Ch
     const st = body[i];
     const head = headName(st);
     const first = st.groups[0][0];
+    if (st.block && head && first.kind === "name" && (head.name === "if" || head.name === "repeat")) {
+      // A tensor first assigned inside a branch or loop is used after it: declare it out here.
+      const nested = new Set<string>();
+      assignedIn(st.block.statements, nested);
+      const next = body[i + 1];
+      if (head.name === "if" && next && headName(next)?.name === "else" && next.block) assignedIn(next.block.statements, nested);
+      for (const n of nested) {
+        if (scope.tensors.has(n)) continue;
+        w.writeLine(`let ${ident(n)}: tf.SymbolicTensor = out;`);
+        scope.tensors.add(n);
+      }
+    }
     if (head && first.kind === "name" && head.name === "repeat") {
       let count = st.groups[0][1];
       let loopVar = "_";
@@ -195,6 +207,105 @@ function emitBody(w: CodeBlockWriter, body: Statement[], scope: EmitScope, c: Ch
     }
     emitChain(w, "out", first, scope, c, false);
   }
+}
+
+/** Names assigned anywhere in these statements, nested blocks included. */
+function assignedIn(body: Statement[], into: Set<string>): void {
+  for (const st of body) {
+    const first = st.groups[0]?.[0];
+    if (first?.kind === "assign" && first.target.kind === "name") into.add(first.target.name);
+    if (st.block) assignedIn(st.block.statements, into);
+  }
+}
+
+/** Every call expression in an expression tree. */
+function callsIn(e: Expr, out: CallExpr[]): void {
+  switch (e.kind) {
+    case "call":
+      out.push(e);
+      callsIn(e.callee, out);
+      for (const a of e.args) callsIn(a.value, out);
+      return;
+    case "pipe":
+      for (const x of e.stages) callsIn(x, out);
+      return;
+    case "assign":
+      callsIn(e.value, out);
+      return;
+    case "as":
+      callsIn(e.value, out);
+      return;
+    case "binary":
+      callsIn(e.left, out);
+      callsIn(e.right, out);
+      return;
+    case "unary":
+      callsIn(e.operand, out);
+      return;
+    case "list":
+      for (const x of e.items) callsIn(x, out);
+      return;
+    default:
+      return;
+  }
+}
+
+/** The TypeScript type of a value expression: literals, params by their default, comparisons, arithmetic; bare words are enum strings. */
+function valueType(e: Expr, c: CheckedPipeline, numeric: Set<string>): string {
+  switch (e.kind) {
+    case "bool":
+      return "boolean";
+    case "string":
+      return "string";
+    case "number":
+      return "number";
+    case "unary":
+      return e.op === "not" ? "boolean" : "number";
+    case "binary":
+      return ["==", "!=", "<", "<=", ">", ">=", "and", "or"].includes(e.op) ? "boolean" : "number";
+    case "name": {
+      const param = c.ir.params.find((q) => q.name === e.name);
+      if (param) return typeof param.default === "boolean" ? "boolean" : typeof param.default === "string" ? "string" : "number";
+      return numeric.has(e.name) ? "number" : "string";
+    }
+    default:
+      return "number";
+  }
+}
+
+/**
+ * A block parameter's type, from what its call sites pass (`res(64, true)` makes the second a
+ * boolean); a parameter passed on from another block's parameters, or never passed, is a number.
+ */
+function blockParamType(c: CheckedPipeline, b: BlockIR, k: number): string {
+  const types = new Set<string>();
+  const bodies: { body: Statement[]; numeric: Set<string> }[] = [{ body: c.ir.model?.body.statements ?? [], numeric: new Set() }];
+  for (const other of c.ir.blocks.values()) bodies.push({ body: other.body, numeric: new Set(other.params.map((q) => q.name)) });
+  const visit = (body: Statement[], numeric: Set<string>): void => {
+    for (const st of body) {
+      for (const group of st.groups) {
+        for (const e of group) {
+          if (e.kind === "name" && e.name === "repeat") continue;
+          const calls: CallExpr[] = [];
+          callsIn(e, calls);
+          for (const call of calls) {
+            if (call.callee.kind !== "name" || call.callee.name !== b.name) continue;
+            // Bound as emitBlockCall binds them: by name, else by position.
+            const arg = call.args.find((a) => a.name?.name === b.params[k].name) ?? call.args.filter((a) => !a.name)[k];
+            if (arg) types.add(valueType(arg.value, c, numeric));
+          }
+        }
+      }
+      if (st.block) {
+        // A `repeat N as i` loop variable is a number inside its body.
+        const loop = st.groups[0]?.[1];
+        const inner = loop?.kind === "as" && loop.type.kind === "name" ? new Set([...numeric, loop.type.name]) : numeric;
+        visit(st.block.statements, inner);
+      }
+    }
+  };
+  for (const { body, numeric } of bodies) visit(body, numeric);
+  return types.size === 0 ? "number" : [...types].sort().join(" | ");
 }
 
 /** `a |> f() |> g()` becomes one statement per stage, as a person would write it. */
