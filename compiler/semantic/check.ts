@@ -918,9 +918,13 @@ function warnings(r: CheckedPipeline, out: Diagnostic[]): void {
   }
   const layers = r.model?.layers ?? [];
   const total = layers.reduce((a, l) => a + l.params.trainable + l.params.nonTrainable, 0);
+  // Only after a feature map (image or sequence) was flattened: an MLP's first layer on a vector
+  // input always holds most parameters, and pooling cannot shrink a vector.
+  let sawMap = false;
   for (const l of layers) {
     const n = l.params.trainable + l.params.nonTrainable;
-    if (l.def.name === "dense" && total > 100_000 && n / total > 0.9) {
+    if (l.inputs.some((x) => x.length >= 2)) sawMap = true;
+    if (l.def.name === "dense" && sawMap && l.inputs[0]?.length === 1 && total > 100_000 && n / total > 0.9) {
       out.push(diag("DLP7002", "warning", `this dense layer holds ${Math.round((100 * n) / total)}% of the model's parameters`, l.call.span, { label: `${n.toLocaleString("en-US")} of ${total.toLocaleString("en-US")} parameters`, notes: [`its input has ${fmtShape(l.inputs[0])} values`], help: "shrink its input with pooling or `global_avg_pool()` first" }));
     }
     if (l.def.name === "dropout" && typeof l.args.rate === "number" && l.args.rate > 0.7) {
