@@ -8,7 +8,8 @@ import { initBackend, type BackendChoice } from "./backend.ts";
 import { loadModel } from "./io.ts";
 import { DataError } from "./errors.ts";
 import { readIdx } from "./data/idx.ts";
-import { decodeImage, isImageFile, toChannels } from "./data/images.ts";
+import { decodeImage, isImageFile } from "./data/images.ts";
+import { imageGeometry, pixelsToSample, rawShape } from "./export/geometry.ts";
 import { splitCsvLine } from "./data/csv.ts";
 import { applyTransforms } from "./data/transforms.ts";
 import type { Preprocess } from "./data/types.ts";
@@ -24,22 +25,13 @@ export interface Prediction {
 function readInput(input: string, pre: Preprocess): { data: Float32Array; sampleShape: number[] } {
   const ext = extname(input).toLowerCase();
   if (isImageFile(input)) {
-    const first = pre.transforms.find((t) => t.op === "channels_last");
-    const shape = pre.inputShape;
-    const size: [number, number] = pre.imageSize ?? [shape[0] ?? 28, shape[1] ?? 28];
-    const channels = (pre.channels ?? (shape.length === 3 ? shape[2]! : 1)) === 3 ? 3 : 1;
-    let data = toChannels(decodeImage(input), size, channels, input);
-    let sampleShape = [size[0], size[1], channels];
-    if (first) {
-      // The training samples were channels-first: present the image the same way.
-      const chw = new Float32Array(data.length);
-      for (let y = 0; y < size[0]; y++) for (let x = 0; x < size[1]; x++) for (let c = 0; c < channels; c++) chw[(c * size[0] + y) * size[1] + x] = data[(y * size[1] + x) * channels + c]!;
-      data = chw;
-      sampleShape = [channels, size[0], size[1]];
-    } else if (pre.sourceKind === "mnist" || pre.sourceKind === "fashion_mnist" || pre.sourceKind === "idx") {
-      sampleShape = [size[0], size[1]];
-    }
-    return { data, sampleShape: [1, ...sampleShape] };
+    // The picture becomes a raw sample of the run's source (a 28×28 digit even for an MLP that
+    // takes 784-vectors); the recorded transforms then run on it. predict.html does the same.
+    const g = imageGeometry(pre);
+    if (!g) throw new DataError(`${input}: the run's samples are not images (source ${pre.sourceKind}, input ${pre.inputShape.join("×")}); give a JSON, CSV or IDX input`, input);
+    const img = decodeImage(input);
+    if (img.width === 0 || img.height === 0) throw new DataError(`${input}: image has size ${img.width}×${img.height}`, input);
+    return { data: pixelsToSample(img, g), sampleShape: [1, ...rawShape(g)] };
   }
   if (ext === ".json") {
     let v: unknown;

@@ -19,37 +19,50 @@ export interface ReportInput {
   stopReason?: string;
 }
 
-const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
+const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 const fmt = (v: number): string => (Number.isInteger(v) ? String(v) : Math.abs(v) >= 0.001 || v === 0 ? v.toFixed(4) : v.toExponential(2));
 
 function lineChart(title: string, series: { name: string; values: number[]; color: string }[]): string {
-  const W = 460, H = 260, L = 56, R = 12, T = 28, B = 36;
+  // The legend sits in its own band above the plot so it never covers a curve.
+  const W = 460, H = 270, L = 60, R = 14, T = 44, B = 36;
   const all = series.flatMap((s) => s.values).filter(Number.isFinite);
-  if (all.length === 0) return "";
+  const n = Math.max(...series.map((s) => s.values.length));
+  let svg = `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" class="chart" data-metric="${esc(title)}" aria-label="${esc(title)}"><text x="${W / 2}" y="16" text-anchor="middle" class="t">${esc(title)}</text>`;
+  series.forEach((s, k) => {
+    svg += `<rect x="${L + k * 140}" y="24" width="10" height="10" fill="${s.color}"/><text x="${L + 14 + k * 140}" y="33" class="a">${esc(s.name)}</text>`;
+  });
+  if (all.length === 0) return svg + `<text x="${W / 2}" y="${H / 2}" text-anchor="middle" class="a">no finite values</text></svg>`;
   let lo = Math.min(...all), hi = Math.max(...all);
   if (hi - lo < 1e-9) { hi += 0.5; lo -= 0.5; }
-  const n = Math.max(...series.map((s) => s.values.length));
   const x = (i: number): number => L + (n <= 1 ? (W - L - R) / 2 : (i * (W - L - R)) / (n - 1));
   const y = (v: number): number => T + (1 - (v - lo) / (hi - lo)) * (H - T - B);
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => lo + f * (hi - lo));
-  let svg = `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}"><text x="${W / 2}" y="16" text-anchor="middle" class="t">${esc(title)}</text>`;
-  for (const t of ticks) svg += `<line x1="${L}" x2="${W - R}" y1="${y(t)}" y2="${y(t)}" class="g"/><text x="${L - 4}" y="${y(t) + 4}" text-anchor="end" class="a">${fmt(t)}</text>`;
-  for (let i = 0; i < n; i++) if (n <= 12 || i % Math.ceil(n / 12) === 0) svg += `<text x="${x(i)}" y="${H - B + 16}" text-anchor="middle" class="a">${i + 1}</text>`;
+  for (const t of ticks) svg += `<line x1="${L}" x2="${W - R}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" class="g"/><text x="${L - 4}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end" class="a">${fmt(t)}</text>`;
+  for (let i = 0; i < n; i++) if (n <= 12 || i % Math.ceil(n / 12) === 0) svg += `<text x="${x(i).toFixed(1)}" y="${H - B + 16}" text-anchor="middle" class="a">${i + 1}</text>`;
   svg += `<text x="${(L + W - R) / 2}" y="${H - 4}" text-anchor="middle" class="a">epoch</text>`;
-  series.forEach((s, k) => {
-    const pts = s.values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
-    svg += `<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${pts}"/>`;
-    s.values.forEach((v, i) => { svg += `<circle cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="2.5" fill="${s.color}"><title>${esc(s.name)} epoch ${i + 1}: ${fmt(v)}</title></circle>`; });
-    svg += `<rect x="${L + 8 + k * 120}" y="${T + 2}" width="10" height="10" fill="${s.color}"/><text x="${L + 22 + k * 120}" y="${T + 11}" class="a">${esc(s.name)}</text>`;
-  });
+  for (const s of series) {
+    // A NaN or infinite value (a diverged epoch) breaks the line instead of corrupting it.
+    const runs: string[][] = [[]];
+    s.values.forEach((v, i) => {
+      if (Number.isFinite(v)) runs[runs.length - 1]!.push(`${x(i).toFixed(1)},${y(v).toFixed(1)}`);
+      else if (runs[runs.length - 1]!.length) runs.push([]);
+    });
+    for (const pts of runs) if (pts.length > 1) svg += `<polyline fill="none" stroke="${s.color}" stroke-width="2" data-series="${esc(s.name)}" points="${pts.join(" ")}"/>`;
+    s.values.forEach((v, i) => {
+      if (Number.isFinite(v)) svg += `<circle class="pt" cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="2.5" fill="${s.color}"><title>${esc(s.name)} epoch ${i + 1}: ${fmt(v)}</title></circle>`;
+    });
+  }
   return svg + "</svg>";
 }
 
 function heatMap(cm: number[][], names: string[]): string {
-  const c = cm.length, cell = Math.max(22, Math.min(44, Math.floor(440 / c))), L = 110, T = 110;
+  const c = cm.length, cell = Math.max(22, Math.min(44, Math.floor(440 / c)));
+  // Margins fit the longest class name (rotated column labels need about 0.9 of their length).
+  const longest = Math.max(1, ...names.map((n) => n.length));
+  const L = 30 + Math.min(160, 7 * longest), T = 30 + Math.min(140, Math.ceil(6.2 * longest));
   const W = L + c * cell + 10, H = T + c * cell + 10;
   const rowSums = cm.map((r) => r.reduce((a, b) => a + b, 0) || 1);
-  let svg = `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="confusion matrix">`;
+  let svg = `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" class="heatmap" aria-label="confusion matrix">`;
   svg += `<text x="${L + (c * cell) / 2}" y="14" text-anchor="middle" class="t">predicted</text><text x="12" y="${T + (c * cell) / 2}" class="t" transform="rotate(-90 12 ${T + (c * cell) / 2})" text-anchor="middle">true</text>`;
   names.forEach((n, i) => {
     svg += `<text x="${L - 4}" y="${T + i * cell + cell / 2 + 4}" text-anchor="end" class="a">${esc(n)}</text>`;
@@ -58,7 +71,7 @@ function heatMap(cm: number[][], names: string[]): string {
   cm.forEach((row, i) => row.forEach((v, j) => {
     const f = v / rowSums[i]!;
     const light = Math.round(97 - f * 62);
-    svg += `<rect x="${L + j * cell}" y="${T + i * cell}" width="${cell}" height="${cell}" fill="hsl(${i === j ? 210 : 5},70%,${light}%)" stroke="#fff"><title>true ${esc(names[i]!)}, predicted ${esc(names[j]!)}: ${v} (${(f * 100).toFixed(1)}% of the row)</title></rect>`;
+    svg += `<rect class="cell" data-true="${i}" data-predicted="${j}" data-count="${v}" x="${L + j * cell}" y="${T + i * cell}" width="${cell}" height="${cell}" fill="hsl(${i === j ? 210 : 5},70%,${light}%)" stroke="#fff"><title>true ${esc(names[i]!)}, predicted ${esc(names[j]!)}: ${v} (${(f * 100).toFixed(1)}% of the row)</title></rect>`;
     svg += `<text x="${L + j * cell + cell / 2}" y="${T + i * cell + cell / 2 + 4}" text-anchor="middle" class="${f > 0.5 ? "w" : "a"}">${v}</text>`;
   }));
   return svg + "</svg>";
@@ -89,7 +102,7 @@ export function renderReport(r: ReportInput): string {
   }
   const testRows = r.test ? Object.entries(r.test).map(([k, v]) => [k, v]) : [];
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${esc(r.pipeline)} — dlp run report</title>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(r.pipeline)} — dlp run report</title><link rel="icon" href="data:,">
 <style>
 body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1000px;color:#222;padding:0 16px}
 h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}

@@ -50,7 +50,7 @@ export function renderPredictPage(cfg: PredictPageConfig): string {
   const padW = g.width * scale, padH = g.height * scale;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(cfg.pipeline)} — dlp predict</title>
+<title>${esc(cfg.pipeline)} — dlp predict</title><link rel="icon" href="data:,">
 <style>
 body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:900px;color:#222;padding:0 16px}
 h1{font-size:22px;margin-bottom:4px}.muted{color:#666}
@@ -210,7 +210,9 @@ ${PAGE_PIXELS_JS}
     if (!json || bins.length === 0) { fail("choose both model.json and weights.bin"); return; }
     tf.loadLayersModel(tf.io.browserFiles([json].concat(bins))).then(function (m) { ready(m, "from the chosen files"); }, function (err) { fail("cannot load the chosen files: " + (err.message || err)); });
   });
-  tf.loadLayersModel("model.json").then(function (m) { ready(m, "model.json"); }, function (err) {
+  // An absolute URL: tfjs resolves weight paths against the model URL's folder, and a bare
+  // "model.json" would send it to the site root for weights.bin.
+  tf.loadLayersModel(new URL("model.json", location.href).href).then(function (m) { ready(m, "model.json"); }, function (err) {
     fail("cannot load model.json: " + (err.message || err) + (location.protocol === "file:" ? "\\nPages opened from disk cannot fetch files: serve this folder (python3 -m http.server) or choose model.json and weights.bin:" : ""));
     document.getElementById("files").style.display = "block";
   });
