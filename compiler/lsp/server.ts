@@ -226,6 +226,13 @@ function serve(conn: Connection, docs: Map<string, Doc>): void {
       codeActions(a, p.textDocument.uri, { start: offsetAt(lines, p.range.start), end: offsetAt(lines, p.range.end) }, p.context?.only),
     ),
   );
+  // Diagnostics for benchmarks and bug reports: open documents and memory (after a full GC when
+  // node runs with --expose-gc).
+  conn.onRequest("dlp/serverStats", () => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (gc) gc();
+    return { documents: docs.size, gcExposed: !!gc, memory: process.memoryUsage() };
+  });
   conn.languages.inlayHint.on((p) => withDoc(p.textDocument?.uri, "inlay hints", [], (a) => inlayHints(a, Math.max(0, p.range?.start?.line ?? 0), p.range?.end?.line ?? Number.MAX_SAFE_INTEGER)));
 }
 

@@ -38,8 +38,8 @@ export interface Client {
   close(): Promise<number | null>;
 }
 
-export async function startClient(initializationOptions: Record<string, unknown> = {}): Promise<Client> {
-  const proc = spawn(process.execPath, [resolve(ROOT, "bin/dlpc.mjs"), "lsp"], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+export async function startClient(initializationOptions: Record<string, unknown> = {}, nodeArgs: string[] = []): Promise<Client> {
+  const proc = spawn(process.execPath, [...nodeArgs, resolve(ROOT, "bin/dlpc.mjs"), "lsp"], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
   let err = "";
   proc.stderr!.on("data", (b) => (err += String(b)));
   const exited = new Promise<number | null>((res) => proc.on("exit", (code) => res(code)));
