@@ -179,7 +179,9 @@ export async function runPipeline<P extends Params>(pipeline: CompiledPipeline<P
         writeFileSync(join(tmp, "history.json"), JSON.stringify(result.history, null, 2));
         writeFileSync(join(tmp, "metrics.json"), JSON.stringify(metrics, null, 2));
         writeFileSync(join(tmp, "preprocess.json"), JSON.stringify(data.preprocess, null, 2));
-        if (options.predictPage ?? true) writePredictPage(tmp, pipeline.name, data.preprocess);
+        if ((options.predictPage ?? true) && writePredictPage(tmp, pipeline.name, data.preprocess)) {
+          say(`predict page: ${join(dir, "predict.html")} (serve the folder, e.g. python3 -m http.server -d ${dir})`);
+        }
       }
       if (report) {
         writeFileSync(join(tmp, "report.html"), renderReport({

@@ -15,19 +15,19 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
  * Launches headless Chromium. CI runs as root, where Chromium refuses to start without
  * --no-sandbox; /dev/shm is small in containers, hence --disable-dev-shm-usage.
  */
-export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`the browser tests need Chromium at ${CHROMIUM}: install it with \`apt-get install chromium\`, or set CHROMIUM_PATH to a Chromium binary`);
+export async function launchChromium(executable: string = CHROMIUM): Promise<Browser> {
+  if (!existsSync(executable)) {
+    throw new Error(`the browser tests need Chromium at ${executable}: install it with \`apt-get install chromium\`, or set CHROMIUM_PATH to a Chromium binary`);
   }
   try {
     return await puppeteer.launch({
-      executablePath: CHROMIUM,
+      executablePath: executable,
       headless: true,
       args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--no-first-run", "--no-default-browser-check"],
       timeout: 60_000,
     });
   } catch (e) {
-    throw new Error(`cannot start Chromium (${CHROMIUM}): ${(e as Error).message.split("\n")[0]}`);
+    throw new Error(`cannot start Chromium (${executable}): ${(e as Error).message.split("\n")[0]}`);
   }
 }
 

@@ -163,4 +163,13 @@ test("a diverged epoch (NaN loss) breaks the curve instead of corrupting it; nam
   assert.is(info.cells.length, 4);
 });
 
+test("without Chromium the browser tests fail saying where they looked and how to install it", async () => {
+  try {
+    await launchChromium("/nonexistent/chromium");
+    assert.unreachable("launch should fail");
+  } catch (e) {
+    assert.is((e as Error).message, "the browser tests need Chromium at /nonexistent/chromium: install it with `apt-get install chromium`, or set CHROMIUM_PATH to a Chromium binary");
+  }
+});
+
 test.run();
