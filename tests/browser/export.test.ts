@@ -4,14 +4,13 @@
 // `dlpc predict` does on the same picture. Headless Chromium, pages served from 127.0.0.1.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PNG } from "pngjs";
 import type { Browser, Page } from "puppeteer-core";
 import { initBackend, loadDataset, loadModel, predict, tf, type Preprocess } from "dlp/runtime";
 import { tfjsBundlePath } from "../../runtime/export/predict_page.ts";
-import { dlpcRun, launchChromium, openPage, serveStatic, trainedRun, type StaticServer } from "./harness.ts";
+import { dlpcRun, launchChromium, openPage, serveStatic, type StaticServer, tempDir, trainedRun } from "./harness.ts";
 
 // Page-side code runs in Chromium; the project's lib has no DOM types, so declare what it uses.
 interface El { textContent: string | null; className: string; getAttribute(n: string): string | null; querySelector(s: string): El | null }
@@ -21,7 +20,7 @@ declare const window: unknown;
 let browser: Browser;
 let server: StaticServer;
 let dir: string;
-const work = mkdtempSync(join(tmpdir(), "dlp-export-"));
+const work = tempDir("dlp-export-");
 
 test.before(async () => {
   ({ dir } = await trainedRun());

@@ -1,7 +1,7 @@
 // Shared helpers of the browser tests: headless Chromium (Debian's /usr/bin/chromium through
 // puppeteer-core, no bundled browser) and a static file server on 127.0.0.1.
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -87,6 +87,18 @@ export async function serveStatic(mounts: Record<string, string>): Promise<Stati
 
 const execFileP = promisify(execFile);
 
+const temps: string[] = [];
+/**
+ * A temporary folder removed when the process exits; DLP_KEEP_TMP=1 keeps them (the report
+ * test's screenshots, the trained runs) for a look afterwards.
+ */
+export function tempDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  if (temps.length === 0 && !process.env.DLP_KEEP_TMP) process.on("exit", () => { for (const t of temps) rmSync(t, { recursive: true, force: true }); });
+  temps.push(d);
+  return d;
+}
+
 /**
  * Pipelines trained by the real CLI (`dlpc run FILE --limit N --epochs E --backend wasm`) on
  * the embedded MNIST digits, cached per process so the test files of this folder share them.
@@ -97,7 +109,7 @@ export function dlpcRun(file: string, pipeline: string, limit: number, epochs: n
   let r = runs.get(key);
   if (!r) {
     r = (async () => {
-      const out = mkdtempSync(join(tmpdir(), "dlp-browser-"));
+      const out = tempDir("dlp-browser-");
       const args = ["bin/dlpc.mjs", "run", file, "--limit", String(limit), "--epochs", String(epochs), "--backend", "wasm", "--out", out];
       const done = await execFileP(process.execPath, args, { maxBuffer: 1 << 24 }).catch((e: { stderr?: string; message: string }) => {
         throw new Error(`dlpc ${args.slice(1).join(" ")} failed: ${e.stderr ?? e.message}`);

@@ -4,19 +4,18 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { execFile } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, appendFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, appendFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { initBackend, loadModel, TrainingError } from "dlp/runtime";
-import { trainedRun } from "./harness.ts";
+import { tempDir, trainedRun } from "./harness.ts";
 
 const execFileP = promisify(execFile);
 interface Entry { name: string; shape: number[]; dtype: string }
 interface ModelJson { modelTopology: unknown; weightsManifest: { paths: string[]; weights: Entry[] }[] }
 
 let good: string;
-const work = mkdtempSync(join(tmpdir(), "dlp-model-files-"));
+const work = tempDir("dlp-model-files-");
 let n = 0;
 
 test.before(async () => {

@@ -4,20 +4,19 @@
 // evaluated samples, and pixels that are not blank where the charts are.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PNG } from "pngjs";
 import type { Browser, Page } from "puppeteer-core";
 import { renderReport } from "../../runtime/report.ts";
-import { launchChromium, openPage, trainedRun } from "./harness.ts";
+import { launchChromium, openPage, tempDir, trainedRun } from "./harness.ts";
 
 // Page-side code runs in Chromium; the project's lib has no DOM types, so declare what it uses.
 interface El { textContent: string | null; getAttribute(n: string): string | null; querySelectorAll(s: string): ArrayLike<El>; getBoundingClientRect(): { width: number; height: number } }
 declare const document: { querySelectorAll(s: string): ArrayLike<El>; title: string };
 
 let browser: Browser;
-const shots = mkdtempSync(join(tmpdir(), "dlp-report-shots-"));
+const shots = tempDir("dlp-report-shots-");
 
 test.before(async () => {
   await trainedRun();
