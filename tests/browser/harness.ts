@@ -67,6 +67,7 @@ export async function serveStatic(mounts: Record<string, string>): Promise<Stati
     const [prefix, target] = hit;
     const root = resolve(target);
     let file = root;
+    if (!existsSync(root)) { res.writeHead(404).end("not found"); return; }
     if (statSync(root).isDirectory()) {
       file = resolve(root, `.${sep}${path.slice(prefix.length)}`);
       if (file !== root && !file.startsWith(root + sep)) { res.writeHead(403).end("forbidden"); return; }
