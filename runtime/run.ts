@@ -37,7 +37,7 @@ export interface RunOptions<P extends Params = Params> {
   save?: boolean;
   /** Write report.html (default true). */
   report?: boolean;
-  /** Write predict.html + tf.min.js beside a saved image model (default: when saving). */
+  /** Write predict.html + tf.min.js beside a saved image model (default: when saving to OUT/<pipeline>, not to a tuner's trial `dir`). */
   predictPage?: boolean;
   /** Evaluate on the test split after training (default: when the pipeline has evaluate). */
   evaluate?: boolean;
@@ -179,7 +179,7 @@ export async function runPipeline<P extends Params>(pipeline: CompiledPipeline<P
         writeFileSync(join(tmp, "history.json"), JSON.stringify(result.history, null, 2));
         writeFileSync(join(tmp, "metrics.json"), JSON.stringify(metrics, null, 2));
         writeFileSync(join(tmp, "preprocess.json"), JSON.stringify(data.preprocess, null, 2));
-        if ((options.predictPage ?? true) && writePredictPage(tmp, pipeline.name, data.preprocess)) {
+        if ((options.predictPage ?? options.dir === undefined) && writePredictPage(tmp, pipeline.name, data.preprocess)) {
           say(`predict page: ${join(dir, "predict.html")} (serve the folder, e.g. python3 -m http.server -d ${dir})`);
         }
       }

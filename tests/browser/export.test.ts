@@ -8,7 +8,10 @@ import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PNG } from "pngjs";
 import type { Browser, Page } from "puppeteer-core";
-import { initBackend, loadDataset, loadModel, predict, tf, type Preprocess } from "dlp/runtime";
+import { execFile } from "node:child_process";
+import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
+import { initBackend, loadDataset, loadModel, predict, runPipeline, tf, type CompiledPipeline, type Preprocess } from "dlp/runtime";
 import { tfjsBundlePath } from "../../runtime/export/predict_page.ts";
 import { dlpcRun, launchChromium, openPage, serveStatic, type StaticServer, tempDir, trainedRun } from "./harness.ts";
 
@@ -17,6 +20,7 @@ interface El { textContent: string | null; className: string; getAttribute(n: st
 declare const document: { body: El; getElementById(id: string): El | null; querySelectorAll(s: string): ArrayLike<El> };
 declare const window: unknown;
 
+const execFileP = promisify(execFile);
 let browser: Browser;
 let server: StaticServer;
 let dir: string;
@@ -212,6 +216,23 @@ test("predict.html opened from file:// says why it cannot fetch the model and lo
   await page.waitForSelector("body[data-ready=true]", { timeout: 20_000 });
   assert.match(await page.$eval("#status", (e) => e.textContent ?? ""), /model loaded \(from the chosen files/);
   await page.close();
+});
+
+test("runPipeline writes the page for OUT/<pipeline> runs, not for a tuner's trial dir unless asked", async () => {
+  // Inside the repository (its ignored tmp/), where the generated import of "dlp/runtime" resolves.
+  const built = tempDir("browser-build-", "tmp");
+  await execFileP(process.execPath, ["bin/dlpc.mjs", "compile", "tests/browser/fixtures/tiny_cnn.dlp", "-o", built]);
+  const mod = (await import(pathToFileURL(join(built, "tiny_cnn.ts")).href)) as { pipeline: CompiledPipeline };
+  const base = { backend: "wasm" as const, limit: 200, epochs: 1, quiet: true, report: false, evaluate: false };
+  const trial = await runPipeline(mod.pipeline, { ...base, dir: join(work, "trial0") });
+  trial.model.dispose();
+  assert.ok(existsSync(join(work, "trial0", "model.json")) && !existsSync(join(work, "trial0", "predict.html")), "no page in a trial dir");
+  const asked = await runPipeline(mod.pipeline, { ...base, dir: join(work, "trial1"), predictPage: true });
+  asked.model.dispose();
+  assert.ok(existsSync(join(work, "trial1", "predict.html")) && existsSync(join(work, "trial1", "tf.min.js")), "predictPage: true writes it");
+  const out = await runPipeline(mod.pipeline, { ...base, out: join(work, "out") });
+  out.model.dispose();
+  assert.ok(existsSync(join(work, "out", "tiny_cnn", "predict.html")), "default run to OUT/<pipeline> writes it");
 });
 
 test("predict pages exist only for image pipelines, and their config is escaped", async () => {

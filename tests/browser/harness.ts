@@ -1,7 +1,7 @@
 // Shared helpers of the browser tests: headless Chromium (Debian's /usr/bin/chromium through
 // puppeteer-core, no bundled browser) and a static file server on 127.0.0.1.
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -93,8 +93,9 @@ const temps: string[] = [];
  * A temporary folder removed when the process exits; DLP_KEEP_TMP=1 keeps them (the report
  * test's screenshots, the trained runs) for a look afterwards.
  */
-export function tempDir(prefix: string): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
+export function tempDir(prefix: string, base: string = tmpdir()): string {
+  mkdirSync(base, { recursive: true });
+  const d = mkdtempSync(join(base, prefix));
   if (temps.length === 0 && !process.env.DLP_KEEP_TMP) process.on("exit", () => { for (const t of temps) rmSync(t, { recursive: true, force: true }); });
   temps.push(d);
   return d;
