@@ -28,7 +28,7 @@ const isObj = (v: Json | undefined): v is JsonObject => !!v && typeof v === "obj
 
 /** Finds the topology inside the three accepted file shapes. */
 function topology(doc: Json, file: string): JsonObject {
-  if (!isObj(doc)) throw new ImportError([`${file}: not a Keras / tfjs model topology: the file holds ${Array.isArray(doc) ? "a JSON array" : `a JSON ${typeof doc}`}, expected an object with "class_name" and "config" (Keras model.to_json()) or "modelTopology" (tfjs model.json)`]);
+  if (!isObj(doc)) throw new ImportError([`${file}: not a Keras / tfjs layers-model topology: the file holds ${Array.isArray(doc) ? "a JSON array" : `a JSON ${typeof doc}`}, expected an object with "class_name" and "config" (Keras model.to_json()) or "modelTopology" (tfjs model.json)`]);
   if (doc["format"] === "graph-model") throw new ImportError([`${file}: a tfjs graph model (format "graph-model") has no layers to import; export a layers model (tf.LayersModel.save / Keras model.to_json())`]);
   let t: Json | undefined = doc;
   if ("modelTopology" in doc) {
@@ -159,7 +159,9 @@ function convertArgs(idx: number, name: string, cls: string, config: JsonObject,
       continue;
     }
     if (value === null) continue;
+    const before = problems.length;
     for (const km of maps) {
+      if (problems.length > before) break; // one report per config key
       // Aliases (input_dim / vocab, init / kernel_init) fill one config key: the first one wins.
       if (km.kind.kind !== "regularizer" && maps.some((o) => o !== km && o.kind.kind !== "regularizer" && args[o.arg] !== undefined)) continue;
       const schema = schemaOf(def, km.arg);
@@ -340,8 +342,19 @@ function tensorName(layer: Node, taken: Set<string>): string {
   return s;
 }
 
+/** The shortest decimal that reads back as `v`, or as the same float32 (Keras and tfjs store
+ *  float32 weights and settings: 9.999999747378752e-05 is l2 = 1e-4). */
+export function numberText(v: number): string {
+  if (Number.isInteger(v)) return String(v);
+  for (let p = 1; p <= 17; p++) {
+    const c = Number(v.toPrecision(p));
+    if (c === v || Math.fround(c) === v) return String(c);
+  }
+  return String(v);
+}
+
 function valueText(v: ArgValue): string {
-  if (typeof v === "number") return Number.isInteger(v) || Math.abs(v) >= 1e-4 ? String(v) : v.toExponential().replace("e-", "e-");
+  if (typeof v === "number") return numberText(v);
   if (typeof v === "boolean") return String(v);
   if (typeof v === "string") return /^[A-Za-z_][A-Za-z0-9_]*$/.test(v) ? v : JSON.stringify(v);
   if (Array.isArray(v)) return `[${v.map(valueText).join(", ")}]`;
