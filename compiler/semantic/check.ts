@@ -11,7 +11,7 @@ import type { ArgValue, Args, TensorShape } from "./layers/types.ts";
 import { fmtShape } from "./layers/index.ts";
 import { AUGMENTS, CALLBACKS, LOSSES, LOSS_ALIASES, METRICS, OPTIMIZERS, SCHEDULES, SOURCES, STRATEGIES, type SourceInfo } from "./catalog.ts";
 import { argNamed, asCall, callOf, settingOf, type PipelineIR, type ParamIR, type SectionIR, type Setting } from "./lower.ts";
-import { interpretModel, type LayerInstance, type ModelResult } from "./model.ts";
+import { finishModel, forkModel, interpretModel, modelUnits, newBlockMemo, startModel, stepModel, type LayerInstance, type ModelResult, type ModelWalk } from "./model.ts";
 import { didYouMean } from "./names.ts";
 import { bindArgs, evalExpr, namesIn, validateArgs, type CallSignature, type Env } from "./values.ts";
 
@@ -56,10 +56,12 @@ export function checkPipeline(ir: PipelineIR, out: Diagnostic[]): CheckedPipelin
     }
   }
   let labelsDecl: { spec: LabelSpec; span: Span; declared: "class" | "onehot" | "binary" | "regression" } | undefined;
+  let dataInput: TensorShape | undefined;
   if (ir.data) {
     const d = checkData(ir.data, defaults, paramNames, out, result.dataFields, lossName);
     result.data = d.spec;
     labelsDecl = d.labels;
+    dataInput = d.inputShape;
   }
   if (ir.evaluate) result.evaluate = checkEvaluate(ir.evaluate, out);
   for (const m of result.evaluate?.metrics ?? []) metricsComputed.add(m.name);
@@ -85,29 +87,14 @@ export function checkPipeline(ir: PipelineIR, out: Diagnostic[]): CheckedPipelin
     affectsShape: shapeNames.has(p.name),
   }));
 
-  const inputShape = result.data?.inputShape;
+  const inputShape = result.data?.inputShape ?? dataInput;
   if (ir.model && inputShape) {
     result.inputShape = inputShape;
-    const combos = combinations(shapeParams, defaults);
-    result.combinationsChecked = combos.length;
-    const seen = new Set<string>();
-    for (let ci = 0; ci < combos.length; ci++) {
-      const env = combos[ci];
-      const context = ci === 0 ? "" : describeCombo(env, defaults, shapeParams);
-      const local: Diagnostic[] = [];
-      // The data input may depend on params (pad_sequences(maxlen)); re-derive it per combination.
-      const inShape = ci === 0 || !ir.data ? inputShape : checkData(ir.data, env, paramNames, [], new Map(), lossName).spec?.inputShape ?? inputShape;
-      const m = interpretModel(ir.model.body.statements, inShape, new Map(env), ir.blocks, local, context);
-      if (ci === 0) result.model = m;
-      if (m.output) checkOutput(m, labelsDecl, lossName, lossSpan, ir, local, context);
-      for (const d of local) {
-        const key = `${d.code}@${d.span.start}:${d.span.end}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        if (context && !d.notes.includes(context)) d.notes.unshift(context);
-        out.push(d);
-      }
-    }
+    checkModel(ir, inputShape, shapeParams, defaults, paramNames, labelsDecl, lossName, lossSpan, out, result);
+  } else if (ir.model) {
+    // The input is unknown (its own error is reported): still report the model's unknown
+    // names and bad arguments, which do not depend on it; shapes stay unchecked.
+    interpretModel(ir.model.body.statements, null, new Map(defaults), ir.blocks, out, "");
   }
 
   if (ir.tune) result.tune = checkTune(ir.tune, ir, metricsComputed, out, result.train);
@@ -172,6 +159,161 @@ function combinations(ps: ParamIR[], defaults: Env): Env[] {
   return out;
 }
 
+/** Shape-checks the model for every combination of the shape-affecting params.
+ *
+ *  Rather than interpreting the whole model once per combination, one walk goes through the
+ *  top-level statements and forks where a param is first read (a trie over the combinations,
+ *  params ordered by first use): statements before a param's first use run once for all its
+ *  values. Each walk stands for the combinations that agree on the params read so far, so a
+ *  diagnostic found on it is the one every one of them gives; it is reported once, with the
+ *  first of those combinations in enumeration order, exactly as a per-combination loop would. */
+function checkModel(
+  ir: PipelineIR,
+  inputShape: TensorShape,
+  shapeParams: ParamIR[],
+  defaults: Env,
+  paramNames: Set<string>,
+  labelsDecl: DataResult["labels"],
+  lossName: string | undefined,
+  lossSpan: Span | undefined,
+  out: Diagnostic[],
+  result: CheckedPipeline,
+): void {
+  const model = ir.model!;
+  const combos = combinations(shapeParams, defaults);
+  result.combinationsChecked = combos.length;
+  const units = modelUnits(model.body.statements);
+  const shapeNames = new Set(shapeParams.map((p) => p.name));
+
+  // Where each param is first read: -1 for the data section, the unit index in the model, or
+  // never (a param only named in a block nobody calls).
+  const blockNames = blockNameClosure(ir);
+  const firstUse = new Map<string, number>();
+  if (ir.data) for (const n of statementNames(ir.data.body.statements, blockNames)) if (shapeNames.has(n)) firstUse.set(n, -1);
+  units.forEach((unit, i) => {
+    for (const n of statementNames(unit, blockNames)) if (shapeNames.has(n) && !firstUse.has(n)) firstUse.set(n, i);
+  });
+  const order = shapeParams.filter((p) => firstUse.has(p.name)).sort((a, b) => firstUse.get(a.name)! - firstUse.get(b.name)!);
+
+  const found: { d: Diagnostic; rank: number; seq: number }[] = [];
+  const collect = (ds: Diagnostic[], rank: number) => {
+    for (const d of ds) found.push({ d, rank, seq: found.length });
+    ds.length = 0;
+  };
+  /** Splits combination indices by one param's value, groups in order of their first index. */
+  const split = (idxs: number[], name: string): number[][] => {
+    const groups = new Map<ArgValue | undefined, number[]>();
+    for (const i of idxs) {
+      const v = combos[i].get(name);
+      const g = groups.get(v);
+      if (g) g.push(i);
+      else groups.set(v, [i]);
+    }
+    return [...groups.values()];
+  };
+
+  const visit = (idxs: number[], level: number, u: number, walk: ModelWalk): void => {
+    for (;;) {
+      while (level < order.length && firstUse.get(order[level].name)! <= u) {
+        const groups = split(idxs, order[level].name);
+        level++;
+        if (groups.length > 1) {
+          for (let g = 0; g < groups.length; g++) {
+            const rep = groups[g][0];
+            const record = rep === 0;
+            const last = g === groups.length - 1;
+            const w = last ? walk : forkModel(walk, new Map(combos[rep]), [], record);
+            if (last) {
+              w.scope.values = new Map(combos[rep]);
+              if (!record) w.ctx.record = false;
+            }
+            visit(groups[g], level, u, w);
+          }
+          return;
+        }
+        idxs = groups[0];
+      }
+      if (u === units.length) break;
+      stepModel(walk, units[u]);
+      collect(walk.ctx.out, idxs[0]);
+      u++;
+    }
+    const m = finishModel(walk);
+    if (idxs[0] === 0) result.model = m;
+    if (m.output) {
+      const local: Diagnostic[] = [];
+      checkOutput(m, labelsDecl, lossName, lossSpan, ir, local, "");
+      collect(local, idxs[0]);
+    }
+  };
+
+  const memo = combos.length > 1 ? newBlockMemo(ir.blocks) : undefined;
+  // Params the data section reads (pad_sequences(maxlen)) change the input: split on them first.
+  let level = 0;
+  let starts: number[][] = [combos.map((_, i) => i)];
+  while (level < order.length && firstUse.get(order[level].name)! < 0) {
+    starts = starts.flatMap((g) => split(g, order[level].name));
+    level++;
+  }
+  for (const g of starts) {
+    const rep = g[0];
+    const inShape = rep === 0 || !ir.data ? inputShape : checkData(ir.data, combos[rep], paramNames, [], new Map(), lossName).spec?.inputShape ?? inputShape;
+    visit(g, level, 0, startModel(inShape, new Map(combos[rep]), ir.blocks, [], rep === 0, "", memo));
+  }
+
+  // One report per code and span: the one from the first combination in enumeration order.
+  const best = new Map<string, { d: Diagnostic; rank: number; seq: number }>();
+  for (const f of found) {
+    const key = `${f.d.code}@${f.d.span.start}:${f.d.span.end}`;
+    const prev = best.get(key);
+    if (!prev || f.rank < prev.rank) best.set(key, f);
+  }
+  for (const f of [...best.values()].sort((a, b) => a.rank - b.rank || a.seq - b.seq)) {
+    if (f.rank > 0) {
+      const context = describeCombo(combos[f.rank], defaults, shapeParams);
+      if (!f.d.notes.includes(context)) f.d.notes.unshift(context);
+    }
+    out.push(f.d);
+  }
+}
+
+/** For each block, the names its body reads, with those of the blocks it calls (transitively). */
+function blockNameClosure(ir: PipelineIR): Map<string, Set<string>> {
+  const direct = new Map<string, Set<string>>();
+  for (const [name, b] of ir.blocks) direct.set(name, statementNames(b.body, new Map()));
+  const closed = new Map<string, Set<string>>();
+  for (const name of direct.keys()) {
+    const all = new Set<string>();
+    const stack = [name];
+    const seen = new Set<string>();
+    while (stack.length) {
+      const n = stack.pop()!;
+      if (seen.has(n)) continue;
+      seen.add(n);
+      for (const x of direct.get(n) ?? []) {
+        all.add(x);
+        if (direct.has(x)) stack.push(x);
+      }
+    }
+    closed.set(name, all);
+  }
+  return closed;
+}
+
+/** Names read by statements (nested blocks included), plus those of the user blocks they call. */
+function statementNames(sts: Statement[], blockNames: Map<string, Set<string>>): Set<string> {
+  const names = new Set<string>();
+  const walk = (list: Statement[]) => {
+    for (const s of list) {
+      for (const g of s.groups) for (const e of g) namesIn(e, names);
+      if (s.block) walk(s.block.statements);
+    }
+  };
+  walk(sts);
+  for (const n of [...names]) for (const x of blockNames.get(n) ?? []) names.add(x);
+  return names;
+}
+
 function describeCombo(env: Env, defaults: Env, ps: ParamIR[]): string {
   const parts = ps.map((p) => `${p.name} = ${String(env.get(p.name))}`);
   return `with ${parts.join(" and ")} (a combination of the tuning space)`;
@@ -182,6 +324,8 @@ function describeCombo(env: Env, defaults: Env, ps: ParamIR[]): string {
 interface DataResult {
   spec?: DataSpec;
   labels?: { spec: LabelSpec; span: Span; declared: "class" | "onehot" | "binary" | "regression" };
+  /** The model input, known even when the labels have an error (so the model is still checked). */
+  inputShape?: TensorShape;
 }
 
 const DATA_SETTINGS = ["source", "split", "augment", "shuffle"];
@@ -241,8 +385,10 @@ function checkData(sec: SectionIR, env: Env, paramNames: Set<string>, out: Diagn
   const x = checkX(xExpr, source, env, paramNames, out, fields);
   if (!x) return {};
   let labels: DataResult["labels"];
-  if (yExpr) labels = checkY(yExpr, source, env, out, lossName);
-  else if (source.info.y.classes) labels = { spec: { kind: "class", classes: source.info.y.classes, encoding: "sparse" }, span: sec.name.span, declared: "class" };
+  if (yExpr) {
+    labels = checkY(yExpr, source, env, out, lossName);
+    if (!labels) return { inputShape: x.shape }; // its own error was reported
+  } else if (source.info.y.classes) labels = { spec: { kind: "class", classes: source.info.y.classes, encoding: "sparse" }, span: sec.name.span, declared: "class" };
   if (!labels) {
     out.push(diag("DLP2005", "error", "the data section does not define `y`", sec.name.span, { label: "missing `y = …`", help: "add e.g. `y = labels as class(10)`" }));
     return {};

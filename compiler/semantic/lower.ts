@@ -233,7 +233,8 @@ function lowerSpace(call: CallExpr, param: string, def: ArgValue, env: Env, out:
   const vals = call.args.map((a) => evalExpr(a.value, env));
   const nums = vals.filter((v): v is number => typeof v === "number");
   const named = (n: string) => call.args.find((a) => a.name?.name === n);
-  const bad = (message: string, span: Span, help?: string, code = "DLP6002") => {
+  // Every caller names its code (DLP6001 empty space, DLP6003 log range, DLP2004/2005 form).
+  const bad = (message: string, span: Span, help: string | undefined, code: string) => {
     out.push(diag(code, "error", message, span, { label: "in this space", help }));
     return undefined;
   };

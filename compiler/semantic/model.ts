@@ -6,7 +6,7 @@ import { exprText, headName } from "../syntax/ast.ts";
 import { diag, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { getLayer, LAYERS, fmtShape } from "./layers/index.ts";
 import { isFailure, type Args, type ArgValue, type LayerDef, type ParamCount, type TensorShape } from "./layers/types.ts";
-import { bindArgs, evalExpr, validateArgs, type CallSignature } from "./values.ts";
+import { bindArgs, evalExpr, namesIn, validateArgs, type CallSignature } from "./values.ts";
 import { didYouMean } from "./names.ts";
 import type { BlockIR } from "./lower.ts";
 
@@ -49,8 +49,76 @@ interface Ctx {
   blockCalls: BlockCallInstance[];
   counters: Map<string, number>;
   depth: number;
-  /** Recent shapes for the `= note:` trace. */
-  trace: string[];
+  /** Recent shapes for the `= note:` trace, formatted only when a layer fails. */
+  trace: TraceStep[];
+  /** Keep every layer and block call (the default combination: summary, hover, warnings).
+   *  Other combinations of the tuning space only need the output layer, kept in `last`. */
+  record: boolean;
+  last?: LayerInstance;
+  /** Block calls already interpreted, shared by the walks of one check (see applyBlock). */
+  memo?: BlockMemo;
+}
+
+/** Results of block calls that reported nothing, by block, input shapes and the values the
+ *  block reads. Walks of other combinations reuse them instead of re-running the body. */
+export interface BlockMemo {
+  results: Map<string, { output: TShape; trace: TraceStep[]; last?: LayerInstance }>;
+  /** Names each block's body reads, with those of the blocks it calls. */
+  reads: Map<string, string[]>;
+}
+
+export function newBlockMemo(blocks: Map<string, BlockIR>): BlockMemo {
+  const direct = new Map<string, Set<string>>();
+  for (const [name, b] of blocks) {
+    const names = new Set<string>();
+    const walk = (sts: Statement[]) => {
+      for (const st of sts) {
+        for (const g of st.groups) for (const e of g) namesIn(e, names);
+        if (st.block) walk(st.block.statements);
+      }
+    };
+    walk(b.body);
+    direct.set(name, names);
+  }
+  const reads = new Map<string, string[]>();
+  for (const name of direct.keys()) {
+    const all = new Set<string>();
+    const stack = [name];
+    const seen = new Set<string>();
+    while (stack.length) {
+      const n = stack.pop()!;
+      if (seen.has(n)) continue;
+      seen.add(n);
+      for (const x of direct.get(n) ?? []) {
+        all.add(x);
+        if (direct.has(x)) stack.push(x);
+      }
+    }
+    reads.set(name, [...all].sort());
+  }
+  return { results: new Map(), reads };
+}
+
+function memoKey(block: BlockIR, inputs: TShape[], values: Map<string, ArgValue>, reads: string[]): string {
+  let key = block.name;
+  for (const s of inputs) key += "|" + (s ? s.join(",") : "?");
+  for (const n of reads) {
+    if (!values.has(n)) continue;
+    const v = values.get(n);
+    key += "|" + n + "=" + (typeof v === "object" ? JSON.stringify(v) : String(v));
+  }
+  return key;
+}
+
+interface TraceStep {
+  layer?: string;
+  shape: TShape;
+}
+
+function traceNote(trace: TraceStep[]): string[] {
+  if (trace.length <= 1) return [];
+  const steps = trace.slice(-8).map((t) => (t.layer ? `${t.layer} ${t.shape ? fmtShape(t.shape) : "?"}` : t.shape ? fmtShape(t.shape) : "?"));
+  return [`shapes: ${steps.join(" → ")}`];
 }
 
 interface Scope {
@@ -62,18 +130,84 @@ export function signatureOf(def: LayerDef): CallSignature {
   return { what: def.name, positional: def.positional, schema: def.schema };
 }
 
+/** Interprets a whole model for one assignment of param values. `inputShape` null: the data
+ *  input is unknown (its own error was reported), so only name and argument errors show. */
 export function interpretModel(
   body: Statement[],
-  inputShape: TensorShape,
+  inputShape: TensorShape | null,
   values: Map<string, ArgValue>,
   blocks: Map<string, BlockIR>,
   out: Diagnostic[],
   context: string,
 ): ModelResult {
-  const ctx: Ctx = { blocks, out, context, layers: [], blockCalls: [], counters: new Map(), depth: 0, trace: [fmtShape(inputShape)] };
-  const scope: Scope = { tensors: new Map([["input", inputShape]]), values: new Map(values) };
-  const r = execBody(body, scope, inputShape, ctx);
-  return { output: r.current ?? undefined, outputSpan: r.span, layers: ctx.layers, blockCalls: ctx.blockCalls };
+  const w = startModel(inputShape, values, blocks, out, true, context);
+  for (const unit of modelUnits(body)) stepModel(w, unit);
+  return finishModel(w);
+}
+
+// ---- stepwise interpretation, for checking many combinations of the tuning space ----------
+// The checker walks the top-level statements once per distinct assignment of the params read
+// so far and forks the walk where a param is first read, instead of re-running the whole
+// model for every combination (see checkModel in check.ts).
+
+/** The state of one walk through a model. */
+export interface ModelWalk {
+  ctx: Ctx;
+  scope: Scope;
+  current: TShape;
+  span?: Span;
+  returned: boolean;
+}
+
+export function startModel(inputShape: TShape, values: Map<string, ArgValue>, blocks: Map<string, BlockIR>, out: Diagnostic[], record: boolean, context = "", memo?: BlockMemo): ModelWalk {
+  const ctx: Ctx = { blocks, out, context, layers: [], blockCalls: [], counters: new Map(), depth: 0, trace: [{ shape: inputShape }], record, memo };
+  return { ctx, scope: { tensors: new Map([["input", inputShape]]), values: new Map(values) }, current: inputShape, returned: false };
+}
+
+/** Top-level statements grouped into the units `stepModel` runs: an `if` with its `else`. */
+export function modelUnits(body: Statement[]): Statement[][] {
+  const units: Statement[][] = [];
+  for (let i = 0; i < body.length; i++) {
+    const st = body[i];
+    const next = body[i + 1];
+    if (headName(st)?.name === "if" && st.groups[0][0].kind === "name" && next && headName(next)?.name === "else" && next.groups[0][0].kind === "name") {
+      units.push([st, next]);
+      i++;
+    } else units.push([st]);
+  }
+  return units;
+}
+
+export function stepModel(w: ModelWalk, unit: Statement[]): void {
+  if (w.returned) return;
+  const r = execBody(unit, w.scope, w.current, w.ctx);
+  w.current = r.current;
+  if (r.span !== undefined) w.span = r.span;
+  if (r.returned) w.returned = true;
+}
+
+/** A copy of a walk that continues with other param values; diagnostics go to `out`. */
+export function forkModel(w: ModelWalk, values: Map<string, ArgValue>, out: Diagnostic[], record: boolean): ModelWalk {
+  const c = w.ctx;
+  const ctx: Ctx = {
+    blocks: c.blocks,
+    out,
+    context: c.context,
+    layers: record ? [...c.layers] : [],
+    blockCalls: record ? [...c.blockCalls] : [],
+    counters: new Map(c.counters),
+    depth: c.depth,
+    trace: c.trace.slice(-8),
+    record,
+    last: c.last,
+    memo: c.memo,
+  };
+  return { ctx, scope: { tensors: new Map(w.scope.tensors), values }, current: w.current, span: w.span, returned: w.returned };
+}
+
+export function finishModel(w: ModelWalk): ModelResult {
+  const layers = w.ctx.record ? w.ctx.layers : w.ctx.last ? [w.ctx.last] : [];
+  return { output: w.current ?? undefined, outputSpan: w.span, layers, blockCalls: w.ctx.blockCalls };
 }
 
 function push(ctx: Ctx, d: Diagnostic): void {
@@ -229,12 +363,18 @@ function applyCall(call: CallExpr, piped: TShape[] | null, scope: Scope, ctx: Ct
     return null;
   }
   const takesLayer = Object.prototype.hasOwnProperty.call((def.schema.properties ?? {}) as object, "layer");
-  const isTensorArg = (a: Argument) => !a.name && !takesLayer && isTensorExpr(a.value, scope, ctx);
-  const tensorArgs = call.args.filter(isTensorArg).map((a) => evalTensor(a.value, scope, current, ctx));
-  let inputs: TShape[] = [...(piped ?? []), ...tensorArgs];
+  // Unnamed arguments that are tensors are inputs, not settings. A merge layer takes only
+  // tensors, so there an unknown name is an unknown tensor (with "did you mean"), not a setting.
+  let inputs: TShape[] = piped ? [...piped] : [];
+  let tensorArgs: Set<Argument> | undefined;
+  for (const a of call.args) {
+    if (a.name || takesLayer || !(def.inputs === "many" || isTensorExpr(a.value, scope, ctx))) continue;
+    (tensorArgs ??= new Set()).add(a);
+    inputs.push(evalTensor(a.value, scope, current, ctx));
+  }
   if (inputs.length === 0) inputs = [current];
   const sig = signatureOf(def);
-  const bound = bindArgs(call, sig, ctx.out, isTensorArg);
+  const bound = tensorArgs ? bindArgs(call, sig, ctx.out, (a) => tensorArgs!.has(a)) : bindArgs(call, sig, ctx.out, noTensors);
   if (!bound.ok) return null;
   const args: Args = {};
   for (const [k, a] of bound.exprs) {
@@ -252,14 +392,7 @@ function applyCall(call: CallExpr, piped: TShape[] | null, scope: Scope, ctx: Ct
     return null;
   }
   if (inputs.some((s) => s === null)) return null;
-  if (def.inputs === "one" && inputs.length > 1) {
-    push(ctx, diag("DLP3002", "error", `${def.name} takes one tensor, given ${inputs.length}`, call.span, { label: `${inputs.length} inputs`, help: "merge them first with `add(…)` or `concatenate(…)`" }));
-    return null;
-  }
-  if (def.inputs === "many" && inputs.length < 2) {
-    push(ctx, diag("DLP3004", "error", `${def.name} merges two or more tensors, given ${inputs.length}`, call.span, { label: "one input", help: `write \`${def.name}(x, h)\`` }));
-    return null;
-  }
+  // The number of inputs is the layer table's rule too (DLP3010), checked by def.shape.
   const shapes = inputs as TensorShape[];
   const result = def.shape(shapes, args);
   if (isFailure(result)) {
@@ -268,18 +401,25 @@ function applyCall(call: CallExpr, piped: TShape[] | null, scope: Scope, ctx: Ct
       ctx,
       diag(result.code, "error", result.message, argExpr ? argExpr.span : call.span, {
         label: result.label,
-        notes: ctx.trace.length > 1 ? [`shapes: ${ctx.trace.slice(-8).join(" → ")}`] : [],
+        notes: traceNote(ctx.trace),
         help: result.help,
         related: argExpr ? [{ span: call.callee.span, message: `in this ${def.name}` }] : [],
       }),
     );
     return null;
   }
+  ctx.trace.push({ layer: def.name, shape: result });
+  if (!ctx.record) {
+    // Only the output layer matters here (activation and span for the loss checks).
+    ctx.last = { def, name: def.name, call, args, inputs: shapes, output: result, params: NO_PARAMS };
+    return result;
+  }
   const n = ctx.counters.get(def.kerasClass) ?? 0;
   ctx.counters.set(def.kerasClass, n + 1);
   const base = snake(def.kerasClass);
-  ctx.layers.push({ def, name: n === 0 ? base : `${base}_${n}`, call, args, inputs: shapes, output: result, params: def.params(shapes, args) });
-  ctx.trace.push(`${def.name} ${fmtShape(result)}`);
+  const layer: LayerInstance = { def, name: n === 0 ? base : `${base}_${n}`, call, args, inputs: shapes, output: result, params: def.params(shapes, args) };
+  ctx.layers.push(layer);
+  ctx.last = layer;
   return result;
 }
 
@@ -306,16 +446,48 @@ function applyBlock(block: BlockIR, call: CallExpr, inputs: TShape[], scope: Sco
     }
     values.set(block.params[k].name, v);
   }
+  // Same block, same input shapes, same values read: same result. Reused only on walks that
+  // do not record layers, and only when the first run reported nothing (a diagnostic's shape
+  // trace depends on the layers before the call, so those calls always run again).
+  let key: string | undefined;
+  if (ctx.memo) {
+    key = memoKey(block, inputs, values, ctx.memo.reads.get(block.name) ?? []);
+    const hit = ctx.record ? undefined : ctx.memo.results.get(key);
+    if (hit) {
+      for (const t of hit.trace) ctx.trace.push(t);
+      if (hit.last) ctx.last = hit.last;
+      return hit.output;
+    }
+  }
+  const outBefore = ctx.out.length;
+  const traceBefore = ctx.trace.length;
+  const lastBefore = ctx.last;
   const tensors = new Map<string, TShape>();
-  block.inputs.forEach((inp, k) => tensors.set(inp.name, inputs[k]));
+  for (let k = 0; k < block.inputs.length; k++) tensors.set(block.inputs[k].name, inputs[k]);
   ctx.depth++;
   const r = execBody(block.body, { tensors, values }, inputs[0], ctx);
   ctx.depth--;
-  if (r.current && inputs.every((s) => s !== null)) ctx.blockCalls.push({ block: block.name, call, inputs: inputs as TensorShape[], output: r.current });
+  if (key !== undefined && ctx.out.length === outBefore) {
+    ctx.memo!.results.set(key, { output: r.current, trace: ctx.trace.slice(Math.max(traceBefore, ctx.trace.length - 8)), last: ctx.last !== lastBefore ? ctx.last : undefined });
+  }
+  if (ctx.record && r.current && inputs.every((s) => s !== null)) ctx.blockCalls.push({ block: block.name, call, inputs: inputs as TensorShape[], output: r.current });
   return r.current;
 }
 
+function noTensors(): boolean {
+  return false;
+}
+
+const NO_PARAMS: ParamCount = { trainable: 0, nonTrainable: 0 };
+const snakeCache = new Map<string, string>();
+
 export function snake(cls: string): string {
+  let s = snakeCache.get(cls);
+  if (s === undefined) snakeCache.set(cls, (s = snakeUncached(cls)));
+  return s;
+}
+
+function snakeUncached(cls: string): string {
   return cls
     .replace(/(\d)D/g, "$1d")
     .replace(/([a-z0-9])([A-Z])/g, "$1_$2")

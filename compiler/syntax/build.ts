@@ -28,12 +28,20 @@ function tokens(c: Children, key: string): IToken[] {
 function node(c: Children, key: string): CstNode | undefined {
   return nodes(c, key)[0];
 }
+function offsetOf(e: CstElement): number {
+  return isToken(e) ? e.startOffset : e.location?.startOffset ?? NaN;
+}
+function byOffset(a: CstElement, b: CstElement): number {
+  return offsetOf(a) - offsetOf(b);
+}
 /** All children of a node in source order (Chevrotain groups them by name). */
 function ordered(n: CstNode): CstElement[] {
   const all: CstElement[] = [];
-  for (const list of Object.values(n.children)) if (list) all.push(...list);
-  const off = (e: CstElement) => (isToken(e) ? e.startOffset : e.location?.startOffset ?? NaN);
-  return all.filter((e) => Number.isFinite(off(e))).sort((a, b) => off(a) - off(b));
+  for (const key in n.children) {
+    const list = n.children[key];
+    if (list) for (const e of list) if (Number.isFinite(offsetOf(e))) all.push(e);
+  }
+  return all.length > 1 ? all.sort(byOffset) : all;
 }
 
 /** A syntax error the grammar lets through on purpose, for a sharper message. */
