@@ -5,6 +5,7 @@
 // process.exit on `exit` and on end of input; here `startServer` resolves with the exit
 // code instead (0 after shutdown + exit, 1 when the input ends or the client dies first).
 import { fileURLToPath } from "node:url";
+import { format } from "node:util";
 import {
   CodeActionKind,
   createConnection,
@@ -20,6 +21,7 @@ import {
 import { createProtocolConnection, StreamMessageReader, StreamMessageWriter } from "vscode-languageserver/node";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import { Analyzer, DEFAULT_MAX_SIZE, type Analysis } from "./analysis.ts";
+import { Reframer } from "./framing.ts";
 import { offsetAt, spanToRange, toLspDiagnostic } from "./convert.ts";
 import { hover } from "./hover.ts";
 import { complete } from "./completion.ts";
@@ -85,8 +87,13 @@ export function startServer(input: NodeJS.ReadableStream = process.stdin, output
         finish(code);
       },
     };
+    if (output === process.stdout) {
+      // stdout carries the protocol: anything a module logs goes to stderr instead.
+      const toStderr = (...a: unknown[]) => void process.stderr.write(format(...a) + "\n");
+      console.log = console.info = console.debug = toStderr;
+    }
     connection = createConnection((logger) => {
-      const pc = createProtocolConnection(new StreamMessageReader(input), new StreamMessageWriter(output), logger);
+      const pc = createProtocolConnection(new StreamMessageReader(input.pipe(new Reframer())), new StreamMessageWriter(output), logger);
       pc.onClose(() => finish(watchDog.shutdownReceived ? 0 : 1));
       return pc;
     }, watchDog);
@@ -96,7 +103,10 @@ export function startServer(input: NodeJS.ReadableStream = process.stdin, output
 }
 
 function serve(conn: Connection, docs: Map<string, Doc>): void {
-  let options: ServerOptions = { ...DEFAULTS };
+  const options: ServerOptions = { ...DEFAULTS };
+  /** Durations of the last checks (ms), for dlp/serverStats. */
+  const checkTimes = new Float64Array(1000);
+  let checks = 0;
 
   conn.onInitialize((params): InitializeResult => {
     const init = (params.initializationOptions ?? {}) as Partial<ServerOptions>;
@@ -119,23 +129,28 @@ function serve(conn: Connection, docs: Map<string, Doc>): void {
 
   const log = (what: string, e: unknown) => conn.console.error(`${what}: ${(e as Error)?.stack ?? String(e)}`);
 
+  /** The analysis of the document's current version; a new one is published at once, so a
+   *  request that arrives during the debounce (and checks early) does not swallow the diagnostics. */
   const analyze = (uri: string, d: Doc): Analysis => {
     if (d.timer) {
       clearTimeout(d.timer);
       d.timer = undefined;
     }
     if (d.analysis && d.analyzedVersion === d.doc.version) return d.analysis;
-    d.analysis = d.analyzer.analyze(d.doc.getText());
+    const t0 = performance.now();
+    const a = d.analyzer.analyze(d.doc.getText());
+    checkTimes[checks++ % checkTimes.length] = performance.now() - t0;
+    d.analysis = a;
     d.analyzedVersion = d.doc.version;
-    return d.analysis;
+    conn.sendDiagnostics({ uri, version: d.doc.version, diagnostics: a.diagnostics.map((x) => toLspDiagnostic(x, a.lines, uri)) });
+    return a;
   };
 
   const publish = (uri: string) => {
     const d = docs.get(uri);
     if (!d) return;
     try {
-      const a = analyze(uri, d);
-      conn.sendDiagnostics({ uri, version: d.doc.version, diagnostics: a.diagnostics.map((x) => toLspDiagnostic(x, a.lines, uri)) });
+      analyze(uri, d);
     } catch (e) {
       log(`checking ${uri} failed`, e);
     }
@@ -231,7 +246,9 @@ function serve(conn: Connection, docs: Map<string, Doc>): void {
   conn.onRequest("dlp/serverStats", () => {
     const gc = (globalThis as { gc?: () => void }).gc;
     if (gc) gc();
-    return { documents: docs.size, gcExposed: !!gc, memory: process.memoryUsage() };
+    const recent = [...checkTimes.subarray(0, Math.min(checks, checkTimes.length))].sort((x, y) => x - y);
+    const at = (p: number) => (recent.length ? +recent[Math.min(recent.length - 1, Math.ceil(p * recent.length) - 1)].toFixed(2) : null);
+    return { documents: docs.size, gcExposed: !!gc, memory: process.memoryUsage(), checks, checkMs: { recent: recent.length, p50: at(0.5), p95: at(0.95) } };
   });
   conn.languages.inlayHint.on((p) => withDoc(p.textDocument?.uri, "inlay hints", [], (a) => inlayHints(a, Math.max(0, p.range?.start?.line ?? 0), p.range?.end?.line ?? Number.MAX_SAFE_INTEGER)));
 }

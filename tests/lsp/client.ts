@@ -38,8 +38,10 @@ export interface Client {
   close(): Promise<number | null>;
 }
 
-export async function startClient(initializationOptions: Record<string, unknown> = {}, nodeArgs: string[] = []): Promise<Client> {
-  const proc = spawn(process.execPath, [...nodeArgs, resolve(ROOT, "bin/dlpc.mjs"), "lsp"], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+/** `server`: a script to run instead of `bin/dlpc.mjs lsp` (a bundled server, for benchmarks on another machine). */
+export async function startClient(initializationOptions: Record<string, unknown> = {}, nodeArgs: string[] = [], server?: string): Promise<Client> {
+  const argv = server ? [...nodeArgs, resolve(server)] : [...nodeArgs, resolve(ROOT, "bin/dlpc.mjs"), "lsp"];
+  const proc = spawn(process.execPath, argv, { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
   let err = "";
   proc.stderr!.on("data", (b) => (err += String(b)));
   const exited = new Promise<number | null>((res) => proc.on("exit", (code) => res(code)));

@@ -38,6 +38,11 @@ bad("garbage bodies and non-messages are skipped", async () => {
   client.proc.stdin!.write("garbage header line\r\n\r\n{}");
   client.proc.stdin!.write("Content-Length: abc\r\n\r\n");
   await stillServes("broken headers");
+  // The same garbage and a real message in one write (one chunk for the server).
+  const open = JSON.stringify({ jsonrpc: "2.0", method: "textDocument/didOpen", params: { textDocument: { uri: "file:///virtual/chunk.dlp", languageId: "dlp", version: 1, text } } });
+  const next = client.nextDiagnostics("file:///virtual/chunk.dlp");
+  client.proc.stdin!.write(`no length here\r\n\r\n{}Content-Length: x\r\n\r\nContent-Length: ${Buffer.byteLength(open)}\r\n\r\n${open}`);
+  assert.equal(codes((await next).diagnostics), ["DLP3001"], "the real message behind the garbage is read at once");
 });
 
 bad("an unknown request gets MethodNotFound; an unknown notification is ignored", async () => {
@@ -128,6 +133,24 @@ life("exit without shutdown ends with 1; so does the end of the input", async ()
   d.proc.stdin!.end();
   assert.is(await d.exited, 1);
   d.conn.dispose();
+});
+
+life("a request during the debounce checks early and still publishes that version", async () => {
+  const c = await startClient({ debounceMs: 60_000 });
+  try {
+    const uri = "file:///virtual/debounce.dlp";
+    await c.open(uri, text);
+    const next = c.nextDiagnostics(uri, 2, 10_000);
+    c.change(uri, 2, [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: "// moved\n" }]);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.is(c.published.filter((p) => p.uri === uri && p.version === 2).length, 0, "the 60 s debounce holds the check back");
+    const h = await c.conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 14, character: 6 } });
+    assert.match(JSON.stringify(h), "conv2d", "hover sees the edited text (the layer moved down a line)");
+    const p = await next;
+    assert.equal([p.version, p.diagnostics[0].code, p.diagnostics[0].range.start.line], [2, "DLP3001", 14]);
+  } finally {
+    await c.close();
+  }
 });
 
 life.run();
