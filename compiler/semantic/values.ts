@@ -5,6 +5,7 @@ import type { Argument, CallExpr, Expr, Span } from "../syntax/ast.ts";
 import type { ArgValue, Args } from "./layers/types.ts";
 import { diag, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { didYouMean } from "./names.ts";
+import { getLayer } from "./layers/index.ts";
 
 export type Env = ReadonlyMap<string, ArgValue>;
 
@@ -71,11 +72,17 @@ export function evalExpr(e: Expr, env: Env): ArgValue | undefined {
     case "call": {
       // A nested layer call as an argument (bidirectional(lstm(64))).
       if (e.callee.kind !== "name") return undefined;
+      // Positional arguments take the nested layer's positional names, as at top level
+      // (bidirectional(lstm(64)) is lstm(units: 64)); the schema then checks them.
+      const positional = getLayer(e.callee.name)?.positional ?? [];
       const args: Args = {};
+      let pos = 0;
       for (const a of e.args) {
         const v = evalExpr(a.value, env);
         if (v === undefined) return undefined;
-        args[a.name ? a.name.name : `#${Object.keys(args).length}`] = v;
+        const key = a.name ? a.name.name : positional[pos] ?? `#${pos}`;
+        if (!a.name) pos++;
+        args[key] = v;
       }
       return { layer: e.callee.name, args };
     }

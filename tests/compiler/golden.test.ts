@@ -43,4 +43,15 @@ for (const f of readdirSync("pipelines").filter((x) => x.endsWith(".dlp")).sort(
   });
 }
 
+// Summary cases that exercise the layer table (tests/golden/summary/*.dlp → .summary.txt).
+const sumDir = "tests/golden/summary";
+for (const f of readdirSync(sumDir).filter((x) => x.endsWith(".dlp")).sort()) {
+  const file = join(sumDir, f);
+  test(`summary: ${file}`, () => {
+    const r = compile(readFileSync(file, "utf8"), { file });
+    assert.equal(r.diagnostics.filter((d) => d.severity === "error").map((d) => d.message), []);
+    golden(file.replace(/\.dlp$/, ".summary.txt"), summaryText(r.checked!) + "\n");
+  });
+}
+
 test.run();
