@@ -42,7 +42,7 @@ export interface AnalyzerOptions {
 export const DEFAULT_MAX_SIZE = 1_000_000;
 
 const isSyntax = (d: Diagnostic) => d.code.startsWith("DLP1");
-const errorCount = (ds: Diagnostic[]) => ds.filter((d) => d.severity === "error" && isSyntax(d)).length;
+const syntaxErrorCount = (ds: Diagnostic[]) => ds.filter((d) => d.severity === "error" && isSyntax(d)).length;
 
 /** Keeps the last settled text of one document between edits. */
 export class Analyzer {
@@ -69,7 +69,7 @@ export class Analyzer {
     if (anchor !== undefined && region) {
       const { curStart, curEnd } = region;
       const inRegion = (s: Span) => s.start <= curEnd && s.end >= curStart;
-      const unsettled = result.diagnostics.some((d) => d.severity === "error" && inRegion(d.span)) || errorCount(result.diagnostics) > this.anchorSyntaxErrors;
+      const unsettled = result.diagnostics.some((d) => d.severity === "error" && inRegion(d.span)) || syntaxErrorCount(result.diagnostics) > this.anchorSyntaxErrors;
       if (unsettled) {
         recovered = true;
         const hybrid = text.slice(0, curStart) + anchor.slice(region.oldStart, region.oldEnd) + text.slice(curEnd);
@@ -87,7 +87,7 @@ export class Analyzer {
     }
     if (!recovered) {
       this.anchor = text;
-      this.anchorSyntaxErrors = errorCount(result.diagnostics);
+      this.anchorSyntaxErrors = syntaxErrorCount(result.diagnostics);
     }
     const { layers, blockCalls } = sites(result);
     return { text, lines, result, diagnostics, layers, blockCalls, recovered };
