@@ -6,7 +6,7 @@ import * as T from "./tokens.ts";
 
 class DlpParser extends CstParser {
   constructor() {
-    super(T.allTokens, { recoveryEnabled: true, nodeLocationTracking: "full", maxLookahead: 3 });
+    super(T.allTokens, { recoveryEnabled: true, nodeLocationTracking: "onlyOffset", maxLookahead: 3 });
     this.performSelfAnalysis();
   }
 
