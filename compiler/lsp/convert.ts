@@ -2,14 +2,15 @@
 // positions), with the secondary labels as relatedInformation. The message carries the
 // title first, then the label, notes and help, so an editor's hover shows what
 // `dlpc check` prints.
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { DiagnosticSeverity, type Diagnostic as LspDiagnostic, type DiagnosticRelatedInformation, type Range } from "vscode-languageserver";
 import type { Diagnostic, LineMap } from "../diagnostics/diagnostic.ts";
 import type { Span } from "../syntax/ast.ts";
 import { toLspRange } from "../diagnostics/render.ts";
 
 export const SOURCE = "dlpc";
-/** Where the diagnostic codes are explained; codeDescription links each code there. */
-export const CODES_URL = "https://github.com/dlp-lang/dlp/blob/main/docs/diagnostics.md";
+/** Where the diagnostic codes are explained (docs/diagnostics.md, shipped with dlp, as a file URL the editor opens); codeDescription links each code there. */
+export const CODES_URL = pathToFileURL(fileURLToPath(new URL("../../docs/diagnostics.md", import.meta.url))).href;
 
 export function spanToRange(span: Span, lines: LineMap): Range {
   return toLspRange({ start: span.start, end: Math.max(span.start, span.end) }, lines);

@@ -24,7 +24,7 @@ if (!existsSync(vsce)) {
 const { name, version } = JSON.parse(readFileSync(join(ext, "package.json"), "utf8"));
 mkdirSync(outDir, { recursive: true });
 const target = join(outDir, `${name}-${version}.vsix`);
-const r = spawnSync(process.execPath, [vsce, "package", "--no-dependencies", "--out", target], {
+const r = spawnSync(process.execPath, [vsce, "package", "--no-dependencies", "--allow-missing-repository", "--out", target], {
   cwd: ext,
   stdio: ["ignore", "inherit", "inherit"],
   // Offline: no update checks, no npm registry lookups.
