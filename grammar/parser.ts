@@ -5,8 +5,10 @@ import { CstParser, EOF } from "./chevrotain.ts";
 import * as T from "./tokens.ts";
 
 class DlpParser extends CstParser {
-  constructor() {
-    super(T.allTokens, { recoveryEnabled: true, nodeLocationTracking: "onlyOffset", maxLookahead: 3 });
+  /** `validate`: run Chevrotain's grammar validations (ambiguities, left recursion). They cost
+   *  ~60-120 ms of every cold start, so the shared instance skips them and a test runs them. */
+  constructor(validate = false) {
+    super(T.allTokens, { recoveryEnabled: true, nodeLocationTracking: "onlyOffset", maxLookahead: 3, skipValidations: !validate });
     this.performSelfAnalysis();
   }
 

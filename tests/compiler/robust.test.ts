@@ -39,4 +39,10 @@ test("random text never throws", () => {
   fc.assert(fc.property(fc.string({ maxLength: 300 }), (s) => check(s)), { numRuns: 200, seed: 2 });
 });
 
+test("the grammar passes Chevrotain's validations (skipped at run time for a fast start)", async () => {
+  const { DlpParser } = await import("../../grammar/parser.ts");
+  // With validations on, Chevrotain's performSelfAnalysis throws on any grammar definition error.
+  assert.not.throws(() => new DlpParser(true));
+});
+
 test.run();
