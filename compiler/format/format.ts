@@ -16,8 +16,9 @@
 // `:`, at most one blank line, none after `{` or before `}`, a block spread over several
 // lines has one statement per line (`;` becomes a newline), `{` sits on its statement's
 // line, trailing `//` comments of consecutive lines are aligned, and the file ends with one
-// newline. There is no column alignment of values: changing one line never rewrites its
-// neighbours (except aligned trailing comments, as gofmt does).
+// newline. As gofmt aligns consecutive declarations, consecutive one-line statements of one
+// kind in a block line up: settings (`loss …`, `batch …`) on their value, assignments on `=`,
+// params on `=`, `tune` and `when`; a blank line or another kind of statement ends the run.
 import type { CstElement, CstNode, IToken } from "chevrotain";
 import { parseDlp } from "../../grammar/parser.ts";
 import { buildAst } from "../syntax/build.ts";
@@ -254,6 +255,8 @@ function tight(a: El, b: El, head: string | undefined): boolean {
 interface Line {
   indent: number;
   code: string;
+  /** Column-alignable statements: their kind, and the code split into cells. */
+  cells?: { kind: "setting" | "assign" | "param"; parts: string[] };
   /** Trailing `//` comment, written after the code (aligned with its neighbours). */
   comment?: string;
   multiline: boolean;
@@ -289,6 +292,9 @@ function render(els: El[]): string {
     let code = "";
     let comment: string | undefined;
     let prev: El | undefined;
+    const startMid = mid;
+    const startParens = parenDepth;
+    const cuts: { at: number; image: string; type: string; before: boolean }[] = []; // top-level tokens
     for (let k = 0; k < items.length; k++) {
       const e = items[k]!;
       if (e.kind === "comment" && e.line && k === items.length - 1 && k > 0) {
@@ -297,7 +303,9 @@ function render(els: El[]): string {
       }
       const piece = e.image;
       if (e.kind === "tok" && !mid) head = e.image;
-      if (prev && !tight(prev, e, head)) code += " ";
+      const spaced = !!prev && !tight(prev, e, head);
+      if (spaced) code += " ";
+      if (e.kind === "tok" && parenDepth === startParens) cuts.push({ at: code.length, image: e.image, type: e.type, before: spaced });
       code += piece;
       prev = e;
       if (e.kind === "tok") {
@@ -308,15 +316,17 @@ function render(els: El[]): string {
         mid = !(e.type === "LBrace" || e.type === "RBrace" || e.type === "Semicolon");
       }
     }
-    lines.push({ indent, code, comment, multiline: code.includes("\n") });
-    blankBefore.push(pendingBlank);
     const br = els[j] as Break | undefined;
+    const complete = !startMid && startParens === 0 && parenDepth === 0 && (!br || br.term) && !cuts.some((c) => c.type === "LBrace" || c.type === "RBrace" || c.type === "Semicolon");
+    lines.push({ indent, code, comment, multiline: code.includes("\n"), ...(complete ? alignCells(code, cuts) : {}) });
+    blankBefore.push(pendingBlank);
     if (br) {
       if (br.term) mid = false;
       pendingBlank = br.blank;
     }
     i = j + 1;
   }
+  alignColumns(lines, blankBefore);
   alignComments(lines);
   const text: string[] = [];
   lines.forEach((l, k) => {
@@ -329,6 +339,44 @@ function render(els: El[]): string {
 
 interface AlignedLine extends Line {
   pad?: number;
+}
+
+/** How a one-line statement splits into alignable cells, if it is a setting, an assignment or a param. */
+function alignCells(code: string, cuts: { at: number; image: string; type: string; before: boolean }[]): Pick<Line, "cells"> {
+  if (cuts.length < 2 || cuts[0]!.type !== "Identifier") return {};
+  const split = (at: number[]): string[] => at.map((a, k) => code.slice(a, at[k + 1] ?? code.length).trimEnd());
+  if (cuts[0]!.image === "param") {
+    const at = [0, ...cuts.filter((c) => c.before && (c.type === "Equals" || c.image === "tune" || c.image === "when")).map((c) => c.at)];
+    return at.length > 1 ? { cells: { kind: "param", parts: split(at) } } : {};
+  }
+  if (cuts[1]!.type === "Equals") return { cells: { kind: "assign", parts: split([0, cuts[1]!.at]) } };
+  if (cuts[1]!.before) return { cells: { kind: "setting", parts: split([0, cuts[1]!.at]) } };
+  return {};
+}
+
+/** Runs of consecutive same-kind statements at one indentation get their cells in columns. */
+function alignColumns(lines: AlignedLine[], blankBefore: boolean[]): void {
+  let k = 0;
+  while (k < lines.length) {
+    const first = lines[k]!;
+    if (!first.cells) {
+      k++;
+      continue;
+    }
+    let end = k;
+    while (end + 1 < lines.length && !blankBefore[end + 1] && lines[end + 1]!.cells?.kind === first.cells.kind && lines[end + 1]!.indent === first.indent) end++;
+    if (end > k) {
+      const run = lines.slice(k, end + 1);
+      const columns = Math.max(...run.map((l) => l.cells!.parts.length));
+      const widths: number[] = [];
+      for (let c = 0; c < columns - 1; c++) widths.push(Math.max(0, ...run.filter((l) => l.cells!.parts.length > c + 1).map((l) => l.cells!.parts[c]!.length)));
+      for (const l of run) {
+        const parts = l.cells!.parts;
+        l.code = parts.map((p, c) => (c < parts.length - 1 ? p.padEnd(widths[c]!) + " " : p)).join("");
+      }
+    }
+    k = end + 1;
+  }
 }
 
 /** Trailing comments of consecutive code lines start in one column (gofmt's rule). */

@@ -148,7 +148,7 @@ const UGLY_FORMATTED = `/* header
 pipeline ugly { // trailing on pipeline
   seed 42
   param lr = 1e-3 tune log_uniform(1e-4, 1e-2) // lr
-  param k = -3 tune choice(1, -2, 3)           // k
+  param k  = -3   tune choice(1, -2, 3)        // k
   data {
     source mnist
     x = images / 255 as image[28, 28, 1]
@@ -189,6 +189,25 @@ test("operators, unary minus, ranges, members and calls", () => {
   const r = formatDlp(src);
   assert.ok(r.ok);
   if (r.ok) assert.is(r.text, "pipeline p {\n  param a = -1 + 2 * (3 - 4) tune int(1..10 step 2)\n  param b = not true and a >= 2 or a != 3\n  x = y.z[1, 2] |> f(-a)\n}\n");
+});
+
+test("consecutive settings, assignments and params line up in columns; a blank line or another statement ends the run", () => {
+  const src = "pipeline p {\n  param units = 64 tune choice(32, 64)\n  param lr = 1e-3 tune log_uniform(1e-4, 1e-2) when units > 32\n  param n = 2\n\n  data {\n    source mnist\n    x = images / 255 as vector[784]\n    labels_y = labels as class(10)\n  }\n  train {\n    loss sparse_categorical_crossentropy\n    optimizer adam(lr: lr)\n    early_stop(patience: 2)\n    epochs 3\n  }\n}\n";
+  const r = formatDlp(src);
+  assert.ok(r.ok);
+  if (r.ok) {
+    assert.is(
+      r.text,
+      "pipeline p {\n  param units = 64   tune choice(32, 64)\n  param lr    = 1e-3 tune log_uniform(1e-4, 1e-2) when units > 32\n  param n     = 2\n\n  data {\n    source mnist\n    x        = images / 255 as vector[784]\n    labels_y = labels as class(10)\n  }\n  train {\n    loss      sparse_categorical_crossentropy\n    optimizer adam(lr: lr)\n    early_stop(patience: 2)\n    epochs 3\n  }\n}\n",
+    );
+    const again = formatDlp(r.text);
+    assert.ok(again.ok && again.text === r.text, "alignment is idempotent");
+  }
+});
+
+test("the shipped pipelines are in canonical format", () => {
+  const r = dlpc(["fmt", "--check", "pipelines"]);
+  assert.is(r.code, 0, r.stdout + r.stderr);
 });
 
 test("syntax errors are reported with positions, never formatted", () => {
