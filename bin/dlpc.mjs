@@ -1,6 +1,35 @@
 #!/usr/bin/env node
-// The CLI is TypeScript run through tsx's loader, so a clean clone needs no build step.
-import { register } from "tsx/esm/api";
-register();
-const { main } = await import("../compiler/cli.ts");
-process.exitCode = await main(process.argv.slice(2));
+// dlpc. Compiler commands run from the esbuild bundle in dist/cli/ (made by `npm ci`'s prepare
+// step, bin/build.mjs) while it is fresher than all of its sources: a cold `dlpc check` then
+// skips compiling TypeScript on the fly. Otherwise, and for the commands that train (their
+// generated pipelines are TypeScript too), the sources run through tsx's loader, so a clean
+// clone works with no build step at all.
+import { readFileSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const argv = process.argv.slice(2);
+const BUNDLED = new Set(["check", "summary", "compile", "fmt", "import", "lsp", "help", "--help", "-h"]);
+
+function freshBundle() {
+  if (process.env.DLP_NO_BUNDLE || !BUNDLED.has(argv[0] ?? "help")) return null;
+  try {
+    const dir = join(root, "dist", "cli");
+    const { builtAt, inputs } = JSON.parse(readFileSync(join(dir, "inputs.json"), "utf8"));
+    for (const f of inputs) if (statSync(join(root, f)).mtimeMs > builtAt) return null;
+    return join(dir, "cli.js");
+  } catch {
+    return null;
+  }
+}
+
+const bundle = freshBundle();
+let main;
+if (bundle) ({ main } = await import(pathToFileURL(bundle).href));
+else {
+  const { register } = await import("tsx/esm/api");
+  register();
+  ({ main } = await import("../compiler/cli.ts"));
+}
+process.exitCode = await main(argv);

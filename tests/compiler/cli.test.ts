@@ -57,4 +57,18 @@ test("run on a file with errors prints diagnostics and trains nothing", () => {
   assert.not.match(r.stderr, "epoch");
 });
 
+test("the esbuild bundle (dist/cli, built by npm ci's prepare step) and the TypeScript sources give the same answers", () => {
+  const build = spawnSync(process.execPath, ["bin/build.mjs"], { encoding: "utf8" });
+  assert.is(build.status, 0, build.stderr);
+  assert.ok(existsSync("dist/cli/cli.js"), build.stdout + build.stderr);
+  const viaSources = (...args: string[]) => spawnSync(process.execPath, ["bin/dlpc.mjs", ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1", DLP_NO_BUNDLE: "1" } });
+  for (const args of [["check", "tests/golden/errors/conv_too_small.dlp", "--format", "json"], ["summary", "pipelines/resnet_small.dlp"], ["check", "tests/golden/errors/syntax_errors.dlp"]]) {
+    const a = dlpc(...args);
+    const b = viaSources(...args);
+    assert.is(a.status, b.status, args.join(" "));
+    assert.is(a.stdout, b.stdout, args.join(" "));
+    assert.is(a.stderr, b.stderr, args.join(" "));
+  }
+});
+
 test.run();

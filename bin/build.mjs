@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// Bundles the compiler's CLI (check, summary, compile, fmt, import, lsp) into dist/cli/ with
+// esbuild, code-split so each command loads only what it needs. bin/dlpc.mjs uses the bundle
+// while it is fresher than every source file it was built from, and runs the TypeScript
+// sources through tsx otherwise, so a stale or missing bundle is never wrong, only slower.
+// Runs as npm's `prepare` step (after `npm ci`); a failure leaves the tsx path and exits 0.
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const out = join(root, "dist", "cli");
+try {
+  const esbuild = await import("esbuild");
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  const result = await esbuild.build({
+    entryPoints: [join(root, "compiler", "cli.ts")],
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    outdir: out,
+    metafile: true,
+    logLevel: "warning",
+    // Runtime-heavy or native packages stay outside: they load from node_modules when a command needs them.
+    external: ["@tensorflow/*", "ts-morph", "typescript", "pg", "sql.js", "tsx", "chevrotain"],
+    banner: { js: "import { createRequire as __dlpRequire } from 'node:module'; const require = __dlpRequire(import.meta.url);" },
+  });
+  const inputs = Object.keys(result.metafile.inputs).map((f) => relative(root, join(process.cwd(), f)));
+  writeFileSync(join(out, "inputs.json"), JSON.stringify({ builtAt: Date.now(), inputs }, null, 1));
+  console.log(`dlpc: bundled the compiler CLI into ${relative(process.cwd(), out) || out} (${inputs.length} sources)`);
+} catch (e) {
+  rmSync(out, { recursive: true, force: true });
+  console.warn(`dlpc: no bundle (${e?.message ?? e}); the CLI runs from the TypeScript sources through tsx`);
+}
