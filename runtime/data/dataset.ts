@@ -86,11 +86,13 @@ export async function loadDataset(spec: DataSpec, opts: LoadOptions): Promise<Da
   checkLabels(trainPart, spec.labels);
   if (testPart0) checkLabels(testPart0, spec.labels);
   const rng = mulberry32(opts.seed);
-  // --limit keeps the split's proportions: `validation last 5000` of 50 000 samples becomes the
-  // last 10 % of the limited pool (else a quick run would have nothing left to train on).
-  const kept = count(trainPart.x) / Math.max(1, count(raw.train.x));
+  // `last N` is absolute, but when --limit leaves no more than N samples it keeps the split's
+  // proportion instead: `validation last 5000` of 50 000 becomes the last 10 % of the limited
+  // pool (else a quick run would have nothing left to train on).
+  const nLimited = count(trainPart.x);
+  const kept = nLimited / Math.max(1, count(raw.train.x));
   const scaleLast = <T extends { last?: number }>(s: T | undefined): T | undefined =>
-    s && s.last !== undefined && kept < 1 ? { ...s, last: Math.max(1, Math.round(s.last * kept)) } : s;
+    s && s.last !== undefined && kept < 1 && s.last >= nLimited ? { ...s, last: Math.max(1, Math.round(s.last * kept)) } : s;
   const split: SplitSpec = {
     ...(spec.split.validation ? { validation: scaleLast(spec.split.validation)! } : {}),
     ...(spec.split.test ? { test: scaleLast(spec.split.test)! } : {}),

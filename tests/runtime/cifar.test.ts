@@ -93,14 +93,17 @@ test("cifar10: five training batches and the test batch, channels-last samples, 
   }
 });
 
-test("cifar10: --limit keeps a `validation last N` split's proportion", async () => {
+test("cifar10: `validation last N` under --limit: absolute while it fits, else the same proportion", async () => {
   const { root } = fixture(4);
-  // last 8 of 20 samples; --limit 10 keeps half the pool, so the last 4 validate.
-  const d = await withData(root, async () => loadDataset(await spec({ split: { validation: { last: 8 } } }), { seed: 1, limit: 10 }));
-  assert.is(d.train.n, 6);
-  assert.is(d.validation?.n, 4);
-  assert.equal(Array.from(d.validation!.y), [6, 7, 8, 9]);
-  assert.is(d.test?.n, 6, "the test batch holds only 6");
+  // last 4 with --limit 10: still the last 4.
+  const a = await withData(root, async () => loadDataset(await spec({ split: { validation: { last: 4 } } }), { seed: 1, limit: 10 }));
+  assert.is(a.train.n, 6);
+  assert.equal(Array.from(a.validation!.y), [6, 7, 8, 9]);
+  assert.is(a.test?.n, 6, "the test batch holds only 6");
+  // last 12 of 20 would leave nothing of the 10 kept: 12/20 of them, the last 6, validate.
+  const b = await withData(root, async () => loadDataset(await spec({ split: { validation: { last: 12 } } }), { seed: 1, limit: 10 }));
+  assert.is(b.train.n, 4);
+  assert.equal(Array.from(b.validation!.y), [4, 5, 6, 7, 8, 9]);
 });
 
 test("cifar10: a truncated batch names the file and the byte offset of the cut record", async () => {
