@@ -1,7 +1,8 @@
 // dlpc: a thin adapter over the driver (check, summary, compile) and the runtime (run, predict).
-// Exit codes: 0 ok, 1 errors in the input or a failed run, 2 usage errors.
-import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+// Exit codes: 0 ok, 1 errors in the input or a failed run, 2 usage errors, 130 a run stopped by
+// Ctrl-C (its best weights still evaluated and saved).
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { compile, type CompileResult } from "./driver.ts";
 import { toJson } from "./diagnostics/render.ts";
@@ -134,7 +135,7 @@ async function run(p: Parsed): Promise<number> {
     if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
     modulePath = file;
   } else {
-    const built = await compileTo(file, "build");
+    const built = await compileForRun(file, "build");
     if (!built) return 1;
     modulePath = built;
   }
@@ -160,7 +161,38 @@ async function run(p: Parsed): Promise<number> {
     ...(flag(p, "--seed") !== undefined ? { seed: seedFlag(p) } : {}),
   });
   process.stdout.write(`saved to ${result.dir}\n`);
-  return 0;
+  return result.interrupted ? 130 : 0;
+}
+
+/**
+ * `dlpc run x.dlp`: checks the file (diagnostics always print), then reuses OUT/<pipeline>.ts when
+ * it was emitted from this exact text (same sourceFile and sourceHash) by the current emitter
+ * (newer than compiler/codegen/), else compiles it like `dlpc compile`.
+ */
+async function compileForRun(file: string, outDir: string): Promise<string | undefined> {
+  const r = compile(readSource(file), { file });
+  if (r.hasErrors || !r.checked) {
+    printDiagnostics(r);
+    return undefined;
+  }
+  if (r.diagnostics.length) printDiagnostics(r);
+  const target = join(outDir, `${r.checked.ir.name}.ts`);
+  try {
+    const code = readFileSync(target, "utf8");
+    const codegen = resolve(new URL(".", import.meta.url).pathname, "codegen");
+    const emitterTime = Math.max(statSync(join(codegen, "emit.ts")).mtimeMs, statSync(join(codegen, "write.ts")).mtimeMs);
+    const sourceFile = relative(process.cwd(), resolve(file)) || file;
+    if (code.includes(`sourceFile: ${JSON.stringify(sourceFile)},`) && code.includes(`sourceHash: ${JSON.stringify(r.sourceHash)},`) && statSync(target).mtimeMs >= emitterTime) {
+      process.stderr.write(`using ${target} (up to date with ${file})\n`);
+      return target;
+    }
+  } catch {
+    // No usable build output: compile below.
+  }
+  const { writeCompiled } = await import("./codegen/write.ts");
+  const written = writeCompiled(r.checked, file, r.sourceHash, outDir);
+  process.stderr.write(`compiled ${file} -> ${written}\n`);
+  return written;
 }
 
 /** --seed N: a tuning trial's seed (weights, shuffling, augmentation), to retrain it exactly. */
