@@ -101,6 +101,10 @@ export async function runPipeline<P extends Params>(pipeline: CompiledPipeline<P
   const backend = await initBackend(options.backend ?? "auto");
   say(`backend: ${backend}${backend === "cpu" ? " (pure JavaScript, the slowest; install @tensorflow/tfjs-node, or use --backend wasm)" : ""}`);
   const dataSpec = pipeline.data(params);
+  if (!dataSpec?.source || !Array.isArray(dataSpec.inputShape)) {
+    // The emitter writes `{}` when the checker produced no data spec without reporting an error.
+    throw new TrainingError(`${pipeline.sourceFile}: the compiled pipeline \`${pipeline.name}\` has an empty data spec (no source or input shape); its data section was not understood by dlpc`);
+  }
   const spec = pipeline.train(params);
   const epochs = options.epochs ?? spec.epochs;
   const seed = options.seed ?? pipeline.seed;

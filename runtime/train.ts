@@ -188,6 +188,10 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
             }
             let loss = lossTensor(spec.loss, y, pred, spec.lossDelta ?? 1);
             for (const r of regLosses()) loss = tf.add(loss, r);
+            // The cross-entropies clip predictions, and clipping maps NaN to a bound on some
+            // backends (wasm), so diverged weights could train on with a finite loss: 0 · Σpred
+            // is 0 for finite predictions and NaN otherwise, and leaves the gradients unchanged.
+            loss = tf.add(loss, tf.mul(0, tf.sum(pred)));
             return loss;
           }, vars);
           let g = grads;
