@@ -6,8 +6,9 @@
 //   hand_loop  a hand-written tf.sequential of the same layers, trained by the same runtime loop
 //   hand_fit   the hand-written model with tfjs's own model.compile + model.fit (plain tfjs)
 // Data: the pipeline's data spec (real MNIST digits), first --samples training samples.
-// Prints one JSON object with samples/s per variant (median over rounds) and the overheads
-// generated vs hand_fit and generated vs hand_loop, in percent (positive: generated is slower).
+// Prints one JSON object with samples/s per variant (fastest and median epoch over the rounds)
+// and the overheads generated vs hand_fit and generated vs hand_loop, in percent (positive:
+// generated is slower).
 // Usage: node --import tsx bench/overhead.ts [--samples 2560] [--rounds 5] [--backend wasm]
 import { readFileSync } from "node:fs";
 import { tf, initBackend, loadDataset, trainModel, type BackendChoice, type CompiledPipeline, type Params } from "../runtime/index.ts";
@@ -98,12 +99,19 @@ for (let round = 0; round < rounds; round++) {
 }
 
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
-const rate = (name: string): number => Math.round((train.n / median(times[name]!)) * 10) / 10;
-const pct = (a: string, b: string): number => Math.round((median(times[a]!) / median(times[b]!) - 1) * 1000) / 10;
+// Other processes on a shared machine only ever add time, so the fastest epoch of each variant is
+// the least disturbed estimate; the median is printed next to it.
+const best = (xs: number[]): number => Math.min(...xs);
+const rate = (name: string, f: (xs: number[]) => number): number => Math.round((train.n / f(times[name]!)) * 10) / 10;
+const pct = (a: string, b: string, f: (xs: number[]) => number): number => Math.round((f(times[a]!) / f(times[b]!) - 1) * 1000) / 10;
+const names = variants.map((v) => v.name);
 console.log(JSON.stringify({
   model: "mnist_cnn", backend: backendName, batchSize: spec.batchSize, samples: train.n, rounds,
-  samplesPerSecond: { generated: rate("generated"), hand_loop: rate("hand_loop"), hand_fit: rate("hand_fit") },
-  overheadPercent: { generated_vs_hand_fit: pct("generated", "hand_fit"), generated_vs_hand_loop: pct("generated", "hand_loop") },
+  samplesPerSecond: { best: Object.fromEntries(names.map((n) => [n, rate(n, best)])), median: Object.fromEntries(names.map((n) => [n, rate(n, median)])) },
+  overheadPercent: {
+    best: { generated_vs_hand_fit: pct("generated", "hand_fit", best), generated_vs_hand_loop: pct("generated", "hand_loop", best) },
+    median: { generated_vs_hand_fit: pct("generated", "hand_fit", median), generated_vs_hand_loop: pct("generated", "hand_loop", median) },
+  },
   secondsPerEpoch: Object.fromEntries(Object.entries(times).map(([k, v]) => [k, v.map((t) => Math.round(t * 100) / 100)])),
 }));
 for (const m of models.values()) m.dispose();

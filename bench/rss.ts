@@ -57,6 +57,7 @@ const result = await runPipeline(pipeline, {
   backend, epochs: 1, quiet: true, save: false, report: false,
   ...(limit !== undefined ? { limit } : {}),
   shouldStop: () => {
+    if (phase === "evaluate") return false; // the poll after the epoch, not a batch
     seen++;
     if (!firstEpochLogged) { firstEpochLogged = true; phase = "train"; }
     return batches !== undefined && seen >= batches;
