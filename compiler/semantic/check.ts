@@ -382,8 +382,15 @@ function checkData(sec: SectionIR, env: Env, paramNames: Set<string>, out: Diagn
     out.push(diag("DLP2005", "error", "the data section does not define `x`", sec.name.span, { label: "missing `x = …`", help: `add e.g. \`x = ${source.info.x.name} / 255 as image[28, 28, 1]\`` }));
     return {};
   }
+  const errorsBefore = out.filter((d) => d.severity === "error").length;
   const x = checkX(xExpr, source, env, paramNames, out, fields);
-  if (!x) return {};
+  if (!x) {
+    // Never an empty data spec without a word: every refusal above reports itself, and this catches one that did not.
+    if (out.filter((d) => d.severity === "error").length === errorsBefore) {
+      out.push(diag("DLP2004", "error", "cannot read this input expression", xExpr.span, { help: `write e.g. \`x = ${source.info.x.name} / 255 as image[28, 28, 1]\`` }));
+    }
+    return {};
+  }
   let labels: DataResult["labels"];
   if (yExpr) {
     labels = checkY(yExpr, source, env, out, lossName);
@@ -568,11 +575,17 @@ function checkX(e: Expr, source: { info: SourceInfo; span: Span }, env: Env, par
         return inner;
       }
       case "pipe": {
+        // `as` binds tighter than `|>`: `features |> standardize() as vector[2]` declares the piped result.
+        const last = x.stages[x.stages.length - 1];
+        if (last.kind === "as") return go({ kind: "as", value: { kind: "pipe", stages: [...x.stages.slice(0, -1), last.value], span: { start: x.span.start, end: last.value.span.end } }, type: last.type, span: x.span });
         let shape = go(x.stages[0]);
         if (shape === undefined) return undefined;
         for (const stage of x.stages.slice(1)) {
           const c = callOf(stage);
-          if (!c) return undefined;
+          if (!c) {
+            out.push(diag("DLP2004", "error", "a data transform is a call", stage.span, { label: `found ${exprText(stage)}`, help: "transforms are standardize(), normalize(mean, std), pad_sequences(maxlen), channels_last()" }));
+            return undefined;
+          }
           const idx = transforms.length;
           switch (c.name.name) {
             case "standardize":
