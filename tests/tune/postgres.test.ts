@@ -106,8 +106,8 @@ test("a server that never answers times out within 5 s instead of hanging", asyn
 pgTest("three workers share a study; one killed mid-trial; every trial accounted for exactly once", async () => {
   const dir = mkdtempSync(join(tmpdir(), "dlp-pgw-"));
   const log = join(dir, "log");
-  const trials = 18;
-  const start = (): ChildProcess => spawn(process.execPath, ["--import", "tsx", WORKER, url, "shared", String(trials), "250", log, "worker"], { stdio: ["ignore", "ignore", "pipe"] });
+  const trials = 24;
+  const start = (): ChildProcess => spawn(process.execPath, ["--import", "tsx", WORKER, url, "shared", String(trials), "400", log, "worker"], { stdio: ["ignore", "ignore", "pipe"] });
   const workers = [start(), start(), start()];
   const errs: string[] = [];
   for (const w of workers) w.stderr!.on("data", (d) => errs.push(String(d)));
@@ -123,7 +123,7 @@ pgTest("three workers share a study; one killed mid-trial; every trial accounted
     const started = mine.filter((l) => l.startsWith("start")).map((l) => Number(l.split(" ")[1]));
     const finished = new Set(mine.filter((l) => l.startsWith("done")).map((l) => Number(l.split(" ")[1])));
     const open = started.filter((n) => !finished.has(n));
-    if (started.length >= 2 && open.length === 1) {
+    if (started.length >= 1 && open.length === 1) {
       victim.kill("SIGKILL");
       killedTrial = open[0]!;
     }
@@ -166,31 +166,38 @@ pgTest("three workers share a study; one killed mid-trial; every trial accounted
   rmSync(dir, { recursive: true, force: true });
 });
 
-pgTest("dlpc tune with --storage postgresql:// and a second machine's `dlpc tune --worker` share one study", async () => {
+pgTest("dlpc tune with --storage postgresql:// and another machine's `dlpc tune --worker` share one study", async () => {
   const out1 = mkdtempSync(join(tmpdir(), "dlp-pgcli-a-"));
   const out2 = mkdtempSync(join(tmpdir(), "dlp-pgcli-b-"));
   const env = { ...process.env, NO_COLOR: "1" };
-  const lead = spawn(process.execPath, ["bin/dlpc.mjs", "tune", "tests/tune/fixtures/tiny_random.dlp", "--storage", url, "--study", "cli", "--trials", "6", "--limit", "600", "--epochs", "15", "--out", out1], { env, stdio: ["ignore", "pipe", "pipe"] });
-  let leadOut = "";
-  let leadErr = "";
-  lead.stderr!.on("data", (d) => (leadErr += String(d)));
-  const leadExit = new Promise<number | null>((r) => lead.once("exit", (c) => r(c)));
-  await new Promise<void>((r) => lead.stdout!.on("data", (d) => { leadOut += String(d); if (/trial 0 started/.test(leadOut)) r(); }));
-  // The worker is given no file: it compiles the pipeline the study stored.
-  const worker = spawn(process.execPath, ["bin/dlpc.mjs", "tune", "--worker", "--storage", url, "--study", "cli", "--limit", "600", "--epochs", "15", "--out", out2], { env, stdio: ["ignore", "pipe", "pipe"] });
-  let workerErr = "";
-  worker.stderr!.on("data", (d) => (workerErr += String(d)));
-  const workerExit = new Promise<number | null>((r) => worker.once("exit", (c) => r(c)));
-  assert.is(await leadExit, 0, leadErr);
-  assert.is(await workerExit, 0, workerErr);
+  const common = ["--storage", url, "--study", "cli", "--limit", "600", "--epochs", "3"];
+  const run = (args: string[]) =>
+    new Promise<{ code: number | null; pid: number; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ["bin/dlpc.mjs", "tune", ...args], { env, stdio: ["ignore", "ignore", "pipe"] });
+      let stderr = "";
+      child.stderr!.on("data", (d) => (stderr += String(d)));
+      child.once("exit", (code) => resolve({ code, pid: child.pid!, stderr }));
+    });
+  // The lead starts the study (it stores the pipeline with it) and runs 2 trials.
+  const lead = await run(["tests/tune/fixtures/tiny_random.dlp", ...common, "--trials", "2", "--out", out1]);
+  assert.is(lead.code, 0, lead.stderr);
+  // A worker given no file compiles the stored pipeline and carries the study to 4 trials.
+  const worker = await run(["--worker", ...common, "--trials", "4", "--out", out2]);
+  assert.is(worker.code, 0, worker.stderr);
+  // Then two at once, to 8: every trial claimed once, whoever gets it.
+  const [a, b] = await Promise.all([run(["--worker", ...common, "--trials", "8", "--out", out1]), run(["--worker", ...common, "--trials", "8", "--out", out2])]);
+  assert.is(a.code, 0, a.stderr);
+  assert.is(b.code, 0, b.stderr);
   const storage = new PostgresStorage(url);
-  const all = await storage.trials("cli");
+  const all = (await storage.trials("cli")).sort((x, y) => x.number - y.number);
   await storage.close();
-  assert.is(all.length, 6);
+  assert.equal(all.map((t) => t.number), [0, 1, 2, 3, 4, 5, 6, 7]);
   assert.ok(all.every((t) => t.status === "complete"), JSON.stringify(all.map((t) => t.error)));
-  assert.is(new Set(all.map((t) => JSON.stringify(t.params))).size, 6, "no configuration ran twice");
-  const workers = new Set(all.map((t) => t.worker.split(":")[1]));
-  assert.ok(workers.has(String(lead.pid)) && workers.has(String(worker.pid)), `trials ran on ${[...workers].join(", ")}`);
+  assert.is(new Set(all.map((t) => JSON.stringify(t.params))).size, 8, "no configuration ran twice");
+  const pid = (t: (typeof all)[number]) => Number(t.worker.split(":")[1]);
+  assert.equal(all.slice(0, 2).map(pid), [lead.pid, lead.pid]);
+  assert.equal(all.slice(2, 4).map(pid), [worker.pid, worker.pid]);
+  assert.ok(all.slice(4).every((t) => pid(t) === a.pid || pid(t) === b.pid));
   assert.ok(existsSync(join(out1, "tiny_random", "tune", "best.json")));
   rmSync(out1, { recursive: true, force: true });
   rmSync(out2, { recursive: true, force: true });
