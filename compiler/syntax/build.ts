@@ -19,14 +19,45 @@ function nodeSpan(n: CstNode, fallback: number): Span {
   if (l && Number.isFinite(l.startOffset) && Number.isFinite(l.endOffset)) return { start: l.startOffset, end: l.endOffset! + 1 };
   return { start: fallback, end: fallback };
 }
+const NO_NODES: CstNode[] = [];
+const NO_TOKENS: IToken[] = [];
+// The helpers below run for every level of the expression grammar on every operand, so they
+// avoid allocating when a child list is already homogeneous (the usual case).
 function nodes(c: Children, key: string): CstNode[] {
-  return (c[key] ?? []).filter((e): e is CstNode => !isToken(e));
+  const list = c[key];
+  if (!list || list.length === 0) return NO_NODES;
+  for (let i = 0; i < list.length; i++) if (isToken(list[i])) return list.filter((e): e is CstNode => !isToken(e));
+  return list as CstNode[];
 }
 function tokens(c: Children, key: string): IToken[] {
-  return (c[key] ?? []).filter(isToken);
+  const list = c[key];
+  if (!list || list.length === 0) return NO_TOKENS;
+  for (let i = 0; i < list.length; i++) if (!isToken(list[i])) return list.filter(isToken);
+  return list as IToken[];
 }
 function node(c: Children, key: string): CstNode | undefined {
-  return nodes(c, key)[0];
+  const list = c[key];
+  if (list) for (let i = 0; i < list.length; i++) if (!isToken(list[i])) return list[i] as CstNode;
+  return undefined;
+}
+function hasToken(c: Children, key: string): boolean {
+  const list = c[key];
+  if (list) for (let i = 0; i < list.length; i++) if (isToken(list[i])) return true;
+  return false;
+}
+/** The only child of `n` when it is a single node under `key` with a real position (then the
+ *  source-order walk of `ordered` would see just that one element). */
+function soleChild(n: CstNode, key: string): CstNode | undefined {
+  let only: CstNode | undefined;
+  for (const k in n.children) {
+    const list = n.children[k];
+    if (!list || list.length === 0) continue;
+    if (k !== key || list.length !== 1 || only) return undefined;
+    const e = list[0];
+    if (isToken(e) || !Number.isFinite(offsetOf(e))) return undefined;
+    only = e;
+  }
+  return only;
 }
 function offsetOf(e: CstElement): number {
   return isToken(e) ? e.startOffset : e.location?.startOffset ?? NaN;
@@ -106,6 +137,8 @@ class Builder {
   }
 
   private leftAssoc(n: CstNode, operandKey: string, f: (n: CstNode) => Expr): Expr {
+    const only = soleChild(n, operandKey);
+    if (only) return f(only);
     // Operands and operators interleave in source order.
     const parts = ordered(n);
     let acc: Expr | undefined;
@@ -131,7 +164,7 @@ class Builder {
   }
   notExpr(n: CstNode): Expr {
     const inner = this.sub(n.children, "comparison", (x) => this.comparison(x));
-    if (tokens(n.children, "Not").length === 0) return inner;
+    if (!hasToken(n.children, "Not")) return inner;
     return { kind: "unary", op: "not", operand: inner, span: this.span(n) };
   }
   comparison(n: CstNode): Expr {
@@ -140,7 +173,7 @@ class Builder {
   rangeExpr(n: CstNode): Expr {
     const c = n.children;
     const low = this.sub(c, "asExpr", (x) => this.asExpr(x));
-    if (tokens(c, "DotDot").length === 0) return low;
+    if (!hasToken(c, "DotDot")) return low;
     const high = this.sub(c, "asExpr", (x) => this.asExpr(x), 1);
     const stepNode = node(c, "step");
     return { kind: "range", low, high, step: stepNode ? this.asExpr(stepNode) : undefined, span: this.span(n) };
@@ -148,7 +181,7 @@ class Builder {
   asExpr(n: CstNode): Expr {
     const c = n.children;
     const value = this.sub(c, "additive", (x) => this.additive(x));
-    if (tokens(c, "As").length === 0) return value;
+    if (!hasToken(c, "As")) return value;
     const type = this.sub(c, "additive", (x) => this.additive(x), 1);
     return { kind: "as", value, type, span: this.span(n) };
   }
@@ -160,7 +193,7 @@ class Builder {
   }
   unary(n: CstNode): Expr {
     const c = n.children;
-    if (tokens(c, "Minus").length > 0) {
+    if (hasToken(c, "Minus")) {
       const operand = this.sub(c, "unary", (x) => this.unary(x));
       if (operand.kind === "number") return { ...operand, value: -operand.value, raw: "-" + operand.raw, span: this.span(n) };
       return { kind: "unary", op: "-", operand, span: this.span(n) };
@@ -170,6 +203,7 @@ class Builder {
 
   postfix(n: CstNode): Expr {
     let acc = this.sub(n.children, "primary", (x) => this.primary(x));
+    if (soleChild(n, "primary")) return acc;
     const suffixes = ordered(n).filter((e) => isToken(e) || e.name !== "primary");
     for (let i = 0; i < suffixes.length; i++) {
       const s = suffixes[i];
@@ -222,7 +256,7 @@ class Builder {
     if (realToken(tokens(c, "False")[0])) return { kind: "bool", value: false, span: sp };
     const id = tokens(c, "Identifier")[0];
     if (realToken(id)) return { kind: "name", name: id.image, span: sp };
-    if (tokens(c, "LBracket").length > 0) {
+    if (hasToken(c, "LBracket")) {
       return { kind: "list", items: nodes(c, "expression").map((e) => this.expression(e)), span: sp };
     }
     const inner = node(c, "expression");
