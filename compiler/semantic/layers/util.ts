@@ -381,12 +381,23 @@ export const NO_PARAMS: ParamCount = { trainable: 0, nonTrainable: 0 };
 /** Fills schema defaults into `args` (ajv does the same; this keeps shape rules total when a
  *  caller passes args that did not go through ajv, such as a nested layer's). */
 export function fillDefaults(schema: Schema, args: Args): Args {
-  const props = (schema["properties"] ?? {}) as Record<string, Schema>;
   const out: Args = { ...args };
-  for (const [k, s] of Object.entries(props)) {
-    if (out[k] === undefined && s["default"] !== undefined) out[k] = s["default"] as ArgValue;
-  }
+  for (const [k, d] of defaultsOf(schema)) if (out[k] === undefined) out[k] = d;
   return out;
+}
+
+/** The schema's properties that have a default, in schema order (read once per schema: the
+ *  shape rules fill defaults on every layer call). */
+const defaultsCache = new WeakMap<Schema, [string, ArgValue][]>();
+function defaultsOf(schema: Schema): [string, ArgValue][] {
+  let list = defaultsCache.get(schema);
+  if (!list) {
+    const props = (schema["properties"] ?? {}) as Record<string, Schema>;
+    list = [];
+    for (const [k, s] of Object.entries(props)) if (s["default"] !== undefined) list.push([k, s["default"] as ArgValue]);
+    defaultsCache.set(schema, list);
+  }
+  return list;
 }
 
 export function defineLayer(spec: LayerSpec): LayerDef {
