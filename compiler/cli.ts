@@ -18,10 +18,11 @@ usage:
   dlpc run FILE [--epochs N] [--backend B] [--set NAME=VALUE]... [--seed N] [--limit N] [--out DIR]
                                                train, evaluate and save (FILE: .dlp or compiled .ts)
   dlpc predict RUN_DIR INPUT                   class probabilities from a saved model
-  dlpc tune FILE [--trials N] [--storage URL] [--study NAME] [--out DIR] [--epochs N] [--backend B]
+  dlpc tune FILE [--trials N] [--storage URL] [--study NAME] [--out DIR] [--epochs N] [--limit N] [--backend B]
                                                search the pipeline's tuned params with its strategy
-  dlpc tune --worker --storage URL --study NAME
-                                               join a running study as one more worker
+  dlpc tune --worker --storage URL --study NAME [--trials N] [--out DIR]
+                                               join a running study as one more worker (its pipeline
+                                               comes from the study; --trials: the budget it works to)
   dlpc fmt FILE... [--check]                   rewrite files in the canonical format (--check: only report)
   dlpc import MODEL.json [-o FILE.dlp]         a Keras / tfjs model topology as a .dlp model section
   dlpc lsp [--stdio]                           the language server, over stdio
