@@ -407,16 +407,23 @@ function applyCall(call: CallExpr, piped: TShape[] | null, scope: Scope, ctx: Ct
   const sig = signatureOf(def);
   const bound = tensorArgs ? bindArgs(call, sig, ctx.out, (a) => tensorArgs!.has(a)) : bindPlain(call, def, sig, ctx.out);
   if (!bound.ok) return null;
-  // A call whose arguments are all literals evaluates and validates the same way on every walk
-  // and every `repeat`: reuse the args ajv accepted (defaults filled) the first time.
-  const constant = !tensorArgs && constantArgs(bound, scope.values);
-  const known = constant ? validatedCache.get(call) : undefined;
+  // Argument expressions are pure functions of the values they name: a call evaluated with the
+  // same values before (another walk, another `repeat`, the same block argument) validates the
+  // same way, so reuse the args ajv accepted (defaults filled) then.
+  const key = tensorArgs ? undefined : argsKey(bound, scope.values);
+  let known = key === undefined ? undefined : validatedCache.get(call);
+  if (known && known.def !== def) known = undefined;
+  const hit = key === undefined ? undefined : known?.byKey.get(key);
   let args: Args;
-  if (known && known.def === def) args = cloneArgs(known.args);
+  if (hit) args = cloneArgs(hit);
   else {
     args = {};
     if (!evalAndValidate(args, bound, sig, call, scope, ctx)) return null;
-    if (constant) validatedCache.set(call, { def, args: cloneArgs(args) });
+    if (key !== undefined) {
+      if (!known) validatedCache.set(call, (known = { def, byKey: new Map() }));
+      if (known.byKey.size >= 64) known.byKey.clear();
+      known.byKey.set(key, cloneArgs(args));
+    }
   }
   if (inputs.some((s) => s === null)) return null;
   // The number of inputs is the layer table's rule too (DLP3010), checked by def.shape.
@@ -521,29 +528,70 @@ function evalAndValidate(args: Args, bound: BoundArgs, sig: CallSignature, call:
   return true;
 }
 
-/** Per call site: the args a call with only literal arguments evaluated to, after ajv. Only
- *  calls that passed validation are kept, so a call with a bad argument reports it each time. */
-const validatedCache = new WeakMap<CallExpr, { def: LayerDef; args: Args }>();
+/** Per call site: the args it evaluated to, by `argsKey`, after ajv accepted them. Only calls
+ *  that passed validation are kept, so a call with a bad argument reports it each time. */
+const validatedCache = new WeakMap<CallExpr, { def: LayerDef; byKey: Map<string, Args> }>();
 
-/** Whether every argument is a literal: a number, string, true/false, a bare name that is not
- *  a value in scope (a symbol such as `relu`), or a list of those. */
-function constantArgs(bound: BoundArgs, env: ReadonlyMap<string, ArgValue>): boolean {
-  for (const a of bound.exprs.values()) if (!constantExpr(a.value, env)) return false;
-  return true;
+/** The values of the names the argument expressions read, as a string that tells any two
+ *  apart; undefined when an argument is something else than numbers, strings, booleans, names,
+ *  lists and operators over them (a nested layer call), or a name's value is not a plain value. */
+function argsKey(bound: BoundArgs, env: ReadonlyMap<string, ArgValue>): string | undefined {
+  let key = "";
+  for (const a of bound.exprs.values()) {
+    const k = exprKey(a.value, env);
+    if (k === undefined) return undefined;
+    key += k;
+  }
+  return key;
 }
-function constantExpr(e: Expr, env: ReadonlyMap<string, ArgValue>): boolean {
+function exprKey(e: Expr, env: ReadonlyMap<string, ArgValue>): string | undefined {
   switch (e.kind) {
     case "number":
     case "string":
     case "bool":
-      return true;
-    case "name":
-      return !env.has(e.name);
-    case "list":
-      return e.items.every((i) => constantExpr(i, env));
+      return "";
+    case "name": {
+      if (!env.has(e.name)) return "~;";
+      const v = valueKey(env.get(e.name)!);
+      return v === undefined ? undefined : v + ";";
+    }
+    case "list": {
+      let k = "";
+      for (const i of e.items) {
+        const x = exprKey(i, env);
+        if (x === undefined) return undefined;
+        k += x;
+      }
+      return k;
+    }
+    case "unary":
+      return exprKey(e.operand, env);
+    case "binary": {
+      const l = exprKey(e.left, env);
+      const r = l === undefined ? undefined : exprKey(e.right, env);
+      return r === undefined ? undefined : l + r;
+    }
     default:
-      return false;
+      return undefined;
   }
+}
+function valueKey(v: ArgValue): string | undefined {
+  switch (typeof v) {
+    case "number":
+      return Object.is(v, -0) ? "n-0" : "n" + String(v);
+    case "string":
+      return "s" + JSON.stringify(v);
+    case "boolean":
+      return v ? "t" : "f";
+  }
+  if (!Array.isArray(v)) return undefined;
+  let k = "[";
+  for (const x of v) {
+    const y = valueKey(x);
+    if (y === undefined) return undefined;
+    k += y + ",";
+  }
+  return k + "]";
 }
 function cloneArgs(args: Args): Args {
   const out: Args = {};

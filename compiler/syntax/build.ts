@@ -45,20 +45,6 @@ function hasToken(c: Children, key: string): boolean {
   if (list) for (let i = 0; i < list.length; i++) if (isToken(list[i])) return true;
   return false;
 }
-/** The only child of `n` when it is a single node under `key` with a real position (then the
- *  source-order walk of `ordered` would see just that one element). */
-function soleChild(n: CstNode, key: string): CstNode | undefined {
-  let only: CstNode | undefined;
-  for (const k in n.children) {
-    const list = n.children[k];
-    if (!list || list.length === 0) continue;
-    if (k !== key || list.length !== 1 || only) return undefined;
-    const e = list[0];
-    if (isToken(e) || !Number.isFinite(offsetOf(e))) return undefined;
-    only = e;
-  }
-  return only;
-}
 function offsetOf(e: CstElement): number {
   return isToken(e) ? e.startOffset : e.location?.startOffset ?? NaN;
 }
@@ -137,8 +123,10 @@ class Builder {
   }
 
   private leftAssoc(n: CstNode, operandKey: string, f: (n: CstNode) => Expr): Expr {
-    const only = soleChild(n, operandKey);
-    if (only) return f(only);
+    // One operand: operator tokens and other children cannot change the result (the walk below
+    // would skip them), so skip the sort — the common case at every precedence level.
+    const operands = n.children[operandKey];
+    if (operands && operands.length === 1 && !isToken(operands[0]) && Number.isFinite(offsetOf(operands[0]))) return f(operands[0]);
     // Operands and operators interleave in source order.
     const parts = ordered(n);
     let acc: Expr | undefined;
@@ -203,7 +191,9 @@ class Builder {
 
   postfix(n: CstNode): Expr {
     let acc = this.sub(n.children, "primary", (x) => this.primary(x));
-    if (soleChild(n, "primary")) return acc;
+    const c = n.children;
+    // No suffix children: nothing to apply (the grammar's postfix suffixes are these four).
+    if (!c.callSuffix?.length && !c.indexSuffix?.length && !c.Dot?.length && !c.Identifier?.length) return acc;
     const suffixes = ordered(n).filter((e) => isToken(e) || e.name !== "primary");
     for (let i = 0; i < suffixes.length; i++) {
       const s = suffixes[i];
