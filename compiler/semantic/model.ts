@@ -451,7 +451,7 @@ function applyCall(call: CallExpr, piped: TShape[] | null, scope: Scope, ctx: Ct
   const n = ctx.counters.get(def.kerasClass) ?? 0;
   ctx.counters.set(def.kerasClass, n + 1);
   const base = snake(def.kerasClass);
-  const layer: LayerInstance = { def, name: n === 0 ? base : `${base}_${n}`, call, args, inputs: shapes, output: result, params: def.params(shapes, args) };
+  const layer: LayerInstance = { def, name: n === 0 ? base : `${base}_${n}`, call, args, inputs: shapes, output: result, params: def.params(shapes, args, result) };
   ctx.layers.push(layer);
   ctx.last = layer;
   return result;

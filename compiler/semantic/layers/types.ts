@@ -68,7 +68,9 @@ export interface LayerDef {
   inputs: "one" | "many";
   /** Output shape, or a failure explaining why the input cannot go through. */
   shape(inputs: TensorShape[], args: Args): TensorShape | ShapeFailure;
-  params(inputs: TensorShape[], args: Args): ParamCount;
+  /** Weight counts (none when the shape rule fails). `output`: this call's `shape` result when
+   *  the caller has it already, to save running the shape rule a second time. */
+  params(inputs: TensorShape[], args: Args, output?: TensorShape | ShapeFailure): ParamCount;
   /** The tfjs layer this becomes; `args` holds every given argument (defaults not included). */
   tfjs(args: Record<string, ArgCode>): TfjsCall;
 }

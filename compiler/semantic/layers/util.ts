@@ -417,6 +417,10 @@ export function defineLayer(spec: LayerSpec): LayerDef {
   };
   const inputs = spec.inputs ?? "one";
   const params = spec.params ?? (() => NO_PARAMS);
+  const shapeFilled = (ins: TensorShape[], filled: Args): TensorShape | ShapeFailure => {
+    const act = "activation" in properties ? checkActivationArg(spec.name, filled) : undefined;
+    return act ?? spec.shape(ins, filled);
+  };
   const def: LayerDef = {
     name: spec.name,
     kerasClass: spec.kerasClass,
@@ -428,13 +432,13 @@ export function defineLayer(spec: LayerSpec): LayerDef {
     shape(ins, given) {
       const count = checkInputCount(spec.name, inputs, ins);
       if (count) return count;
-      const filled = fillDefaults(schema, given);
-      const act = "activation" in properties ? checkActivationArg(spec.name, filled) : undefined;
-      return act ?? spec.shape(ins, filled);
+      return shapeFilled(ins, fillDefaults(schema, given));
     },
     // A call whose shape rule fails has no weights to count.
-    params(ins, given) {
-      if (isFailure(def.shape(ins, given))) return NO_PARAMS;
+    params(ins, given, output) {
+      if (output !== undefined) return isFailure(output) ? NO_PARAMS : params(ins, fillDefaults(schema, given));
+      if (checkInputCount(spec.name, inputs, ins)) return NO_PARAMS;
+      if (isFailure(shapeFilled(ins, fillDefaults(schema, given)))) return NO_PARAMS;
       return params(ins, fillDefaults(schema, given));
     },
     tfjs: spec.tfjs,
