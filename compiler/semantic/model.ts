@@ -319,7 +319,7 @@ function execRepeat(st: Statement, scope: Scope, current: TShape, ctx: Ctx): TSh
     return null;
   }
   for (let k = 0; k < n; k++) {
-    const inner: Scope = { tensors: scope.tensors, values: new Map(scope.values) };
+    const inner: Scope = { tensors: scope.tensors, values: copyValues(scope.values) };
     if (loopVar) inner.values.set(loopVar.name, k);
     current = execBody(st.block.statements, inner, current, ctx).current;
     if (current === null) break;
@@ -470,7 +470,7 @@ function applyBlock(block: BlockIR, call: CallExpr, inputs: TShape[], scope: Sco
     push(ctx, diag("DLP2006", "error", `block \`${block.name}\` takes ${block.inputs.length} tensor${block.inputs.length === 1 ? "" : "s"}, given ${inputs.length}`, call.span, { label: `expected (${block.inputs.map((p) => p.name).join(", ")})`, related: [{ span: block.nameSpan, message: "defined here" }] }));
     return null;
   }
-  const values = new Map(scope.values);
+  const values = copyValues(scope.values);
   for (let k = 0; k < block.params.length; k++) {
     const a = call.args.find((x) => x.name?.name === block.params[k].name) ?? call.args.filter((x) => !x.name)[k];
     const v = a ? evalExpr(a.value, scope.values) : undefined;
@@ -612,6 +612,14 @@ function bindPlain(call: CallExpr, def: LayerDef, sig: CallSignature, out: Diagn
   const bound = bindArgs(call, sig, out, noTensors);
   if (bound.ok && out.length === before) boundCache.set(call, { def, bound });
   return bound;
+}
+
+/** A copy of a value scope (a plain loop: about half the time of `new Map(map)` in V8, and
+ *  blocks and `repeat` copy their scope on every call). */
+function copyValues(values: Map<string, ArgValue>): Map<string, ArgValue> {
+  const out = new Map<string, ArgValue>();
+  for (const [k, v] of values) out.set(k, v);
+  return out;
 }
 
 function noTensors(): boolean {
