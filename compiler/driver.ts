@@ -49,7 +49,8 @@ export function compile(text: string, options: { file?: string } = {}): CompileR
   };
 }
 
-function dedupe(ds: Diagnostic[]): Diagnostic[] {
+/** One diagnostic per code, span and message (two analyses can reach the same error). */
+export function dedupe(ds: Diagnostic[]): Diagnostic[] {
   const seen = new Set<string>();
   return ds.filter((d) => {
     const k = `${d.code}|${d.span.start}|${d.span.end}|${d.message}`;

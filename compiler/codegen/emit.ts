@@ -3,7 +3,7 @@
 // `ident()`, so nothing in a .dlp file can inject code.
 import { Project, VariableDeclarationKind, type CodeBlockWriter } from "ts-morph";
 import type { Argument, CallExpr, Expr, Statement } from "../syntax/ast.ts";
-import { headName } from "../syntax/ast.ts";
+import { exprChildren, headName } from "../syntax/ast.ts";
 import type { CheckedPipeline, ParamFields } from "../semantic/check.ts";
 import type { BlockIR } from "../semantic/lower.ts";
 import { getLayer, emitLayerCall } from "../semantic/layers/index.ts";
@@ -220,34 +220,8 @@ function assignedIn(body: Statement[], into: Set<string>): void {
 
 /** Every call expression in an expression tree. */
 function callsIn(e: Expr, out: CallExpr[]): void {
-  switch (e.kind) {
-    case "call":
-      out.push(e);
-      callsIn(e.callee, out);
-      for (const a of e.args) callsIn(a.value, out);
-      return;
-    case "pipe":
-      for (const x of e.stages) callsIn(x, out);
-      return;
-    case "assign":
-      callsIn(e.value, out);
-      return;
-    case "as":
-      callsIn(e.value, out);
-      return;
-    case "binary":
-      callsIn(e.left, out);
-      callsIn(e.right, out);
-      return;
-    case "unary":
-      callsIn(e.operand, out);
-      return;
-    case "list":
-      for (const x of e.items) callsIn(x, out);
-      return;
-    default:
-      return;
-  }
+  if (e.kind === "call") out.push(e);
+  for (const c of exprChildren(e)) callsIn(c, out);
 }
 
 /** The TypeScript type of a value expression: literals, params by their default, comparisons, arithmetic; bare words are enum strings. */

@@ -7,7 +7,7 @@ import { CodeActionKind, type CodeAction, type TextEdit } from "vscode-languages
 import type { Analysis } from "./analysis.ts";
 import { spanToRange, toLspDiagnostic } from "./convert.ts";
 import type { Diagnostic } from "../diagnostics/diagnostic.ts";
-import type { CallExpr, Expr, Span, Statement } from "../syntax/ast.ts";
+import { exprChildren, type CallExpr, type Expr, type Span, type Statement } from "../syntax/ast.ts";
 import { getLayer } from "../semantic/layers/index.ts";
 import { LOSSES, LOSS_ALIASES } from "../semantic/catalog.ts";
 
@@ -119,23 +119,7 @@ export function callAt(sts: Statement[], span: Span): CallExpr | undefined {
     if (e.kind === "call" && e.callee.kind === "name" && getLayer(e.callee.name)) {
       if (!best || e.span.end - e.span.start <= best.span.end - best.span.start) best = e;
     }
-    switch (e.kind) {
-      case "call":
-        visit(e.callee);
-        e.args.forEach((x) => visit(x.value));
-        break;
-      case "pipe":
-        e.stages.forEach(visit);
-        break;
-      case "assign":
-        visit(e.value);
-        break;
-      case "list":
-        e.items.forEach(visit);
-        break;
-      default:
-        break;
-    }
+    exprChildren(e).forEach(visit);
   };
   const walk = (ss: Statement[]) => {
     for (const st of ss) {

@@ -6,7 +6,7 @@
 // in which those lines keep their last settled content. The published diagnostics are then
 // the current ones on the edited lines and every syntax error, plus the hybrid's outside
 // them — so typing `den` in a model does not poison, and wipe, the shape errors below it.
-import { compile, type CompileResult } from "../driver.ts";
+import { compile, dedupe, type CompileResult } from "../driver.ts";
 import { diag, LineMap, sortDiagnostics, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import type { CallExpr, Span } from "../syntax/ast.ts";
 import type { BlockCallInstance, LayerInstance } from "../semantic/model.ts";
@@ -134,16 +134,6 @@ function mapDiagnostic(d: Diagnostic, oldStart: number, oldEnd: number, delta: n
     fix = fs ? { ...fix, span: fs } : undefined;
   }
   return { ...d, span, related, ...(fix ? { fix } : { fix: undefined }) };
-}
-
-function dedupe(ds: Diagnostic[]): Diagnostic[] {
-  const seen = new Set<string>();
-  return ds.filter((d) => {
-    const k = `${d.code}|${d.span.start}|${d.span.end}|${d.message}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
 }
 
 function sites(r: CompileResult): { layers: LayerSite[]; blockCalls: BlockSite[] } {

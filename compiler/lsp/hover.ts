@@ -6,7 +6,7 @@ import type { Analysis } from "./analysis.ts";
 import { siteAt } from "./analysis.ts";
 import { occurrenceAt, occurrences } from "./names.ts";
 import { spanToRange } from "./convert.ts";
-import { exprText, type CallExpr, type Expr, type NameExpr, type Span, type Statement } from "../syntax/ast.ts";
+import { exprChildren, exprText, type CallExpr, type Expr, type NameExpr, type Span, type Statement } from "../syntax/ast.ts";
 import { fmtShape, getLayer, ACTIVATIONS, INITIALIZERS, type LayerDef } from "../semantic/layers/index.ts";
 import { LOSSES, LOSS_ALIASES, OPTIMIZERS, SOURCES, STRATEGIES, METRICS, CALLBACKS, SPACES } from "../semantic/catalog.ts";
 import { formatValue } from "../semantic/values.ts";
@@ -173,30 +173,13 @@ function findName(e: Expr, offset: number, argName: string | undefined): { name:
       }
       return undefined;
     }
-    case "list":
-      return first(e.items.map((x) => findName(x, offset, argName)));
-    case "index":
-      return findName(e.target, offset, argName) ?? first(e.items.map((x) => findName(x, offset, argName)));
-    case "binary":
-      return findName(e.left, offset, argName) ?? findName(e.right, offset, argName);
-    case "unary":
-      return findName(e.operand, offset, argName);
-    case "as":
-      return findName(e.value, offset, argName) ?? findName(e.type, offset, argName);
-    case "pipe":
-      return first(e.stages.map((x) => findName(x, offset, argName)));
-    case "assign":
-      return findName(e.target, offset, argName) ?? findName(e.value, offset, argName);
-    case "range":
-      return findName(e.low, offset, argName) ?? findName(e.high, offset, argName);
-    case "member":
-      return findName(e.target, offset, argName);
     default:
+      for (const c of exprChildren(e)) {
+        const r = findName(c, offset, argName);
+        if (r) return r;
+      }
       return undefined;
   }
 }
 
-function first<T>(xs: (T | undefined)[]): T | undefined {
-  return xs.find((x) => x !== undefined);
-}
 

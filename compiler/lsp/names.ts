@@ -1,6 +1,6 @@
 // Name occurrences in the syntax tree, for go to definition, find references and hover:
 // which name is a param, a block, or a block's own parameter at each place it is written.
-import type { Expr, NameExpr, SourceFile, Span, Statement } from "../syntax/ast.ts";
+import { exprChildren, type Expr, type NameExpr, type SourceFile, type Span, type Statement } from "../syntax/ast.ts";
 import type { PipelineIR } from "../semantic/lower.ts";
 
 export type Symbol =
@@ -46,44 +46,9 @@ export function occurrences(file: SourceFile, ir: PipelineIR | undefined): Occur
         if (b) out.push({ name: e, symbol: { kind: "block", name: b.name, def: b.nameSpan }, isDefinition: sameSpan(b.nameSpan, e.span) });
         return;
       }
-      case "list":
-        e.items.forEach((x) => visitExpr(x, scope));
-        return;
-      case "call":
-        visitExpr(e.callee, scope);
-        for (const a of e.args) visitExpr(a.value, scope); // argument names (`lr:`) are not references
-        return;
-      case "index":
-        visitExpr(e.target, scope);
-        e.items.forEach((x) => visitExpr(x, scope));
-        return;
-      case "member":
-        visitExpr(e.target, scope);
-        return;
-      case "unary":
-        visitExpr(e.operand, scope);
-        return;
-      case "binary":
-        visitExpr(e.left, scope);
-        visitExpr(e.right, scope);
-        return;
-      case "range":
-        visitExpr(e.low, scope);
-        visitExpr(e.high, scope);
-        visitExpr(e.step, scope);
-        return;
-      case "as":
-        visitExpr(e.value, scope);
-        visitExpr(e.type, scope);
-        return;
-      case "pipe":
-        e.stages.forEach((x) => visitExpr(x, scope));
-        return;
-      case "assign":
-        visitExpr(e.target, scope);
-        visitExpr(e.value, scope);
-        return;
       default:
+        // Argument names (`lr:`) are labels, not references: exprChildren leaves them out.
+        for (const c of exprChildren(e)) visitExpr(c, scope);
         return;
     }
   };

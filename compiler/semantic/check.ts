@@ -11,7 +11,7 @@ import type { ArgValue, Args, TensorShape } from "./layers/types.ts";
 import { fmtShape } from "./layers/index.ts";
 import { AUGMENTS, CALLBACKS, LOSSES, LOSS_ALIASES, METRICS, OPTIMIZERS, SCHEDULES, SOURCES, STRATEGIES, type SourceInfo } from "./catalog.ts";
 import { argNamed, asCall, callOf, settingOf, type PipelineIR, type ParamIR, type SectionIR, type Setting } from "./lower.ts";
-import { finishModel, forkModel, interpretModel, modelUnits, newBlockMemo, startModel, stepModel, type LayerInstance, type ModelResult, type ModelWalk } from "./model.ts";
+import { blockReadClosure, finishModel, forkModel, interpretModel, modelUnits, newBlockMemo, startModel, statementNames, stepModel, type LayerInstance, type ModelResult, type ModelWalk } from "./model.ts";
 import { didYouMean } from "./names.ts";
 import { bindArgs, evalExpr, namesIn, validateArgs, type CallSignature, type Env } from "./values.ts";
 
@@ -68,15 +68,9 @@ export function checkPipeline(ir: PipelineIR, out: Diagnostic[]): CheckedPipelin
 
   // Which params change shapes: those named in the model, its blocks, or the data section.
   const shapeNames = new Set<string>();
-  const collect = (sts: Statement[]) => {
-    for (const s of sts) {
-      s.groups.flat().forEach((e) => namesIn(e, shapeNames));
-      if (s.block) collect(s.block.statements);
-    }
-  };
-  if (ir.model) collect(ir.model.body.statements);
-  for (const b of ir.blocks.values()) collect(b.body);
-  if (ir.data) collect(ir.data.body.statements);
+  for (const sts of [ir.model?.body.statements ?? [], ...[...ir.blocks.values()].map((b) => b.body), ir.data?.body.statements ?? []]) {
+    for (const n of statementNames(sts)) shapeNames.add(n);
+  }
   const shapeParams = ir.params.filter((p) => shapeNames.has(p.name) && p.space);
 
   result.params = ir.params.map((p) => ({
@@ -187,7 +181,7 @@ function checkModel(
 
   // Where each param is first read: -1 for the data section, the unit index in the model, or
   // never (a param only named in a block nobody calls).
-  const blockNames = blockNameClosure(ir);
+  const blockNames = blockReadClosure(ir.blocks);
   const firstUse = new Map<string, number>();
   if (ir.data) for (const n of statementNames(ir.data.body.statements, blockNames)) if (shapeNames.has(n)) firstUse.set(n, -1);
   units.forEach((unit, i) => {
@@ -275,43 +269,6 @@ function checkModel(
     }
     out.push(f.d);
   }
-}
-
-/** For each block, the names its body reads, with those of the blocks it calls (transitively). */
-function blockNameClosure(ir: PipelineIR): Map<string, Set<string>> {
-  const direct = new Map<string, Set<string>>();
-  for (const [name, b] of ir.blocks) direct.set(name, statementNames(b.body, new Map()));
-  const closed = new Map<string, Set<string>>();
-  for (const name of direct.keys()) {
-    const all = new Set<string>();
-    const stack = [name];
-    const seen = new Set<string>();
-    while (stack.length) {
-      const n = stack.pop()!;
-      if (seen.has(n)) continue;
-      seen.add(n);
-      for (const x of direct.get(n) ?? []) {
-        all.add(x);
-        if (direct.has(x)) stack.push(x);
-      }
-    }
-    closed.set(name, all);
-  }
-  return closed;
-}
-
-/** Names read by statements (nested blocks included), plus those of the user blocks they call. */
-function statementNames(sts: Statement[], blockNames: Map<string, Set<string>>): Set<string> {
-  const names = new Set<string>();
-  const walk = (list: Statement[]) => {
-    for (const s of list) {
-      for (const g of s.groups) for (const e of g) namesIn(e, names);
-      if (s.block) walk(s.block.statements);
-    }
-  };
-  walk(sts);
-  for (const n of [...names]) for (const x of blockNames.get(n) ?? []) names.add(x);
-  return names;
 }
 
 function describeCombo(env: Env, defaults: Env, ps: ParamIR[]): string {

@@ -68,19 +68,30 @@ export interface BlockMemo {
 }
 
 export function newBlockMemo(blocks: Map<string, BlockIR>): BlockMemo {
-  const direct = new Map<string, Set<string>>();
-  for (const [name, b] of blocks) {
-    const names = new Set<string>();
-    const walk = (sts: Statement[]) => {
-      for (const st of sts) {
-        for (const g of st.groups) for (const e of g) namesIn(e, names);
-        if (st.block) walk(st.block.statements);
-      }
-    };
-    walk(b.body);
-    direct.set(name, names);
-  }
   const reads = new Map<string, string[]>();
+  for (const [name, names] of blockReadClosure(blocks)) reads.set(name, [...names].sort());
+  return { results: new Map(), reads };
+}
+
+/** Names read by statements, nested blocks included; with `closure`, also those of the user blocks they call. */
+export function statementNames(sts: Statement[], closure?: Map<string, Set<string>>): Set<string> {
+  const names = new Set<string>();
+  const walk = (list: Statement[]) => {
+    for (const s of list) {
+      for (const g of s.groups) for (const e of g) namesIn(e, names);
+      if (s.block) walk(s.block.statements);
+    }
+  };
+  walk(sts);
+  if (closure) for (const n of [...names]) for (const x of closure.get(n) ?? []) names.add(x);
+  return names;
+}
+
+/** For each block, the names its body reads, with those of the blocks it calls (transitively). */
+export function blockReadClosure(blocks: Map<string, BlockIR>): Map<string, Set<string>> {
+  const direct = new Map<string, Set<string>>();
+  for (const [name, b] of blocks) direct.set(name, statementNames(b.body));
+  const closed = new Map<string, Set<string>>();
   for (const name of direct.keys()) {
     const all = new Set<string>();
     const stack = [name];
@@ -94,9 +105,9 @@ export function newBlockMemo(blocks: Map<string, BlockIR>): BlockMemo {
         if (direct.has(x)) stack.push(x);
       }
     }
-    reads.set(name, [...all].sort());
+    closed.set(name, all);
   }
-  return { results: new Map(), reads };
+  return closed;
 }
 
 function memoKey(block: BlockIR, inputs: TShape[], values: Map<string, ArgValue>, reads: string[]): string {

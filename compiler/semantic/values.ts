@@ -1,7 +1,7 @@
 // Evaluating argument expressions (for checking, with concrete param values) and emitting
 // them as TypeScript (for codegen, with params as `p.name`). Both read the same AST.
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import type { Argument, CallExpr, Expr, Span } from "../syntax/ast.ts";
+import { exprChildren, type Argument, type CallExpr, type Expr, type Span } from "../syntax/ast.ts";
 import type { ArgValue, Args } from "./layers/types.ts";
 import { diag, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { didYouMean } from "./names.ts";
@@ -127,48 +127,8 @@ export function numberCode(n: number): string {
 
 /** Names an expression depends on (for "does this param affect shapes"). */
 export function namesIn(e: Expr, out = new Set<string>()): Set<string> {
-  switch (e.kind) {
-    case "name":
-      out.add(e.name);
-      break;
-    case "list":
-      e.items.forEach((i) => namesIn(i, out));
-      break;
-    case "call":
-      namesIn(e.callee, out);
-      e.args.forEach((a) => namesIn(a.value, out));
-      break;
-    case "index":
-      namesIn(e.target, out);
-      e.items.forEach((i) => namesIn(i, out));
-      break;
-    case "member":
-      namesIn(e.target, out);
-      break;
-    case "unary":
-      namesIn(e.operand, out);
-      break;
-    case "binary":
-      namesIn(e.left, out);
-      namesIn(e.right, out);
-      break;
-    case "range":
-      namesIn(e.low, out);
-      namesIn(e.high, out);
-      if (e.step) namesIn(e.step, out);
-      break;
-    case "as":
-      namesIn(e.value, out);
-      namesIn(e.type, out);
-      break;
-    case "pipe":
-      e.stages.forEach((s) => namesIn(s, out));
-      break;
-    case "assign":
-      namesIn(e.target, out);
-      namesIn(e.value, out);
-      break;
-  }
+  if (e.kind === "name") out.add(e.name);
+  else for (const c of exprChildren(e)) namesIn(c, out);
   return out;
 }
 

@@ -150,6 +150,34 @@ export function headName(s: Statement): NameExpr | undefined {
   return undefined;
 }
 
+/** An expression's direct sub-expressions, in source order (argument names are labels, not expressions). Every walk over expressions goes through this. */
+export function exprChildren(e: Expr): Expr[] {
+  switch (e.kind) {
+    case "list":
+      return e.items;
+    case "call":
+      return [e.callee, ...e.args.map((a) => a.value)];
+    case "index":
+      return [e.target, ...e.items];
+    case "member":
+      return [e.target];
+    case "unary":
+      return [e.operand];
+    case "binary":
+      return [e.left, e.right];
+    case "range":
+      return e.step ? [e.low, e.high, e.step] : [e.low, e.high];
+    case "as":
+      return [e.value, e.type];
+    case "pipe":
+      return e.stages;
+    case "assign":
+      return [e.target, e.value];
+    default:
+      return [];
+  }
+}
+
 export function exprText(e: Expr): string {
   switch (e.kind) {
     case "number":
