@@ -7,6 +7,7 @@ import jpeg from "jpeg-js";
 import { DataError } from "../errors.ts";
 import { isDir } from "./files.ts";
 import type { RawPart } from "./types.ts";
+import { pixelsToSample } from "../export/geometry.ts";
 
 const IMAGE_EXT = new Set([".png", ".jpg", ".jpeg"]);
 
@@ -40,30 +41,10 @@ export function decodeImage(file: string): { width: number; height: number; rgba
   throw new DataError(`${file}: not a PNG or JPEG image (first bytes ${hex || "none"} at byte offset 0)`, file);
 }
 
-/** RGBA -> `channels` planes interleaved (HWC), bilinear resize to [h, w]. */
+/** RGBA -> `channels` planes interleaved (HWC), bilinear resize to [h, w]: the same pixels `dlpc predict` and predict.html compute. */
 export function toChannels(img: { width: number; height: number; rgba: Uint8Array }, size: [number, number], channels: 1 | 3, file: string): Float32Array {
-  const { width: W, height: H, rgba } = img;
-  if (W === 0 || H === 0) throw new DataError(`${file}: image has size ${W}×${H}`, file);
-  const [h, w] = size;
-  const out = new Float32Array(h * w * channels);
-  const px = (x: number, y: number, c: number): number => {
-    const o = (y * W + x) * 4;
-    if (channels === 1) return 0.299 * rgba[o]! + 0.587 * rgba[o + 1]! + 0.114 * rgba[o + 2]!;
-    return rgba[o + c]!;
-  };
-  for (let y = 0; y < h; y++) {
-    const sy = H === h ? y : Math.min(H - 1, Math.max(0, ((y + 0.5) * H) / h - 0.5));
-    const y0 = Math.floor(sy), y1 = Math.min(H - 1, y0 + 1), fy = sy - y0;
-    for (let x = 0; x < w; x++) {
-      const sx = W === w ? x : Math.min(W - 1, Math.max(0, ((x + 0.5) * W) / w - 0.5));
-      const x0 = Math.floor(sx), x1 = Math.min(W - 1, x0 + 1), fx = sx - x0;
-      for (let c = 0; c < channels; c++) {
-        const v = (1 - fy) * ((1 - fx) * px(x0, y0, c) + fx * px(x1, y0, c)) + fy * ((1 - fx) * px(x0, y1, c) + fx * px(x1, y1, c));
-        out[(y * w + x) * channels + c] = v;
-      }
-    }
-  }
-  return out;
+  if (img.width === 0 || img.height === 0) throw new DataError(`${file}: image has size ${img.width}×${img.height}`, file);
+  return pixelsToSample(img, { height: size[0], width: size[1], channels, layout: "hwc" });
 }
 
 export function loadImageFile(file: string, size: [number, number], channels: 1 | 3): Float32Array {
