@@ -13,6 +13,7 @@
 import { readFileSync } from "node:fs";
 import { tf, initBackend, loadDataset, trainModel, type BackendChoice, type CompiledPipeline, type Params } from "../runtime/index.ts";
 import { compile } from "../compiler/driver.ts";
+import { handWrittenMnistCnn } from "./mnist_cnn_tfjs.ts";
 import { writeCompiled } from "../compiler/codegen/write.ts";
 import { pathToFileURL } from "node:url";
 import { resolve } from "node:path";
@@ -39,17 +40,7 @@ const train = data.train;
 const labels = dataSpec.labels;
 if (labels.kind !== "class") throw new Error("expected a classifier");
 
-function handWritten(): tf.LayersModel {
-  const m = tf.sequential({ name: "hand" });
-  m.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: "relu" }));
-  m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-  m.add(tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: "relu" }));
-  m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-  m.add(tf.layers.flatten());
-  m.add(tf.layers.dense({ units: 128, activation: "relu" }));
-  m.add(tf.layers.dense({ units: 10, activation: "softmax" }));
-  return m;
-}
+const handWritten = (): tf.LayersModel => handWrittenMnistCnn("hand");
 
 const xAll = tf.tensor(train.x, [train.n, ...train.sampleShape]);
 const yAll = tf.oneHot(tf.tensor1d(Int32Array.from(train.y), "int32"), labels.classes).toFloat();

@@ -8,22 +8,11 @@ import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { tf, initBackend, trainModel, type TrainSpec } from "../runtime/index.ts";
 import type { Split } from "../runtime/data/types.ts";
+import { handWrittenMnistCnn } from "./mnist_cnn_tfjs.ts";
 
 const args = process.argv.slice(2);
 const samples = Number(args[args.indexOf("--samples") + 1] ?? 0) || 2560;
 const withTorch = !args.includes("--no-torch");
-
-function mnistCnn(): tf.LayersModel {
-  const m = tf.sequential({ name: "mnist_cnn" });
-  m.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: "relu" }));
-  m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-  m.add(tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: "relu" }));
-  m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-  m.add(tf.layers.flatten());
-  m.add(tf.layers.dense({ units: 128, activation: "relu" }));
-  m.add(tf.layers.dense({ units: 10, activation: "softmax" }));
-  return m;
-}
 
 async function tfjs(backend: "wasm" | "cpu", n: number): Promise<{ samplesPerSecond: number; backend: string }> {
   const name = await initBackend(backend);
@@ -31,7 +20,7 @@ async function tfjs(backend: "wasm" | "cpu", n: number): Promise<{ samplesPerSec
   for (let i = 0; i < x.length; i++) x[i] = ((i * 2654435761) % 256) / 255;
   const train: Split = { x, sampleShape: [28, 28, 1], y: Int32Array.from({ length: n }, (_, i) => i % 10), yWidth: 1, n };
   const spec: TrainSpec = { loss: "categorical_crossentropy", optimizer: { name: "adam", learningRate: 1e-3 }, batchSize: 128, epochs: 1, metrics: [{ name: "accuracy" }], callbacks: [] };
-  const model = mnistCnn();
+  const model = handWrittenMnistCnn();
   const labels = { kind: "class", classes: 10, encoding: "onehot" } as const;
   // One warm-up epoch (kernel setup, XNNPACK operator caches), then the timed one.
   await trainModel(model, spec, { train: { ...train, n: 256, x: x.subarray(0, 256 * 784), y: train.y.subarray(0, 256) }, validation: null }, { epochs: 1, seed: 1, shuffle: false, augment: [], labels, quiet: true });
