@@ -6,7 +6,7 @@ import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { compile, type CompileResult } from "./driver.ts";
 import { toJson } from "./diagnostics/render.ts";
-import { UsageError, type Parsed, parseArgs, flag, format, readSource, printDiagnostics, parseSet, positiveInt } from "./cli_util.ts";
+import { BACKENDS, compileOrReport, UsageError, type Parsed, parseArgs, flag, format, readSource, printDiagnostics, parseSet, positiveInt } from "./cli_util.ts";
 import { summaryJson, summaryText } from "./summary.ts";
 
 const USAGE = `dlpc — the dlp compiler
@@ -105,13 +105,9 @@ function summary(p: Parsed): number {
 
 /** Compiles one file to DIR/<pipeline>.ts; returns the path, or undefined after printing errors.
  *  The emitter (ts-morph, ~0.5 s to load) is imported only here, so `check` and `summary` start fast. */
-export async function compileTo(file: string, outDir: string): Promise<string | undefined> {
-  const r = compile(readSource(file), { file });
-  if (r.hasErrors || !r.checked) {
-    printDiagnostics(r);
-    return undefined;
-  }
-  if (r.diagnostics.length) printDiagnostics(r);
+async function compileTo(file: string, outDir: string): Promise<string | undefined> {
+  const r = compileOrReport(readSource(file), file);
+  if (!r) return undefined;
   const { writeCompiled } = await import("./codegen/write.ts");
   return writeCompiled(r.checked, file, r.sourceHash, outDir);
 }
@@ -141,7 +137,7 @@ async function run(p: Parsed): Promise<number> {
     modulePath = built;
   }
   const backend = flag(p, "--backend") ?? "auto";
-  if (!["auto", "tensorflow-gpu", "tensorflow", "wasm", "cpu"].includes(backend)) throw new UsageError(`unknown backend ${backend}`);
+  if (!(BACKENDS as readonly string[]).includes(backend)) throw new UsageError(`unknown backend ${backend}`);
   const mod = (await import(pathToFileURL(resolve(modulePath)).href)) as { pipeline?: unknown };
   if (!mod.pipeline) throw new Error(`${modulePath} does not export a compiled pipeline`);
   const runtime = await import("../runtime/index.ts");
@@ -171,12 +167,8 @@ async function run(p: Parsed): Promise<number> {
  * (newer than compiler/codegen/), else compiles it like `dlpc compile`.
  */
 async function compileForRun(file: string, outDir: string): Promise<string | undefined> {
-  const r = compile(readSource(file), { file });
-  if (r.hasErrors || !r.checked) {
-    printDiagnostics(r);
-    return undefined;
-  }
-  if (r.diagnostics.length) printDiagnostics(r);
+  const r = compileOrReport(readSource(file), file);
+  if (!r) return undefined;
   const target = join(outDir, `${r.checked.ir.name}.ts`);
   try {
     const code = readFileSync(target, "utf8");
@@ -214,4 +206,3 @@ async function predict(p: Parsed): Promise<number> {
   return 0;
 }
 
-export const _internal = { parseArgs };

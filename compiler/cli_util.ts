@@ -1,6 +1,8 @@
 // Argument parsing and output helpers shared by every dlpc command module.
-import { existsSync, readFileSync } from "node:fs";
-import type { CompileResult } from "./driver.ts";
+import { chmodSync, existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { compile, type CompileResult } from "./driver.ts";
+import type { CheckedPipeline } from "./semantic/check.ts";
 import { renderSummaryLine, renderTerminal } from "./diagnostics/render.ts";
 
 export class UsageError extends Error {}
@@ -80,3 +82,30 @@ export function positiveInt(p: Parsed, k: string): number | undefined {
   return n;
 }
 
+
+/** The backends `--backend` accepts. */
+export const BACKENDS = ["auto", "tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const;
+
+/** Compiles .dlp text and prints its diagnostics; the result only when it has no errors. */
+export function compileOrReport(text: string, file: string): (CompileResult & { checked: CheckedPipeline }) | undefined {
+  const r = compile(text, { file });
+  if (r.diagnostics.length) printDiagnostics(r);
+  return r.hasErrors || !r.checked ? undefined : (r as CompileResult & { checked: CheckedPipeline });
+}
+
+/** Writes a file whole or not at all (temp file beside it, then rename), keeping `mode` if given. */
+export function writeFileAtomic(file: string, text: string, mode?: number): void {
+  const tmp = join(dirname(file), `.${basename(file)}.tmp-${process.pid}`);
+  try {
+    writeFileSync(tmp, text);
+    if (mode !== undefined) chmodSync(tmp, mode);
+    renameSync(tmp, file);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // nothing to remove
+    }
+    throw new Error(`cannot write ${file}: ${(e as Error).message}`);
+  }
+}

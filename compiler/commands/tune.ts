@@ -2,11 +2,11 @@
 // search space before trial 1), then runs the study declared in its `tune` section, one
 // runPipeline per trial, in a SQLite file under OUT/<pipeline>/tune/ or a shared PostgreSQL.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { compile, type CompileResult } from "../driver.ts";
-import { flag, type Parsed, positiveInt, printDiagnostics, readSource, UsageError } from "../cli_util.ts";
+import type { CompileResult } from "../driver.ts";
+import { BACKENDS, compileOrReport, flag, type Parsed, positiveInt, readSource, UsageError, writeFileAtomic } from "../cli_util.ts";
 import { summaryJson } from "../summary.ts";
 import { writeCompiled } from "../codegen/write.ts";
 import type { CompiledPipeline, ParamValue } from "../../runtime/spec.ts";
@@ -14,7 +14,6 @@ import type { RunOptions, RunResult } from "../../runtime/run.ts";
 import type { Storage, StudyResult, StudyUpdate, TrialOutcome, TrialRecord, TrialRequest } from "../../runtime/tune/index.ts";
 
 type Backend = NonNullable<RunOptions["backend"]>;
-const BACKENDS = ["auto", "tensorflow-gpu", "tensorflow", "wasm", "cpu"];
 
 interface Loaded {
   pipeline: CompiledPipeline;
@@ -25,12 +24,8 @@ interface Loaded {
 
 /** Compiles .dlp text into build/ and imports the emitted module; undefined after printing errors. */
 async function load(file: string, text: string): Promise<Loaded | undefined> {
-  const result = compile(text, { file });
-  if (result.hasErrors || !result.checked) {
-    printDiagnostics(result);
-    return undefined;
-  }
-  if (result.diagnostics.length) printDiagnostics(result);
+  const result = compileOrReport(text, file);
+  if (!result) return undefined;
   const target = writeCompiled(result.checked, file, result.sourceHash, "build");
   // A fresh URL per content: a worker that loads two versions of one pipeline must not get the cached first.
   const mod = (await import(`${pathToFileURL(resolve(target)).href}?v=${result.sourceHash.slice(0, 16)}`)) as { pipeline?: CompiledPipeline };
@@ -90,11 +85,7 @@ export function reproduceCommand(file: string, trial: TrialRecord, opts: { pipel
   return parts.join(" ");
 }
 
-function writeJsonAtomic(path: string, value: unknown): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(value, null, 2) + "\n");
-  renameSync(tmp, path);
-}
+const writeJson = (path: string, value: unknown): void => writeFileAtomic(path, JSON.stringify(value, null, 2) + "\n");
 
 const safeName = (s: string): string => s.replace(/[^A-Za-z0-9_.-]/g, "_");
 
@@ -218,7 +209,7 @@ export async function tuneCommand(p: Parsed): Promise<number> {
   const worker = p.flags.has("--worker");
   const storageUrl = flag(p, "--storage");
   const backend = flag(p, "--backend") ?? "auto";
-  if (!BACKENDS.includes(backend)) throw new UsageError(`unknown backend ${backend}`);
+  if (!(BACKENDS as readonly string[]).includes(backend)) throw new UsageError(`unknown backend ${backend}`);
   const out = flag(p, "--out") ?? "runs";
   const trials = positiveInt(p, "--trials");
   const epochs = positiveInt(p, "--epochs");
@@ -308,9 +299,9 @@ export async function tuneCommand(p: Parsed): Promise<number> {
   const pipelineEpochs = pipeline.train(pipeline.defaults).epochs;
   const describe = describePipeline(loaded);
   const saveResults = (trialsNow: TrialRecord[], best: TrialRecord | null): void => {
-    writeJsonAtomic(join(studyDir, "trials.json"), { study: studyName, storage: storage.location, metric, direction, trials: trialsNow });
+    writeJson(join(studyDir, "trials.json"), { study: studyName, storage: storage.location, metric, direction, trials: trialsNow });
     if (best) {
-      writeJsonAtomic(join(studyDir, "best.json"), {
+      writeJson(join(studyDir, "best.json"), {
         study: studyName, metric, direction, value: best.value, trial: best.number, params: best.params, metrics: best.metrics,
         epochs: best.epochs ?? epochs ?? pipelineEpochs, seed: best.seed, checkpoint: best.checkpointDir,
         command: reproduceCommand(loaded!.file, best, { pipelineEpochs, ...(limit !== undefined ? { limit } : {}), backend }),

@@ -2,9 +2,9 @@
 // A directory stands for every .dlp file under it; `-` reads stdin and writes stdout.
 // Exit codes: 0 done (or, with --check, nothing to change), 1 a file has syntax errors or
 // (with --check) would change, 2 usage errors.
-import { chmodSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, basename, join } from "node:path";
-import { UsageError, type Parsed, readSource, useColor } from "../cli_util.ts";
+import { UsageError, type Parsed, readSource, useColor, writeFileAtomic } from "../cli_util.ts";
 import { diag, LineMap } from "../diagnostics/diagnostic.ts";
 import { renderSummaryLine, renderTerminal } from "../diagnostics/render.ts";
 import { formatDlp, type FormatError } from "./format.ts";
@@ -52,7 +52,7 @@ export async function fmtCommand(p: Parsed): Promise<number> {
       failed = true;
       continue;
     }
-    writeAtomic(f, r.text);
+    writeFileAtomic(f, r.text, statSync(f).mode & 0o7777);
     process.stderr.write(`formatted ${f}\n`);
   }
   if (check && failed) process.stderr.write("the files listed above are not formatted; run `dlpc fmt` on them\n");
@@ -87,21 +87,6 @@ function expand(args: string[]): string[] {
 }
 
 /** Write beside the file, then rename over it: a reader never sees half a file. */
-function writeAtomic(file: string, text: string): void {
-  const tmp = join(dirname(file), `.${basename(file)}.fmt-${process.pid}.tmp`);
-  try {
-    writeFileSync(tmp, text);
-    chmodSync(tmp, statSync(file).mode & 0o7777);
-    renameSync(tmp, file);
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // nothing to clean up
-    }
-    throw new Error(`cannot write ${file}: ${(e as Error).message}`);
-  }
-}
 
 function report(file: string, text: string, errors: FormatError[]): void {
   const color = useColor();

@@ -1,9 +1,8 @@
 // `dlpc import MODEL.json [-o FILE.dlp]`: writes the imported pipeline to FILE.dlp (atomically),
 // or to stdout without -o. Exit codes: 0 imported, 1 the model cannot be imported (every
 // problem listed, by layer index and name), 2 usage errors.
-import { renameSync, unlinkSync, writeFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
-import { UsageError, flag, readSource, type Parsed } from "../cli_util.ts";
+import { basename } from "node:path";
+import { UsageError, flag, readSource, writeFileAtomic, type Parsed } from "../cli_util.ts";
 import { ImportError, importModel } from "./importer.ts";
 
 export async function importCommand(p: Parsed): Promise<number> {
@@ -26,18 +25,7 @@ export async function importCommand(p: Parsed): Promise<number> {
     process.stdout.write(result.text);
     return 0;
   }
-  const tmp = join(dirname(out), `.${basename(out)}.import-${process.pid}.tmp`);
-  try {
-    writeFileSync(tmp, result.text);
-    renameSync(tmp, out);
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // nothing to remove
-    }
-    throw new Error(`cannot write ${out}: ${(e as Error).message}`);
-  }
+  writeFileAtomic(out, result.text);
   process.stderr.write(`${file} -> ${out} (${result.layers} layers)\n`);
   return 0;
 }
