@@ -93,9 +93,7 @@ function conv(o: ConvOpts): LayerDef {
     tfjs(args) {
       const b = new ConfigBuilder(args)
         .plain("filters", "filters")
-        .plain("kernel", "kernelSize")
-        .plain("strides", "strides")
-        .padding()
+        .window()
         .plain("dilation", "dilationRate")
         .activation()
         .plain("use_bias", "useBias")
@@ -142,9 +140,7 @@ export const depthwiseConv2d = defineLayer({
   },
   tfjs(args) {
     const b = new ConfigBuilder(args)
-      .plain("kernel", "kernelSize")
-      .plain("strides", "strides")
-      .padding()
+      .window()
       .plain("depth_multiplier", "depthMultiplier")
       .plain("dilation", "dilationRate")
       .activation()
@@ -191,9 +187,7 @@ export const separableConv2d = defineLayer({
   tfjs(args) {
     const b = new ConfigBuilder(args)
       .plain("filters", "filters")
-      .plain("kernel", "kernelSize")
-      .plain("strides", "strides")
-      .padding()
+      .window()
       .plain("depth_multiplier", "depthMultiplier")
       .plain("dilation", "dilationRate")
       .activation()
@@ -237,9 +231,7 @@ export const conv2dTranspose = defineLayer({
   tfjs(args) {
     const b = new ConfigBuilder(args)
       .plain("filters", "filters")
-      .plain("kernel", "kernelSize")
-      .plain("strides", "strides")
-      .padding()
+      .window()
       .activation()
       .plain("use_bias", "useBias")
       .init(["kernelInitializer"])

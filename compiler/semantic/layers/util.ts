@@ -319,6 +319,10 @@ export class ConfigBuilder {
   padding(): this {
     return this.enum("padding", "padding", identityTable(PADDINGS));
   }
+  /** A convolution's window: kernel size, strides and padding. */
+  window(): this {
+    return this.plain("kernel", "kernelSize").plain("strides", "strides").padding();
+  }
   /** `init` or its alias `kernel_init`; Keras's glorot_uniform when neither is given and
    *  the tfjs default differs (tfjs defaults most kernels to glorotNormal). */
   init(keys: string[], dlpNames: string[] = ["init", "kernel_init"], def: string | undefined = "glorotUniform"): this {
