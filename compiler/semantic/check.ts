@@ -11,7 +11,7 @@ import type { ArgValue, Args, TensorShape } from "./layers/types.ts";
 import { fmtShape } from "./layers/index.ts";
 import { AUGMENTS, CALLBACKS, LOSSES, LOSS_ALIASES, METRICS, OPTIMIZERS, SCHEDULES, SOURCES, STRATEGIES, type SourceInfo } from "./catalog.ts";
 import { argNamed, asCall, callOf, settingOf, type PipelineIR, type ParamIR, type SectionIR, type Setting } from "./lower.ts";
-import { blockReadClosure, finishModel, forkModel, interpretModel, modelUnits, newBlockMemo, startModel, statementNames, stepModel, type LayerInstance, type ModelResult, type ModelWalk } from "./model.ts";
+import { SHAPES_NOTE, SHAPES_PENDING, blockReadClosure, branchModel, commitBranch, detachBranch, finishModel, interpretModel, modelUnits, newBlockMemo, sameOutcome, startModel, statementNames, stepModel, type LayerInstance, type ModelResult, type ModelWalk } from "./model.ts";
 import { didYouMean } from "./names.ts";
 import { bindArgs, evalExpr, namesIn, validateArgs, type CallSignature, type Env } from "./values.ts";
 
@@ -121,46 +121,48 @@ function candidates(p: ParamIR): ArgValue[] {
   return [...new Set(vals)];
 }
 
-/** The default first, then every combination (or, past MAX_COMBOS, each param's extremes one at a time plus a seeded sample). */
-function combinations(ps: ParamIR[], defaults: Env): Env[] {
+/** The default first, then every combination (or, past MAX_COMBOS, each param's extremes one
+ *  at a time plus a seeded sample), each as the values of `ps` in order. */
+function combinations(ps: ParamIR[], defaults: Env): ArgValue[][] {
   const lists = ps.map(candidates);
   const total = lists.reduce((a, l) => a * l.length, 1);
-  const out: Env[] = [defaults];
+  const dflt = ps.map((p) => defaults.get(p.name)!);
+  const out: ArgValue[][] = [dflt];
   if (total <= MAX_COMBOS) {
-    const rec = (i: number, env: Map<string, ArgValue>) => {
+    const row = [...dflt];
+    const rec = (i: number) => {
       if (i === ps.length) {
-        if (ps.some((p) => env.get(p.name) !== defaults.get(p.name))) out.push(new Map(env));
+        if (row.some((v, k) => v !== dflt[k])) out.push([...row]);
         return;
       }
       for (const v of lists[i]) {
-        env.set(ps[i].name, v);
-        rec(i + 1, env);
+        row[i] = v;
+        rec(i + 1);
       }
     };
-    rec(0, new Map(defaults));
+    rec(0);
     return out;
   }
   ps.forEach((p, i) => {
-    for (const v of lists[i]) if (v !== defaults.get(p.name)) out.push(new Map(defaults).set(p.name, v));
+    for (const v of lists[i]) if (v !== dflt[i]) out.push(dflt.map((d, k) => (k === i ? v : d)));
   });
   let state = 12345;
   const rand = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
-  while (out.length < MAX_COMBOS) {
-    const env = new Map(defaults);
-    ps.forEach((p, i) => env.set(p.name, lists[i][Math.floor(rand() * lists[i].length)]));
-    out.push(env);
-  }
+  while (out.length < MAX_COMBOS) out.push(ps.map((_, i) => lists[i][Math.floor(rand() * lists[i].length)]));
   return out;
 }
 
 /** Shape-checks the model for every combination of the shape-affecting params.
  *
- *  Rather than interpreting the whole model once per combination, one walk goes through the
- *  top-level statements and forks where a param is first read (a trie over the combinations,
- *  params ordered by first use): statements before a param's first use run once for all its
- *  values. Each walk stands for the combinations that agree on the params read so far, so a
- *  diagnostic found on it is the one every one of them gives; it is reported once, with the
- *  first of those combinations in enumeration order, exactly as a per-combination loop would. */
+ *  Rather than interpreting the whole model once per combination, walks go through the
+ *  top-level statements ("units") in lockstep, each walk standing for a set of combinations
+ *  that reached the same state. At each unit a walk's combinations are grouped by the values
+ *  of the params the unit reads (with the blocks it calls); one group runs the unit once. If
+ *  the groups end the unit in the same state (a tuned kernel size under `padding: same`, a
+ *  repeat count of a shape-keeping block) they go on as one walk again; if not, the walk
+ *  splits. A diagnostic found by a group is the one every combination of it gives; it is
+ *  reported once, with the first of those combinations in enumeration order, exactly as a
+ *  per-combination loop would. */
 function checkModel(
   ir: PipelineIR,
   inputShape: TensorShape,
@@ -174,85 +176,129 @@ function checkModel(
   result: CheckedPipeline,
 ): void {
   const model = ir.model!;
-  const combos = combinations(shapeParams, defaults);
-  result.combinationsChecked = combos.length;
+  const rows = combinations(shapeParams, defaults);
+  result.combinationsChecked = rows.length;
+  // The full values of a combination, made only for the combinations that run something.
+  const envs = new Map<number, Env>();
+  const envOf = (i: number): Env => {
+    let env = envs.get(i);
+    if (!env) {
+      const m = new Map(defaults);
+      shapeParams.forEach((p, k) => m.set(p.name, rows[i][k]));
+      envs.set(i, (env = m));
+    }
+    return env;
+  };
   const units = modelUnits(model.body.statements);
   const shapeNames = new Set(shapeParams.map((p) => p.name));
 
-  // Where each param is first read: -1 for the data section, the unit index in the model, or
-  // never (a param only named in a block nobody calls).
+  // The shape params each unit reads (through the blocks it calls too), and those the data
+  // section reads (pad_sequences(maxlen) changes the input).
   const blockNames = blockReadClosure(ir.blocks);
-  const firstUse = new Map<string, number>();
-  if (ir.data) for (const n of statementNames(ir.data.body.statements, blockNames)) if (shapeNames.has(n)) firstUse.set(n, -1);
-  units.forEach((unit, i) => {
-    for (const n of statementNames(unit, blockNames)) if (shapeNames.has(n) && !firstUse.has(n)) firstUse.set(n, i);
-  });
-  const order = shapeParams.filter((p) => firstUse.has(p.name)).sort((a, b) => firstUse.get(a.name)! - firstUse.get(b.name)!);
+  const readsOf = (sts: Statement[]) => [...statementNames(sts, blockNames)].filter((n) => shapeNames.has(n)).sort();
+  const unitReads = units.map(readsOf);
+  const dataReads = ir.data ? readsOf(ir.data.body.statements) : [];
+
+  // Each combination's values as small integers per param, so grouping is cheap.
+  const valueIds = shapeParams.map(() => new Map<ArgValue | undefined, number>());
+  const paramIndex = new Map(shapeParams.map((p, i) => [p.name, i]));
+  const ids = rows.map((row) =>
+    row.map((v, i) => {
+      let id = valueIds[i].get(v);
+      if (id === undefined) valueIds[i].set(v, (id = valueIds[i].size));
+      return id;
+    }),
+  );
+  /** Splits combination indices (ascending) by the values of some params, groups in order of their first index. */
+  const split = (idxs: number[], names: string[]): number[][] => {
+    if (names.length === 0 || idxs.length === 1) return [idxs];
+    const cols = names.map((n) => paramIndex.get(n)!);
+    // A mixed-radix number over the value ids (exact while the product of the counts stays below 2^53).
+    const groups = new Map<number, number[]>();
+    for (const i of idxs) {
+      const row = ids[i];
+      let key = 0;
+      for (const c of cols) key = key * valueIds[c].size + row[c];
+      const g = groups.get(key);
+      if (g) g.push(i);
+      else groups.set(key, [i]);
+    }
+    return [...groups.values()];
+  };
 
   const found: { d: Diagnostic; rank: number; seq: number }[] = [];
   const collect = (ds: Diagnostic[], rank: number) => {
     for (const d of ds) found.push({ d, rank, seq: found.length });
     ds.length = 0;
   };
-  /** Splits combination indices by one param's value, groups in order of their first index. */
-  const split = (idxs: number[], name: string): number[][] => {
-    const groups = new Map<ArgValue | undefined, number[]>();
-    for (const i of idxs) {
-      const v = combos[i].get(name);
-      const g = groups.get(v);
-      if (g) g.push(i);
-      else groups.set(v, [i]);
-    }
-    return [...groups.values()];
+
+  interface Walk {
+    idxs: number[];
+    walk: ModelWalk;
+    /** Groupings of `idxs` already made, by the names they split on. */
+    splits: Map<string, number[][]>;
+  }
+  const groupsOf = (w: Walk, names: string[]): number[][] => {
+    const key = names.join(",");
+    let g = w.splits.get(key);
+    if (!g) w.splits.set(key, (g = split(w.idxs, names)));
+    return g;
   };
 
-  const visit = (idxs: number[], level: number, u: number, walk: ModelWalk): void => {
-    for (;;) {
-      while (level < order.length && firstUse.get(order[level].name)! <= u) {
-        const groups = split(idxs, order[level].name);
-        level++;
-        if (groups.length > 1) {
-          for (let g = 0; g < groups.length; g++) {
-            const rep = groups[g][0];
-            const record = rep === 0;
-            const last = g === groups.length - 1;
-            const w = last ? walk : forkModel(walk, new Map(combos[rep]), [], record);
-            if (last) {
-              w.scope.values = new Map(combos[rep]);
-              if (!record) w.ctx.record = false;
-            }
-            visit(groups[g], level, u, w);
-          }
-          return;
-        }
-        idxs = groups[0];
+  const memo = rows.length > 1 ? newBlockMemo(ir.blocks) : undefined;
+  let walks: Walk[] = split(rows.map((_, i) => i), dataReads).map((idxs) => {
+    const rep = idxs[0];
+    const inShape = rep === 0 || !ir.data ? inputShape : checkData(ir.data, envOf(rep), paramNames, [], new Map(), lossName).spec?.inputShape ?? inputShape;
+    return { idxs, walk: startModel(inShape, envOf(rep), ir.blocks, [], rep === 0, "", memo), splits: new Map() };
+  });
+
+  for (let u = 0; u < units.length; u++) {
+    const next: Walk[] = [];
+    for (const w of walks) {
+      const groups = groupsOf(w, unitReads[u]);
+      if (groups.length === 1) {
+        stepModel(w.walk, units[u]);
+        collect(w.walk.ctx.out, w.idxs[0]);
+        next.push(w);
+        continue;
       }
-      if (u === units.length) break;
-      stepModel(walk, units[u]);
-      collect(walk.ctx.out, idxs[0]);
-      u++;
+      // Run the unit once per group from the same state, then merge the groups that ended
+      // in the same state (in order, so each class keeps its first combination's state).
+      const classes: { idxs: number[][]; branch: ModelWalk }[] = [];
+      for (const g of groups) {
+        const rep = g[0];
+        const b = branchModel(w.walk, envOf(rep), [], rep === 0);
+        stepModel(b, units[u]);
+        collect(b.ctx.out, rep);
+        const same = classes.find((c) => sameOutcome(c.branch, b));
+        if (same) same.idxs.push(g);
+        else classes.push({ idxs: [g], branch: b });
+      }
+      const merged = (gs: number[][]) => (gs.length === 1 ? gs[0] : gs.flat().sort((x, y) => x - y));
+      // Detach the other classes before the first is committed into the walk's table. The
+      // first class holds the walk's first combination, so the walk keeps its values.
+      const detached = classes.slice(1).map((c): Walk => {
+        const idxs = merged(c.idxs);
+        return { idxs, walk: detachBranch(c.branch, envOf(idxs[0])), splits: new Map() };
+      });
+      commitBranch(w.walk, classes[0].branch);
+      if (classes[0].idxs.length !== groups.length) {
+        w.idxs = merged(classes[0].idxs);
+        w.splits = new Map();
+      }
+      next.push(w, ...detached);
     }
-    const m = finishModel(walk);
-    if (idxs[0] === 0) result.model = m;
+    walks = next;
+  }
+
+  for (const w of walks) {
+    const m = finishModel(w.walk);
+    if (w.idxs[0] === 0) result.model = m;
     if (m.output) {
       const local: Diagnostic[] = [];
       checkOutput(m, labelsDecl, lossName, lossSpan, ir, local, "");
-      collect(local, idxs[0]);
+      collect(local, w.idxs[0]);
     }
-  };
-
-  const memo = combos.length > 1 ? newBlockMemo(ir.blocks) : undefined;
-  // Params the data section reads (pad_sequences(maxlen)) change the input: split on them first.
-  let level = 0;
-  let starts: number[][] = [combos.map((_, i) => i)];
-  while (level < order.length && firstUse.get(order[level].name)! < 0) {
-    starts = starts.flatMap((g) => split(g, order[level].name));
-    level++;
-  }
-  for (const g of starts) {
-    const rep = g[0];
-    const inShape = rep === 0 || !ir.data ? inputShape : checkData(ir.data, combos[rep], paramNames, [], new Map(), lossName).spec?.inputShape ?? inputShape;
-    visit(g, level, 0, startModel(inShape, new Map(combos[rep]), ir.blocks, [], rep === 0, "", memo));
   }
 
   // One report per code and span: the one from the first combination in enumeration order.
@@ -262,16 +308,36 @@ function checkModel(
     const prev = best.get(key);
     if (!prev || f.rank < prev.rank) best.set(key, f);
   }
+  // Only the recording walk (the default combination) keeps the recent layers and shapes a
+  // diagnostic lists in its `shapes:` note, and walks merge whatever their recent layers, so
+  // the other combinations' shape errors take their notes from a run of their own
+  // combination alone (there are few: one per code and span).
+  const alone = new Map<number, Diagnostic[]>();
+  const runAlone = (rank: number): Diagnostic[] => {
+    let ds = alone.get(rank);
+    if (!ds) {
+      ds = [];
+      const inShape = ir.data && dataReads.length ? checkData(ir.data, envOf(rank), paramNames, [], new Map(), lossName).spec?.inputShape ?? inputShape : inputShape;
+      interpretModel(model.body.statements, inShape, envOf(rank), ir.blocks, ds, "");
+      alone.set(rank, ds);
+    }
+    return ds;
+  };
   for (const f of [...best.values()].sort((a, b) => a.rank - b.rank || a.seq - b.seq)) {
+    if (f.rank > 0 && f.d.notes.some((n) => n.startsWith(SHAPES_NOTE))) {
+      const own = runAlone(f.rank).find((d) => d.code === f.d.code && d.span.start === f.d.span.start && d.span.end === f.d.span.end && d.message === f.d.message);
+      if (own) f.d = own;
+      else f.d.notes = f.d.notes.filter((n) => n !== SHAPES_PENDING);
+    }
     if (f.rank > 0) {
-      const context = describeCombo(combos[f.rank], defaults, shapeParams);
+      const context = describeCombo(envOf(f.rank), shapeParams);
       if (!f.d.notes.includes(context)) f.d.notes.unshift(context);
     }
     out.push(f.d);
   }
 }
 
-function describeCombo(env: Env, defaults: Env, ps: ParamIR[]): string {
+function describeCombo(env: Env, ps: ParamIR[]): string {
   const parts = ps.map((p) => `${p.name} = ${String(env.get(p.name))}`);
   return `with ${parts.join(" and ")} (a combination of the tuning space)`;
 }

@@ -49,7 +49,9 @@ interface Ctx {
   blockCalls: BlockCallInstance[];
   counters: Map<string, number>;
   depth: number;
-  /** Recent shapes for the `= note:` trace, formatted only when a layer fails. */
+  /** Recent shapes for the `shapes:` note, formatted only when a layer fails. Kept by the
+   *  recording walk only: a diagnostic of another combination gets a placeholder note and
+   *  checkModel takes its notes from a run of that combination alone. */
   trace: TraceStep[];
   /** Keep every layer and block call (the default combination: summary, hover, warnings).
    *  Other combinations of the tuning space only need the output layer, kept in `last`. */
@@ -62,7 +64,7 @@ interface Ctx {
 /** Results of block calls that reported nothing, by block, input shapes and the values the
  *  block reads. Walks of other combinations reuse them instead of re-running the body. */
 export interface BlockMemo {
-  results: Map<string, { output: TShape; trace: TraceStep[]; last?: LayerInstance }>;
+  results: Map<string, { output: TShape; last?: LayerInstance }>;
   /** Names each block's body reads, with those of the blocks it calls. */
   reads: Map<string, string[]>;
 }
@@ -110,7 +112,7 @@ export function blockReadClosure(blocks: Map<string, BlockIR>): Map<string, Set<
   return closed;
 }
 
-function memoKey(block: BlockIR, inputs: TShape[], values: Map<string, ArgValue>, reads: string[]): string {
+function memoKey(block: BlockIR, inputs: TShape[], values: ReadonlyMap<string, ArgValue>, reads: string[]): string {
   let key = block.name;
   for (const s of inputs) key += "|" + (s ? s.join(",") : "?");
   for (const n of reads) {
@@ -126,10 +128,15 @@ interface TraceStep {
   shape: TShape;
 }
 
+/** How the note listing the recent layers and shapes before a failing layer starts. */
+export const SHAPES_NOTE = "shapes: ";
+/** The note a walk that keeps no trace gives instead (see Ctx.trace). */
+export const SHAPES_PENDING = SHAPES_NOTE + "…";
+
 function traceNote(trace: TraceStep[]): string[] {
   if (trace.length <= 1) return [];
   const steps = trace.slice(-8).map((t) => (t.layer ? `${t.layer} ${t.shape ? fmtShape(t.shape) : "?"}` : t.shape ? fmtShape(t.shape) : "?"));
-  return [`shapes: ${steps.join(" → ")}`];
+  return [`${SHAPES_NOTE}${steps.join(" → ")}`];
 }
 
 /** The named tensors in scope: a Map, or a fork's `TensorOverlay` over its parent walk's. */
@@ -140,12 +147,12 @@ interface TensorTable {
   keys(): Iterable<string>;
 }
 
-/** A fork's tensors: its own assignments over the parent walk's table, which it reads but
- *  never writes. Valid because checkModel runs each fork to its end before the parent walk
- *  goes on (and so changes the table under it). Saves copying the whole table per fork. */
+/** A branch's tensors: its own assignments over the walk's table, which it reads but never
+ *  writes (see branchModel). Saves copying the whole table per branch; a detached branch
+ *  goes on with its overlay as its table (so a walk's table can be a short chain of them). */
 class TensorOverlay implements TensorTable {
   private readonly own = new Map<string, TShape>();
-  constructor(private readonly parent: TensorTable) {}
+  constructor(readonly parent: TensorTable) {}
   get(name: string): TShape | undefined {
     return this.own.has(name) ? this.own.get(name) : this.parent.get(name);
   }
@@ -156,6 +163,18 @@ class TensorOverlay implements TensorTable {
     this.own.set(name, shape);
     return this;
   }
+  /** The same own assignments (names and shapes) as another overlay. */
+  sameOwn(o: TensorOverlay): boolean {
+    if (this.own.size !== o.own.size) return false;
+    for (const [k, v] of this.own) {
+      if (!o.own.has(k) || !sameShape(v, o.own.get(k))) return false;
+    }
+    return true;
+  }
+  /** Writes the own assignments into the table underneath. */
+  commitTo(table: TensorTable): void {
+    for (const [k, v] of this.own) table.set(k, v);
+  }
   /** In the order a copied Map would list them: the parent's, then names new here. */
   *keys(): IterableIterator<string> {
     yield* this.parent.keys();
@@ -165,11 +184,18 @@ class TensorOverlay implements TensorTable {
 
 interface Scope {
   tensors: TensorTable;
-  values: Map<string, ArgValue>;
+  values: ReadonlyMap<string, ArgValue>;
 }
 
-export function signatureOf(def: LayerDef): CallSignature {
-  return { what: def.name, positional: def.positional, schema: def.schema };
+const signatures = new WeakMap<LayerDef, CallSignature & { takesLayer: boolean }>();
+export function signatureOf(def: LayerDef): CallSignature & { takesLayer: boolean } {
+  let sig = signatures.get(def);
+  if (!sig) {
+    // A layer that wraps another (bidirectional) takes a layer call as an argument, not a tensor.
+    const takesLayer = Object.prototype.hasOwnProperty.call((def.schema.properties ?? {}) as object, "layer");
+    signatures.set(def, (sig = { what: def.name, positional: def.positional, schema: def.schema, takesLayer }));
+  }
+  return sig;
 }
 
 /** Interprets a whole model for one assignment of param values. `inputShape` null: the data
@@ -177,7 +203,7 @@ export function signatureOf(def: LayerDef): CallSignature {
 export function interpretModel(
   body: Statement[],
   inputShape: TensorShape | null,
-  values: Map<string, ArgValue>,
+  values: ReadonlyMap<string, ArgValue>,
   blocks: Map<string, BlockIR>,
   out: Diagnostic[],
   context: string,
@@ -201,9 +227,9 @@ export interface ModelWalk {
   returned: boolean;
 }
 
-export function startModel(inputShape: TShape, values: Map<string, ArgValue>, blocks: Map<string, BlockIR>, out: Diagnostic[], record: boolean, context = "", memo?: BlockMemo): ModelWalk {
+export function startModel(inputShape: TShape, values: ReadonlyMap<string, ArgValue>, blocks: Map<string, BlockIR>, out: Diagnostic[], record: boolean, context = "", memo?: BlockMemo): ModelWalk {
   const ctx: Ctx = { blocks, out, context, layers: [], blockCalls: [], counters: new Map(), depth: 0, trace: [{ shape: inputShape }], record, memo };
-  return { ctx, scope: { tensors: new Map([["input", inputShape]]), values: new Map(values) }, current: inputShape, returned: false };
+  return { ctx, scope: { tensors: new Map([["input", inputShape]]), values }, current: inputShape, returned: false };
 }
 
 /** Top-level statements grouped into the units `stepModel` runs: an `if` with its `else`. */
@@ -228,23 +254,89 @@ export function stepModel(w: ModelWalk, unit: Statement[]): void {
   if (r.returned) w.returned = true;
 }
 
-/** A copy of a walk that continues with other param values; diagnostics go to `out`. */
-export function forkModel(w: ModelWalk, values: Map<string, ArgValue>, out: Diagnostic[], record: boolean): ModelWalk {
+/** A walk's next unit run for a group of combinations that read other param values: its own
+ *  diagnostics (`out`), values, trace and output layer, and its named tensors as an overlay on
+ *  the walk's, which it reads but never writes. The walk itself is left as it was, so several
+ *  branches can run the same unit from the same state; `commitBranch` then moves one of them
+ *  into the walk and `detachBranch` makes another an independent walk. A recording branch
+ *  appends to the walk's layer lists directly (only the default combination records, and its
+ *  branch is always the one committed). */
+export function branchModel(w: ModelWalk, values: ReadonlyMap<string, ArgValue>, out: Diagnostic[], record: boolean): ModelWalk {
   const c = w.ctx;
   const ctx: Ctx = {
     blocks: c.blocks,
     out,
     context: c.context,
-    layers: record ? [...c.layers] : [],
-    blockCalls: record ? [...c.blockCalls] : [],
-    counters: new Map(c.counters),
+    layers: record ? c.layers : [],
+    blockCalls: record ? c.blockCalls : [],
+    counters: record ? c.counters : new Map(),
     depth: c.depth,
-    trace: c.trace.slice(-8),
+    trace: record ? c.trace : [],
     record,
     last: c.last,
     memo: c.memo,
   };
   return { ctx, scope: { tensors: new TensorOverlay(w.scope.tensors), values }, current: w.current, span: w.span, returned: w.returned };
+}
+
+/** Whether two branches of the same walk ended the unit in the same state: the same current
+ *  shape, named tensors and output layer. Such branches behave the same from here on for every
+ *  param they agree on, so they can go on as one walk. Only the shape trace may differ (it
+ *  feeds the `shapes:` note of a later diagnostic; checkModel re-derives those). */
+export function sameOutcome(a: ModelWalk, b: ModelWalk): boolean {
+  if (a.returned !== b.returned || !sameShape(a.current, b.current) || a.span?.start !== b.span?.start || a.span?.end !== b.span?.end) return false;
+  const ta = a.scope.tensors as TensorOverlay;
+  const tb = b.scope.tensors as TensorOverlay;
+  if (!ta.sameOwn(tb)) return false;
+  return sameLast(a.ctx.last, b.ctx.last);
+}
+
+/** Makes the walk continue from branch `b` (run from the walk's current state). */
+export function commitBranch(w: ModelWalk, b: ModelWalk): void {
+  const own = b.scope.tensors as TensorOverlay;
+  // A table another walk now reads (see detachBranch) stays as it is: the walk goes on in the
+  // branch's overlay instead of writing the branch's tensors into it.
+  if (frozenTables.has(w.scope.tensors)) w.scope.tensors = own;
+  else own.commitTo(w.scope.tensors);
+  w.current = b.current;
+  w.span = b.span;
+  w.returned = b.returned;
+  w.ctx.trace = b.ctx.trace;
+  w.ctx.last = b.ctx.last;
+}
+
+/** Branch `b` as a walk of its own with the given values. It keeps its overlay as its table,
+ *  over the table of the walk it came from, which from now on is never written. */
+export function detachBranch(b: ModelWalk, values: ReadonlyMap<string, ArgValue>): ModelWalk {
+  const own = b.scope.tensors as TensorOverlay;
+  frozenTables.add(own.parent);
+  return { ctx: b.ctx, scope: { tensors: own, values }, current: b.current, span: b.span, returned: b.returned };
+}
+
+/** Tables that detached walks read through their overlays. */
+const frozenTables = new WeakSet<TensorTable>();
+
+function sameShape(a: TShape | undefined, b: TShape | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function sameLast(a: LayerInstance | undefined, b: LayerInstance | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.def !== b.def || a.call !== b.call || !sameShape(a.output, b.output)) return false;
+  const ka = Object.keys(a.args);
+  if (ka.length !== Object.keys(b.args).length) return false;
+  for (const k of ka) if (!sameValue(a.args[k], b.args[k])) return false;
+  return true;
+}
+
+function sameValue(a: ArgValue | undefined, b: ArgValue | undefined): boolean {
+  if (a === b) return true;
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!sameValue(a[i], b[i])) return false;
+  return true;
 }
 
 export function finishModel(w: ModelWalk): ModelResult {
@@ -330,9 +422,8 @@ function execRepeat(st: Statement, scope: Scope, current: TShape, ctx: Ctx): TSh
     return null;
   }
   for (let k = 0; k < n; k++) {
-    const inner: Scope = { tensors: scope.tensors, values: copyValues(scope.values) };
-    if (loopVar) inner.values.set(loopVar.name, k);
-    current = execBody(st.block.statements, inner, current, ctx).current;
+    const values = loopVar ? new BlockValues(scope.values).set(loopVar.name, k) : scope.values;
+    current = execBody(st.block.statements, { tensors: scope.tensors, values }, current, ctx).current;
     if (current === null) break;
   }
   return current;
@@ -404,10 +495,11 @@ function applyCall(call: CallExpr, piped: TShape[] | null, scope: Scope, ctx: Ct
     push(ctx, diag("DLP2001", "error", `unknown layer \`${name}\``, call.callee.span, { label: "not a layer or block", help: alt ? `did you mean \`${alt}\`?` : "see `docs/layers.md` for the layers dlp knows", fix: alt ? { title: `rename to \`${alt}\``, span: call.callee.span, text: alt } : undefined }));
     return null;
   }
-  const takesLayer = Object.prototype.hasOwnProperty.call((def.schema.properties ?? {}) as object, "layer");
+  const sig = signatureOf(def);
+  const takesLayer = sig.takesLayer;
   // Unnamed arguments that are tensors are inputs, not settings. A merge layer takes only
   // tensors, so there an unknown name is an unknown tensor (with "did you mean"), not a setting.
-  let inputs: TShape[] = piped ? [...piped] : [];
+  let inputs: TShape[] = piped ?? [];
   let tensorArgs: Set<Argument> | undefined;
   for (const a of call.args) {
     if (a.name || takesLayer || !(def.inputs === "many" || isTensorExpr(a.value, scope, ctx))) continue;
@@ -415,7 +507,6 @@ function applyCall(call: CallExpr, piped: TShape[] | null, scope: Scope, ctx: Ct
     inputs.push(evalTensor(a.value, scope, current, ctx));
   }
   if (inputs.length === 0) inputs = [current];
-  const sig = signatureOf(def);
   const bound = tensorArgs ? bindArgs(call, sig, ctx.out, (a) => tensorArgs!.has(a)) : bindPlain(call, def, sig, ctx.out);
   if (!bound.ok) return null;
   // Argument expressions are pure functions of the values they name: a call evaluated with the
@@ -446,14 +537,14 @@ function applyCall(call: CallExpr, piped: TShape[] | null, scope: Scope, ctx: Ct
       ctx,
       diag(result.code, "error", result.message, argExpr ? argExpr.span : call.span, {
         label: result.label,
-        notes: traceNote(ctx.trace),
+        notes: ctx.record ? traceNote(ctx.trace) : [SHAPES_PENDING],
         help: result.help,
         related: argExpr ? [{ span: call.callee.span, message: `in this ${def.name}` }] : [],
       }),
     );
     return null;
   }
-  ctx.trace.push({ layer: def.name, shape: result });
+  if (ctx.record) ctx.trace.push({ layer: def.name, shape: result });
   if (!ctx.record) {
     // Only the output layer matters here (activation and span for the loss checks).
     ctx.last = { def, name: def.name, call, args, inputs: shapes, output: result, params: NO_PARAMS };
@@ -481,7 +572,7 @@ function applyBlock(block: BlockIR, call: CallExpr, inputs: TShape[], scope: Sco
     push(ctx, diag("DLP2006", "error", `block \`${block.name}\` takes ${block.inputs.length} tensor${block.inputs.length === 1 ? "" : "s"}, given ${inputs.length}`, call.span, { label: `expected (${block.inputs.map((p) => p.name).join(", ")})`, related: [{ span: block.nameSpan, message: "defined here" }] }));
     return null;
   }
-  const values = copyValues(scope.values);
+  const values = new BlockValues(scope.values);
   for (let k = 0; k < block.params.length; k++) {
     const a = call.args.find((x) => x.name?.name === block.params[k].name) ?? call.args.filter((x) => !x.name)[k];
     const v = a ? evalExpr(a.value, scope.values) : undefined;
@@ -492,20 +583,18 @@ function applyBlock(block: BlockIR, call: CallExpr, inputs: TShape[], scope: Sco
     values.set(block.params[k].name, v);
   }
   // Same block, same input shapes, same values read: same result. Reused only on walks that
-  // do not record layers, and only when the first run reported nothing (a diagnostic's shape
-  // trace depends on the layers before the call, so those calls always run again).
+  // do not record layers, and only when the first run reported nothing (a call that reports
+  // runs again, so that each combination reaching it reports).
   let key: string | undefined;
   if (ctx.memo) {
     key = memoKey(block, inputs, values, ctx.memo.reads.get(block.name) ?? []);
     const hit = ctx.record ? undefined : ctx.memo.results.get(key);
     if (hit) {
-      for (const t of hit.trace) ctx.trace.push(t);
       if (hit.last) ctx.last = hit.last;
       return hit.output;
     }
   }
   const outBefore = ctx.out.length;
-  const traceBefore = ctx.trace.length;
   const lastBefore = ctx.last;
   const tensors = new Map<string, TShape>();
   for (let k = 0; k < block.inputs.length; k++) tensors.set(block.inputs[k].name, inputs[k]);
@@ -513,7 +602,7 @@ function applyBlock(block: BlockIR, call: CallExpr, inputs: TShape[], scope: Sco
   const r = execBody(block.body, { tensors, values }, inputs[0], ctx);
   ctx.depth--;
   if (key !== undefined && ctx.out.length === outBefore) {
-    ctx.memo!.results.set(key, { output: r.current, trace: ctx.trace.slice(Math.max(traceBefore, ctx.trace.length - 8)), last: ctx.last !== lastBefore ? ctx.last : undefined });
+    ctx.memo!.results.set(key, { output: r.current, last: ctx.last !== lastBefore ? ctx.last : undefined });
   }
   if (ctx.record && r.current && inputs.every((s) => s !== null)) ctx.blockCalls.push({ block: block.name, call, inputs: inputs as TensorShape[], output: r.current });
   return r.current;
@@ -625,12 +714,19 @@ function bindPlain(call: CallExpr, def: LayerDef, sig: CallSignature, out: Diagn
   return bound;
 }
 
-/** A copy of a value scope (a plain loop: about half the time of `new Map(map)` in V8, and
- *  blocks and `repeat` copy their scope on every call). */
-function copyValues(values: Map<string, ArgValue>): Map<string, ArgValue> {
-  const out = new Map<string, ArgValue>();
-  for (const [k, v] of values) out.set(k, v);
-  return out;
+/** The values inside a block call or a `repeat … as i` round: its own names (the block's
+ *  parameters, the loop variable) over the enclosing scope's, which stays shared instead of
+ *  being copied on every call. Readers only use get/has. */
+class BlockValues extends Map<string, ArgValue> {
+  constructor(private readonly outer: ReadonlyMap<string, ArgValue>) {
+    super();
+  }
+  override get(name: string): ArgValue | undefined {
+    return super.has(name) ? super.get(name) : this.outer.get(name);
+  }
+  override has(name: string): boolean {
+    return super.has(name) || this.outer.has(name);
+  }
 }
 
 function noTensors(): boolean {

@@ -1,7 +1,7 @@
 // Evaluating argument expressions (for checking, with concrete param values) and emitting
 // them as TypeScript (for codegen, with params as `p.name`). Both read the same AST.
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import { exprChildren, type Argument, type CallExpr, type Expr, type Span } from "../syntax/ast.ts";
+import { forEachChild, type Argument, type CallExpr, type Expr, type Span } from "../syntax/ast.ts";
 import type { ArgValue, Args } from "./layers/types.ts";
 import { diag, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { didYouMean } from "./names.ts";
@@ -127,8 +127,11 @@ export function numberCode(n: number): string {
 
 /** Names an expression depends on (for "does this param affect shapes"). */
 export function namesIn(e: Expr, out = new Set<string>()): Set<string> {
-  if (e.kind === "name") out.add(e.name);
-  else for (const c of exprChildren(e)) namesIn(c, out);
+  const visit = (x: Expr): void => {
+    if (x.kind === "name") out.add(x.name);
+    else forEachChild(x, visit);
+  };
+  visit(e);
   return out;
 }
 

@@ -150,32 +150,55 @@ export function headName(s: Statement): NameExpr | undefined {
   return undefined;
 }
 
-/** An expression's direct sub-expressions, in source order (argument names are labels, not expressions). Every walk over expressions goes through this. */
-export function exprChildren(e: Expr): Expr[] {
+/** Calls `f` on an expression's direct sub-expressions, in source order (argument names are
+ *  labels, not expressions). Every walk over expressions goes through this (or exprChildren). */
+export function forEachChild(e: Expr, f: (c: Expr) => void): void {
   switch (e.kind) {
     case "list":
-      return e.items;
+      for (const c of e.items) f(c);
+      return;
     case "call":
-      return [e.callee, ...e.args.map((a) => a.value)];
+      f(e.callee);
+      for (const a of e.args) f(a.value);
+      return;
     case "index":
-      return [e.target, ...e.items];
+      f(e.target);
+      for (const c of e.items) f(c);
+      return;
     case "member":
-      return [e.target];
+      f(e.target);
+      return;
     case "unary":
-      return [e.operand];
+      f(e.operand);
+      return;
     case "binary":
-      return [e.left, e.right];
+      f(e.left);
+      f(e.right);
+      return;
     case "range":
-      return e.step ? [e.low, e.high, e.step] : [e.low, e.high];
+      f(e.low);
+      f(e.high);
+      if (e.step) f(e.step);
+      return;
     case "as":
-      return [e.value, e.type];
+      f(e.value);
+      f(e.type);
+      return;
     case "pipe":
-      return e.stages;
+      for (const c of e.stages) f(c);
+      return;
     case "assign":
-      return [e.target, e.value];
-    default:
-      return [];
+      f(e.target);
+      f(e.value);
+      return;
   }
+}
+
+/** An expression's direct sub-expressions, in source order, as a list. */
+export function exprChildren(e: Expr): Expr[] {
+  const out: Expr[] = [];
+  forEachChild(e, (c) => out.push(c));
+  return out;
 }
 
 export function exprText(e: Expr): string {

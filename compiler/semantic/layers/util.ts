@@ -385,9 +385,11 @@ export const NO_PARAMS: ParamCount = { trainable: 0, nonTrainable: 0 };
 /** Fills schema defaults into `args` (ajv does the same; this keeps shape rules total when a
  *  caller passes args that did not go through ajv, such as a nested layer's). */
 export function fillDefaults(schema: Schema, args: Args): Args {
-  const out: Args = { ...args };
-  for (const [k, d] of defaultsOf(schema)) if (out[k] === undefined) out[k] = d;
-  return out;
+  const defaults = defaultsOf(schema);
+  let out: Args | undefined;
+  for (const [k, d] of defaults) if (args[k] === undefined) (out ??= { ...args })[k] = d;
+  // Args that went through ajv already hold every default: no copy then.
+  return out ?? args;
 }
 
 /** The schema's properties that have a default, in schema order (read once per schema: the
