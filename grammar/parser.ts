@@ -258,6 +258,11 @@ class DlpParser extends EmbeddedActionsParser {
   // Alternatives and options are built once (Chevrotain's performance guide): an object
   // literal inside a rule is rebuilt on every call, and under tsx (esbuild keepNames) each of
   // its arrow functions is also wrapped in a __name() call, which made parsing 2-3× slower.
+  // An optional part whose first token is not next is not called at all (`if (… LA(1) …)`):
+  // taking nothing still costs an OPTION or MANY a lookahead call and a loop a recovery check,
+  // for every operand. Only parts where that check can do nothing are skipped: options, and
+  // loops that end their rule or are followed by an option (in-loop recovery needs a token
+  // after the loop); the recording phase always calls them, so the grammar is unchanged.
   private readonly statementAlts: IOrAlt<Statement | undefined>[] = [
     {
       ALT: () => {
@@ -427,7 +432,7 @@ class DlpParser extends EmbeddedActionsParser {
           s = this.rS;
           e = this.rE;
         }
-        this.MANY(() => {
+        if (this.RECORDING_PHASE || this.LA(1).tokenType === T.Comma) this.MANY(() => {
           const c = this.CONSUME(T.Comma);
           if (s !== s) s = c.startOffset;
           if (real(c)) e = c.endOffset! + 1;
@@ -436,7 +441,7 @@ class DlpParser extends EmbeddedActionsParser {
           if (s !== s) s = this.rS;
           if (this.rE === this.rE) e = this.rE;
         });
-        block = this.OPTION(this.blockOption);
+        if (this.RECORDING_PHASE || this.LA(1).tokenType === T.LBrace) block = this.OPTION(this.blockOption);
         if (block && !this.RECORDING_PHASE) e = block.span.end;
       } catch (err) {
         if (this.pendSet) {
@@ -536,7 +541,7 @@ class DlpParser extends EmbeddedActionsParser {
       this.oBase = oBase;
       this.bases[this.bn++] = oBase;
       try {
-        this.OPTION(this.notFirst);
+        if (this.RECORDING_PHASE || this.LA(1).tokenType === T.Not) this.OPTION(this.notFirst);
         const e = this.SUBRULE(this.operand);
         this.pushValue(e, this.rS, this.rE);
         if (this.RECORDING_PHASE || this.canTakeOperator()) this.MANY(this.operatorLoop);
@@ -565,8 +570,6 @@ class DlpParser extends EmbeddedActionsParser {
       let s = NaN, e = NaN;
       let inSuffixes = false;
       try {
-        // Each loop is entered only when its first token is there (the loops' own lookahead,
-        // and nothing else happens when they take nothing): this rule runs for every operand.
         if (this.RECORDING_PHASE || this.LA(1).tokenType === T.Minus) this.MANY(this.minusLoop);
         acc = this.OR(this.atomAlts);
         s = this.rS;
@@ -717,7 +720,7 @@ class DlpParser extends EmbeddedActionsParser {
           else separated = false;
           if (!comma) separated = false;
           args.push(a);
-          const c = this.OPTION(this.commaOption);
+          const c = this.RECORDING_PHASE || this.LA(1).tokenType === T.Comma ? this.OPTION(this.commaOption) : undefined;
           comma = c !== undefined;
           if (c !== undefined && !this.RECORDING_PHASE) {
             commas.push(c.startOffset);
@@ -759,7 +762,7 @@ class DlpParser extends EmbeddedActionsParser {
       let value: Expr | undefined;
       this.colon = undefined;
       try {
-        name = this.OPTION(this.namedArgOption);
+        if (this.RECORDING_PHASE || this.LA(2).tokenType === T.Colon) name = this.OPTION(this.namedArgOption);
         colon = this.colon;
         value = this.SUBRULE(this.expression);
       } catch (err) {
