@@ -5,12 +5,13 @@
 // Expressions are one flat rule, `operand (operator operand)*`, with precedence resolved in
 // code on an operator stack (LEVEL below), where the grammar used to have one rule per
 // precedence level (13 rules and CST nodes for every leaf, then a CST → AST pass): lexing,
-// parsing and building the AST of a 500-line file went from ~25 ms to ~2 ms. The trees are
-// the ones that grammar gave, quirks included: `=` is right-associative and lowest, `not`
-// binds looser than comparisons (`not a == b` is `not (a == b)`), unary `-` on a number folds
-// into the number, a comparison, `..` or `as` does not chain (`a < b < c` ends the expression
-// at the second `<`, which is then reported by whatever follows), and `step` (an ordinary name
-// elsewhere) continues only a range's upper bound.
+// parsing and building the AST of a 500-line file went from ~25 ms to ~1.6 ms (BENCHMARKS.md,
+// "Parser"). The trees are the ones that grammar gave, quirks included: `=` is
+// right-associative and lowest, `not` binds looser than comparisons (`not a == b` is
+// `not (a == b)`), unary `-` on a number folds into the number, a comparison, `..` or `as` does
+// not chain (`a < b < c` ends the expression at the second `<`, which is then reported by
+// whatever follows), and `step` (an ordinary name elsewhere) continues only a range's upper
+// bound.
 //
 // Error recovery is Chevrotain's (single-token insertion/deletion, re-sync to a follow set).
 // A rule that fails keeps what it parsed: its `catch` stores the partial node (`stash`), and
