@@ -2,7 +2,6 @@
 // language server and the emitter all call `compile`.
 import { createHash } from "node:crypto";
 import { parseDlp } from "../grammar/parser.ts";
-import { buildAst } from "./syntax/build.ts";
 import type { SourceFile } from "./syntax/ast.ts";
 import { diag, LineMap, sortDiagnostics, type Diagnostic } from "./diagnostics/diagnostic.ts";
 import { lowerFile } from "./semantic/lower.ts";
@@ -24,13 +23,13 @@ export function compile(text: string, options: { file?: string } = {}): CompileR
   const out: Diagnostic[] = [];
   const parsed = parseDlp(text);
   for (const e of parsed.errors) {
-    out.push(diag(e.kind === "lex" ? (e.message.startsWith("unterminated") ? "DLP1002" : "DLP1003") : "DLP1001", "error", e.message, { start: e.start, end: Math.max(e.end, e.start) }, { label: e.kind === "lex" ? "here" : "unexpected here" }));
+    const span = { start: e.start, end: Math.max(e.end, e.start) };
+    if (e.kind === "comma") out.push(diag("DLP1001", "error", e.message, span, { label: "missing `,`", fix: { title: "insert `,`", span, text: "," } }));
+    else out.push(diag(e.kind === "lex" ? (e.message.startsWith("unterminated") ? "DLP1002" : "DLP1003") : "DLP1001", "error", e.message, span, { label: e.kind === "lex" ? "here" : "unexpected here" }));
   }
-  const built = buildAst(parsed.cst, text.length);
-  for (const e of built.errors) out.push(diag("DLP1001", "error", e.message, e.span, { label: "missing `,`", fix: { title: "insert `,`", span: e.span, text: "," } }));
   let checked: CheckedPipeline | undefined;
   try {
-    const lowered = lowerFile(built.ast, out);
+    const lowered = lowerFile(parsed.ast, out);
     if (lowered.pipeline) checked = checkPipeline(lowered.pipeline, out);
   } catch (err) {
     // A checker bug must never reach the user as a stack trace; it becomes a diagnostic.
@@ -41,7 +40,7 @@ export function compile(text: string, options: { file?: string } = {}): CompileR
     file,
     text,
     lines: new LineMap(text),
-    ast: built.ast,
+    ast: parsed.ast,
     diagnostics,
     checked,
     hasErrors: diagnostics.some((d) => d.severity === "error"),

@@ -21,4 +21,4 @@ async function load(): Promise<typeof Chevrotain> {
 }
 
 const chevrotain = await load();
-export const { CstParser, EOF, Lexer, createToken } = chevrotain;
+export const { EmbeddedActionsParser, EOF, Lexer, createToken } = chevrotain;

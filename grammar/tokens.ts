@@ -7,15 +7,24 @@ import { createToken, Lexer } from "./chevrotain.ts";
 
 export const Identifier = createToken({ name: "Identifier", pattern: /[A-Za-z_][A-Za-z0-9_]*/ });
 
-function keyword(name: string, word: string): TokenType {
-  return createToken({ name, pattern: new RegExp(word + "\\b"), longer_alt: Identifier });
+// Parser-only token categories (no pattern: the lexer never produces them). Every binary
+// operator is also a BinaryOperator, so the parser's flat expression rule consumes "the next
+// operator" in one step and resolves precedence itself. `step` lexes as an Identifier; the
+// parser re-tags it as a StepKeyword (still an Identifier, so it stays usable as a name), so
+// that only `step` — not every name — can continue a range `a..b step s`.
+export const BinaryOperator = createToken({ name: "BinaryOperator", pattern: Lexer.NA });
+export const StepKeyword = createToken({ name: "StepKeyword", pattern: Lexer.NA, categories: [Identifier, BinaryOperator] });
+const binary = { categories: [BinaryOperator] };
+
+function keyword(name: string, word: string, categories: TokenType[] = []): TokenType {
+  return createToken({ name, pattern: new RegExp(word + "\\b"), longer_alt: Identifier, categories });
 }
 
-export const As = keyword("As", "as");
+export const As = keyword("As", "as", [BinaryOperator]);
 export const True = keyword("True", "true");
 export const False = keyword("False", "false");
-export const And = keyword("And", "and");
-export const Or = keyword("Or", "or");
+export const And = keyword("And", "and", [BinaryOperator]);
+export const Or = keyword("Or", "or", [BinaryOperator]);
 export const Not = keyword("Not", "not");
 
 // A number may carry a unit: `10%` (a fraction) or `10deg` (degrees).
@@ -27,20 +36,20 @@ export const StringLit = createToken({ name: "StringLit", pattern: /"(?:[^"\\\r\
 // An unterminated string is lexed as a token of its own so the error points at it.
 export const BadString = createToken({ name: "BadString", pattern: /"(?:[^"\\\r\n]|\\.)*/ });
 
-export const Pipe = createToken({ name: "Pipe", pattern: /\|>/ });
-export const DotDot = createToken({ name: "DotDot", pattern: /\.\./ });
+export const Pipe = createToken({ name: "Pipe", pattern: /\|>/, ...binary });
+export const DotDot = createToken({ name: "DotDot", pattern: /\.\./, ...binary });
 export const Dot = createToken({ name: "Dot", pattern: /\./ });
-export const EqEq = createToken({ name: "EqEq", pattern: /==/ });
-export const NotEq = createToken({ name: "NotEq", pattern: /!=/ });
-export const LessEq = createToken({ name: "LessEq", pattern: /<=/ });
-export const GreaterEq = createToken({ name: "GreaterEq", pattern: />=/ });
-export const Less = createToken({ name: "Less", pattern: /</ });
-export const Greater = createToken({ name: "Greater", pattern: />/ });
-export const Equals = createToken({ name: "Equals", pattern: /=/ });
-export const Plus = createToken({ name: "Plus", pattern: /\+/ });
-export const Minus = createToken({ name: "Minus", pattern: /-/ });
-export const Star = createToken({ name: "Star", pattern: /\*/ });
-export const Slash = createToken({ name: "Slash", pattern: /\// });
+export const EqEq = createToken({ name: "EqEq", pattern: /==/, ...binary });
+export const NotEq = createToken({ name: "NotEq", pattern: /!=/, ...binary });
+export const LessEq = createToken({ name: "LessEq", pattern: /<=/, ...binary });
+export const GreaterEq = createToken({ name: "GreaterEq", pattern: />=/, ...binary });
+export const Less = createToken({ name: "Less", pattern: /</, ...binary });
+export const Greater = createToken({ name: "Greater", pattern: />/, ...binary });
+export const Equals = createToken({ name: "Equals", pattern: /=/, ...binary });
+export const Plus = createToken({ name: "Plus", pattern: /\+/, ...binary });
+export const Minus = createToken({ name: "Minus", pattern: /-/, ...binary });
+export const Star = createToken({ name: "Star", pattern: /\*/, ...binary });
+export const Slash = createToken({ name: "Slash", pattern: /\//, ...binary });
 export const LParen = createToken({ name: "LParen", pattern: /\(/ });
 export const RParen = createToken({ name: "RParen", pattern: /\)/ });
 export const LBracket = createToken({ name: "LBracket", pattern: /\[/ });

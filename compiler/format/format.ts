@@ -1,6 +1,6 @@
 // `dlpc fmt`: the canonical layout of a .dlp file.
 //
-// Formatting works on the token stream, with the CST consulted only for the role of a few
+// Formatting works on the token stream, with the parser consulted only for the role of a few
 // tokens (unary vs binary `-`, a call's `(` vs a grouping `(`, which newlines end a
 // statement). Why not print from the AST: the AST drops parentheses, `;` versus newline,
 // and every comment, so a printer over it would have to re-derive precedence and re-attach
@@ -19,9 +19,8 @@
 // newline. As gofmt aligns consecutive declarations, consecutive one-line statements of one
 // kind in a block line up: settings (`loss …`, `batch …`) on their value, assignments on `=`,
 // params on `=`, `tune` and `when`; a blank line or another kind of statement ends the run.
-import type { CstElement, CstNode, IToken } from "chevrotain";
-import { parseDlp } from "../../grammar/parser.ts";
-import { buildAst } from "../syntax/build.ts";
+import type { IToken } from "chevrotain";
+import { parseDlp, type Role } from "../../grammar/parser.ts";
 import type { Span } from "../syntax/ast.ts";
 
 export interface FormatError {
@@ -32,8 +31,6 @@ export interface FormatError {
 }
 
 export type FormatResult = { ok: true; text: string; changed: boolean } | { ok: false; errors: FormatError[] };
-
-type Role = "unary" | "call" | "index" | "group" | "list" | "terminator";
 
 interface Tok {
   kind: "tok";
@@ -59,57 +56,23 @@ type El = Tok | Comment | Break;
 const OPENERS = new Set(["LParen", "LBracket"]);
 const CLOSERS = new Set(["RParen", "RBracket"]);
 
-function isToken(e: CstElement): e is IToken {
-  return (e as IToken).image !== undefined && (e as IToken).tokenType !== undefined;
-}
-
-/** Roles of tokens by offset, read from the CST. */
-function roles(cst: CstNode): Map<number, Role> {
-  const out = new Map<number, Role>();
-  const walk = (n: CstNode) => {
-    for (const list of Object.values(n.children)) {
-      for (const c of list ?? []) {
-        if (!isToken(c)) {
-          walk(c);
-          continue;
-        }
-        const t = c.tokenType.name;
-        if (n.name === "statements" && t === "Newline") out.set(c.startOffset, "terminator");
-        else if (n.name === "unary" && t === "Minus") out.set(c.startOffset, "unary");
-        else if (n.name === "callSuffix" && t === "LParen") out.set(c.startOffset, "call");
-        else if (n.name === "indexSuffix" && t === "LBracket") out.set(c.startOffset, "index");
-        else if (n.name === "primary" && t === "LParen") out.set(c.startOffset, "group");
-        else if (n.name === "primary" && t === "LBracket") out.set(c.startOffset, "list");
-      }
-    }
-  };
-  walk(cst);
-  return out;
-}
-
 /** The syntax errors that stop formatting (the same ones `dlpc check` reports as DLP1xxx). */
-function syntaxErrors(parsed: ReturnType<typeof parseDlp>, built: ReturnType<typeof buildAst>): FormatError[] {
-  return [
-    ...parsed.errors.map((e) => ({
-      code: e.kind === "lex" ? (e.message.startsWith("unterminated") ? "DLP1002" : "DLP1003") : "DLP1001",
-      message: e.message,
-      span: { start: e.start, end: Math.max(e.start, e.end) },
-    })),
-    ...built.errors.map((e) => ({ code: "DLP1001", message: e.message, span: e.span })),
-  ];
+function syntaxErrors(parsed: ReturnType<typeof parseDlp>): FormatError[] {
+  return parsed.errors.map((e) => ({
+    code: e.kind === "lex" ? (e.message.startsWith("unterminated") ? "DLP1002" : "DLP1003") : "DLP1001",
+    message: e.message,
+    span: { start: e.start, end: Math.max(e.start, e.end) },
+  }));
 }
 
 export function formatDlp(text: string): FormatResult {
   const parsed = parseDlp(text);
-  const built = buildAst(parsed.cst, text.length);
-  if (parsed.errors.length || built.errors.length) return { ok: false, errors: syntaxErrors(parsed, built) };
-  const role = roles(parsed.cst);
-  const els = toElements(parsed.tokens, parsed.comments, role);
+  if (parsed.errors.length) return { ok: false, errors: syntaxErrors(parsed) };
+  const els = toElements(parsed.tokens, parsed.comments, parsed.roles);
   const out = render(normalize(els));
   // Safety net: the output must parse to the same tree. A difference is a formatter bug.
   const again = parseDlp(out);
-  const rebuilt = buildAst(again.cst, out.length);
-  if (again.errors.length || rebuilt.errors.length || treeKey(rebuilt.ast) !== treeKey(built.ast) || commentKey(again.comments) !== commentKey(parsed.comments)) {
+  if (again.errors.length || treeKey(again.ast) !== treeKey(parsed.ast) || commentKey(again.comments) !== commentKey(parsed.comments)) {
     return { ok: false, errors: [{ code: "DLP0001", message: "internal formatter error: the formatted text would change the meaning or lose a comment; the file was left as it is (please report it)", span: { start: 0, end: 0 } }] };
   }
   return { ok: true, text: out, changed: out !== text };
