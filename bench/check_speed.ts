@@ -5,7 +5,7 @@
 // 1. In-process `compile()` (lex, parse, lower, check every tuning combination) of a
 //    generated ~500-line pipeline: several tuned params that change shapes, a conditional
 //    param, a dozen reusable blocks with branches (add, concatenate, multiply), `repeat`,
-//    `if`, and most layer families. Warm: a few runs first, then p50/p95 over --runs.
+//    `if`, and most layer families. Warm: 30 runs first (JIT), then p50/p95 over --runs.
 // 2. Cold `node bin/dlpc.mjs check FILE` from the shell, a fresh process each time (median), for
 //    the generated file and for a seed pipeline (pipelines/mnist_cnn.dlp).
 // 3. Cold `node bin/dlpc.mjs compile FILE -o DIR` of the largest pipeline in pipelines/ (median).
@@ -173,7 +173,7 @@ function main(): void {
   const firstMs = performance.now() - first0;
   const errors = first.diagnostics.filter((d) => d.severity === "error");
   if (errors.length) throw new Error(`the generated pipeline has errors: ${errors.map((d) => `${d.code} ${d.message}`).join("; ")}`);
-  for (let i = 0; i < 5; i++) compile(text, { file });
+  for (let i = 0; i < 30; i++) compile(text, { file });
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
