@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Bundles the compiler's CLI (check, summary, compile, fmt, import, lsp) into dist/cli/ with
-// esbuild, code-split so each command loads only what it needs. bin/dlpc.mjs uses the bundle
+// esbuild, code-split so each command loads only what it needs, with the argument validators
+// precompiled (dist/gen/validators.mjs, see compiler/semantic/validators.ts). bin/dlpc.mjs uses the bundle
 // while it is fresher than every source file it was built from, and runs the TypeScript
 // sources through tsx otherwise, so a stale or missing bundle is never wrong, only slower.
 // Runs as npm's `prepare` step (after `npm ci`); a failure leaves the tsx path and exits 0.
@@ -14,8 +15,28 @@ try {
   const esbuild = await import("esbuild");
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
+  // The argument validators, precompiled (ajv standalone code) so that a cold check does not
+  // compile JSON Schemas; the bundle's entry registers them before the CLI runs.
+  const gen = join(root, "dist", "gen");
+  rmSync(gen, { recursive: true, force: true });
+  mkdirSync(gen, { recursive: true });
+  const { register } = await import("tsx/esm/api");
+  const unregister = register();
+  const { precompiledModule } = await import("../compiler/semantic/validators.ts");
+  await unregister();
+  writeFileSync(join(gen, "validators.mjs"), precompiledModule());
+  writeFileSync(
+    join(gen, "entry.mjs"),
+    [
+      'import * as gen from "./validators.mjs";',
+      'import { registerPrecompiled } from "../../compiler/semantic/validators.ts";',
+      "registerPrecompiled(gen.keys.map((k, i) => [k, gen[`v${i}`]]));",
+      'export { main } from "../../compiler/cli.ts";',
+      "",
+    ].join("\n"),
+  );
   const result = await esbuild.build({
-    entryPoints: [join(root, "compiler", "cli.ts")],
+    entryPoints: [{ in: join(gen, "entry.mjs"), out: "cli" }],
     bundle: true,
     splitting: true,
     format: "esm",

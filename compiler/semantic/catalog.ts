@@ -149,6 +149,21 @@ export const STRATEGIES: Record<string, CallSignature> = {
   asha: sig("strategy asha", [], obj({ max_epochs: int({ minimum: 1, default: 27 }), factor: int({ minimum: 2, default: 3 }), trials: int({ minimum: 1, default: 30 }), min_epochs: int({ minimum: 1, default: 1 }) })),
 };
 
+/** Data transforms that take arguments (`images |> normalize(0.5, 0.25)`). */
+export const TRANSFORM_CALLS: Record<string, CallSignature> = {
+  normalize: sig("normalize", ["mean", "std"], obj({ mean: num(), std: num({ exclusiveMinimum: 0 }) }, ["mean", "std"])),
+  pad_sequences: sig("pad_sequences", ["maxlen"], obj({ maxlen: int({ minimum: 1 }), padding: { enum: ["pre", "post"], default: "pre" }, truncating: { enum: ["pre", "post"], default: "pre" }, value: num({ default: 0 }) }, ["maxlen"])),
+};
+
+/** Every signature above, for precompiling their validators. */
+export function catalogSignatures(): CallSignature[] {
+  return [
+    ...Object.values(SOURCES).map((s) => s.sig),
+    ...Object.values(LOSSES).map((l) => l.sig),
+    ...[OPTIMIZERS, METRICS, CALLBACKS, SCHEDULES, AUGMENTS, STRATEGIES, TRANSFORM_CALLS].flatMap((t) => Object.values(t)),
+  ];
+}
+
 export const SPACES: Record<string, string> = {
   choice: "one of the listed values",
   uniform: "a float drawn uniformly from [low, high]",

@@ -9,7 +9,7 @@ import type {
 } from "../../runtime/spec.ts";
 import type { ArgValue, Args, TensorShape } from "./layers/types.ts";
 import { fmtShape } from "./layers/index.ts";
-import { AUGMENTS, CALLBACKS, LOSSES, LOSS_ALIASES, METRICS, OPTIMIZERS, SCHEDULES, SOURCES, STRATEGIES, type SourceInfo } from "./catalog.ts";
+import { AUGMENTS, CALLBACKS, LOSSES, LOSS_ALIASES, METRICS, OPTIMIZERS, SCHEDULES, SOURCES, STRATEGIES, TRANSFORM_CALLS, type SourceInfo } from "./catalog.ts";
 import { argNamed, asCall, callOf, settingOf, type PipelineIR, type ParamIR, type SectionIR, type Setting } from "./lower.ts";
 import { SHAPES_NOTE, SHAPES_PENDING, blockReadClosure, branchModel, commitBranch, detachBranch, finishModel, interpretModel, modelUnits, newBlockMemo, sameOutcome, startModel, statementNames, stepModel, type LayerInstance, type ModelResult, type ModelWalk } from "./model.ts";
 import { didYouMean } from "./names.ts";
@@ -623,13 +623,13 @@ function checkX(e: Expr, source: { info: SourceInfo; span: Span }, env: Env, par
               shape = [shape[1], shape[2], shape[0]];
               break;
             case "normalize": {
-              const args = checkCall(asCall(c.name, c.call), { what: "normalize", positional: ["mean", "std"], schema: { type: "object", properties: { mean: { type: "number" }, std: { type: "number", exclusiveMinimum: 0 } }, required: ["mean", "std"], additionalProperties: false } }, env, out);
+              const args = checkCall(asCall(c.name, c.call), TRANSFORM_CALLS.normalize, env, out);
               if (!args) return undefined;
               transforms.push({ op: "normalize", mean: args.mean as number, std: args.std as number });
               break;
             }
             case "pad_sequences": {
-              const args = checkCall(asCall(c.name, c.call), { what: "pad_sequences", positional: ["maxlen"], schema: { type: "object", properties: { maxlen: { type: "integer", minimum: 1 }, padding: { enum: ["pre", "post"], default: "pre" }, truncating: { enum: ["pre", "post"], default: "pre" }, value: { type: "number", default: 0 } }, required: ["maxlen"], additionalProperties: false } }, env, out, fields, `transforms.${idx}`, paramNames);
+              const args = checkCall(asCall(c.name, c.call), TRANSFORM_CALLS.pad_sequences, env, out, fields, `transforms.${idx}`, paramNames);
               if (!args) return undefined;
               if (shape && shape.length !== 1) {
                 out.push(diag("DLP4005", "error", "pad_sequences works on token sequences", stage.span, { label: `samples are ${fmtShape(shape)}` }));

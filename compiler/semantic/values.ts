@@ -1,6 +1,7 @@
 // Evaluating argument expressions (for checking, with concrete param values) and emitting
 // them as TypeScript (for codegen, with params as `p.name`). Both read the same AST.
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import type { ErrorObject } from "ajv";
+import { validator } from "./validators.ts";
 import { forEachChild, type Argument, type CallExpr, type Expr, type Span } from "../syntax/ast.ts";
 import type { ArgValue, Args } from "./layers/types.ts";
 import { diag, type Diagnostic } from "../diagnostics/diagnostic.ts";
@@ -194,17 +195,6 @@ export function bindArgs(call: CallExpr, sig: CallSignature, out: Diagnostic[], 
     exprs.set(name, a);
   }
   return { exprs, ok };
-}
-
-const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false });
-const compiled = new WeakMap<object, ValidateFunction>();
-function validator(schema: Record<string, unknown>): ValidateFunction {
-  let v = compiled.get(schema);
-  if (!v) {
-    v = ajv.compile(schema);
-    compiled.set(schema, v);
-  }
-  return v;
 }
 
 /** Validates evaluated args (filling defaults); errors map to the argument's span. */
