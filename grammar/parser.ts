@@ -657,15 +657,24 @@ class DlpParser extends EmbeddedActionsParser {
   }
 
   private list(): Expr {
+    const { items, s, e } = this.bracketItems("list", this.listItems, (items, s, e) => this.stash({ kind: "list", items, span: { start: s, end: e } }, s, e));
+    this.rS = s;
+    this.rE = e;
+    return { kind: "list", items, span: { start: s, end: e } };
+  }
+
+  /** `[ item, … ]` of a list or an index: its items and span. On an error, `partial` stashes
+   *  what was read before the error is rethrown. */
+  private bracketItems(role: Role, many: typeof this.listItems, partial: (items: Expr[], s: number, e: number) => void): { items: Expr[]; s: number; e: number } {
     let s = NaN, e = NaN;
     const outer = this.items, outerE = this.itemsE;
     const items: Expr[] = (this.items = []);
     try {
       const open = this.CONSUME(T.LBracket);
-      if (!this.RECORDING_PHASE) this.roles.set(open.startOffset, "list");
+      if (!this.RECORDING_PHASE) this.roles.set(open.startOffset, role);
       s = open.startOffset;
       this.itemsE = open.endOffset! + 1;
-      this.MANY_SEP(this.listItems);
+      this.MANY_SEP(many);
       e = this.itemsE;
       const close = this.CONSUME(T.RBracket);
       if (real(close)) e = close.endOffset! + 1;
@@ -675,15 +684,13 @@ class DlpParser extends EmbeddedActionsParser {
         if (this.pendE === this.pendE) this.itemsE = this.pendE;
       }
       e = this.itemsE;
-      this.stash({ kind: "list", items, span: { start: s, end: e } }, s, e);
+      partial(items, s, e);
       throw err;
     } finally {
       this.items = outer;
       this.itemsE = outerE;
     }
-    this.rS = s;
-    this.rE = e;
-    return { kind: "list", items, span: { start: s, end: e } };
+    return { items, s, e };
   }
 
   /** One item of a `[ … ]`; the separator before it (if any) is the token just consumed. */
@@ -803,31 +810,10 @@ class DlpParser extends EmbeddedActionsParser {
     "indexSuffix",
     (): Suffix => {
       this.enter();
-      let s = NaN, e = NaN;
-      const outer = this.items, outerE = this.itemsE;
-      const items: Expr[] = (this.items = []);
-      try {
-        const open = this.CONSUME(T.LBracket);
-        if (!this.RECORDING_PHASE) this.roles.set(open.startOffset, "index");
-        s = open.startOffset;
-        this.itemsE = open.endOffset! + 1;
-        this.MANY_SEP(this.indexItems);
-        e = this.itemsE;
-        const close = this.CONSUME(T.RBracket);
-        if (real(close)) e = close.endOffset! + 1;
-      } catch (err) {
-        if (this.pendSet) {
-          items.push(this.take() as Expr);
-          if (this.pendE === this.pendE) this.itemsE = this.pendE;
-        }
-        e = this.itemsE;
+      const { items, s, e } = this.bracketItems("index", this.indexItems, (items, s, e) => {
         this.leave(e, items);
         this.stash({ call: false, items, args: [], start: s, end: e }, s, e);
-        throw err;
-      } finally {
-        this.items = outer;
-        this.itemsE = outerE;
-      }
+      });
       this.leave(e, items);
       this.rS = s;
       this.rE = e;

@@ -213,12 +213,14 @@ function checkModel(
   const split = (idxs: number[], names: string[]): number[][] => {
     if (names.length === 0 || idxs.length === 1) return [idxs];
     const cols = names.map((n) => paramIndex.get(n)!);
-    // A mixed-radix number over the value ids (exact while the product of the counts stays below 2^53).
-    const groups = new Map<number, number[]>();
+    // A mixed-radix number over the value ids while it stays exact, else their list as text.
+    const exact = cols.reduce((a, c) => a * valueIds[c].size, 1) <= Number.MAX_SAFE_INTEGER;
+    const groups = new Map<number | string, number[]>();
     for (const i of idxs) {
       const row = ids[i];
-      let key = 0;
-      for (const c of cols) key = key * valueIds[c].size + row[c];
+      let key: number | string = 0;
+      if (exact) for (const c of cols) key = key * valueIds[c].size + row[c];
+      else key = cols.map((c) => row[c]).join(",");
       const g = groups.get(key);
       if (g) g.push(i);
       else groups.set(key, [i]);

@@ -214,9 +214,10 @@ export function interpretModel(
 }
 
 // ---- stepwise interpretation, for checking many combinations of the tuning space ----------
-// The checker walks the top-level statements once per distinct assignment of the params read
-// so far and forks the walk where a param is first read, instead of re-running the whole
-// model for every combination (see checkModel in check.ts).
+// The checker steps walks through the top-level statements together, branching a walk where a
+// statement reads params whose values differ among its combinations and merging branches that
+// end in the same state, instead of re-running the whole model for every combination (see
+// checkModel in check.ts).
 
 /** The state of one walk through a model. */
 export interface ModelWalk {
