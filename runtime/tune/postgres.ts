@@ -72,11 +72,30 @@ export class PostgresStorage implements Storage {
   }
 
   private schema(): Promise<void> {
-    // Concurrent CREATE TABLE IF NOT EXISTS can collide; an advisory lock serialises the workers.
-    this.ready ??= this.tx(async (c) => {
-      await c.query("SELECT pg_advisory_xact_lock(8412307)");
-      await c.query(SCHEMA);
-    }).catch((e: unknown) => {
+    // DDL locks whole tables, even when IF NOT EXISTS makes it a no-op (ALTER TABLE takes
+    // dlp_studies exclusively, CREATE INDEX dlp_trials in share mode), and a worker joining a
+    // running study would deadlock with a claim that holds the study row and inserts a trial.
+    // So the DDL runs only when something is missing; then an advisory lock serialises the
+    // workers, and the tables are locked in the order a claim takes them (studies, trials).
+    this.ready ??= (async () => {
+      const complete = await this.pool.query(
+        `SELECT to_regclass('dlp_trials_running') IS NOT NULL
+            AND EXISTS (SELECT 1 FROM information_schema.columns
+                         WHERE table_schema = current_schema() AND table_name = 'dlp_studies' AND column_name = 'pipeline') AS ok`,
+      ).catch((e: unknown) => {
+        const why = e instanceof Error ? e.message || (e as NodeJS.ErrnoException).code || e.name : String(e);
+        throw new Error(`cannot reach the PostgreSQL study database at ${this.location}: ${why}`);
+      });
+      if ((complete.rows[0] as { ok: boolean }).ok) return;
+      await this.tx(async (c) => {
+        await c.query("SELECT pg_advisory_xact_lock(8412307)");
+        for (const table of ["dlp_studies", "dlp_trials"]) {
+          const exists = await c.query("SELECT to_regclass($1) IS NOT NULL AS ok", [table]);
+          if ((exists.rows[0] as { ok: boolean }).ok) await c.query(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
+        }
+        await c.query(SCHEMA);
+      });
+    })().catch((e: unknown) => {
       this.ready = null;
       throw e;
     });

@@ -103,6 +103,33 @@ test("a server that never answers times out within 5 s instead of hanging", asyn
   assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
 });
 
+pgTest("a worker joining a ready database takes no table locks, so it cannot deadlock with a running claim", async () => {
+  // What a claim in progress holds: the study row FOR UPDATE (ROW SHARE on dlp_studies) and an
+  // inserted trial (ROW EXCLUSIVE on dlp_trials). The schema DDL a joining worker used to run
+  // (ALTER TABLE, CREATE INDEX … IF NOT EXISTS) waited on both, and the claim on it.
+  const first = new PostgresStorage(url);
+  await first.claim("no-such-study", 60_000, () => "wait").catch(() => undefined); // creates the schema
+  await first.close();
+  const { default: pg } = await import("pg");
+  const holder = new pg.Client({ connectionString: url });
+  await holder.connect();
+  const joining = new PostgresStorage(url);
+  try {
+    await holder.query("BEGIN");
+    await holder.query("LOCK TABLE dlp_studies IN ROW SHARE MODE");
+    await holder.query("LOCK TABLE dlp_trials IN ROW EXCLUSIVE MODE");
+    const outcome = await Promise.race([
+      joining.claim("no-such-study", 60_000, () => "wait").then(() => "claimed", (e: Error) => e.message),
+      sleep(5000).then(() => "blocked"),
+    ]);
+    assert.match(outcome, /does not exist/);
+  } finally {
+    await holder.query("ROLLBACK").catch(() => undefined);
+    await holder.end();
+    await joining.close();
+  }
+});
+
 pgTest("three workers share a study; one killed mid-trial; every trial accounted for exactly once", async () => {
   const dir = mkdtempSync(join(tmpdir(), "dlp-pgw-"));
   const log = join(dir, "log");
