@@ -182,6 +182,7 @@ function main(): void {
   }
   const layers = first.checked?.model?.layers.length ?? 0;
   const combos = first.checked?.combinationsChecked ?? 0;
+  const statementRuns = first.checked?.statementRuns ?? 0;
 
   // 2. cold check from the shell
   const checkTimes: number[] = [];
@@ -201,7 +202,7 @@ function main(): void {
   rmSync(dir, { recursive: true, force: true });
 
   const result = {
-    generated: { lines: text.split("\n").length - 1, layers, combinationsChecked: combos },
+    generated: { lines: text.split("\n").length - 1, layers, combinationsChecked: combos, statementRuns },
     inProcess: { firstMs, p50: median(times), p95: percentile(times, 95), runs },
     coldCheck: { median: median(checkTimes), min: Math.min(...checkTimes), max: Math.max(...checkTimes), runs: coldRuns },
     coldCheckSeed: { file: seed, median: median(seedTimes), min: Math.min(...seedTimes), max: Math.max(...seedTimes), runs: coldRuns },
@@ -212,7 +213,7 @@ function main(): void {
     return;
   }
   const g = result.generated;
-  console.log(`generated pipeline: ${g.lines} lines, ${g.layers} layers at the defaults, ${g.combinationsChecked} shape combinations checked`);
+  console.log(`generated pipeline: ${g.lines} lines, ${g.layers} layers at the defaults, ${g.combinationsChecked} shape combinations checked (${g.statementRuns} runs of a top-level model statement)`);
   console.log(`in-process check    first ${ms(firstMs)}   warm p50 ${ms(result.inProcess.p50)}   p95 ${ms(result.inProcess.p95)}   (${runs} runs; target ≤ 20 ms)`);
   console.log(`cold dlpc check     median ${ms(result.coldCheck.median)}   min ${ms(result.coldCheck.min)}   max ${ms(result.coldCheck.max)}   (${coldRuns} runs; target ≤ 400 ms)`);
   console.log(`cold dlpc check     median ${ms(result.coldCheckSeed.median)}   min ${ms(result.coldCheckSeed.min)}   max ${ms(result.coldCheckSeed.max)}   ${seed}`);

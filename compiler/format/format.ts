@@ -20,7 +20,7 @@
 // kind in a block line up: settings (`loss …`, `batch …`) on their value, assignments on `=`,
 // params on `=`, `tune` and `when`; a blank line or another kind of statement ends the run.
 import type { IToken } from "chevrotain";
-import { parseDlp, type Role } from "../../grammar/parser.ts";
+import { parseDlp, syntaxErrorCode, type Role } from "../../grammar/parser.ts";
 import type { Span } from "../syntax/ast.ts";
 
 export interface FormatError {
@@ -59,7 +59,7 @@ const CLOSERS = new Set(["RParen", "RBracket"]);
 /** The syntax errors that stop formatting (the same ones `dlpc check` reports as DLP1xxx). */
 function syntaxErrors(parsed: ReturnType<typeof parseDlp>): FormatError[] {
   return parsed.errors.map((e) => ({
-    code: e.kind === "lex" ? (e.message.startsWith("unterminated") ? "DLP1002" : "DLP1003") : "DLP1001",
+    code: syntaxErrorCode(e),
     message: e.message,
     span: { start: e.start, end: Math.max(e.start, e.end) },
   }));

@@ -32,6 +32,9 @@ export interface CheckedPipeline {
   /** The model input per sample, from the data section. */
   inputShape?: TensorShape;
   combinationsChecked: number;
+  /** How many times a top-level model statement was interpreted to check them all (a measure
+   *  of the checker's work, printed by bench/check_speed.ts). */
+  statementRuns: number;
 }
 
 const tick = (s: string) => "`" + s + "`";
@@ -39,7 +42,7 @@ const tick = (s: string) => "`" + s + "`";
 export function checkPipeline(ir: PipelineIR, out: Diagnostic[]): CheckedPipeline {
   const paramNames = new Set(ir.params.map((p) => p.name));
   const defaults: Env = new Map(ir.params.map((p) => [p.name, p.default]));
-  const result: CheckedPipeline = { ir, dataFields: new Map(), trainFields: new Map(), evaluate: null, tune: null, params: [], combinationsChecked: 0 };
+  const result: CheckedPipeline = { ir, dataFields: new Map(), trainFields: new Map(), evaluate: null, tune: null, params: [], combinationsChecked: 0, statementRuns: 0 };
 
   const metricsComputed = new Set<string>(["loss", "val_loss"]);
   let lossName: string | undefined;
@@ -258,6 +261,7 @@ function checkModel(
     const next: Walk[] = [];
     for (const w of walks) {
       const groups = groupsOf(w, unitReads[u]);
+      result.statementRuns += groups.length;
       if (groups.length === 1) {
         stepModel(w.walk, units[u]);
         collect(w.walk.ctx.out, w.idxs[0]);

@@ -3,12 +3,13 @@
 // checker uses, and answer exactly as the validators ajv compiles at run time.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { ValidateFunction } from "ajv";
 import { compile } from "../../compiler/driver.ts";
+import { dlpFiles } from "../dlp_files.ts";
 import { everySchema, precompiledModule, registerPrecompiled, validatorsCompiledHere } from "../../compiler/semantic/validators.ts";
 
 const { Ajv } = createRequire(import.meta.url)("ajv") as typeof import("ajv");
@@ -61,9 +62,7 @@ test("precompiled validators answer as ajv's run-time compile: verdict, defaults
 test("every schema the checker validates against is precompiled: compiling every pipeline and golden compiles none at run time", () => {
   registerPrecompiled(gen.keys.map((k, i) => [k, gen[`v${i}`]!] as const));
   const before = validatorsCompiledHere();
-  const files = [
-    ...["pipelines", "pipelines/zoo", "tests/golden/errors", "tests/golden/summary", "tests/golden/emit"].flatMap((d) => readdirSync(d).filter((f) => f.endsWith(".dlp")).map((f) => join(d, f))),
-  ];
+  const files = [...dlpFiles("pipelines"), ...dlpFiles("tests/golden")];
   assert.ok(files.length > 40, `${files.length} files`);
   for (const f of files) compile(readFileSync(f, "utf8"), { file: f });
   assert.is(validatorsCompiledHere() - before, 0);

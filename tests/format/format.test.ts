@@ -11,16 +11,8 @@ import { compile } from "../../compiler/driver.ts";
 import { summaryJson } from "../../compiler/summary.ts";
 import { emitPipeline } from "../../compiler/codegen/emit.ts";
 import { parseDlp } from "../../grammar/parser.ts";
+import { dlpFiles } from "../dlp_files.ts";
 
-function dlpFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...dlpFiles(p));
-    else if (e.name.endsWith(".dlp")) out.push(p);
-  }
-  return out.sort();
-}
 const FILES = [...dlpFiles("pipelines"), ...dlpFiles("tests/golden")];
 
 function meaning(text: string, file: string) {

@@ -3,26 +3,15 @@
 // params, totals) as the original.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { readdirSync } from "node:fs";
-import { join } from "node:path";
 import { compilePipeline } from "../runtime/compiled.ts";
 import { importModel } from "../../compiler/import/importer.ts";
 import { compile } from "../../compiler/driver.ts";
 import { summaryJson } from "../../compiler/summary.ts";
 import { formatDlp } from "../../compiler/format/format.ts";
 import { tf } from "dlp/runtime";
+import { dlpFiles } from "../dlp_files.ts";
 
-function pipelines(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...pipelines(p));
-    else if (e.name.endsWith(".dlp")) out.push(p);
-  }
-  return out.sort();
-}
-
-const FILES = pipelines("pipelines");
+const FILES = dlpFiles("pipelines");
 
 for (const file of FILES) {
   test(`round trip ${file}`, async () => {

@@ -8,7 +8,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { DataError, loadDataset, runPipeline, type CompiledPipeline, type DataSpec } from "dlp/runtime";
+import { loadDataset, runPipeline, type CompiledPipeline, type DataSpec } from "dlp/runtime";
+import { dataError } from "./data_error.ts";
 import { compilePipeline } from "./compiled.ts";
 
 const RECORD = 3073;
@@ -56,17 +57,6 @@ async function spec(extra: Partial<DataSpec> = {}): Promise<DataSpec> {
   const p = await cifar();
   // The pipeline's own `validation last 5000` needs the real 50 000 images; the fixture has 20.
   return { ...p.data(p.defaults), split: { validation: { last: 4 } }, shuffle: false, ...extra };
-}
-
-async function dataError(p: Promise<unknown>, ...patterns: RegExp[]): Promise<void> {
-  try {
-    await p;
-  } catch (e) {
-    assert.instance(e, DataError, `expected a DataError, got ${String(e)}`);
-    for (const re of patterns) assert.match((e as Error).message, re);
-    return;
-  }
-  assert.unreachable("expected a DataError");
 }
 
 test("cifar10: five training batches and the test batch, channels-last samples, labels and class names", async () => {

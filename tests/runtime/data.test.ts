@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { PNG } from "pngjs";
 import jpeg from "jpeg-js";
-import { DataError, loadDataset, type DataSpec } from "dlp/runtime";
+import { loadDataset, type DataSpec } from "dlp/runtime";
+import { dataError } from "./data_error.ts";
 import { encodeIdx, parseIdx } from "../../runtime/data/idx.ts";
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), "dlp-data-"));
@@ -28,17 +29,6 @@ function writeIdxSet(dir: string, n: number, labels: number[] = Array.from({ len
   w("train-labels-idx1-ubyte", lab);
   w("t10k-images-idx3-ubyte", encodeIdx([6, 4, 4], new Array(96).fill(10)));
   w("t10k-labels-idx1-ubyte", encodeIdx([6], [0, 1, 2, 0, 1, 2]));
-}
-
-async function dataError(p: Promise<unknown>, ...patterns: RegExp[]): Promise<void> {
-  try {
-    await p;
-  } catch (e) {
-    assert.instance(e, DataError, `expected a DataError, got ${String(e)}`);
-    for (const re of patterns) assert.match((e as Error).message, re);
-    return;
-  }
-  assert.unreachable("expected a DataError");
 }
 
 test("idx: gzipped and plain files load with splits and transforms", async () => {
