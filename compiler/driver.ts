@@ -2,7 +2,7 @@
 // language server and the emitter all call `compile`.
 import { createHash } from "node:crypto";
 import { parseDlp, syntaxErrorCode } from "../grammar/parser.ts";
-import type { SourceFile } from "./syntax/ast.ts";
+import type { SourceFile } from "../grammar/ast.ts";
 import { diag, LineMap, sortDiagnostics, type Diagnostic } from "./diagnostics/diagnostic.ts";
 import { lowerFile } from "./semantic/lower.ts";
 import { checkPipeline, type CheckedPipeline } from "./semantic/check.ts";

@@ -1,4 +1,4 @@
-// Chevrotain parser for .dlp that builds the AST (compiler/syntax/ast.ts) directly while it
+// Chevrotain parser for .dlp that builds the AST (grammar/ast.ts) directly while it
 // parses. `parseDlp` never throws: lexing and parsing errors come back as data, and recovery
 // keeps the rest of the file parsed.
 //
@@ -26,7 +26,7 @@
 import type { IToken, IRecognitionException, ILexingError, IOrAlt, TokenType } from "chevrotain";
 import { EmbeddedActionsParser, EOF } from "./chevrotain.ts";
 import * as T from "./tokens.ts";
-import type { Argument, BinaryOp, Block, Expr, NameExpr, SourceFile, Span, Statement } from "../compiler/syntax/ast.ts";
+import type { Argument, BinaryOp, Block, Expr, NameExpr, SourceFile, Span, Statement } from "./ast.ts";
 
 /** What the formatter needs to know about a token that the token stream alone does not say. */
 export type Role = "unary" | "call" | "index" | "group" | "list" | "terminator";

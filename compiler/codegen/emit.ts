@@ -2,8 +2,8 @@
 // Every user string reaches the output through JSON.stringify and every user name through
 // `ident()`, so nothing in a .dlp file can inject code.
 import { Project, VariableDeclarationKind, type CodeBlockWriter } from "ts-morph";
-import type { Argument, CallExpr, Expr, Statement } from "../syntax/ast.ts";
-import { exprChildren, headName } from "../syntax/ast.ts";
+import type { Argument, CallExpr, Expr, Statement } from "../../grammar/ast.ts";
+import { exprChildren, headName } from "../../grammar/ast.ts";
 import type { CheckedPipeline, ParamFields } from "../semantic/check.ts";
 import type { BlockIR } from "../semantic/lower.ts";
 import { getLayer, emitLayerCall } from "../semantic/layers/index.ts";

@@ -1,6 +1,6 @@
 // Diagnostics are data: the checker collects them, and the terminal, JSON and LSP
 // renderers only format them. Positions are offsets; line/column come from a LineMap.
-import type { Span } from "../syntax/ast.ts";
+import type { Span } from "../../grammar/ast.ts";
 
 export type Severity = "error" | "warning" | "info";
 

@@ -21,7 +21,7 @@
 // params on `=`, `tune` and `when`; a blank line or another kind of statement ends the run.
 import type { IToken } from "chevrotain";
 import { parseDlp, syntaxErrorCode, type Role } from "../../grammar/parser.ts";
-import type { Span } from "../syntax/ast.ts";
+import type { Span } from "../../grammar/ast.ts";
 
 export interface FormatError {
   /** DLP1001 (parse), DLP1002 (unterminated string), DLP1003 (bad character), as `dlpc check`. */

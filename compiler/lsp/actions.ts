@@ -7,7 +7,7 @@ import { CodeActionKind, type CodeAction, type TextEdit } from "vscode-languages
 import type { Analysis } from "./analysis.ts";
 import { spanToRange, toLspDiagnostic } from "./convert.ts";
 import type { Diagnostic } from "../diagnostics/diagnostic.ts";
-import { exprChildren, type CallExpr, type Expr, type Span, type Statement } from "../syntax/ast.ts";
+import { exprChildren, type CallExpr, type Expr, type Span, type Statement } from "../../grammar/ast.ts";
 import { getLayer } from "../semantic/layers/index.ts";
 import { LOSSES, LOSS_ALIASES } from "../semantic/catalog.ts";
 

@@ -8,7 +8,7 @@
 // them — so typing `den` in a model does not poison, and wipe, the shape errors below it.
 import { compile, dedupe, type CompileResult } from "../driver.ts";
 import { diag, LineMap, sortDiagnostics, type Diagnostic } from "../diagnostics/diagnostic.ts";
-import type { CallExpr, Span } from "../syntax/ast.ts";
+import type { CallExpr, Span } from "../../grammar/ast.ts";
 import type { BlockCallInstance, LayerInstance } from "../semantic/model.ts";
 
 export interface LayerSite {

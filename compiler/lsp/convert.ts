@@ -5,7 +5,7 @@
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { DiagnosticSeverity, type Diagnostic as LspDiagnostic, type DiagnosticRelatedInformation, type Range } from "vscode-languageserver";
 import type { Diagnostic, LineMap } from "../diagnostics/diagnostic.ts";
-import type { Span } from "../syntax/ast.ts";
+import type { Span } from "../../grammar/ast.ts";
 import { toLspRange } from "../diagnostics/render.ts";
 
 export const SOURCE = "dlpc";

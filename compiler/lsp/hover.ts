@@ -6,7 +6,7 @@ import type { Analysis } from "./analysis.ts";
 import { siteAt } from "./analysis.ts";
 import { occurrenceAt, occurrences } from "./names.ts";
 import { spanToRange } from "./convert.ts";
-import { exprChildren, exprText, type CallExpr, type Expr, type NameExpr, type Span, type Statement } from "../syntax/ast.ts";
+import { exprChildren, exprText, type CallExpr, type Expr, type NameExpr, type Span, type Statement } from "../../grammar/ast.ts";
 import { fmtShape, getLayer, ACTIVATIONS, INITIALIZERS, type LayerDef } from "../semantic/layers/index.ts";
 import { LOSSES, LOSS_ALIASES, OPTIMIZERS, SOURCES, STRATEGIES, METRICS, CALLBACKS, SPACES } from "../semantic/catalog.ts";
 import { formatValue } from "../semantic/values.ts";

@@ -1,6 +1,6 @@
 // Name occurrences in the syntax tree, for go to definition, find references and hover:
 // which name is a param, a block, or a block's own parameter at each place it is written.
-import { exprChildren, type Expr, type NameExpr, type SourceFile, type Span, type Statement } from "../syntax/ast.ts";
+import { exprChildren, type Expr, type NameExpr, type SourceFile, type Span, type Statement } from "../../grammar/ast.ts";
 import type { PipelineIR } from "../semantic/lower.ts";
 
 export type Symbol =

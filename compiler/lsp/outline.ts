@@ -4,7 +4,7 @@ import { InlayHintKind, SymbolKind, type DocumentSymbol, type InlayHint } from "
 import type { Analysis } from "./analysis.ts";
 import { spanToRange } from "./convert.ts";
 import { fmtShape } from "../semantic/layers/index.ts";
-import { exprText, headName, type Span, type Statement } from "../syntax/ast.ts";
+import { exprText, headName, type Span, type Statement } from "../../grammar/ast.ts";
 import type { TensorShape } from "../semantic/layers/types.ts";
 
 /** Hints for the lines first..last (0-based, inclusive). */

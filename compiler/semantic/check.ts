@@ -1,7 +1,7 @@
 // The checker: data → model input → every layer → output → loss ↔ labels, the training
 // settings, and the tuning space — for every combination of the params that change shapes.
-import type { CallExpr, Expr, NameExpr, Span, Statement } from "../syntax/ast.ts";
-import { exprText } from "../syntax/ast.ts";
+import type { CallExpr, Expr, NameExpr, Span, Statement } from "../../grammar/ast.ts";
+import { exprText } from "../../grammar/ast.ts";
 import { diag, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import type {
   Augment, CallbackSpec, DataSpec, EvaluateSpec, LabelSpec, MetricSpec, OptimizerSpec, ParamSpec, SourceSpec,

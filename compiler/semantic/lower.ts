@@ -1,8 +1,8 @@
 // Gives the generic statements their meaning: one pipeline with its params, data, blocks,
 // model, train, evaluate and tune sections. Structural mistakes (unknown sections or
 // settings, duplicates, malformed params) are reported here with "did you mean".
-import type { Argument, Block, CallExpr, Expr, NameExpr, SourceFile, Span, Statement } from "../syntax/ast.ts";
-import { exprText, headName } from "../syntax/ast.ts";
+import type { Argument, Block, CallExpr, Expr, NameExpr, SourceFile, Span, Statement } from "../../grammar/ast.ts";
+import { exprText, headName } from "../../grammar/ast.ts";
 import { diag, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { didYouMean } from "./names.ts";
 import { evalExpr, type Env } from "./values.ts";

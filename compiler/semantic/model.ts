@@ -1,8 +1,8 @@
 // Shape interpretation of a model section for one assignment of param values: walks the
 // statements (sequential calls, named tensors, blocks, repeat, if/else) through the layer
 // table. A failed layer poisons its output (null) so one root cause gives one error.
-import type { Argument, CallExpr, Expr, NameExpr, Span, Statement } from "../syntax/ast.ts";
-import { exprText, headName } from "../syntax/ast.ts";
+import type { Argument, CallExpr, Expr, NameExpr, Span, Statement } from "../../grammar/ast.ts";
+import { exprText, headName } from "../../grammar/ast.ts";
 import { diag, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { getLayer, LAYERS, fmtShape } from "./layers/index.ts";
 import { isFailure, type Args, type ArgValue, type LayerDef, type ParamCount, type TensorShape } from "./layers/types.ts";

@@ -2,7 +2,7 @@
 // them as TypeScript (for codegen, with params as `p.name`). Both read the same AST.
 import type { ErrorObject } from "ajv";
 import { validator } from "./validators.ts";
-import { forEachChild, type Argument, type CallExpr, type Expr, type Span } from "../syntax/ast.ts";
+import { forEachChild, type Argument, type CallExpr, type Expr, type Span } from "../../grammar/ast.ts";
 import type { ArgValue, Args } from "./layers/types.ts";
 import { diag, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { didYouMean } from "./names.ts";

@@ -4,7 +4,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { parseDlp } from "../../grammar/parser.ts";
-import type { Expr } from "../../compiler/syntax/ast.ts";
+import type { Expr } from "../../grammar/ast.ts";
 
 /** An expression as an S-expression: `(op operands…)`. */
 function sx(e: Expr): string {
