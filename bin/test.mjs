@@ -4,6 +4,9 @@
 import { register } from "tsx/esm/api";
 import { parse } from "uvu/parse";
 import { run } from "uvu/run";
+import { ensureSystemDeps } from "./system-deps.mjs";
+// Installs (as root) or names the Debian packages the tests need before anything runs.
+if (!ensureSystemDeps()) process.exit(1);
 register();
 const pattern = process.argv[2] ? new RegExp(process.argv[2]) : /\.test\.ts$/;
 const { suites } = await parse("tests", /\.test\.ts$/, { ignore: /^golden|fixtures/ });
