@@ -239,7 +239,8 @@ export async function tuneCommand(p: Parsed): Promise<number> {
         await shared.close();
         throw new Error(`study "${studyName}" does not hold its pipeline; pass the .dlp file: dlpc tune FILE --worker …`);
       }
-      const src = JSON.parse(meta.pipeline) as { file: string; text: string };
+      // Data only: a stored name never reaches a path or emitted code unescaped.
+      const src = (await import("../../runtime/tune/stored.ts")).readStoredPipeline(meta.pipeline, studyName);
       loaded = await load(src.file, src.text);
     }
     if (!loaded) {
