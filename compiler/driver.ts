@@ -25,7 +25,7 @@ export function compile(text: string, options: { file?: string } = {}): CompileR
   for (const e of parsed.errors) {
     const span = { start: e.start, end: Math.max(e.end, e.start) };
     if (e.kind === "comma") out.push(diag("DLP1001", "error", e.message, span, { label: "missing `,`", fix: { title: "insert `,`", span, text: "," } }));
-    else out.push(diag(syntaxErrorCode(e), "error", e.message, span, { label: e.kind === "lex" ? "here" : "unexpected here" }));
+    else out.push(diag(syntaxErrorCode(e), "error", e.message, span, { label: e.kind === "lex" ? "here" : e.kind === "depth" ? "too deep" : "unexpected here" }));
   }
   let checked: CheckedPipeline | undefined;
   try {

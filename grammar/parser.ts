@@ -27,6 +27,7 @@ import type { IToken, IRecognitionException, ILexingError, IOrAlt, TokenType } f
 import { EmbeddedActionsParser, EOF } from "./chevrotain.ts";
 import * as T from "./tokens.ts";
 import type { Argument, BinaryOp, Block, Expr, NameExpr, SourceFile, Span, Statement } from "./ast.ts";
+import { cutDeepExpressions, nestingError } from "./limits.ts";
 
 /** What the formatter needs to know about a token that the token stream alone does not say. */
 export type Role = "unary" | "call" | "index" | "group" | "list" | "terminator";
@@ -1058,7 +1059,7 @@ const parser = new DlpParser();
 
 export interface SyntaxError {
   /** "comma": a missing `,` between call arguments (the fix inserts one at `start`). */
-  kind: "lex" | "parse" | "comma";
+  kind: "lex" | "parse" | "comma" | "depth";
   message: string;
   /** Offsets [start, end) into the text; from a real token, never an inserted one. */
   start: number;
@@ -1071,7 +1072,8 @@ export interface SyntaxError {
 
 /** The diagnostic code of a syntax error (docs/diagnostics.md): DLP1002 an unterminated
  *  string, DLP1003 another bad character, DLP1001 everything the parser reports. */
-export function syntaxErrorCode(e: SyntaxError): "DLP1001" | "DLP1002" | "DLP1003" {
+export function syntaxErrorCode(e: SyntaxError): "DLP1001" | "DLP1002" | "DLP1003" | "DLP1004" {
+  if (e.kind === "depth") return "DLP1004";
   if (e.kind !== "lex") return "DLP1001";
   return e.message.startsWith("unterminated") ? "DLP1002" : "DLP1003";
 }
@@ -1136,12 +1138,19 @@ export function parseDlp(text: string): ParseResult {
     }
     tokens.push(t);
   }
+  // Too deep to parse without overflowing the stack: one positioned error, no tree.
+  const tooDeep = nestingError(tokens);
+  if (tooDeep) {
+    errors.push({ kind: "depth", ...tooDeep, found: text.slice(tooDeep.start, tooDeep.end) });
+    return { ast: { statements: [], span: { start: 0, end: text.length } }, errors, comments: (lexed.groups.comments ?? []) as IToken[], tokens, roles: new Map() };
+  }
   parser.begin(significantTokens(tokens));
   const statements = parser.file() ?? [];
   for (const e of parser.errors as IRecognitionException[]) {
     errors.push(toSyntaxError(e, text, tokens));
   }
   if (parser.commaChecks.length) errors.push(...parser.commaErrors());
+  for (const d of cutDeepExpressions(statements)) errors.push({ kind: "depth", ...d });
   const ast: SourceFile = { statements, span: { start: 0, end: text.length } };
   return { ast, errors, comments: (lexed.groups.comments ?? []) as IToken[], tokens, roles: parser.roles };
 }

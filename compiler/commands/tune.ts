@@ -63,7 +63,8 @@ export async function tuneCommand(p: Parsed): Promise<number> {
         await shared.close();
         throw new Error(`study "${study}" does not hold its pipeline; pass the .dlp file: dlpc tune FILE --worker …`);
       }
-      source = JSON.parse(meta.pipeline) as { file: string; text: string };
+      // Data only: a stored name never reaches a path or emitted code unescaped.
+      source = (await import("../../runtime/tune/stored.ts")).readStoredPipeline(meta.pipeline, study);
     }
   } else {
     if (p.positional.length !== 1) throw new UsageError("tune takes one .dlp file");

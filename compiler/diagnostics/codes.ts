@@ -24,6 +24,11 @@ export const CODES: Record<string, CodeInfo> = {
   },
   DLP1002: { title: "unterminated string", meaning: "A string literal has no closing `\"` before the end of its line." },
   DLP1003: { title: "unexpected character", meaning: "A character that is not part of the language (such as `@`, `#` or `$`)." },
+  DLP1004: {
+    title: "nesting too deep",
+    meaning:
+      "More than 128 `(`, `[` and `{` open at once (the file is then not parsed further), or one expression more than 512 levels deep, such as a chain of thousands of `+` terms (that expression is skipped). The limits keep the compiler and the language server within their stack; split the expression with named values, params or blocks.",
+  },
   DLP2001: {
     title: "unknown name",
     meaning:
