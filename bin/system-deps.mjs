@@ -26,6 +26,11 @@ export const SYSTEM_DEPS = [
     present: () => existsSync(process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"),
   },
   {
+    pkg: "libdnnl-dev",
+    for: "the native backend's addon (oneDNN) and its parity tests (tests/native/)",
+    present: () => existsSync("/usr/include/oneapi/dnnl/dnnl.hpp") || existsSync("/usr/include/dnnl.hpp"),
+  },
+  {
     pkg: "dataset-fashion-mnist",
     for: "the end-to-end training test on real Fashion-MNIST",
     present: () => existsSync("/usr/share/datasets/fashion-mnist"),

@@ -28,7 +28,7 @@ usage:
   dlpc import MODEL.json [-o FILE.dlp]         a Keras / tfjs model topology as a .dlp model section
   dlpc lsp [--stdio]                           the language server, over stdio
 
-backends: auto (default), tensorflow-gpu, tensorflow, wasm, cpu`;
+backends: auto (default), tensorflow-gpu, tensorflow, native (oneDNN kernels on wasm), wasm, cpu`;
 
 export async function main(argv: string[]): Promise<number> {
   try {

@@ -83,7 +83,7 @@ export function positiveInt(p: Parsed, k: string): number | undefined {
 
 
 /** The backends `--backend` accepts. */
-export const BACKENDS = ["auto", "tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const;
+export const BACKENDS = ["auto", "tensorflow-gpu", "tensorflow", "native", "wasm", "cpu"] as const;
 
 /** Compiles .dlp text and prints its diagnostics; the result only when it has no errors. */
 export function compileOrReport(text: string, file: string): (CompileResult & { checked: CheckedPipeline }) | undefined {
