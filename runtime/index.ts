@@ -1,6 +1,7 @@
 // What generated code and the CLI import as "dlp/runtime".
 export { tf } from "./tf.ts";
 export type * from "./spec.ts";
+export type * from "./pipeline.ts";
 export { initBackend, BACKEND_CHOICES, type BackendChoice } from "./backend.ts";
 export { registerWasmGradientKernels } from "./wasm_kernels.ts";
 export { runPipeline, type RunOptions, type RunResult, type RunMetrics } from "./run.ts";
