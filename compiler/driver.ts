@@ -1,7 +1,8 @@
 // The one entry point: text in, diagnostics and a checked pipeline out. The CLI, the
 // language server and the emitter all call `compile`.
 import { createHash } from "node:crypto";
-import { parseDlp, syntaxErrorCode } from "../grammar/parser.ts";
+import { parseDlp } from "../grammar/parser.ts";
+import { syntaxErrorCode } from "./diagnostics/builders.ts";
 import type { SourceFile } from "../grammar/ast.ts";
 import { diag, LineMap, sortDiagnostics, type Diagnostic } from "./diagnostics/diagnostic.ts";
 import { lowerFile } from "./semantic/lower.ts";

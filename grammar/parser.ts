@@ -1060,6 +1060,8 @@ const parser = new DlpParser();
 export interface SyntaxError {
   /** "comma": a missing `,` between call arguments (the fix inserts one at `start`). */
   kind: "lex" | "parse" | "comma" | "depth";
+  /** What a "lex" error is (the compiler gives each its own diagnostic code). */
+  lexical?: "unterminated_string" | "unexpected_character";
   message: string;
   /** Offsets [start, end) into the text; from a real token, never an inserted one. */
   start: number;
@@ -1068,14 +1070,6 @@ export interface SyntaxError {
   found?: string;
   /** Token names the parser expected, when known. */
   expected?: string[];
-}
-
-/** The diagnostic code of a syntax error (docs/diagnostics.md): DLP1002 an unterminated
- *  string, DLP1003 another bad character, DLP1001 everything the parser reports. */
-export function syntaxErrorCode(e: SyntaxError): "DLP1001" | "DLP1002" | "DLP1003" | "DLP1004" {
-  if (e.kind === "depth") return "DLP1004";
-  if (e.kind !== "lex") return "DLP1001";
-  return e.message.startsWith("unterminated") ? "DLP1002" : "DLP1003";
 }
 
 export interface ParseResult {
@@ -1128,12 +1122,12 @@ export function parseDlp(text: string): ParseResult {
   const errors: SyntaxError[] = [];
   for (const e of lexed.errors as ILexingError[]) {
     const ch = text.slice(e.offset, e.offset + (e.length || 1));
-    errors.push({ kind: "lex", message: `unexpected character \`${ch}\``, start: e.offset, end: e.offset + (e.length || 1), found: ch });
+    errors.push({ kind: "lex", lexical: "unexpected_character", message: `unexpected character \`${ch}\``, start: e.offset, end: e.offset + (e.length || 1), found: ch });
   }
   const tokens: IToken[] = [];
   for (const t of lexed.tokens) {
     if (t.tokenType === T.BadString) {
-      errors.push({ kind: "lex", message: "unterminated string", start: t.startOffset, end: t.endOffset! + 1, found: t.image });
+      errors.push({ kind: "lex", lexical: "unterminated_string", message: "unterminated string", start: t.startOffset, end: t.endOffset! + 1, found: t.image });
       continue;
     }
     tokens.push(t);

@@ -7,7 +7,7 @@ import { pathToFileURL } from "node:url";
 import { BACKENDS, compileOrReport, flag, type Parsed, positiveInt, readSource, UsageError } from "../cli_util.ts";
 import { summaryJson } from "../summary.ts";
 import { writeCompiled } from "../codegen/write.ts";
-import type { CompiledPipeline } from "../../runtime/spec.ts";
+import type { CompiledPipeline } from "../../runtime/pipeline.ts";
 import type { Storage, TuneSessionOptions } from "../../runtime/tune/index.ts";
 
 interface Loaded {

@@ -6,7 +6,8 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { CompiledPipeline, ParamValue } from "../spec.ts";
+import type { ParamValue } from "../spec.ts";
+import type { CompiledPipeline } from "../pipeline.ts";
 import { writeFileAtomic } from "../atomic.ts";
 import { openStorage } from "./postgres.ts";
 import { renderStudyHtml, renderTrialTable } from "./report.ts";

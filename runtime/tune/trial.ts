@@ -4,7 +4,7 @@
 // record of trials (Optuna's storage) is storage.ts / sqlite.ts / postgres.ts.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { CompiledPipeline } from "../spec.ts";
+import type { CompiledPipeline } from "../pipeline.ts";
 import type { RunOptions, RunResult } from "../run.ts";
 import { TrialInterrupted, type TrialOutcome, type TrialRequest } from "./study.ts";
 
