@@ -95,6 +95,11 @@ export const CODES: Record<string, CodeInfo> = {
   DLP6006: { title: "more grid trials than combinations", meaning: "`trials` asks for more trials than the grid has combinations; the grid runs each once (warning)." },
   DLP6007: { title: "default outside its space", meaning: "A param's default is not a value its tuning space can produce (warning)." },
   DLP6008: { title: "condition on an unknown param", meaning: "A `when` condition names a param that is not defined before it." },
+  DLP6009: {
+    title: "tuned param read nowhere",
+    meaning:
+      "A param declares a `tune` space but no data, model, block or train setting reads it, so every trial trains the same pipeline (warning). A param named only in another param's `when` condition counts as unread: it switches that param on and off and changes nothing itself.",
+  },
   DLP7001: { title: "dropout drops most activations", meaning: "A dropout rate above 0.7 (warning)." },
   DLP7002: { title: "one dense layer holds most parameters", meaning: "A dense layer holds more than 90% of a model's (over 100 000) parameters, usually a flatten of a large map (warning)." },
   DLP7003: { title: "unusual learning rate", meaning: "A learning rate outside 1e-6..1 (warning)." },
