@@ -9,13 +9,13 @@ import type {
 } from "../../runtime/spec.ts";
 import type { ArgValue, Args, TensorShape } from "./layers/types.ts";
 import { fmtShape } from "./layers/index.ts";
-import { AUGMENTS, CALLBACKS, LOSSES, LOSS_ALIASES, METRICS, OPTIMIZERS, SCHEDULES, SOURCES, STRATEGIES, TRANSFORM_CALLS, type SourceInfo } from "./catalog.ts";
+import { AUGMENTS, CALLBACKS, LOSSES, LOSS_ALIASES, METRICS, OPTIMIZERS, SCHEDULES, SOURCES, STRATEGIES, TRANSFORMS, type Entry, type SourceInfo, type Terms } from "./catalog.ts";
 import { argNamed, asCall, callOf, settingOf, type PipelineIR, type ParamIR, type SectionIR, type Setting } from "./lower.ts";
 import { SHAPES_NOTE, SHAPES_PENDING, blockReadClosure, branchModel, commitBranch, detachBranch, finishModel, interpretModel, modelUnits, newBlockMemo, sameOutcome, startModel, statementNames, stepModel, type LayerInstance, type ModelResult, type ModelWalk } from "./model.ts";
 import { didYouMean } from "./names.ts";
 import { SpaceError, buildSpace, gridSize } from "../../runtime/tune/space.ts";
-import { bindArgs, evalExpr, validateArgs, type CallSignature, type Env } from "./values.ts";
-import { derive, item, lit, operand, paramRefs, termOf, termsOf, valueOf, type ParamRefs, type Term, type Traced } from "./term.ts";
+import { bindArgs, evalExpr, termOf, termsOf, validateArgs, type CallSignature, type Env } from "./values.ts";
+import { derive, lit, operand, paramRefs, tuple, valueOf, type ParamRefs, type Term, type Traced } from "./term.ts";
 
 /** The specs with their leaves as terms: each value with the code that computes it from `p`. */
 export interface TracedSpecs {
@@ -525,26 +525,8 @@ function checkSource(s: Setting, env: Env, refs: ParamRefs, out: Diagnostic[]): 
   const checked = checkCall(asCall(c.name, c.call), info.sig, env, out, refs);
   if (!checked) return undefined;
   const { t } = checked;
-  let spec: Traced<SourceSpec>;
-  switch (c.name.name) {
-    case "imdb":
-      spec = { kind: "imdb", numWords: t.num_words };
-      break;
-    case "idx":
-      spec = { kind: "idx", dir: t.dir };
-      break;
-    case "csv":
-      spec = { kind: "csv", path: t.path, label: t.label, ...(t.features ? { features: t.features as unknown as Traced<string[]> } : {}), delimiter: t.delimiter };
-      break;
-    case "images": {
-      spec = { kind: "images", dir: t.dir, size: [item(t.size, 0), item(t.size, 1)], channels: t.channels as Traced<1 | 3> };
-      const size = checked.args.size as number[];
-      return { spec, info: { ...info, x: { name: "images", shape: [size[0], size[1], checked.args.channels as number] } }, xShape: [item(t.size, 0), item(t.size, 1), t.channels], span: c.name.span };
-    }
-    default:
-      spec = { kind: c.name.name } as Traced<SourceSpec>;
-  }
-  return { spec, info, xShape: info.x.shape, span: c.name.span };
+  const spec = info.toSpec ? info.toSpec(t) : ({ kind: c.name.name } as Traced<SourceSpec>);
+  return { spec, info, xShape: info.xShape ? info.xShape(t) : info.x.shape, span: c.name.span };
 }
 
 function checkSplit(s: Setting, split: SplitSpec, out: Diagnostic[]): void {
@@ -591,8 +573,7 @@ function checkAugment(s: Setting, env: Env, refs: ParamRefs, augment: Traced<Aug
     }
     // `zoom 0.9..1.2` and `rotate 10deg`: words as positional values.
     const args: Args = {};
-    const t: Record<string, Term> = {};
-    let range: [Term, Term] | undefined;
+    const t: Terms = {};
     const values = [...a.values, ...a.more];
     for (let i = 0; i < values.length && i < sig.positional.length; i++) {
       const w = values[i];
@@ -602,7 +583,7 @@ function checkAugment(s: Setting, env: Env, refs: ParamRefs, augment: Traced<Aug
         const hi = evalExpr(w.high, env);
         if (lo === undefined || hi === undefined) continue;
         args[name] = [lo, hi];
-        if (name === "range") range = [termOf(w.low, lo, refs), termOf(w.high, hi, refs)];
+        t[name] = tuple([termOf(w.low, lo, refs), termOf(w.high, hi, refs)]);
         continue;
       }
       const v = evalExpr(w, env);
@@ -613,29 +594,14 @@ function checkAugment(s: Setting, env: Env, refs: ParamRefs, augment: Traced<Aug
     const fake = asCall(a.name);
     if (!validateArgs(args, sig, { exprs: new Map(values.slice(0, sig.positional.length).map((w, i) => [sig.positional[i], { value: w, span: w.span }])), ok: true }, fake, out)) continue;
     for (const [k, v] of Object.entries(args)) t[k] ??= lit(v); // schema defaults
-    switch (a.name.name) {
-      case "rotate":
-        augment.push({ op: "rotate", degrees: t.degrees });
-        break;
-      case "shift":
-        augment.push({ op: "shift", width: t.width, height: t.height ?? t.width });
-        break;
-      case "shear":
-        augment.push({ op: "shear", degrees: t.degrees });
-        break;
-      case "zoom": {
-        const [lo, hi] = args.range as number[];
-        if (!(lo <= hi)) out.push(diag("DLP2004", "error", "a zoom range goes from the smaller to the larger factor", values[0].span, {}));
-        else augment.push({ op: "zoom", min: range ? range[0] : item(t.range, 0), max: range ? range[1] : item(t.range, 1) });
-        break;
+    if (a.name.name === "zoom") {
+      const [lo, hi] = args.range as number[];
+      if (!(lo <= hi)) {
+        out.push(diag("DLP2004", "error", "a zoom range goes from the smaller to the larger factor", values[0].span, {}));
+        continue;
       }
-      case "flip":
-        augment.push({ op: "flip", mode: t.mode as Traced<"horizontal" | "vertical" | "both"> });
-        break;
-      case "noise":
-        augment.push({ op: "noise", std: t.std });
-        break;
     }
+    augment.push(sig.toSpec(t, undefined));
   }
 }
 
@@ -681,41 +647,21 @@ function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
             out.push(diag("DLP2004", "error", "a data transform is a call", stage.span, { label: `found ${exprText(stage)}`, help: "transforms are standardize(), normalize(mean, std), pad_sequences(maxlen), channels_last()" }));
             return undefined;
           }
-          switch (c.name.name) {
-            case "standardize":
-              transforms.push({ op: "standardize" });
-              break;
-            case "channels_last":
-              if (!shape || shape.length !== 3) {
-                out.push(diag("DLP4002", "error", "channels_last needs [channels, height, width] samples", stage.span, { label: `samples are ${shape ? fmtShape(valueOf<TensorShape>(shape)) : "of unknown shape"}` }));
-                return undefined;
-              }
-              transforms.push({ op: "channels_last" });
-              shape = [shape[1], shape[2], shape[0]];
-              break;
-            case "normalize": {
-              const r = checkCall(asCall(c.name, c.call), TRANSFORM_CALLS.normalize, env, out, refs);
-              if (!r) return undefined;
-              transforms.push({ op: "normalize", mean: r.t.mean, std: r.t.std });
-              break;
-            }
-            case "pad_sequences": {
-              const r = checkCall(asCall(c.name, c.call), TRANSFORM_CALLS.pad_sequences, env, out, refs);
-              if (!r) return undefined;
-              if (shape && shape.length !== 1) {
-                out.push(diag("DLP4005", "error", "pad_sequences works on token sequences", stage.span, { label: `samples are ${fmtShape(valueOf<TensorShape>(shape))}` }));
-                return undefined;
-              }
-              transforms.push({ op: "pad_sequences", maxlen: r.t.maxlen, padding: r.t.padding as Traced<"pre">, truncating: r.t.truncating as Traced<"pre">, value: r.t.value });
-              shape = [r.t.maxlen];
-              break;
-            }
-            default: {
-              const alt = didYouMean(c.name.name, ["standardize", "normalize", "pad_sequences", "channels_last"]);
-              out.push(diag("DLP2001", "error", `unknown data transform \`${c.name.name}\``, c.name.span, { help: alt ? `did you mean \`${alt}\`?` : "transforms are standardize(), normalize(mean, std), pad_sequences(maxlen), channels_last()" }));
-              return undefined;
-            }
+          const def = TRANSFORMS[c.name.name];
+          if (!def) {
+            const alt = didYouMean(c.name.name, Object.keys(TRANSFORMS));
+            out.push(diag("DLP2001", "error", `unknown data transform \`${c.name.name}\``, c.name.span, { help: alt ? `did you mean \`${alt}\`?` : "transforms are standardize(), normalize(mean, std), pad_sequences(maxlen), channels_last()" }));
+            return undefined;
           }
+          const r = checkCall(asCall(c.name, c.call), def, env, out, refs);
+          if (!r) return undefined;
+          const next = def.shape(shape, r.t);
+          if (next && !Array.isArray(next)) {
+            out.push(diag(next.code, "error", next.message, stage.span, { label: `samples are ${shape ? fmtShape(valueOf<TensorShape>(shape)) : "of unknown shape"}` }));
+            return undefined;
+          }
+          transforms.push(def.toSpec(r.t, undefined));
+          shape = next;
         }
         return shape;
       }
@@ -898,13 +844,13 @@ const TRAIN_SETTINGS = ["loss", "optimizer", "batch", "epochs", "metrics", "earl
 function checkTrain(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagnostic[]): { spec?: Traced<TrainSpec>; lossSpan?: Span } {
   let loss: TrainSpec["loss"] | undefined;
   let lossSpan: Span | undefined;
-  let lossDelta: Term | undefined;
+  let lossFields: Partial<Traced<TrainSpec>> = {};
   let optimizer: Traced<OptimizerSpec> | undefined;
   let batchSize: Traced<number> = 32;
   let epochs: Traced<number> = 10;
   let clipNorm: Term | undefined;
-  let schedule: Traced<ScheduleSpec> | undefined;
-  let cosineEpochs = false;
+  // Made once the section is read: a cosine schedule spans the epochs unless given its own.
+  let schedule: { def: Entry<ScheduleSpec, { epochs: Traced<number> }>; t: Terms } | undefined;
   const metrics: Traced<MetricSpec>[] = [];
   const callbacks: Traced<CallbackSpec>[] = [];
   const positiveInt = (s: Setting): Term | undefined => {
@@ -920,7 +866,7 @@ function checkTrain(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagnostic[]
     const callSetting = first.kind === "call" && first.callee.kind === "name" ? first.callee.name : undefined;
     if (callSetting && CALLBACKS[callSetting]) {
       const r = checkCall(first as CallExpr, CALLBACKS[callSetting], env, out, refs);
-      if (r) callbacks.push(callbackSpec(callSetting, r.t));
+      if (r) callbacks.push(CALLBACKS[callSetting].toSpec(r.t, undefined));
       continue;
     }
     const s = settingOf(st);
@@ -949,7 +895,7 @@ function checkTrain(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagnostic[]
         if (!r) break;
         loss = name as TrainSpec["loss"];
         lossSpan = c.name.span;
-        if (name === "huber") lossDelta = r.t.delta;
+        lossFields = def.toSpec?.(r.t) ?? {};
         break;
       }
       case "optimizer": {
@@ -966,9 +912,7 @@ function checkTrain(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagnostic[]
         }
         const r = checkCall(asCall(c.name, c.call), sig, env, out, refs);
         if (!r) break;
-        const o: Record<string, unknown> = { name: c.name.name, learningRate: r.t.lr };
-        for (const k of ["momentum", "nesterov", "beta1", "beta2", "epsilon", "rho", "decay"] as const) if (r.t[k] !== undefined) o[k] = r.t[k];
-        optimizer = o as Traced<OptimizerSpec>;
+        optimizer = sig.toSpec(r.t, undefined);
         if (c.name.name === "sgd" && r.args.nesterov === true && !(Number(r.args.momentum) > 0)) {
           out.push(diag("DLP2004", "error", "Nesterov momentum needs a momentum above 0", (argNamed(c.call, "nesterov") ?? s.stmt).span, { help: "add `momentum: 0.9`" }));
         }
@@ -995,7 +939,7 @@ function checkTrain(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagnostic[]
             continue;
           }
           const r = checkCall(asCall(c.name, c.call), sig, env, out, refs);
-          if (r) metrics.push(c.name.name === "top_k" ? { name: "top_k", k: r.t.k } : ({ name: c.name.name } as MetricSpec));
+          if (r) metrics.push(sig.toSpec(r.t, undefined));
         }
         break;
       }
@@ -1008,15 +952,7 @@ function checkTrain(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagnostic[]
         }
         const r = checkCall(asCall(c.name, c.call), sig, env, out, refs);
         if (!r) break;
-        const { t } = r;
-        cosineEpochs = false;
-        if (c.name.name === "exponential") schedule = { kind: "exponential", decayRate: t.decay_rate, decaySteps: t.decay_steps, staircase: t.staircase as Traced<boolean> };
-        else if (c.name.name === "step") schedule = { kind: "step", every: t.every, factor: t.factor };
-        else {
-          // A cosine schedule without its own length spans the training's epochs (known after the section).
-          cosineEpochs = t.epochs === undefined;
-          schedule = { kind: "cosine", epochs: t.epochs ?? -1, minLr: t.min_lr };
-        }
+        schedule = { def: sig, t: r.t };
         break;
       }
       case "clip_norm": {
@@ -1034,37 +970,10 @@ function checkTrain(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagnostic[]
     return {};
   }
   optimizer ??= { name: "adam", learningRate: 0.001 };
-  if (schedule) {
-    if (schedule.kind === "cosine" && cosineEpochs) schedule = { ...schedule, epochs };
-    optimizer.schedule = schedule;
-  }
-  const spec: Traced<TrainSpec> = { loss, optimizer, batchSize, epochs, metrics, callbacks };
-  if (lossDelta !== undefined) spec.lossDelta = lossDelta;
+  if (schedule) optimizer.schedule = schedule.def.toSpec(schedule.t, { epochs });
+  const spec: Traced<TrainSpec> = { loss, optimizer, batchSize, epochs, metrics, callbacks, ...lossFields };
   if (clipNorm !== undefined) spec.clipNorm = clipNorm;
   return { spec, lossSpan };
-}
-
-const MAXIMIZED = /acc|auc|precision|recall|top_k/;
-
-function modeFor(monitor: ArgValue, mode: ArgValue | undefined): "min" | "max" {
-  if (mode === "min" || mode === "max") return mode;
-  return MAXIMIZED.test(String(monitor)) ? "max" : "min";
-}
-
-/** The mode of a callback watching `monitor`: from its value, or, when either reads a param, code that decides per trial. */
-function modeTerm(monitor: Term, mode: Term): Term {
-  const byMonitor = (m: string) => `${MAXIMIZED}.test(${m}) ? "max" : "min"`;
-  if (!mode.dynamic && (mode.value === "min" || mode.value === "max")) return lit(mode.value);
-  if (!mode.dynamic) return derive([monitor], (m) => modeFor(m, "auto"), byMonitor, true);
-  return derive([monitor, mode], (m, md) => modeFor(m, md), (m, md) => `(${md} === "min" || ${md} === "max" ? ${md} : ${byMonitor(m)}) as "min" | "max"`, true);
-}
-
-function callbackSpec(kind: string, t: Record<string, Term>): Traced<CallbackSpec> {
-  if (kind === "early_stop") {
-    return { kind: "early_stop", monitor: t.monitor, patience: t.patience, minDelta: t.min_delta, mode: modeTerm(t.monitor, t.mode) as Traced<"min">, restoreBest: t.restore_best };
-  }
-  if (kind === "checkpoint") return { kind: "checkpoint", monitor: t.best, mode: modeTerm(t.best, t.mode) as Traced<"min"> };
-  return { kind: "reduce_lr", monitor: t.monitor, factor: t.factor, patience: t.patience, minLr: t.min_lr, mode: modeTerm(t.monitor, t.mode) as Traced<"min"> };
 }
 
 // ---- evaluate ------------------------------------------------------------------------------
@@ -1092,8 +1001,8 @@ function checkEvaluate(sec: SectionIR, out: Diagnostic[]): EvaluateSpec {
         out.push(diag("DLP2001", "error", `unknown metric \`${c.name.name}\``, c.name.span, { label: "unknown", help: alt ? `did you mean \`${alt}\`?` : `metrics: ${Object.keys(METRICS).join(", ")}, confusion_matrix` }));
         continue;
       }
-      const args = checkCall(asCall(c.name, c.call), sig, new Map(), out, NO_PARAMS)?.args;
-      if (args) metrics.push(c.name.name === "top_k" ? { name: "top_k", k: args.k as number } : ({ name: c.name.name } as MetricSpec));
+      const r = checkCall(asCall(c.name, c.call), sig, new Map(), out, NO_PARAMS);
+      if (r) metrics.push(valueOf<MetricSpec>(sig.toSpec(r.t, undefined)));
     }
   }
   return { split, metrics, confusionMatrix };
@@ -1128,16 +1037,10 @@ function checkTune(sec: SectionIR, ir: PipelineIR, params: ParamSpec[], computed
           out.push(diag("DLP2001", "error", `unknown tuning strategy \`${c ? c.name.name : ""}\``, c?.name.span ?? s.name.span, { label: "unknown", help: alt ? `did you mean \`${alt}\`?` : `strategies: ${Object.keys(STRATEGIES).join(", ")}` }));
           break;
         }
-        const args = checkCall(asCall(c.name, c.call), sig, new Map(), out, NO_PARAMS)?.args;
-        if (!args) break;
+        const r = checkCall(asCall(c.name, c.call), sig, new Map(), out, NO_PARAMS);
+        if (!r) break;
         strategySpan = s.values[0].span;
-        const k = c.name.name;
-        strategy =
-          k === "grid" ? { kind: "grid" }
-          : k === "random" ? { kind: "random", trials: args.trials as number }
-          : k === "bayesian" ? { kind: "bayesian", trials: args.trials as number, initial: args.initial as number }
-          : k === "hyperband" ? { kind: "hyperband", maxEpochs: args.max_epochs as number, factor: args.factor as number, iterations: args.iterations as number }
-          : { kind: "asha", maxEpochs: args.max_epochs as number, factor: args.factor as number, trials: args.trials as number, minEpochs: args.min_epochs as number };
+        strategy = valueOf<StrategySpec>(sig.toSpec(r.t, undefined));
         break;
       }
       case "objective": {

@@ -3,9 +3,14 @@
 // trial's params `p`. Every spec field the checker builds from an argument is a Term, so the
 // emitter writes what the checker decided, and a param read anywhere reaches the trial: there
 // is no second place that decides which fields read params.
-import type { Expr } from "../../grammar/ast.ts";
+// Terms are built from expressions in values.ts (termOf) and by the catalog's toSpec.
 import type { ArgValue } from "./layers/types.ts";
-import { emitExpr, numberCode } from "./values.ts";
+
+/** A number as TypeScript, short: 0.001, 1e-4, 255. */
+export function numberCode(n: number): string {
+  if (Number.isInteger(n) || Math.abs(n) >= 1e-3) return String(Number(n.toPrecision(15)));
+  return n.toExponential();
+}
 
 /** The TypeScript that reads param `name` from the generated `p: Params`. */
 export function paramRef(name: string): string {
@@ -27,6 +32,8 @@ export class Term {
     code: string | (() => string),
     /** True when the value depends on a param (so the code reads `p`). */
     readonly dynamic: boolean,
+    /** The items of a list written item by item (`[h, w]`), so `item` reads `p.h`, not `[p.h, p.w][0]`. */
+    readonly parts?: Term[],
   ) {
     this.#code = code;
   }
@@ -48,32 +55,6 @@ export function lit(v: ArgValue): Term {
   return new Term(v, () => literalCode(v), false);
 }
 
-function readsParam(e: Expr, refs: ParamRefs): boolean {
-  switch (e.kind) {
-    case "name":
-      return refs.has(e.name);
-    case "number":
-    case "string":
-    case "bool":
-      return false;
-    case "list":
-      return e.items.some((i) => readsParam(i, refs));
-    case "unary":
-      return readsParam(e.operand, refs);
-    case "binary":
-      return readsParam(e.left, refs) || readsParam(e.right, refs);
-    case "range":
-      return readsParam(e.low, refs) || readsParam(e.high, refs);
-    default:
-      return false;
-  }
-}
-
-/** The term of a source expression whose value the checker evaluated. */
-export function termOf(e: Expr, value: ArgValue, refs: ParamRefs): Term {
-  return new Term(value, () => emitExpr(e, refs), readsParam(e, refs));
-}
-
 /** Parenthesised when it is an operation, for use inside another. */
 export function operand(code: string): string {
   return /^-?[A-Za-z0-9_.$]+$|^p\[[^\]]*\]$/.test(code) ? code : `(${code})`;
@@ -90,8 +71,14 @@ export function derive(inputs: Term[], f: (...vs: ArgValue[]) => ArgValue, code:
   return new Term(value, () => code(...inputs.map((t) => t.code)), dynamic);
 }
 
+/** A list of terms as one term (`zoom lo..hi` as its range). */
+export function tuple(parts: Term[]): Term {
+  return new Term(parts.map((t) => t.value), () => `[${parts.map((t) => t.code).join(", ")}]`, parts.some((t) => t.dynamic), parts);
+}
+
 /** Item `i` of a list-valued term (`size[0]`). */
 export function item(t: Term, i: number): Term {
+  if (t.parts?.[i]) return t.parts[i];
   const v = Array.isArray(t.value) ? t.value[i] : undefined;
   return derive([t], () => v as ArgValue, (c) => `${operand(c)}[${i}]`, true);
 }
@@ -127,14 +114,4 @@ export function isDynamic(t: unknown): boolean {
   if (Array.isArray(t)) return t.some(isDynamic);
   if (t && typeof t === "object") return Object.values(t).some(isDynamic);
   return false;
-}
-
-/** A Term for each value of an args object: the written expression where there is one, else the schema default. */
-export function termsOf(args: Record<string, ArgValue>, exprs: ReadonlyMap<string, { value: Expr }>, refs: ParamRefs): Record<string, Term> {
-  const out: Record<string, Term> = {};
-  for (const [k, v] of Object.entries(args)) {
-    const e = exprs.get(k);
-    out[k] = e ? termOf(e.value, v, refs) : lit(v);
-  }
-  return out;
 }
