@@ -4,7 +4,8 @@
 import { Project, VariableDeclarationKind, type CodeBlockWriter } from "ts-morph";
 import type { Argument, CallExpr, Expr, Statement } from "../../grammar/ast.ts";
 import { exprChildren, headName } from "../../grammar/ast.ts";
-import type { CheckedPipeline, ParamFields } from "../semantic/check.ts";
+import type { CheckedPipeline } from "../semantic/check.ts";
+import { Term, literalCode, paramRef } from "../semantic/term.ts";
 import type { BlockIR } from "../semantic/lower.ts";
 import { getLayer, emitLayerCall } from "../semantic/layers/index.ts";
 import type { ArgCode } from "../semantic/layers/types.ts";
@@ -47,9 +48,8 @@ export function emitPipeline(c: CheckedPipeline, sourceFile: string, sourceHash:
     declarations: [{ name: "defaults", type: "Params", initializer: (w) => writeObject(w, Object.fromEntries(ir.params.map((p) => [p.name, p.default]))) }],
   });
 
-  const paramNames = new Map(ir.params.map((p) => [p.name, `p.${ident(p.name)}`]));
   // p.name must match the interface's property, so params use their own (safe) names.
-  for (const p of ir.params) paramNames.set(p.name, /^[A-Za-z_][A-Za-z0-9_]*$/.test(p.name) ? `p.${p.name}` : `p[${JSON.stringify(p.name)}]`);
+  const paramNames = new Map(ir.params.map((p) => [p.name, paramRef(p.name)]));
 
   for (const b of usedBlocks(c)) {
     sf.addFunction({
@@ -76,7 +76,10 @@ export function emitPipeline(c: CheckedPipeline, sourceFile: string, sourceHash:
     parameters: [{ name: "p", type: "Params" }],
     returnType: "tf.LayersModel",
     statements: (w) => {
-      w.writeLine(`const input = tf.input({ shape: ${JSON.stringify(c.inputShape ?? [])} });`);
+      // The input shape as the data section computes it: `[p.maxlen]` when a param sets it.
+      w.write("const input = tf.input({ shape: ");
+      writeObject(w, c.traced.data?.inputShape ?? c.inputShape ?? []);
+      w.write(" });").newLine();
       w.writeLine("let out: tf.SymbolicTensor = input;");
       const scope: EmitScope = { tensors: new Set(["input"]), names: new Map(paramNames) };
       emitBody(w, ir.model?.body.statements ?? [], scope, c, true);
@@ -91,7 +94,7 @@ export function emitPipeline(c: CheckedPipeline, sourceFile: string, sourceHash:
     returnType: "DataSpec",
     statements: (w) => {
       w.write("return ");
-      writeObject(w, c.data ?? {}, c.dataFields, "", paramNames);
+      writeObject(w, c.traced.data ?? {});
       w.write(";");
     },
   });
@@ -102,7 +105,7 @@ export function emitPipeline(c: CheckedPipeline, sourceFile: string, sourceHash:
     returnType: "TrainSpec",
     statements: (w) => {
       w.write("return ");
-      writeObject(w, c.train ?? {}, c.trainFields, "", paramNames);
+      writeObject(w, c.traced.train ?? {});
       w.write(";");
     },
   });
@@ -122,17 +125,17 @@ export function emitPipeline(c: CheckedPipeline, sourceFile: string, sourceHash:
             w.writeLine(`seed: ${ir.seed},`);
             w.write("params: ");
             writeObject(w, c.params);
-            w.writeLine(",");
+            w.write(",").newLine();
             w.writeLine("defaults,");
             w.writeLine("data,");
             w.writeLine("buildModel,");
             w.writeLine("train,");
             w.write("evaluate: ");
             writeObject(w, c.evaluate);
-            w.writeLine(",");
+            w.write(",").newLine();
             w.write("tune: ");
             writeObject(w, c.tune);
-            w.writeLine(",");
+            w.write(",").newLine();
           });
           w.write("}");
         },
@@ -366,42 +369,36 @@ function emitBlockCall(b: BlockIR, call: CallExpr, inputs: string[], scope: Emit
 
 // ---- plain data as object literals -------------------------------------------------------------
 
-type Plain = unknown;
-
-function writeObject(w: CodeBlockWriter, v: Plain, fields?: ParamFields, path = "", names?: Map<string, string>): void {
-  const override = fields && path && fields.get(path.slice(1));
-  if (override) {
-    w.write(emitExpr(override, names ?? new Map()));
-    return;
-  }
-  if (v === null || v === undefined) {
-    w.write("null");
+/** Writes a spec tree as an object literal; a term is written as its code (`p.lr`, `1 / 255`). */
+function writeObject(w: CodeBlockWriter, v: unknown): void {
+  if (v instanceof Term) {
+    w.write(v.code);
     return;
   }
   if (typeof v === "number") {
     w.write(Number.isFinite(v) ? String(v) : "0");
     return;
   }
-  if (typeof v === "string" || typeof v === "boolean") {
-    w.write(JSON.stringify(v));
+  if (v === null || v === undefined || typeof v === "string" || typeof v === "boolean") {
+    w.write(literalCode(v));
     return;
   }
   if (Array.isArray(v)) {
-    const simple = v.every((x) => typeof x !== "object" || x === null);
+    const simple = v.every((x) => x instanceof Term || typeof x !== "object" || x === null);
     if (simple) {
       w.write("[");
       v.forEach((x, i) => {
         if (i) w.write(", ");
-        writeObject(w, x, fields, `${path}.${i}`, names);
+        writeObject(w, x);
       });
       w.write("]");
       return;
     }
     w.write("[").indent(() => {
-      v.forEach((x) => {
-        writeObject(w, x, fields, `${path}.${v.indexOf(x)}`, names);
+      for (const x of v) {
+        writeObject(w, x);
         w.write(",").newLine();
-      });
+      }
     });
     w.write("]");
     return;
@@ -415,7 +412,7 @@ function writeObject(w: CodeBlockWriter, v: Plain, fields?: ParamFields, path = 
     for (const [k, x] of entries) {
       w.write(/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(k) ? k : JSON.stringify(k));
       w.write(": ");
-      writeObject(w, x, fields, `${path}.${k}`, names);
+      writeObject(w, x);
       w.write(",").newLine();
     }
   });

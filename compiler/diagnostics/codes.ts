@@ -135,6 +135,12 @@ const CATALOGUE = {
   DLP6006: { severity: "warning", phase: "tuning", title: "more grid trials than combinations", meaning: "`trials` asks for more trials than the grid has combinations; the grid runs each once (warning)." },
   DLP6007: { severity: "warning", phase: "tuning", title: "default outside its space", meaning: "A param's default is not a value its tuning space can produce (warning)." },
   DLP6008: { severity: "error", phase: "tuning", title: "condition on an unknown param", meaning: "A `when` condition names a param that is not defined before it." },
+  DLP6009: {
+    severity: "warning", phase: "tuning",
+    title: "tuned param read nowhere",
+    meaning:
+      "A param declares a `tune` space but no data, model, block or train setting reads it, so every trial trains the same pipeline (warning). A param named only in another param's `when` condition counts as unread: it switches that param on and off and changes nothing itself.",
+  },
   DLP7001: { severity: "warning", phase: "lint", title: "dropout drops most activations", meaning: "A dropout rate above 0.7 (warning)." },
   DLP7002: { severity: "warning", phase: "lint", title: "one dense layer holds most parameters", meaning: "A dense layer holds more than 90% of a model's (over 100 000) parameters, usually a flatten of a large map (warning)." },
   DLP7003: { severity: "warning", phase: "lint", title: "unusual learning rate", meaning: "A learning rate outside 1e-6..1 (warning)." },
