@@ -56,6 +56,15 @@ export const CODES: Record<string, CodeInfo> = {
     meaning: "More positional arguments than the call takes, or a block called with a different number of arguments or tensors than it declares.",
   },
   DLP2008: { title: "recursive block", meaning: "A block calls itself, which would stack layers forever; `repeat N { … }` stacks a block a fixed number of times." },
+  DLP2010: {
+    title: "model too large to unroll",
+    meaning:
+      "A `repeat` count above 10 000 rounds, or a model whose nested repeats and block calls unroll to more than 50 000 layer and block applications in one check. dlpc checks, and tfjs builds, every round as layers, so such a file would only run out of memory; the diagnostic points at the outermost `repeat` (or the call where checking stopped). Use smaller counts, or a tuned count that is checked at each of its values.",
+  },
+  DLP2011: {
+    title: "block calls nest too deep",
+    meaning: "A chain of more than 32 distinct blocks, each calling the next. The checker (and the emitted code) would nest that deep; a block called from a `repeat` stacks it instead.",
+  },
   DLP3001: {
     title: "window larger than its input",
     meaning:
@@ -100,6 +109,11 @@ export const CODES: Record<string, CodeInfo> = {
   DLP6006: { title: "more grid trials than combinations", meaning: "`trials` asks for more trials than the grid has combinations; the grid runs each once (warning)." },
   DLP6007: { title: "default outside its space", meaning: "A param's default is not a value its tuning space can produce (warning)." },
   DLP6008: { title: "condition on an unknown param", meaning: "A `when` condition names a param that is not defined before it." },
+  DLP6009: {
+    title: "tuning space sampled for the shape check",
+    meaning:
+      "More than 512 combinations of the shape-affecting params' candidate values (info). dlpc then checks the defaults, every candidate of each param with the others at their defaults, and a seeded sample up to 512 combinations, and says so here; a shape error only a rarer combination reaches is reported when its trial builds the model.",
+  },
   DLP7001: { title: "dropout drops most activations", meaning: "A dropout rate above 0.7 (warning)." },
   DLP7002: { title: "one dense layer holds most parameters", meaning: "A dense layer holds more than 90% of a model's (over 100 000) parameters, usually a flatten of a large map (warning)." },
   DLP7003: { title: "unusual learning rate", meaning: "A learning rate outside 1e-6..1 (warning)." },

@@ -14,6 +14,7 @@ import { argNamed, asCall, callOf, settingOf, type PipelineIR, type ParamIR, typ
 import { SHAPES_NOTE, SHAPES_PENDING, blockReadClosure, branchModel, commitBranch, detachBranch, finishModel, interpretModel, modelUnits, newBlockMemo, sameOutcome, startModel, statementNames, stepModel, type LayerInstance, type ModelResult, type ModelWalk } from "./model.ts";
 import { didYouMean } from "./names.ts";
 import { bindArgs, evalExpr, namesIn, validateArgs, type CallSignature, type Env } from "./values.ts";
+import { sampledSpace } from "./budget.ts";
 
 /** Where a spec field came from an expression over params: codegen emits the expression there. */
 export type ParamFields = Map<string, Expr>;
@@ -181,6 +182,8 @@ function checkModel(
   const model = ir.model!;
   const rows = combinations(shapeParams, defaults);
   result.combinationsChecked = rows.length;
+  const total = shapeParams.reduce((a, p) => a * candidates(p).length, 1);
+  if (total > MAX_COMBOS) out.push(sampledSpace(total, rows.length, shapeParams.map((p) => p.name), shapeParams[0]!.spaceExpr?.span ?? model.span));
   // The full values of a combination, made only for the combinations that run something.
   const envs = new Map<number, Env>();
   const envOf = (i: number): Env => {
