@@ -56,6 +56,10 @@ export const CODES: Record<string, CodeInfo> = {
     meaning: "More positional arguments than the call takes, or a block called with a different number of arguments or tensors than it declares.",
   },
   DLP2008: { title: "recursive block", meaning: "A block calls itself, which would stack layers forever; `repeat N { … }` stacks a block a fixed number of times." },
+  DLP2009: {
+    title: "reserved param name",
+    meaning: "A param named like a property of every JavaScript object (`__proto__`, `constructor`, `toString`, `hasOwnProperty`, …). Params become keys of plain objects in the emitted code, in `--set` overrides and in tuning studies, where such a name would change the object's prototype or hide a method; choose another name.",
+  },
   DLP2010: {
     title: "model too large to unroll",
     meaning:

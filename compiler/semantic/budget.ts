@@ -31,7 +31,7 @@ export function spend(b: WorkBudget | undefined, at: Span): true | false | Diagn
   if (++b.used <= b.limit) return true;
   if (b.reported) return false;
   b.reported = true;
-  return diag("DLP2010", "error", `the model unrolls to more than ${b.limit.toLocaleString("en-US")} layer and block applications`, b.outer ?? at, {
+  return diag("DLP2010", "error", `the model unrolls to more than ${grouped(b.limit)} layer and block applications`, b.outer ?? at, {
     label: b.outer ? "this repeat unrolls too far" : "checking stopped here",
     notes: ["nested `repeat`s or blocks that call other blocks several times multiply the layers dlpc must check and tfjs must build"],
     help: "use smaller counts; a tuned count (`param blocks = 4 tune int(1..8)` with `repeat blocks { … }`) is checked at each of its values",
@@ -41,15 +41,15 @@ export function spend(b: WorkBudget | undefined, at: Span): true | false | Diagn
 /** DLP2010 for a `repeat` count above MAX_REPEAT, or undefined when the count is fine. */
 export function repeatTooLarge(n: number, countSpan: Span): Diagnostic | undefined {
   if (n <= MAX_REPEAT) return undefined;
-  return diag("DLP2010", "error", `\`repeat ${n}\` unrolls more than ${MAX_REPEAT.toLocaleString("en-US")} rounds`, countSpan, {
-    label: `${n.toLocaleString("en-US")} rounds`,
-    help: `dlpc checks and tfjs builds every round as layers; use at most ${MAX_REPEAT.toLocaleString("en-US")} (a tuned count, \`repeat blocks { … }\`, is checked at each of its values)`,
+  return diag("DLP2010", "error", `\`repeat ${n}\` unrolls more than ${grouped(MAX_REPEAT)} rounds`, countSpan, {
+    label: `${grouped(n)} rounds`,
+    help: `dlpc checks and tfjs builds every round as layers; use at most ${grouped(MAX_REPEAT)} (a tuned count, \`repeat blocks { … }\`, is checked at each of its values)`,
   });
 }
 
 /** DLP6009 (info): the shape check walked a sample of the tuning space, not all of it. */
 export function sampledSpace(total: number, checked: number, names: string[], at: Span): Diagnostic {
-  const n = Number.isFinite(total) ? total.toLocaleString("en-US") : "more than 10^308";
+  const n = Number.isFinite(total) ? grouped(total) : "more than 10^308";
   return diag("DLP6009", "info", `shapes checked for ${checked} of the ${n} combinations of the tuning space`, at, {
     label: "large tuning space",
     notes: [
@@ -87,4 +87,10 @@ export function blockCallProblem(name: string, at: Span): Diagnostic | undefined
     });
   }
   return undefined;
+}
+
+/** 1000000 → "1,000,000" (Intl's toLocaleString is slow enough to show in the fuzz profile). */
+function grouped(n: number): string {
+  const t = String(n);
+  return /^\d+$/.test(t) ? t.replace(/\B(?=(\d{3})+(?!\d))/g, ",") : t;
 }

@@ -113,7 +113,7 @@ function candidates(p: ParamIR): ArgValue[] {
       break;
     case "int": {
       const count = Math.floor((s.high - s.low) / s.step) + 1;
-      if (count <= 16) for (let v = s.low; v <= s.high; v += s.step) vals.push(v);
+      if (count <= 16) for (let k = 0; k < count; k++) vals.push(s.low + k * s.step);
       else vals.push(s.low, s.high, s.low + Math.floor((count - 1) / 2) * s.step);
       break;
     }
