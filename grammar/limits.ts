@@ -4,7 +4,7 @@
 // under these limits; past them the file gets one positioned DLP1004 instead of a stack overflow.
 // Both checks here are iterative, so they cannot overflow themselves.
 import type { IToken } from "chevrotain";
-import type { Expr, Statement } from "./ast.ts";
+import { exprChildren, type Expr, type Statement } from "./ast.ts";
 import * as T from "./tokens.ts";
 
 /** Brackets, parentheses and braces open at once. Real pipelines nest fewer than 10. */
@@ -38,7 +38,9 @@ export function nestingError(tokens: readonly IToken[], max = MAX_NESTING): Dept
   return undefined;
 }
 
-const ERROR_STUB = (e: Expr): Expr => ({ kind: "error", span: e.span });
+function errorStub(e: Expr): Expr {
+  return { kind: "error", span: e.span };
+}
 
 /**
  * Replaces every statement-level expression with a part deeper than `max` levels by an error node
@@ -53,9 +55,9 @@ export function cutDeepExpressions(statements: Statement[], max = MAX_EXPR_DEPTH
       for (const group of st.groups) {
         for (let i = 0; i < group.length; i++) {
           const root = group[i]!;
-          if (cut(root, max)) {
+          if (tooDeep(root, max)) {
             // The whole expression goes: a half-cut one would give follow-up errors.
-            group[i] = ERROR_STUB(root);
+            group[i] = errorStub(root);
             errors.push({
               message: `expression nests more than ${max} levels deep (operators, calls, indexes or signs); split it with named values or params`,
               start: root.span.start,
@@ -70,59 +72,15 @@ export function cutDeepExpressions(statements: Statement[], max = MAX_EXPR_DEPTH
   return errors;
 }
 
-/** Cuts the tree under `root` at depth `max`; true when something was cut. */
-function cut(root: Expr, max: number): boolean {
-  let cutAny = false;
+/** Whether the tree under `root` is deeper than `max` levels. */
+function tooDeep(root: Expr, max: number): boolean {
   const stack: Array<[Expr, number]> = [[root, 1]];
   while (stack.length) {
     const [e, d] = stack.pop()!;
-    const visit = (c: Expr): Expr => {
-      if (d + 1 > max) {
-        cutAny = true;
-        return ERROR_STUB(c);
-      }
-      stack.push([c, d + 1]);
-      return c;
-    };
-    switch (e.kind) {
-      case "list":
-        e.items = e.items.map(visit);
-        break;
-      case "call":
-        e.callee = visit(e.callee);
-        for (const a of e.args) a.value = visit(a.value);
-        break;
-      case "index":
-        e.target = visit(e.target);
-        e.items = e.items.map(visit);
-        break;
-      case "member":
-        e.target = visit(e.target);
-        break;
-      case "unary":
-        e.operand = visit(e.operand);
-        break;
-      case "binary":
-        e.left = visit(e.left);
-        e.right = visit(e.right);
-        break;
-      case "range":
-        e.low = visit(e.low);
-        e.high = visit(e.high);
-        if (e.step) e.step = visit(e.step);
-        break;
-      case "as":
-        e.value = visit(e.value);
-        e.type = visit(e.type);
-        break;
-      case "pipe":
-        e.stages = e.stages.map(visit);
-        break;
-      case "assign":
-        e.target = visit(e.target);
-        e.value = visit(e.value);
-        break;
-    }
+    const kids = exprChildren(e);
+    if (kids.length === 0) continue;
+    if (d + 1 > max) return true;
+    for (const c of kids) stack.push([c, d + 1]);
   }
-  return cutAny;
+  return false;
 }

@@ -88,6 +88,22 @@ const CATALOGUE = {
     meaning: "More positional arguments than the call takes, or a block called with a different number of arguments or tensors than it declares.",
   },
   DLP2008: { severity: "error", phase: "names", title: "recursive block", meaning: "A block calls itself, which would stack layers forever; `repeat N { … }` stacks a block a fixed number of times." },
+  DLP2009: {
+    severity: "error", phase: "names",
+    title: "reserved param name",
+    meaning: "A param named like a property of every JavaScript object (`__proto__`, `constructor`, `toString`, `hasOwnProperty`, …). Params become keys of plain objects in the emitted code, in `--set` overrides and in tuning studies, where such a name would change the object's prototype or hide a method; choose another name.",
+  },
+  DLP2010: {
+    severity: "error", phase: "names",
+    title: "model too large to unroll",
+    meaning:
+      "A `repeat` count above 10 000 rounds, or a model whose nested repeats and block calls unroll to more than 50 000 layer and block applications in one check. dlpc checks, and tfjs builds, every round as layers, so such a file would only run out of memory; the diagnostic points at the outermost `repeat` (or the call where checking stopped). Use smaller counts, or a tuned count that is checked at each of its values.",
+  },
+  DLP2011: {
+    severity: "error", phase: "names",
+    title: "block calls nest too deep",
+    meaning: "A chain of more than 32 distinct blocks, each calling the next. The checker (and the emitted code) would nest that deep; a block called from a `repeat` stacks it instead.",
+  },
   DLP3001: {
     severity: "error", phase: "shapes",
     title: "window larger than its input",
@@ -140,6 +156,12 @@ const CATALOGUE = {
     title: "tuned param read nowhere",
     meaning:
       "A param declares a `tune` space but no data, model, block or train setting reads it, so every trial trains the same pipeline (warning). A param named only in another param's `when` condition counts as unread: it switches that param on and off and changes nothing itself.",
+  },
+  DLP6010: {
+    severity: "info", phase: "tuning",
+    title: "tuning space sampled for the shape check",
+    meaning:
+      "More than 512 combinations of the shape-affecting params' candidate values (info). dlpc then checks the defaults, every candidate of each param with the others at their defaults, and a seeded sample up to 512 combinations, and says so here; a shape error only a rarer combination reaches is reported when its trial builds the model.",
   },
   DLP7001: { severity: "warning", phase: "lint", title: "dropout drops most activations", meaning: "A dropout rate above 0.7 (warning)." },
   DLP7002: { severity: "warning", phase: "lint", title: "one dense layer holds most parameters", meaning: "A dense layer holds more than 90% of a model's (over 100 000) parameters, usually a flatten of a large map (warning)." },

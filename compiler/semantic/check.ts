@@ -16,6 +16,7 @@ import { didYouMean } from "./names.ts";
 import { SpaceError, buildSpace, gridSize } from "../../runtime/tune/space.ts";
 import { bindArgs, evalExpr, termOf, termsOf, validateArgs, type CallSignature, type Env } from "./values.ts";
 import { derive, lit, operand, paramRefs, tuple, valueOf, type ParamRefs, type Term, type Traced } from "./term.ts";
+import { sampledSpace } from "./budget.ts";
 
 /** The specs with their leaves as terms: each value with the code that computes it from `p`. */
 export interface TracedSpecs {
@@ -132,7 +133,7 @@ function candidates(p: ParamIR): ArgValue[] {
       break;
     case "int": {
       const count = Math.floor((s.high - s.low) / s.step) + 1;
-      if (count <= 16) for (let v = s.low; v <= s.high; v += s.step) vals.push(v);
+      if (count <= 16) for (let k = 0; k < count; k++) vals.push(s.low + k * s.step);
       else vals.push(s.low, s.high, s.low + Math.floor((count - 1) / 2) * s.step);
       break;
     }
@@ -201,6 +202,8 @@ function checkModel(
   const model = ir.model!;
   const rows = combinations(shapeParams, defaults);
   result.combinationsChecked = rows.length;
+  const total = shapeParams.reduce((a, p) => a * candidates(p).length, 1);
+  if (total > MAX_COMBOS) out.push(sampledSpace(total, rows.length, shapeParams.map((p) => p.name), shapeParams[0]!.spaceExpr?.span ?? model.span));
   // The full values of a combination, made only for the combinations that run something.
   const envs = new Map<number, Env>();
   const envOf = (i: number): Env => {

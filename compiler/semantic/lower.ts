@@ -9,6 +9,7 @@ import { didYouMean } from "./names.ts";
 import { evalExpr, type Env } from "./values.ts";
 import type { ArgValue } from "./layers/types.ts";
 import type { ConditionSpec, SpaceSpec } from "../../runtime/spec.ts";
+import { reservedParamName } from "./reserved.ts";
 
 export interface ParamIR {
   name: string;
@@ -185,6 +186,11 @@ function lowerParam(st: Statement, p: PipelineIR, out: Diagnostic[]): void {
     return;
   }
   const name = assign.target;
+  const reserved = reservedParamName(name);
+  if (reserved) {
+    out.push(reserved);
+    return;
+  }
   if (p.params.some((q) => q.name === name.name)) {
     const first = p.params.find((q) => q.name === name.name)!;
     out.push(definedTwice(`param \`${name.name}\` defined twice`, name.span, first.nameSpan));
@@ -278,8 +284,10 @@ function lowerSpace(call: CallExpr, param: string, def: ArgValue, env: Env, out:
         if (typeof st === "number") step = st;
       }
       if (low === undefined || high === undefined || !Number.isInteger(low) || !Number.isInteger(high)) return bad("`int` needs an integer range", call.span, "write `int(1..4)` or `int(16..128 step 16)`", "DLP2004");
+      // Past 2^53 a float cannot count by one (1e308 + 1 === 1e308): no exact integer range there.
+      if (!Number.isSafeInteger(low) || !Number.isSafeInteger(high)) return bad(`the bounds of an \`int\` range must be exact integers, within ±${Number.MAX_SAFE_INTEGER}`, call.span, "use smaller bounds", "DLP2004");
       if (!(low <= high)) return bad(`the space of \`${param}\` is empty: ${low}..${high}`, call.argsSpan, "write the smaller bound first", "DLP6001");
-      if (!Number.isInteger(step) || step < 1) return bad("the step of an `int` range must be a positive integer", call.span, undefined, "DLP2004");
+      if (!Number.isSafeInteger(step) || step < 1) return bad("the step of an `int` range must be a positive integer", call.span, undefined, "DLP2004");
       space = { kind: "int", low, high, step, ...(named("log") ? { log: true } : {}) };
       break;
     }

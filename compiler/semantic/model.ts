@@ -9,6 +9,7 @@ import { isFailure, type Args, type ArgValue, type LayerDef, type ParamCount, ty
 import { bindArgs, evalExpr, namesIn, validateArgs, type BoundArgs, type CallSignature } from "./values.ts";
 import { didYouMean } from "./names.ts";
 import type { BlockIR } from "./lower.ts";
+import { blockCallProblem, blockStack, newBudget, repeatTooLarge, spend, type WorkBudget } from "./budget.ts";
 
 export interface LayerInstance {
   def: LayerDef;
@@ -59,6 +60,8 @@ interface Ctx {
   last?: LayerInstance;
   /** Block calls already interpreted, shared by the walks of one check (see applyBlock). */
   memo?: BlockMemo;
+  /** Layer and block applications left to this check (shared by its walks and branches). */
+  work?: WorkBudget;
 }
 
 /** Results of block calls that reported nothing, by block, input shapes and the values the
@@ -228,8 +231,8 @@ export interface ModelWalk {
   returned: boolean;
 }
 
-export function startModel(inputShape: TShape, values: ReadonlyMap<string, ArgValue>, blocks: Map<string, BlockIR>, out: Diagnostic[], record: boolean, context = "", memo?: BlockMemo): ModelWalk {
-  const ctx: Ctx = { blocks, out, context, layers: [], blockCalls: [], counters: new Map(), depth: 0, trace: [{ shape: inputShape }], record, memo };
+export function startModel(inputShape: TShape, values: ReadonlyMap<string, ArgValue>, blocks: Map<string, BlockIR>, out: Diagnostic[], record: boolean, context = "", memo?: BlockMemo, work: WorkBudget = newBudget()): ModelWalk {
+  const ctx: Ctx = { blocks, out, context, layers: [], blockCalls: [], counters: new Map(), depth: 0, trace: [{ shape: inputShape }], record, memo, work };
   return { ctx, scope: { tensors: new Map([["input", inputShape]]), values }, current: inputShape, returned: false };
 }
 
@@ -276,6 +279,7 @@ export function branchModel(w: ModelWalk, values: ReadonlyMap<string, ArgValue>,
     record,
     last: c.last,
     memo: c.memo,
+    work: c.work,
   };
   return { ctx, scope: { tensors: new TensorOverlay(w.scope.tensors), values }, current: w.current, span: w.span, returned: w.returned };
 }
@@ -422,9 +426,24 @@ function execRepeat(st: Statement, scope: Scope, current: TShape, ctx: Ctx): TSh
     push(ctx, diag("DLP2004", "error", "`repeat` needs a non-negative integer count and a block", countExpr?.span ?? st.span, { label: countExpr ? `found ${exprText(countExpr)}${typeof n === "number" ? ` = ${n}` : ""}` : "missing count", help: "write `repeat 3 { … }` or `repeat blocks as i { … }`" }));
     return null;
   }
+  const tooMany = repeatTooLarge(n, countExpr!.span);
+  if (tooMany) {
+    push(ctx, tooMany);
+    return null;
+  }
+  const outerBefore = ctx.work?.outer;
+  if (ctx.work) ctx.work.outer ??= st.span;
+  try {
+    return repeatRounds(st, n, loopVar, scope, current, ctx);
+  } finally {
+    if (ctx.work) ctx.work.outer = outerBefore;
+  }
+}
+
+function repeatRounds(st: Statement, n: number, loopVar: NameExpr | undefined, scope: Scope, current: TShape, ctx: Ctx): TShape {
   for (let k = 0; k < n; k++) {
     const values = loopVar ? new BlockValues(scope.values).set(loopVar.name, k) : scope.values;
-    current = execBody(st.block.statements, { tensors: scope.tensors, values }, current, ctx).current;
+    current = execBody(st.block!.statements, { tensors: scope.tensors, values }, current, ctx).current;
     if (current === null) break;
   }
   return current;
@@ -476,6 +495,11 @@ function evalTensor(e: Expr, scope: Scope, current: TShape, ctx: Ctx): TShape {
 
 /** `piped`: explicit inputs from `|>` (null when the call stands alone, using `current`). */
 function applyCall(call: CallExpr, piped: TShape[] | null, scope: Scope, ctx: Ctx, current: TShape = null): TShape {
+  const spent = spend(ctx.work, call.span);
+  if (spent !== true) {
+    if (spent) push(ctx, spent);
+    return null;
+  }
   // block(params)(tensors)
   if (call.callee.kind === "call" && call.callee.callee.kind === "name" && ctx.blocks.has(call.callee.callee.name)) {
     const tensorInputs = call.args.map((a) => evalTensor(a.value, scope, current, ctx));
@@ -561,8 +585,9 @@ function applyCall(call: CallExpr, piped: TShape[] | null, scope: Scope, ctx: Ct
 }
 
 function applyBlock(block: BlockIR, call: CallExpr, inputs: TShape[], scope: Scope, ctx: Ctx): TShape {
-  if (ctx.depth > 32) {
-    push(ctx, diag("DLP2008", "error", `block \`${block.name}\` calls itself`, call.span, { label: "recursive call", help: "use `repeat N { … }` to stack a block several times" }));
+  const blocked = blockCallProblem(block.name, call.span);
+  if (blocked) {
+    push(ctx, blocked);
     return null;
   }
   if (call.args.length !== block.params.length || call.args.some((a) => a.name && !block.params.some((p) => p.name === a.name!.name))) {
@@ -600,8 +625,14 @@ function applyBlock(block: BlockIR, call: CallExpr, inputs: TShape[], scope: Sco
   const tensors = new Map<string, TShape>();
   for (let k = 0; k < block.inputs.length; k++) tensors.set(block.inputs[k].name, inputs[k]);
   ctx.depth++;
-  const r = execBody(block.body, { tensors, values }, inputs[0], ctx);
-  ctx.depth--;
+  blockStack.push(block.name);
+  let r: ReturnType<typeof execBody>;
+  try {
+    r = execBody(block.body, { tensors, values }, inputs[0], ctx);
+  } finally {
+    blockStack.pop();
+    ctx.depth--;
+  }
   if (key !== undefined && ctx.out.length === outBefore) {
     ctx.memo!.results.set(key, { output: r.current, last: ctx.last !== lastBefore ? ctx.last : undefined });
   }

@@ -158,18 +158,53 @@ function gridValues(d: Dim): ParamValue[] {
   return v;
 }
 
-/** The number of configurations a grid search visits (conditions respected), computed without listing them. */
+/** How many values a finite space holds, counted without listing them; null for a continuous one. */
+export function spaceCount(s: SpaceSpec): number | null {
+  switch (s.kind) {
+    case "choice":
+      return s.values.length;
+    case "int":
+      return s.high < s.low ? 0 : Math.floor((s.high - s.low) / s.step) + 1;
+    case "uniform":
+      return s.step === undefined ? null : Math.floor((s.high - s.low) / s.step + EPS) + 1;
+    case "log_uniform":
+      return null;
+  }
+}
+
+/** The values a conditional count branches on are listed; beyond this many the grid is refused. */
+const MAX_BRANCH_VALUES = 10_000;
+/** Work bound of the conditional count (walk steps), so a deep conditional grid cannot hang. */
+const MAX_COUNT_STEPS = 1_000_000;
+
+/**
+ * The number of configurations a grid search visits (conditions respected), computed without
+ * listing them: a param no condition reads multiplies the count by its size; only the params some
+ * condition reads are walked value by value.
+ */
 export function gridSize(space: Space): number {
-  const values = space.dims.map(gridValues);
-  if (space.dims.every((d) => !d.spec.condition)) return values.reduce((a, v) => a * v.length, 1);
-  // Conditional: count with a depth-first walk that branches only on params some condition reads.
+  const counts = space.dims.map((d) => {
+    const n = spaceCount(d.space);
+    if (n === null) gridValues(d); // throws the finite-space error
+    return n!;
+  });
+  if (space.dims.every((d) => !d.spec.condition)) return counts.reduce((a, n) => a * n, 1);
   const read = new Set(space.dims.map((d) => d.spec.condition?.param).filter((x): x is string => !!x));
+  const values = space.dims.map((d, i) => {
+    if (!read.has(d.spec.name)) return null;
+    if (counts[i]! > MAX_BRANCH_VALUES) {
+      throw new SpaceError(`grid search over param "${d.spec.name}" (${counts[i]} values) that a \`when\` condition reads is too large to enumerate; use random, bayesian, hyperband or asha search`);
+    }
+    return gridValues(d);
+  });
+  let steps = 0;
   const walk = (i: number, ctx: Params): number => {
+    if (++steps > MAX_COUNT_STEPS) throw new SpaceError("the conditional grid is too large to enumerate; use random, bayesian, hyperband or asha search");
     if (i === space.dims.length) return 1;
     const d = space.dims[i]!;
     if (!isActive(space, d, ctx)) return walk(i + 1, ctx);
-    const vs = values[i]!;
-    if (!read.has(d.spec.name)) return vs.length * walk(i + 1, ctx);
+    const vs = values[i];
+    if (!vs) return counts[i]! * walk(i + 1, ctx);
     let total = 0;
     for (const v of vs) total += walk(i + 1, { ...ctx, [d.spec.name]: v });
     return total;

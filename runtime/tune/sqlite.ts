@@ -1,20 +1,19 @@
-// SQLite storage through sql.js (SQLite compiled to wasm): the whole database lives in memory
-// and is written back atomically (temp file + rename) after every change. One process at a time
-// owns a study file (a lock file names its pid); a running trial found on open belonged to a
-// process that died, so it is marked lost and its configuration retried.
-import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+// SQLite storage through better-sqlite3: a real SQLite on the study file, with its own file
+// locking, a write-ahead log and transactions, so several processes can share one study and a
+// process killed at any point loses nothing: every claim (reap the trials of dead workers, show
+// the strategy every trial, insert its proposal) is one IMMEDIATE transaction, so two processes
+// can never take the same trial number, and a transaction cut short by a kill is rolled back.
+// A running trial is lost when its worker's process is gone (same host, pid not alive) or its
+// heartbeat is older than the stale timeout; its configuration is then retried.
+import { mkdirSync } from "node:fs";
+import { hostname } from "node:os";
 import { dirname, join } from "node:path";
-import initSqlJs from "sql.js";
-import type { Database, SqlValue } from "sql.js";
+import Database from "better-sqlite3";
 import { checkMeta, type ClaimDecision, type ClaimResult, type Storage } from "./storage.ts";
 import type { StudyMeta, TrialRecord } from "./types.ts";
 
-type SqlJs = Awaited<ReturnType<typeof initSqlJs>>;
-let sqlJs: Promise<SqlJs> | null = null;
-function loadSqlJs(): Promise<SqlJs> {
-  sqlJs ??= initSqlJs();
-  return sqlJs;
-}
+/** How long a process waits for another one's write transaction before giving up (ms). */
+const BUSY_TIMEOUT_MS = 30_000;
 
 function pidAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
@@ -26,6 +25,15 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** Whether a worker id (`host:pid:nonce`, see runStudy) names a process of this host that has ended. */
+export function workerGone(worker: string): boolean {
+  const parts = worker.split(":");
+  if (parts.length < 3) return false;
+  const pid = Number(parts[parts.length - 2]);
+  const host = parts.slice(0, -2).join(":");
+  return host === hostname() && !pidAlive(pid);
+}
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS studies (
   name TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, seed REAL NOT NULL, space TEXT NOT NULL, created_at REAL NOT NULL);
@@ -34,16 +42,22 @@ CREATE TABLE IF NOT EXISTS trials (
   heartbeat REAL NOT NULL, data TEXT NOT NULL, PRIMARY KEY (study, number));
 `;
 
+interface StudyRow {
+  name: string;
+  fingerprint: string;
+  seed: number;
+  space: string;
+  created_at: number;
+  pipeline: string | null;
+}
+
 export class SqliteStorage implements Storage {
-  readonly shared = false;
+  readonly shared = true;
   readonly location: string;
-  private db: Database | null = null;
-  private lockPath: string;
-  private ownsLock = false;
+  private db: Database.Database | null = null;
 
   constructor(readonly file: string) {
     this.location = `sqlite:${file}`;
-    this.lockPath = `${file}.lock`;
   }
 
   /** The default study database of a study folder: DIR/study.sqlite. */
@@ -51,139 +65,126 @@ export class SqliteStorage implements Storage {
     return new SqliteStorage(join(dir, "study.sqlite"));
   }
 
-  private async database(): Promise<Database> {
+  private database(): Database.Database {
     if (this.db) return this.db;
     mkdirSync(dirname(this.file), { recursive: true });
-    this.lock();
-    const SQL = await loadSqlJs();
-    const db = existsSync(this.file) ? new SQL.Database(readFileSync(this.file)) : new SQL.Database();
-    db.run(SCHEMA);
+    let db: Database.Database;
+    try {
+      db = new Database(this.file, { timeout: BUSY_TIMEOUT_MS });
+      db.pragma("journal_mode = WAL");
+      db.pragma("synchronous = NORMAL");
+      db.transaction(() => {
+        db.exec(SCHEMA);
+        // Files made before the pipeline column (a study started by an older dlpc).
+        const cols = db.prepare("SELECT name FROM pragma_table_info('studies')").all() as { name: string }[];
+        if (!cols.some((c) => c.name === "pipeline")) db.exec("ALTER TABLE studies ADD COLUMN pipeline TEXT");
+      }).immediate();
+    } catch (e) {
+      throw new Error(`${this.file}: cannot open the study database: ${sqliteReason(e)}`);
+    }
     this.db = db;
     return db;
   }
 
-  private lock(): void {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        writeFileSync(this.lockPath, String(process.pid), { flag: "wx" });
-        this.ownsLock = true;
-        return;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-        const pid = Number(readFileSync(this.lockPath, "utf8").trim());
-        if (pid === process.pid) return; // this process already holds it (another storage object)
-        if (pidAlive(pid)) {
-          throw new Error(`${this.file} is in use by process ${pid}; SQLite studies take one process at a time (use a postgres:// storage for several workers)`);
-        }
-        unlinkSync(this.lockPath); // its owner died
-      }
+  /** Runs `f` in one IMMEDIATE transaction (the write lock taken at once); errors name the file. */
+  private tx<T>(f: (db: Database.Database) => T): T {
+    const db = this.database();
+    try {
+      return db.transaction(() => f(db)).immediate();
+    } catch (e) {
+      if (isSqliteError(e)) throw new Error(`${this.file}: ${sqliteReason(e)}`);
+      throw e;
     }
-    throw new Error(`could not lock ${this.file}`);
-  }
-
-  private persist(): void {
-    const db = this.db!;
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(tmp, db.export());
-    renameSync(tmp, this.file);
-  }
-
-  private rows(sql: string, params: SqlValue[] = []): SqlValue[][] {
-    const res = this.db!.exec(sql, params);
-    return res[0]?.values ?? [];
   }
 
   async open(meta: StudyMeta): Promise<void> {
-    await this.database();
-    const row = this.rows("SELECT name, fingerprint, seed, space, created_at FROM studies WHERE name = ?", [meta.name])[0];
-    if (row) {
-      checkMeta({ name: String(row[0]), fingerprint: String(row[1]), seed: Number(row[2]), space: String(row[3]), createdAt: Number(row[4]) }, meta);
-    } else {
-      this.db!.run("INSERT INTO studies (name, fingerprint, seed, space, created_at) VALUES (?, ?, ?, ?, ?)", [
-        meta.name,
-        meta.fingerprint,
-        meta.seed,
-        meta.space,
-        meta.createdAt,
-      ]);
+    this.tx((db) => {
+      const row = db.prepare("SELECT name, fingerprint, seed, space, created_at, pipeline FROM studies WHERE name = ?").get(meta.name) as StudyRow | undefined;
+      if (row) checkMeta(toMeta(row), meta);
+      else db.prepare("INSERT INTO studies (name, fingerprint, seed, space, created_at, pipeline) VALUES (?, ?, ?, ?, ?, ?)").run(meta.name, meta.fingerprint, meta.seed, meta.space, meta.createdAt, meta.pipeline ?? null);
+      this.reap(db, meta.name, Infinity);
+    });
+  }
+
+  /** Marks running trials of ended processes (and, within staleMs, silent ones) failed + lost. */
+  private reap(db: Database.Database, study: string, staleMs: number): void {
+    const now = Date.now();
+    const running = db.prepare("SELECT number, worker, heartbeat, data FROM trials WHERE study = ? AND status = 'running'").all(study) as { number: number; worker: string; heartbeat: number; data: string }[];
+    const update = db.prepare("UPDATE trials SET status = 'failed', data = ? WHERE study = ? AND number = ? AND status = 'running'");
+    for (const r of running) {
+      const gone = workerGone(r.worker);
+      const silent = now - r.heartbeat > staleMs;
+      if (!gone && !silent) continue;
+      const t = JSON.parse(r.data) as TrialRecord;
+      const error = gone
+        ? `interrupted: the process running it (${r.worker}) ended before it finished; its configuration is retried`
+        : `lost: worker ${r.worker} sent no heartbeat for ${Math.round(staleMs / 1000)} s; its configuration is retried`;
+      update.run(JSON.stringify({ ...t, status: "failed", lost: true, error, finishedAt: now }), study, r.number);
     }
-    // Whoever ran these is gone: this process holds the lock and has not started them.
-    for (const t of this.load(meta.name)) {
-      if (t.status !== "running") continue;
-      this.write(meta.name, {
-        ...t,
-        status: "failed",
-        lost: true,
-        error: `interrupted: the process running it (${t.worker}) ended before it finished; its configuration is retried`,
-        finishedAt: Date.now(),
-      });
-    }
-    this.persist();
   }
 
-  private load(study: string): TrialRecord[] {
-    return this.rows("SELECT data FROM trials WHERE study = ? ORDER BY number", [study]).map((r) => JSON.parse(String(r[0])) as TrialRecord);
+  private load(db: Database.Database, study: string): TrialRecord[] {
+    return (db.prepare("SELECT data FROM trials WHERE study = ? ORDER BY number").all(study) as { data: string }[]).map((r) => JSON.parse(r.data) as TrialRecord);
   }
 
-  private write(study: string, t: TrialRecord): void {
-    this.db!.run("INSERT OR REPLACE INTO trials (study, number, status, worker, heartbeat, data) VALUES (?, ?, ?, ?, ?, ?)", [
-      study,
-      t.number,
-      t.status,
-      t.worker,
-      Date.now(),
-      JSON.stringify(t),
-    ]);
-  }
-
-  async claim(study: string, _staleMs: number, decide: (trials: TrialRecord[]) => ClaimDecision): Promise<ClaimResult> {
-    await this.database();
-    const d = decide(this.load(study));
-    if (d === "wait" || d === "done") return { kind: d };
-    this.write(study, d);
-    this.persist();
-    return { kind: "run", trial: d };
+  async claim(study: string, staleMs: number, decide: (trials: TrialRecord[]) => ClaimDecision): Promise<ClaimResult> {
+    return this.tx((db) => {
+      if (!db.prepare("SELECT 1 FROM studies WHERE name = ?").get(study)) throw new Error(`study "${study}" does not exist in ${this.location}`);
+      this.reap(db, study, staleMs);
+      const d = decide(this.load(db, study));
+      if (d === "wait" || d === "done") return { kind: d } as ClaimResult;
+      // The primary key (study, number) refuses a number taken twice; inside the write
+      // transaction no other process can have taken it since `load`.
+      db.prepare("INSERT INTO trials (study, number, status, worker, heartbeat, data) VALUES (?, ?, ?, ?, ?, ?)").run(study, d.number, d.status, d.worker, Date.now(), JSON.stringify(d));
+      return { kind: "run", trial: d } as ClaimResult;
+    });
   }
 
   async heartbeat(study: string, number: number, worker: string): Promise<void> {
-    // Liveness of a single owner is its pid (the lock); the column is kept for inspection.
-    await this.database();
-    this.db!.run("UPDATE trials SET heartbeat = ? WHERE study = ? AND number = ? AND worker = ? AND status = 'running'", [Date.now(), study, number, worker]);
+    this.tx((db) => db.prepare("UPDATE trials SET heartbeat = ? WHERE study = ? AND number = ? AND worker = ? AND status = 'running'").run(Date.now(), study, number, worker));
   }
 
   async finish(study: string, trial: TrialRecord): Promise<boolean> {
-    await this.database();
-    const row = this.rows("SELECT status, worker FROM trials WHERE study = ? AND number = ?", [study, trial.number])[0];
-    if (!row || row[0] !== "running" || row[1] !== trial.worker) return false;
-    this.write(study, trial);
-    this.persist();
-    return true;
+    return this.tx(
+      (db) =>
+        db.prepare("UPDATE trials SET status = ?, data = ?, heartbeat = ? WHERE study = ? AND number = ? AND worker = ? AND status = 'running'").run(trial.status, JSON.stringify(trial), Date.now(), study, trial.number, trial.worker).changes === 1,
+    );
   }
 
   async trials(study: string): Promise<TrialRecord[]> {
-    await this.database();
-    return this.load(study);
+    return this.load(this.database(), study);
   }
 
   async meta(study: string): Promise<StudyMeta | null> {
-    await this.database();
-    const row = this.rows("SELECT name, fingerprint, seed, space, created_at FROM studies WHERE name = ?", [study])[0];
-    return row ? { name: String(row[0]), fingerprint: String(row[1]), seed: Number(row[2]), space: String(row[3]), createdAt: Number(row[4]) } : null;
+    const row = this.database().prepare("SELECT name, fingerprint, seed, space, created_at, pipeline FROM studies WHERE name = ?").get(study) as StudyRow | undefined;
+    return row ? toMeta(row) : null;
   }
 
   async close(): Promise<void> {
     if (this.db) {
-      this.persist();
       this.db.close();
       this.db = null;
     }
-    if (this.ownsLock) {
-      try {
-        unlinkSync(this.lockPath);
-      } catch {
-        // already gone
-      }
-      this.ownsLock = false;
-    }
   }
+}
+
+function toMeta(row: StudyRow): StudyMeta {
+  const meta: StudyMeta = { name: row.name, fingerprint: row.fingerprint, seed: Number(row.seed), space: row.space, createdAt: Number(row.created_at) };
+  if (row.pipeline !== null) meta.pipeline = row.pipeline;
+  return meta;
+}
+
+function isSqliteError(e: unknown): boolean {
+  return e instanceof Error && (e.name === "SqliteError" || /^SQLITE_/.test((e as { code?: string }).code ?? ""));
+}
+
+/** SQLite's error in our words: the code that matters to a user first. */
+function sqliteReason(e: unknown): string {
+  const code = (e as { code?: string }).code ?? "";
+  const msg = (e as Error).message;
+  if (code === "SQLITE_BUSY") return `another process held the study database for more than ${BUSY_TIMEOUT_MS / 1000} s (SQLITE_BUSY)`;
+  if (code === "SQLITE_NOTADB" || code === "SQLITE_CORRUPT") return `the file is not a SQLite database, or is damaged (${code})`;
+  if (code === "SQLITE_READONLY" || code === "SQLITE_CANTOPEN") return `cannot write the file or its folder (${code}: ${msg})`;
+  if (code === "SQLITE_FULL") return "the disk is full (SQLITE_FULL)";
+  return code ? `${msg} (${code})` : msg;
 }

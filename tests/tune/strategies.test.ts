@@ -66,6 +66,22 @@ test("grid rejects a continuous space without a step, naming the param", () => {
   assert.throws(() => gridSize(space), (e: Error) => e instanceof SpaceError && /"lr"/.test(e.message) && /step/.test(e.message));
 });
 
+test("grid size is counted, not listed: a 10^9-value int range and 10^8 uniform steps answer at once", () => {
+  const space = buildSpace([
+    p("a", { kind: "int", low: 1, high: 1_000_000_000, step: 1 }),
+    p("b", { kind: "uniform", low: 0, high: 1, step: 1e-8 }),
+  ]);
+  assert.is(gridSize(space), 1_000_000_000 * 100_000_001);
+});
+
+test("a conditional grid over a huge param a condition reads is refused with a SpaceError, not a crash", () => {
+  const space = buildSpace([
+    p("a", { kind: "int", low: 1, high: 1_000_000_000, step: 1 }),
+    p("b", { kind: "choice", values: [1, 2] }, { param: "a", op: "==", value: 3 }),
+  ]);
+  assert.throws(() => gridSize(space), (e: Error) => e instanceof SpaceError && /"a"/.test(e.message) && /random/.test(e.message));
+});
+
 test("grid honours the trials cap", async () => {
   const params = [p("a", { kind: "int", low: 1, high: 10, step: 1 })];
   const { res } = await study({ strategy: { kind: "grid" }, objective: minimize, trials: 4 }, params, () => 1);
