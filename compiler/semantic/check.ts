@@ -77,10 +77,10 @@ export function checkPipeline(ir: PipelineIR, out: Diagnostic[]): CheckedPipelin
   for (const m of result.evaluate?.metrics ?? []) metricsComputed.add(m.name);
 
   // Which params change shapes: those named in the model, its blocks, or the data section.
-  const shapeNames = new Set<string>();
-  for (const sts of [ir.model?.body.statements ?? [], ...[...ir.blocks.values()].map((b) => b.body), ir.data?.body.statements ?? []]) {
-    for (const n of statementNames(sts)) shapeNames.add(n);
-  }
+  const modelNames = statementNames(ir.model?.body.statements ?? []);
+  const blockNames = new Map([...ir.blocks].map(([n, b]) => [n, statementNames(b.body)]));
+  const dataNames = statementNames(ir.data?.body.statements ?? []);
+  const shapeNames = new Set<string>([...modelNames, ...[...blockNames.values()].flatMap((x) => [...x]), ...dataNames]);
   const shapeParams = ir.params.filter((p) => shapeNames.has(p.name) && p.space);
 
   result.params = ir.params.map((p) => ({
@@ -102,17 +102,23 @@ export function checkPipeline(ir: PipelineIR, out: Diagnostic[]): CheckedPipelin
   }
 
   if (ir.tune) result.tune = checkTune(ir.tune, ir, result.params, metricsComputed, out, result.train);
-  unreadParams(ir, out);
+  unreadParams(ir, modelNames, blockNames, dataNames, out);
   warnings(result, out);
   return result;
 }
 
 /** DLP6009: a tuned param that no section reads makes every trial the same. */
-function unreadParams(ir: PipelineIR, out: Diagnostic[]): void {
-  const read = new Set<string>();
-  const closure = blockReadClosure(ir.blocks);
-  for (const sec of [ir.data, ir.train]) if (sec) for (const n of statementNames(sec.body.statements)) read.add(n);
-  if (ir.model) for (const n of statementNames(ir.model.body.statements, closure)) read.add(n);
+function unreadParams(ir: PipelineIR, modelNames: Set<string>, blockNames: Map<string, Set<string>>, dataNames: Set<string>, out: Diagnostic[]): void {
+  if (!ir.params.some((p) => p.space)) return;
+  const read = new Set<string>([...dataNames, ...(ir.train ? statementNames(ir.train.body.statements) : [])]);
+  // The model and the blocks it calls, directly or through other blocks.
+  const stack = [...modelNames];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (read.has(n)) continue;
+    read.add(n);
+    for (const x of blockNames.get(n) ?? []) stack.push(x);
+  }
   for (const p of ir.params) {
     if (!p.space || read.has(p.name)) continue;
     out.push(diag("DLP6009", "warning", `the tuned param \`${p.name}\` is read nowhere`, p.nameSpan, { label: "no data, model or train setting reads it", related: p.spaceExpr ? [{ span: p.spaceExpr.span, message: "its tuning space" }] : [], help: `every trial would train the same pipeline: use \`${p.name}\` in a setting or layer, or remove its \`tune\` space` }));
@@ -1088,9 +1094,6 @@ function checkTune(sec: SectionIR, ir: PipelineIR, params: ParamSpec[], computed
     if (trials !== undefined && Number.isFinite(size) && trials > size) {
       out.push(diag("DLP6006", "warning", `${trials} trials asked for a grid of ${size} combinations`, strategySpan, { help: `the grid runs ${size} trials` }));
     }
-  }
-  if ((strategy.kind === "hyperband" || strategy.kind === "asha") && train && strategy.maxEpochs < 1) {
-    out.push(diag("DLP2004", "error", "max_epochs must be at least 1", strategySpan, {}));
   }
   return { strategy, objective, ...(trials !== undefined ? { trials } : {}) };
 }
