@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Bundles the compiler's CLI (check, summary, compile, fmt, import, lsp) into dist/cli/ with
 // esbuild, code-split so each command loads only what it needs, with the argument validators
-// precompiled (dist/gen/validators.mjs, see compiler/semantic/validators.ts). bin/dlpc.mjs uses the bundle
+// precompiled (dist/gen/validators.mjs, see compiler/semantic/validators.ts and schemas.ts). bin/dlpc.mjs uses the bundle
 // while it is fresher than every source file it was built from, and runs the TypeScript
 // sources through tsx otherwise, so a stale or missing bundle is never wrong, only slower.
 // Runs as npm's `prepare` step (after `npm ci`); a failure leaves the tsx path and exits 0.
@@ -22,7 +22,7 @@ try {
   mkdirSync(gen, { recursive: true });
   const { register } = await import("tsx/esm/api");
   const unregister = register();
-  const { precompiledModule } = await import("../compiler/semantic/validators.ts");
+  const { precompiledModule } = await import("../compiler/semantic/schemas.ts");
   await unregister();
   writeFileSync(join(gen, "validators.mjs"), precompiledModule());
   writeFileSync(
@@ -55,4 +55,12 @@ try {
 } catch (e) {
   rmSync(out, { recursive: true, force: true });
   console.warn(`dlpc: no bundle (${e?.message ?? e}); the CLI runs from the TypeScript sources through tsx`);
+}
+
+// The native backend's addon (oneDNN); it prints one line and never fails the install.
+try {
+  const { buildNative } = await import("./build_native.mjs");
+  buildNative();
+} catch (e) {
+  console.warn(`dlpc: native addon not built (${e?.message ?? e}); training uses the wasm backend`);
 }

@@ -4,10 +4,11 @@
 import { tf } from "./tf.ts";
 import { BackendError } from "./errors.ts";
 import { registerWasmGradientKernels } from "./wasm_kernels.ts";
+import { disableNativeKernels, enableNativeKernels, loadNative } from "./native.ts";
 
-export type BackendChoice = "auto" | "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
+export type BackendChoice = "auto" | "tensorflow-gpu" | "tensorflow" | "native" | "wasm" | "cpu";
 
-export const BACKEND_CHOICES: readonly BackendChoice[] = ["auto", "tensorflow-gpu", "tensorflow", "wasm", "cpu"];
+export const BACKEND_CHOICES: readonly BackendChoice[] = ["auto", "tensorflow-gpu", "tensorflow", "native", "wasm", "cpu"];
 
 type Attempt = { ok: true; name: string } | { ok: false; why: string };
 
@@ -59,10 +60,21 @@ async function tryWasm(): Promise<Attempt> {
     await tf.ready();
     silenceCpuBanner();
     registerWasmGradientKernels();
+    disableNativeKernels();
     return { ok: true, name: "wasm" };
   } catch (e) {
     return { ok: false, why: `@tensorflow/tfjs-backend-wasm failed to load: ${reason(e)}` };
   }
+}
+
+/** The wasm backend with oneDNN kernels from dlp's addon in place of its heaviest ones (runtime/native.ts). */
+async function tryOneDnn(): Promise<Attempt> {
+  const native = loadNative();
+  if (!native.ok) return { ok: false, why: native.why };
+  const wasm = await tryWasm();
+  if (!wasm.ok) return { ok: false, why: `it runs on the wasm backend, which failed: ${wasm.why}` };
+  enableNativeKernels(native.addon);
+  return { ok: true, name: "native" };
 }
 
 async function tryCpu(): Promise<Attempt> {
@@ -80,17 +92,37 @@ function attempt(choice: Exclude<BackendChoice, "auto">): Promise<Attempt> {
   switch (choice) {
     case "tensorflow-gpu": return tryNative("@tensorflow/tfjs-node-gpu");
     case "tensorflow": return tryNative("@tensorflow/tfjs-node");
+    case "native": return tryOneDnn();
     case "wasm": return tryWasm();
     case "cpu": return tryCpu();
   }
 }
 
+/** Why the last "auto" choice passed over the native backend (null when it did not). */
+let nativeSkipped: string | null = null;
+
 /**
- * Activates a backend and returns its name ("tensorflow-gpu", "tensorflow", "wasm" or "cpu").
+ * What runPipeline prints after `backend: NAME`: for native, the library and threads; for a
+ * backend below native that "auto" reached, why native did not load and how to get it.
+ */
+export function backendNote(name: string): string {
+  if (name === "native") {
+    const n = loadNative();
+    return n.ok ? ` (wasm + ${n.description})` : "";
+  }
+  const why = nativeSkipped ? `native backend unavailable: ${nativeSkipped}` : null;
+  if (name === "cpu") return ` (pure JavaScript, the slowest${why ? `; ${why}` : ""}; install @tensorflow/tfjs-node, or use --backend wasm)`;
+  if (name === "wasm" && why) return ` (${why})`;
+  return "";
+}
+
+/**
+ * Activates a backend and returns its name ("tensorflow-gpu", "tensorflow", "native", "wasm" or "cpu").
  * "auto" takes the first that loads; a forced choice that cannot load throws a BackendError
  * saying why.
  */
 export async function initBackend(choice: BackendChoice = "auto"): Promise<string> {
+  nativeSkipped = null;
   if (!BACKEND_CHOICES.includes(choice)) {
     throw new BackendError(`unknown backend "${String(choice)}" (expected one of ${BACKEND_CHOICES.join(", ")})`);
   }
@@ -100,9 +132,10 @@ export async function initBackend(choice: BackendChoice = "auto"): Promise<strin
     return r.name;
   }
   const reasons: string[] = [];
-  for (const c of ["tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const) {
+  for (const c of ["tensorflow-gpu", "tensorflow", "native", "wasm", "cpu"] as const) {
     const r = await attempt(c);
     if (r.ok) return r.name;
+    if (c === "native") nativeSkipped = r.why;
     reasons.push(`${c}: ${r.why}`);
   }
   throw new BackendError(`no backend could be loaded:\n  ${reasons.join("\n  ")}`);

@@ -4,8 +4,9 @@
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { tf } from "./tf.ts";
-import type { CompiledPipeline, Params } from "./spec.ts";
-import { initBackend, type BackendChoice } from "./backend.ts";
+import type { Params } from "./spec.ts";
+import type { CompiledPipeline } from "./pipeline.ts";
+import { backendNote, initBackend, type BackendChoice } from "./backend.ts";
 import { loadDataset } from "./data/dataset.ts";
 import type { Dataset, Split } from "./data/types.ts";
 import { evaluateSplit, trainModel, type History } from "./train.ts";
@@ -99,7 +100,7 @@ export async function runPipeline<P extends Params>(pipeline: CompiledPipeline<P
   const say = (s: string): void => { if (!options.quiet) process.stderr.write(`${s}\n`); };
   const params = { ...pipeline.defaults, ...(options.params ?? {}) } as P;
   const backend = await initBackend(options.backend ?? "auto");
-  say(`backend: ${backend}${backend === "cpu" ? " (pure JavaScript, the slowest; install @tensorflow/tfjs-node, or use --backend wasm)" : ""}`);
+  say(`backend: ${backend}${backendNote(backend)}`);
   const dataSpec = pipeline.data(params);
   if (!dataSpec?.source || !Array.isArray(dataSpec.inputShape)) {
     // The emitter writes `{}` when the checker produced no data spec without reporting an error.

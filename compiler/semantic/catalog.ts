@@ -10,6 +10,7 @@ import type { CallSignature } from "./values.ts";
 import type { TensorShape } from "./layers/types.ts";
 import type { Augment, CallbackSpec, MetricSpec, OptimizerSpec, ScheduleSpec, SourceSpec, StrategySpec, TrainSpec, Transform } from "../../runtime/spec.ts";
 import { derive, item, lit, type Term, type Traced } from "./term.ts";
+import type { Code } from "../diagnostics/codes.ts";
 
 /** A checked call's arguments (defaults filled), each as a term. */
 export type Terms = Record<string, Term>;
@@ -220,7 +221,7 @@ export const STRATEGIES: Record<string, Entry<StrategySpec>> = {
 };
 
 /** A transform's effect on the per-sample shape, or why it cannot apply. */
-export type TransformShape = Traced<TensorShape> | null | { code: string; message: string; label: string };
+export type TransformShape = Traced<TensorShape> | null | { code: Code; message: string; label: string };
 
 export interface TransformEntry extends Entry<Transform> {
   /** The shape after the transform (null: unknown), from the shape before it (null: unknown). */

@@ -6,6 +6,7 @@ import { forEachChild, type Argument, type CallExpr, type Expr, type Span } from
 import type { ArgValue, Args } from "./layers/types.ts";
 import { diag, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { didYouMean } from "./names.ts";
+import { definedTwice, unknownName } from "../diagnostics/builders.ts";
 import { getLayer } from "./layers/index.ts";
 import { Term, lit, numberCode, type ParamRefs } from "./term.ts";
 
@@ -161,12 +162,12 @@ export function bindArgs(call: CallExpr, sig: CallSignature, out: Diagnostic[], 
     if (a.name) {
       name = a.name.name;
       if (!props.includes(name)) {
-        const alt = didYouMean(name, props);
         out.push(
-          diag("DLP2003", "error", `unknown argument \`${name}\` for ${sig.what}`, a.name.span, {
+          unknownName(`unknown argument \`${name}\` for ${sig.what}`, name, a.name.span, props, {
+            code: "DLP2003",
             label: "unknown argument",
-            help: alt ? `did you mean \`${alt}\`?` : `${sig.what} takes ${props.map((p) => "`" + p + "`").join(", ") || "no arguments"}`,
-            fix: alt ? { title: `rename to \`${alt}\``, span: a.name.span, text: alt } : undefined,
+            otherwise: `${sig.what} takes ${props.map((p) => "`" + p + "`").join(", ") || "no arguments"}`,
+            fix: true,
           }),
         );
         ok = false;
@@ -186,7 +187,7 @@ export function bindArgs(call: CallExpr, sig: CallSignature, out: Diagnostic[], 
       name = sig.positional[pos++];
     }
     if (exprs.has(name)) {
-      out.push(diag("DLP2002", "error", `argument \`${name}\` given twice`, a.span, { label: "second value", related: [{ span: exprs.get(name)!.span, message: "first value" }] }));
+      out.push(definedTwice(`argument \`${name}\` given twice`, a.span, exprs.get(name)!.span, { second: "second value", first: "first value" }));
       ok = false;
       continue;
     }

@@ -17,7 +17,8 @@ import { compile } from "../../compiler/driver.ts";
 import { emitPipeline } from "../../compiler/codegen/emit.ts";
 import { blockReadClosure, statementNames } from "../../compiler/semantic/model.ts";
 import type { ParamIR } from "../../compiler/semantic/lower.ts";
-import type { CompiledPipeline, Params, ParamValue } from "../../runtime/spec.ts";
+import type { Params, ParamValue } from "../../runtime/spec.ts";
+import type { CompiledPipeline } from "../../runtime/pipeline.ts";
 
 function dlpFilesUnder(dir: string): string[] {
   const out: string[] = [];

@@ -1,0 +1,635 @@
+// dlp's native kernels: oneDNN (Debian's libdnnl-dev, 2.x) behind plain N-API.
+//
+// Every kernel works in place on tfjs-wasm's heap: JavaScript passes the wasm memory's
+// ArrayBuffer, the byte offsets of the inputs and of an output the wasm backend has already
+// allocated, and the shape parameters; nothing is copied. Layouts are tfjs's: activations NHWC,
+// conv filters HWIO ([kh, kw, in, out]), matrices row-major. Primitives are cached by their
+// parameters, so a training step after the first only binds pointers and runs.
+// A failure throws a JavaScript Error; runtime/native.ts then runs the wasm kernel instead.
+#include <node_api.h>
+#include <dnnl.hpp>
+#include <omp.h>
+
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#if DNNL_VERSION_MAJOR != 2
+#error "dlp's native addon is written against the oneDNN 2.x API (Debian 12's libdnnl-dev 2.6); this oneDNN has another major version"
+#endif
+
+using namespace dnnl;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+using dims = memory::dims;
+
+namespace {
+
+engine& eng() {
+  static engine e(engine::kind::cpu, 0);
+  return e;
+}
+stream& strm() {
+  static stream s(eng());
+  return s;
+}
+
+struct JsError {
+  std::string message;
+};
+
+// ---- N-API argument helpers -------------------------------------------------------------
+
+struct Args {
+  napi_env env;
+  std::vector<napi_value> v;
+  uint8_t* heap = nullptr;
+  size_t heapBytes = 0;
+};
+
+Args getArgs(napi_env env, napi_callback_info info, size_t want) {
+  Args a{env, std::vector<napi_value>(want)};
+  size_t argc = want;
+  napi_get_cb_info(env, info, &argc, a.v.data(), nullptr, nullptr);
+  if (argc < want) throw JsError{"dlp_native: expected " + std::to_string(want) + " arguments"};
+  return a;
+}
+
+void heapOf(Args& a, size_t i) {
+  bool isAb = false;
+  napi_is_arraybuffer(a.env, a.v[i], &isAb);
+  if (!isAb) throw JsError{"dlp_native: the first argument must be the wasm heap's ArrayBuffer"};
+  void* data = nullptr;
+  napi_get_arraybuffer_info(a.env, a.v[i], &data, &a.heapBytes);
+  a.heap = static_cast<uint8_t*>(data);
+}
+
+int64_t num(Args& a, size_t i) {
+  int64_t out = 0;
+  if (napi_get_value_int64(a.env, a.v[i], &out) != napi_ok) throw JsError{"dlp_native: argument " + std::to_string(i) + " must be a number"};
+  return out;
+}
+
+double dbl(Args& a, size_t i) {
+  double out = 0;
+  if (napi_get_value_double(a.env, a.v[i], &out) != napi_ok) throw JsError{"dlp_native: argument " + std::to_string(i) + " must be a number"};
+  return out;
+}
+
+std::vector<int64_t> ints(Args& a, size_t i) {
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  bool isTa = false;
+  napi_is_typedarray(a.env, a.v[i], &isTa);
+  if (!isTa) throw JsError{"dlp_native: argument " + std::to_string(i) + " must be an Int32Array"};
+  napi_get_typedarray_info(a.env, a.v[i], &type, &length, &data, nullptr, nullptr);
+  if (type != napi_int32_array) throw JsError{"dlp_native: argument " + std::to_string(i) + " must be an Int32Array"};
+  const int32_t* p = static_cast<const int32_t*>(data);
+  return std::vector<int64_t>(p, p + length);
+}
+
+// A float pointer `count` elements long at byte offset argument i (a negative offset: none).
+float* ptr(Args& a, size_t i, int64_t count) {
+  int64_t off = num(a, i);
+  if (off < 0) return nullptr;
+  if (off % 4 != 0 || static_cast<size_t>(off) + static_cast<size_t>(count) * 4 > a.heapBytes) {
+    throw JsError{"dlp_native: a tensor lies outside the wasm heap"};
+  }
+  return reinterpret_cast<float*>(a.heap + off);
+}
+
+napi_value undefinedValue(napi_env env) {
+  napi_value u;
+  napi_get_undefined(env, &u);
+  return u;
+}
+
+template <typename F>
+napi_value guarded(napi_env env, F&& f) {
+  try {
+    return f();
+  } catch (const JsError& e) {
+    napi_throw_error(env, "DLP_NATIVE", e.message.c_str());
+  } catch (const dnnl::error& e) {
+    napi_throw_error(env, "DLP_NATIVE", (std::string("oneDNN: ") + e.what()).c_str());
+  } catch (const std::exception& e) {
+    napi_throw_error(env, "DLP_NATIVE", e.what());
+  }
+  return nullptr;
+}
+
+// ---- post-op activations (tfjs's fused activations) -------------------------------------
+
+// 0 linear, 1 relu, 2 relu6, 3 elu, 4 sigmoid, 5 leakyrelu
+primitive_attr activationAttr(int64_t act, float alpha) {
+  primitive_attr attr;
+  if (act == 0) return attr;
+  post_ops po;
+  switch (act) {
+    case 1: po.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f); break;
+    case 2: po.append_eltwise(1.f, algorithm::eltwise_clip, 0.f, 6.f); break;
+    case 3: po.append_eltwise(1.f, algorithm::eltwise_elu, 1.f, 0.f); break;
+    case 4: po.append_eltwise(1.f, algorithm::eltwise_logistic, 0.f, 0.f); break;
+    case 5: po.append_eltwise(1.f, algorithm::eltwise_relu, alpha, 0.f); break;
+    default: throw JsError{"dlp_native: unknown activation code " + std::to_string(act)};
+  }
+  attr.set_post_ops(po);
+  return attr;
+}
+
+// ---- convolution ------------------------------------------------------------------------
+
+// p = [N, IH, IW, IC, OC, KH, KW, OH, OW, SH, SW, DH, DW, PT, PL, PB, PR]
+struct ConvShape {
+  int64_t n, ih, iw, ic, oc, kh, kw, oh, ow, sh, sw, dh, dw, pt, pl, pb, pr;
+  explicit ConvShape(const std::vector<int64_t>& p) {
+    if (p.size() != 17) throw JsError{"dlp_native: conv parameters must have 17 entries"};
+    n = p[0]; ih = p[1]; iw = p[2]; ic = p[3]; oc = p[4]; kh = p[5]; kw = p[6]; oh = p[7]; ow = p[8];
+    sh = p[9]; sw = p[10]; dh = p[11]; dw = p[12]; pt = p[13]; pl = p[14]; pb = p[15]; pr = p[16];
+  }
+  dims src() const { return {n, ic, ih, iw}; }
+  dims wei() const { return {oc, ic, kh, kw}; }
+  dims dst() const { return {n, oc, oh, ow}; }
+  dims strides() const { return {sh, sw}; }
+  dims dil() const { return {dh - 1, dw - 1}; }  // oneDNN counts dilation from 0
+  dims padL() const { return {pt, pl}; }
+  dims padR() const { return {pb, pr}; }
+  int64_t srcSize() const { return n * ih * iw * ic; }
+  int64_t weiSize() const { return oc * ic * kh * kw; }
+  int64_t dstSize() const { return n * oh * ow * oc; }
+};
+
+convolution_forward::primitive_desc convFwdPd(const ConvShape& s, bool bias, const primitive_attr& attr, prop_kind pk) {
+  memory::desc src(s.src(), dt::f32, tag::nhwc), dst(s.dst(), dt::f32, tag::nhwc);
+  memory::desc wei(s.wei(), dt::f32, tag::any);
+  if (bias) {
+    memory::desc b({s.oc}, dt::f32, tag::a);
+    convolution_forward::desc d(pk, algorithm::convolution_direct, src, wei, b, dst, s.strides(), s.dil(), s.padL(), s.padR());
+    return convolution_forward::primitive_desc(d, attr, eng());
+  }
+  convolution_forward::desc d(pk, algorithm::convolution_direct, src, wei, dst, s.strides(), s.dil(), s.padL(), s.padR());
+  return convolution_forward::primitive_desc(d, attr, eng());
+}
+
+struct ConvFwd {
+  convolution_forward prim;
+  memory::desc srcMd, dstMd, biasMd, userWeiMd;
+  bool reorderWei = false;
+  reorder weiReorder;
+  memory wei;
+};
+
+struct ConvBwdData {
+  convolution_backward_data prim;
+  memory::desc diffSrcMd, diffDstMd, userWeiMd;
+  bool reorderWei = false;
+  reorder weiReorder;
+  memory wei;
+};
+
+struct ConvBwdWeights {
+  convolution_backward_weights prim;
+  memory::desc srcMd, diffDstMd, userWeiMd;
+  bool reorderWei = false;
+  reorder weiReorder;
+  memory diffWei;
+};
+
+std::map<std::vector<int64_t>, std::unique_ptr<ConvFwd>> convFwdCache;
+std::map<std::vector<int64_t>, std::unique_ptr<ConvBwdData>> convBwdDataCache;
+std::map<std::vector<int64_t>, std::unique_ptr<ConvBwdWeights>> convBwdWeightsCache;
+
+// conv2d(heap, p, x, w, bias|-1, y, act, alpha)
+napi_value Conv2D(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = getArgs(env, info, 8);
+    heapOf(a, 0);
+    std::vector<int64_t> p = ints(a, 1);
+    ConvShape s(p);
+    float* x = ptr(a, 2, s.srcSize());
+    float* w = ptr(a, 3, s.weiSize());
+    float* b = ptr(a, 4, s.oc);
+    float* y = ptr(a, 5, s.dstSize());
+    if (!x || !w || !y) throw JsError{"dlp_native: conv2d needs x, filter and output"};
+    int64_t act = num(a, 6);
+    float alpha = static_cast<float>(dbl(a, 7));
+    std::vector<int64_t> key = p;
+    key.push_back(b ? 1 : 0);
+    key.push_back(act);
+    int32_t alphaBits;
+    std::memcpy(&alphaBits, &alpha, 4);
+    key.push_back(alphaBits);
+    auto& slot = convFwdCache[key];
+    if (!slot) {
+      auto e = std::make_unique<ConvFwd>();
+      auto pd = convFwdPd(s, b != nullptr, activationAttr(act, alpha), prop_kind::forward_inference);
+      e->prim = convolution_forward(pd);
+      e->srcMd = pd.src_desc();
+      e->dstMd = pd.dst_desc();
+      e->biasMd = memory::desc({s.oc}, dt::f32, tag::a);
+      e->userWeiMd = memory::desc(s.wei(), dt::f32, tag::hwio);
+      e->reorderWei = pd.weights_desc() != e->userWeiMd;
+      e->wei = memory(pd.weights_desc(), eng());
+      if (e->reorderWei) e->weiReorder = reorder(memory(e->userWeiMd, eng(), nullptr), e->wei);
+      slot = std::move(e);
+    }
+    ConvFwd& e = *slot;
+    memory userWei(e.userWeiMd, eng(), w);
+    memory weiMem = userWei;
+    if (e.reorderWei) {
+      e.weiReorder.execute(strm(), userWei, e.wei);
+      weiMem = e.wei;
+    }
+    std::unordered_map<int, memory> margs{
+        {DNNL_ARG_SRC, memory(e.srcMd, eng(), x)},
+        {DNNL_ARG_WEIGHTS, weiMem},
+        {DNNL_ARG_DST, memory(e.dstMd, eng(), y)}};
+    if (b) margs.insert({DNNL_ARG_BIAS, memory(e.biasMd, eng(), b)});
+    e.prim.execute(strm(), margs);
+    strm().wait();
+    return undefinedValue(env);
+  });
+}
+
+// conv2dBackpropInput(heap, p, dy, w, dx)
+napi_value Conv2DBackpropInput(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = getArgs(env, info, 5);
+    heapOf(a, 0);
+    std::vector<int64_t> p = ints(a, 1);
+    ConvShape s(p);
+    float* dy = ptr(a, 2, s.dstSize());
+    float* w = ptr(a, 3, s.weiSize());
+    float* dx = ptr(a, 4, s.srcSize());
+    if (!dy || !w || !dx) throw JsError{"dlp_native: conv2dBackpropInput needs dy, filter and output"};
+    auto& slot = convBwdDataCache[p];
+    if (!slot) {
+      auto e = std::make_unique<ConvBwdData>();
+      auto hint = convFwdPd(s, false, primitive_attr(), prop_kind::forward_training);
+      memory::desc diffSrc(s.src(), dt::f32, tag::nhwc), diffDst(s.dst(), dt::f32, tag::nhwc);
+      memory::desc wei(s.wei(), dt::f32, tag::any);
+      convolution_backward_data::desc d(algorithm::convolution_direct, diffSrc, wei, diffDst, s.strides(), s.dil(), s.padL(), s.padR());
+      convolution_backward_data::primitive_desc pd(d, eng(), hint);
+      e->prim = convolution_backward_data(pd);
+      e->diffSrcMd = pd.diff_src_desc();
+      e->diffDstMd = pd.diff_dst_desc();
+      e->userWeiMd = memory::desc(s.wei(), dt::f32, tag::hwio);
+      e->reorderWei = pd.weights_desc() != e->userWeiMd;
+      e->wei = memory(pd.weights_desc(), eng());
+      if (e->reorderWei) e->weiReorder = reorder(memory(e->userWeiMd, eng(), nullptr), e->wei);
+      slot = std::move(e);
+    }
+    ConvBwdData& e = *slot;
+    memory userWei(e.userWeiMd, eng(), w);
+    memory weiMem = userWei;
+    if (e.reorderWei) {
+      e.weiReorder.execute(strm(), userWei, e.wei);
+      weiMem = e.wei;
+    }
+    e.prim.execute(strm(), {{DNNL_ARG_DIFF_DST, memory(e.diffDstMd, eng(), dy)},
+                            {DNNL_ARG_WEIGHTS, weiMem},
+                            {DNNL_ARG_DIFF_SRC, memory(e.diffSrcMd, eng(), dx)}});
+    strm().wait();
+    return undefinedValue(env);
+  });
+}
+
+// conv2dBackpropFilter(heap, p, x, dy, dw)
+napi_value Conv2DBackpropFilter(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = getArgs(env, info, 5);
+    heapOf(a, 0);
+    std::vector<int64_t> p = ints(a, 1);
+    ConvShape s(p);
+    float* x = ptr(a, 2, s.srcSize());
+    float* dy = ptr(a, 3, s.dstSize());
+    float* dw = ptr(a, 4, s.weiSize());
+    if (!x || !dy || !dw) throw JsError{"dlp_native: conv2dBackpropFilter needs x, dy and output"};
+    auto& slot = convBwdWeightsCache[p];
+    if (!slot) {
+      auto e = std::make_unique<ConvBwdWeights>();
+      auto hint = convFwdPd(s, false, primitive_attr(), prop_kind::forward_training);
+      memory::desc src(s.src(), dt::f32, tag::nhwc), diffDst(s.dst(), dt::f32, tag::nhwc);
+      memory::desc wei(s.wei(), dt::f32, tag::any);
+      convolution_backward_weights::desc d(algorithm::convolution_direct, src, wei, diffDst, s.strides(), s.dil(), s.padL(), s.padR());
+      convolution_backward_weights::primitive_desc pd(d, eng(), hint);
+      e->prim = convolution_backward_weights(pd);
+      e->srcMd = pd.src_desc();
+      e->diffDstMd = pd.diff_dst_desc();
+      e->userWeiMd = memory::desc(s.wei(), dt::f32, tag::hwio);
+      e->reorderWei = pd.diff_weights_desc() != e->userWeiMd;
+      e->diffWei = memory(pd.diff_weights_desc(), eng());
+      if (e->reorderWei) e->weiReorder = reorder(e->diffWei, memory(e->userWeiMd, eng(), nullptr));
+      slot = std::move(e);
+    }
+    ConvBwdWeights& e = *slot;
+    memory userWei(e.userWeiMd, eng(), dw);
+    memory diffWei = e.reorderWei ? e.diffWei : userWei;
+    e.prim.execute(strm(), {{DNNL_ARG_SRC, memory(e.srcMd, eng(), x)},
+                            {DNNL_ARG_DIFF_DST, memory(e.diffDstMd, eng(), dy)},
+                            {DNNL_ARG_DIFF_WEIGHTS, diffWei}});
+    if (e.reorderWei) e.weiReorder.execute(strm(), e.diffWei, userWei);
+    strm().wait();
+    return undefinedValue(env);
+  });
+}
+
+// ---- matmul -----------------------------------------------------------------------------
+
+struct MatMulEntry {
+  matmul prim;
+  memory::desc aMd, bMd, cMd, biasMd;
+};
+std::map<std::vector<int64_t>, std::unique_ptr<MatMulEntry>> matmulCache;
+
+// matmul(heap, p = [batchA, batchB, M, N, K, transposeA, transposeB], a, b, bias|-1, c, act, alpha)
+// a is [batchA, M, K] (or [batchA, K, M] transposed), b is [batchB, K, N] (or [batchB, N, K]);
+// a batch of 1 broadcasts; bias has N entries.
+napi_value MatMul(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = getArgs(env, info, 8);
+    heapOf(a, 0);
+    std::vector<int64_t> p = ints(a, 1);
+    if (p.size() != 7) throw JsError{"dlp_native: matmul parameters must have 7 entries"};
+    int64_t ba = p[0], bb = p[1], m = p[2], n = p[3], k = p[4];
+    bool ta = p[5] != 0, tb = p[6] != 0;
+    int64_t batch = ba > bb ? ba : bb;
+    float* A = ptr(a, 2, ba * m * k);
+    float* B = ptr(a, 3, bb * k * n);
+    float* bias = ptr(a, 4, n);
+    float* C = ptr(a, 5, batch * m * n);
+    if (!A || !B || !C) throw JsError{"dlp_native: matmul needs a, b and output"};
+    int64_t act = num(a, 6);
+    float alpha = static_cast<float>(dbl(a, 7));
+    std::vector<int64_t> key = p;
+    key.push_back(bias ? 1 : 0);
+    key.push_back(act);
+    int32_t alphaBits;
+    std::memcpy(&alphaBits, &alpha, 4);
+    key.push_back(alphaBits);
+    auto& slot = matmulCache[key];
+    if (!slot) {
+      auto e = std::make_unique<MatMulEntry>();
+      e->aMd = memory::desc({ba, m, k}, dt::f32, ta ? dims{m * k, 1, m} : dims{m * k, k, 1});
+      e->bMd = memory::desc({bb, k, n}, dt::f32, tb ? dims{k * n, 1, k} : dims{k * n, n, 1});
+      e->cMd = memory::desc({batch, m, n}, dt::f32, dims{m * n, n, 1});
+      e->biasMd = memory::desc({1, 1, n}, dt::f32, dims{n, n, 1});
+      primitive_attr attr = activationAttr(act, alpha);
+      if (bias) {
+        matmul::desc d(e->aMd, e->bMd, e->biasMd, e->cMd);
+        e->prim = matmul(matmul::primitive_desc(d, attr, eng()));
+      } else {
+        matmul::desc d(e->aMd, e->bMd, e->cMd);
+        e->prim = matmul(matmul::primitive_desc(d, attr, eng()));
+      }
+      slot = std::move(e);
+    }
+    MatMulEntry& e = *slot;
+    std::unordered_map<int, memory> margs{
+        {DNNL_ARG_SRC, memory(e.aMd, eng(), A)},
+        {DNNL_ARG_WEIGHTS, memory(e.bMd, eng(), B)},
+        {DNNL_ARG_DST, memory(e.cMd, eng(), C)}};
+    if (bias) margs.insert({DNNL_ARG_BIAS, memory(e.biasMd, eng(), bias)});
+    e.prim.execute(strm(), margs);
+    strm().wait();
+    return undefinedValue(env);
+  });
+}
+
+// ---- pooling ----------------------------------------------------------------------------
+
+// p = [N, IH, IW, C, OH, OW, KH, KW, SH, SW, PT, PL, PB, PR]
+struct PoolShape {
+  int64_t n, ih, iw, c, oh, ow, kh, kw, sh, sw, pt, pl, pb, pr;
+  explicit PoolShape(const std::vector<int64_t>& p) {
+    if (p.size() != 14) throw JsError{"dlp_native: pool parameters must have 14 entries"};
+    n = p[0]; ih = p[1]; iw = p[2]; c = p[3]; oh = p[4]; ow = p[5]; kh = p[6]; kw = p[7];
+    sh = p[8]; sw = p[9]; pt = p[10]; pl = p[11]; pb = p[12]; pr = p[13];
+  }
+  int64_t srcSize() const { return n * ih * iw * c; }
+  int64_t dstSize() const { return n * oh * ow * c; }
+};
+
+pooling_forward::desc poolDesc(const PoolShape& s, algorithm alg, prop_kind pk) {
+  memory::desc src({s.n, s.c, s.ih, s.iw}, dt::f32, tag::nhwc), dst({s.n, s.c, s.oh, s.ow}, dt::f32, tag::nhwc);
+  return pooling_forward::desc(pk, alg, src, dst, {s.sh, s.sw}, {s.kh, s.kw}, {s.pt, s.pl}, {s.pb, s.pr});
+}
+
+struct PoolEntry {
+  primitive prim;
+  memory::desc srcMd, dstMd;
+};
+std::map<std::vector<int64_t>, std::unique_ptr<PoolEntry>> poolCache;
+std::map<std::vector<int64_t>, std::unique_ptr<PoolEntry>> avgGradCache;
+
+// pool(heap, p, kind (0 max, 1 avg), x, y): forward; average excludes padding, as tfjs does.
+napi_value Pool(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = getArgs(env, info, 5);
+    heapOf(a, 0);
+    std::vector<int64_t> p = ints(a, 1);
+    PoolShape s(p);
+    int64_t kind = num(a, 2);
+    float* x = ptr(a, 3, s.srcSize());
+    float* y = ptr(a, 4, s.dstSize());
+    if (!x || !y) throw JsError{"dlp_native: pool needs x and output"};
+    std::vector<int64_t> key = p;
+    key.push_back(kind);
+    auto& slot = poolCache[key];
+    if (!slot) {
+      auto e = std::make_unique<PoolEntry>();
+      auto d = poolDesc(s, kind == 0 ? algorithm::pooling_max : algorithm::pooling_avg_exclude_padding, prop_kind::forward_inference);
+      pooling_forward::primitive_desc pd(d, eng());
+      e->prim = pooling_forward(pd);
+      e->srcMd = pd.src_desc();
+      e->dstMd = pd.dst_desc();
+      slot = std::move(e);
+    }
+    PoolEntry& e = *slot;
+    e.prim.execute(strm(), {{DNNL_ARG_SRC, memory(e.srcMd, eng(), x)}, {DNNL_ARG_DST, memory(e.dstMd, eng(), y)}});
+    strm().wait();
+    return undefinedValue(env);
+  });
+}
+
+// avgPoolGrad(heap, p, dy, dx): tfjs's AvgPoolGrad divides by the whole window (kh*kw) even
+// where it overlaps padding, so this uses oneDNN's include-padding average.
+napi_value AvgPoolGrad(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = getArgs(env, info, 4);
+    heapOf(a, 0);
+    std::vector<int64_t> p = ints(a, 1);
+    PoolShape s(p);
+    float* dy = ptr(a, 2, s.dstSize());
+    float* dx = ptr(a, 3, s.srcSize());
+    if (!dy || !dx) throw JsError{"dlp_native: avgPoolGrad needs dy and output"};
+    auto& slot = avgGradCache[p];
+    if (!slot) {
+      auto e = std::make_unique<PoolEntry>();
+      auto fd = poolDesc(s, algorithm::pooling_avg_include_padding, prop_kind::forward_training);
+      pooling_forward::primitive_desc hint(fd, eng());
+      memory::desc diffSrc({s.n, s.c, s.ih, s.iw}, dt::f32, tag::nhwc), diffDst({s.n, s.c, s.oh, s.ow}, dt::f32, tag::nhwc);
+      pooling_backward::desc d(algorithm::pooling_avg_include_padding, diffSrc, diffDst, {s.sh, s.sw}, {s.kh, s.kw}, {s.pt, s.pl}, {s.pb, s.pr});
+      pooling_backward::primitive_desc pd(d, eng(), hint);
+      e->prim = pooling_backward(pd);
+      e->srcMd = pd.diff_src_desc();
+      e->dstMd = pd.diff_dst_desc();
+      slot = std::move(e);
+    }
+    PoolEntry& e = *slot;
+    e.prim.execute(strm(), {{DNNL_ARG_DIFF_DST, memory(e.dstMd, eng(), dy)}, {DNNL_ARG_DIFF_SRC, memory(e.srcMd, eng(), dx)}});
+    strm().wait();
+    return undefinedValue(env);
+  });
+}
+
+// maxPoolGrad(heap, p, x, dy, dx): each output cell routes its gradient to the FIRST maximum
+// of its window (row-major), as tfjs's cpu backend does; oneDNN's workspace may pick another
+// among equal values (common after relu), hence a plain loop, parallel over images.
+napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = getArgs(env, info, 5);
+    heapOf(a, 0);
+    std::vector<int64_t> p = ints(a, 1);
+    PoolShape s(p);
+    const float* x = ptr(a, 2, s.srcSize());
+    const float* dy = ptr(a, 3, s.dstSize());
+    float* dx = ptr(a, 4, s.srcSize());
+    if (!x || !dy || !dx) throw JsError{"dlp_native: maxPoolGrad needs x, dy and output"};
+    const int64_t H = s.ih, W = s.iw, C = s.c, OH = s.oh, OW = s.ow;
+    std::memset(dx, 0, static_cast<size_t>(s.srcSize()) * 4);
+    std::vector<int64_t> best(static_cast<size_t>(C));
+#pragma omp parallel for schedule(static) firstprivate(best)
+    for (int64_t b = 0; b < s.n; b++) {
+      const float* xb = x + b * H * W * C;
+      float* dxb = dx + b * H * W * C;
+      const float* dyb = dy + b * OH * OW * C;
+      for (int64_t oh = 0; oh < OH; oh++) {
+        for (int64_t ow = 0; ow < OW; ow++) {
+          for (int64_t c = 0; c < C; c++) best[c] = -1;
+          for (int64_t i = 0; i < s.kh; i++) {
+            int64_t h = oh * s.sh - s.pt + i;
+            if (h < 0 || h >= H) continue;
+            for (int64_t j = 0; j < s.kw; j++) {
+              int64_t w = ow * s.sw - s.pl + j;
+              if (w < 0 || w >= W) continue;
+              const int64_t o = (h * W + w) * C;
+              for (int64_t c = 0; c < C; c++) {
+                if (best[c] < 0 || xb[o + c] > xb[best[c] + c]) best[c] = o;
+              }
+            }
+          }
+          const float* g = dyb + (oh * OW + ow) * C;
+          for (int64_t c = 0; c < C; c++) {
+            if (best[c] >= 0) dxb[best[c] + c] += g[c];
+          }
+        }
+      }
+    }
+    return undefinedValue(env);
+  });
+}
+
+// ---- reductions -------------------------------------------------------------------------
+
+// sumLeading(heap, outer, inner, x, y): y[j] = sum_i x[i*inner + j] (a bias gradient).
+napi_value SumLeading(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = getArgs(env, info, 5);
+    heapOf(a, 0);
+    int64_t outer = num(a, 1), inner = num(a, 2);
+    const float* x = ptr(a, 3, outer * inner);
+    float* y = ptr(a, 4, inner);
+    if (!x || !y) throw JsError{"dlp_native: sumLeading needs x and output"};
+    int threads = omp_get_max_threads();
+    if (outer < 64 * threads) threads = 1;
+    std::vector<float> partial(static_cast<size_t>(threads * inner), 0.f);
+#pragma omp parallel num_threads(threads)
+    {
+      int t = omp_get_thread_num();
+      int64_t from = outer * t / threads, to = outer * (t + 1) / threads;
+      float* acc = partial.data() + t * inner;
+      for (int64_t i = from; i < to; i++) {
+        const float* row = x + i * inner;
+        for (int64_t j = 0; j < inner; j++) acc[j] += row[j];
+      }
+    }
+    for (int64_t j = 0; j < inner; j++) {
+      float total = 0.f;
+      for (int t = 0; t < threads; t++) total += partial[t * inner + j];
+      y[j] = total;
+    }
+    return undefinedValue(env);
+  });
+}
+
+// ---- threads and identity ---------------------------------------------------------------
+
+napi_value SetThreads(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = getArgs(env, info, 1);
+    int64_t n = num(a, 0);
+    if (n < 1) throw JsError{"dlp_native: the thread count must be at least 1"};
+    omp_set_num_threads(static_cast<int>(n));
+    return undefinedValue(env);
+  });
+}
+
+napi_value Info(napi_env env, napi_callback_info) {
+  return guarded(env, [&]() -> napi_value {
+    const dnnl_version_t* v = dnnl_version();
+    napi_value obj, major, minor, patch, threads, isa;
+    napi_create_object(env, &obj);
+    napi_create_int32(env, v->major, &major);
+    napi_create_int32(env, v->minor, &minor);
+    napi_create_int32(env, v->patch, &patch);
+    napi_create_int32(env, omp_get_max_threads(), &threads);
+    const char* isaName = "unknown";
+    switch (get_effective_cpu_isa()) {
+      case cpu_isa::all: isaName = "none"; break;
+      case cpu_isa::sse41: isaName = "sse41"; break;
+      case cpu_isa::avx: isaName = "avx"; break;
+      case cpu_isa::avx2: isaName = "avx2"; break;
+      case cpu_isa::avx512_mic: isaName = "avx512_mic"; break;
+      case cpu_isa::avx512_mic_4ops: isaName = "avx512_mic_4ops"; break;
+      case cpu_isa::avx512_core: isaName = "avx512_core"; break;
+      case cpu_isa::avx512_core_vnni: isaName = "avx512_core_vnni"; break;
+      case cpu_isa::avx512_core_bf16: isaName = "avx512_core_bf16"; break;
+      case cpu_isa::avx512_core_amx: isaName = "avx512_core_amx"; break;
+      case cpu_isa::avx2_vnni: isaName = "avx2_vnni"; break;
+      default: break;
+    }
+    napi_create_string_utf8(env, isaName, NAPI_AUTO_LENGTH, &isa);
+    napi_set_named_property(env, obj, "major", major);
+    napi_set_named_property(env, obj, "minor", minor);
+    napi_set_named_property(env, obj, "patch", patch);
+    napi_set_named_property(env, obj, "threads", threads);
+    napi_set_named_property(env, obj, "isa", isa);
+    return obj;
+  });
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  const napi_property_descriptor props[] = {
+      {"conv2d", nullptr, Conv2D, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dBackpropInput", nullptr, Conv2DBackpropInput, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dBackpropFilter", nullptr, Conv2DBackpropFilter, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"matmul", nullptr, MatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"pool", nullptr, Pool, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"avgPoolGrad", nullptr, AvgPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sumLeading", nullptr, SumLeading, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
