@@ -141,6 +141,12 @@ const CATALOGUE = {
     meaning:
       "A param declares a `tune` space but no data, model, block or train setting reads it, so every trial trains the same pipeline (warning). A param named only in another param's `when` condition counts as unread: it switches that param on and off and changes nothing itself.",
   },
+  DLP6010: {
+    severity: "error", phase: "tuning",
+    title: "param in a study-wide section",
+    meaning:
+      "The `evaluate` and `tune` sections are one for the whole study (the metrics every trial reports, the strategy, the trial count) and do not change with a trial's params or `dlpc run --set`, so they hold values, not params.",
+  },
   DLP7001: { severity: "warning", phase: "lint", title: "dropout drops most activations", meaning: "A dropout rate above 0.7 (warning)." },
   DLP7002: { severity: "warning", phase: "lint", title: "one dense layer holds most parameters", meaning: "A dense layer holds more than 90% of a model's (over 100 000) parameters, usually a flatten of a large map (warning)." },
   DLP7003: { severity: "warning", phase: "lint", title: "unusual learning rate", meaning: "A learning rate outside 1e-6..1 (warning)." },
