@@ -158,6 +158,12 @@ const CATALOGUE = {
       "A param declares a `tune` space but no data, model, block or train setting reads it, so every trial trains the same pipeline (warning). A param named only in another param's `when` condition counts as unread: it switches that param on and off and changes nothing itself.",
   },
   DLP6010: {
+    severity: "error", phase: "tuning",
+    title: "param in a study-wide section",
+    meaning:
+      "The `evaluate` and `tune` sections are one for the whole study (the metrics every trial reports, the strategy, the trial count) and do not change with a trial's params or `dlpc run --set`, so they hold values, not params.",
+  },
+  DLP6011: {
     severity: "info", phase: "tuning",
     title: "tuning space sampled for the shape check",
     meaning:

@@ -47,10 +47,10 @@ export function repeatTooLarge(n: number, countSpan: Span): Diagnostic | undefin
   });
 }
 
-/** DLP6010 (info): the shape check walked a sample of the tuning space, not all of it. */
+/** DLP6011 (info): the shape check walked a sample of the tuning space, not all of it. */
 export function sampledSpace(total: number, checked: number, names: string[], at: Span): Diagnostic {
   const n = Number.isFinite(total) ? grouped(total) : "more than 10^308";
-  return diag("DLP6010", "info", `shapes checked for ${checked} of the ${n} combinations of the tuning space`, at, {
+  return diag("DLP6011", "info", `shapes checked for ${checked} of the ${n} combinations of the tuning space`, at, {
     label: "large tuning space",
     notes: [
       `shape-affecting params: ${names.join(", ")}`,

@@ -174,7 +174,7 @@ function modeTerm(monitor: Term, mode: Term): Traced<"min" | "max"> {
   const byMonitor = (m: string) => `${MAXIMIZED}.test(${m}) ? "max" : "min"`;
   if (!mode.dynamic && (mode.value === "min" || mode.value === "max")) return lit(mode.value);
   if (!mode.dynamic) return derive([monitor], (m) => modeFor(m, "auto"), byMonitor, true);
-  return derive([monitor, mode], (m, md) => modeFor(m, md), (m, md) => `(${md} === "min" || ${md} === "max" ? ${md} : ${byMonitor(m)}) as "min" | "max"`, true);
+  return derive([monitor, mode], (m, md) => modeFor(m, md), (m, md) => `(String(${md}) === "auto" ? ${byMonitor(m)} : ${md}) as "min" | "max"`, true);
 }
 
 const monitor = { type: "string", default: "val_loss" };

@@ -1,7 +1,7 @@
 // The checker: data → model input → every layer → output → loss ↔ labels, the training
 // settings, and the tuning space — for every combination of the params that change shapes.
 import type { CallExpr, Expr, NameExpr, Span, Statement } from "../../grammar/ast.ts";
-import { exprText } from "../../grammar/ast.ts";
+import { exprText, forEachChild } from "../../grammar/ast.ts";
 import { diag, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import type {
   Augment, CallbackSpec, DataSpec, EvaluateSpec, LabelSpec, MetricSpec, OptimizerSpec, ParamSpec, SourceSpec,
@@ -74,14 +74,17 @@ export function checkPipeline(ir: PipelineIR, out: Diagnostic[]): CheckedPipelin
     labelsDecl = d.labels;
     dataInput = d.inputShape && valueOf<TensorShape>(d.inputShape);
   }
-  if (ir.evaluate) result.evaluate = checkEvaluate(ir.evaluate, out);
+  // evaluate and tune are one for the whole study and are not functions of a trial's params:
+  // a param read there (which `--set` or a trial could change) is refused, never frozen silently.
+  const fixed = studyConstants(ir);
+  if (ir.evaluate) result.evaluate = checkEvaluate(ir.evaluate, fixed, out);
   for (const m of result.evaluate?.metrics ?? []) metricsComputed.add(m.name);
 
   // Which params change shapes: those named in the model, its blocks, or the data section.
-  const shapeNames = new Set<string>();
-  for (const sts of [ir.model?.body.statements ?? [], ...[...ir.blocks.values()].map((b) => b.body), ir.data?.body.statements ?? []]) {
-    for (const n of statementNames(sts)) shapeNames.add(n);
-  }
+  const modelNames = statementNames(ir.model?.body.statements ?? []);
+  const blockNames = new Map([...ir.blocks].map(([n, b]) => [n, statementNames(b.body)]));
+  const dataNames = statementNames(ir.data?.body.statements ?? []);
+  const shapeNames = new Set<string>([...modelNames, ...[...blockNames.values()].flatMap((x) => [...x]), ...dataNames]);
   const shapeParams = ir.params.filter((p) => shapeNames.has(p.name) && p.space);
 
   result.params = ir.params.map((p) => ({
@@ -102,18 +105,24 @@ export function checkPipeline(ir: PipelineIR, out: Diagnostic[]): CheckedPipelin
     interpretModel(ir.model.body.statements, null, new Map(defaults), ir.blocks, out, "");
   }
 
-  if (ir.tune) result.tune = checkTune(ir.tune, ir, result.params, metricsComputed, out, result.train);
-  unreadParams(ir, out);
+  if (ir.tune) result.tune = checkTune(ir.tune, ir, result.params, metricsComputed, fixed, out);
+  unreadParams(ir, modelNames, blockNames, dataNames, out);
   warnings(result, out);
   return result;
 }
 
 /** DLP6009: a tuned param that no section reads makes every trial the same. */
-function unreadParams(ir: PipelineIR, out: Diagnostic[]): void {
-  const read = new Set<string>();
-  const closure = blockReadClosure(ir.blocks);
-  for (const sec of [ir.data, ir.train]) if (sec) for (const n of statementNames(sec.body.statements)) read.add(n);
-  if (ir.model) for (const n of statementNames(ir.model.body.statements, closure)) read.add(n);
+function unreadParams(ir: PipelineIR, modelNames: Set<string>, blockNames: Map<string, Set<string>>, dataNames: Set<string>, out: Diagnostic[]): void {
+  if (!ir.params.some((p) => p.space)) return;
+  const read = new Set<string>([...dataNames, ...(ir.train ? statementNames(ir.train.body.statements) : [])]);
+  // The model and the blocks it calls, directly or through other blocks.
+  const stack = [...modelNames];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (read.has(n)) continue;
+    read.add(n);
+    for (const x of blockNames.get(n) ?? []) stack.push(x);
+  }
   for (const p of ir.params) {
     if (!p.space || read.has(p.name)) continue;
     out.push(diag("DLP6009", "warning", `the tuned param \`${p.name}\` is read nowhere`, p.nameSpan, { label: "no data, model or train setting reads it", related: p.spaceExpr ? [{ span: p.spaceExpr.span, message: "its tuning space" }] : [], help: `every trial would train the same pipeline: use \`${p.name}\` in a setting or layer, or remove its \`tune\` space` }));
@@ -981,7 +990,32 @@ function checkTrain(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagnostic[]
 
 // ---- evaluate ------------------------------------------------------------------------------
 
-function checkEvaluate(sec: SectionIR, out: Diagnostic[]): EvaluateSpec {
+/** What the study-wide sections see: no param values, and which names are params (DLP6010). */
+interface StudyConstants {
+  env: Env;
+  params: Map<string, boolean>;
+}
+
+function studyConstants(ir: PipelineIR): StudyConstants {
+  return { env: new Map(), params: new Map(ir.params.map((p) => [p.name, !!p.space])) };
+}
+
+/** Reports the params an expression of a study-wide section reads; true when there are none. */
+function readsNoTuned(e: Expr | CallExpr, where: string, c: StudyConstants, out: Diagnostic[]): boolean {
+  let ok = true;
+  const visit = (x: Expr): void => {
+    if (x.kind === "name" && c.params.has(x.name)) {
+      const tuned = c.params.get(x.name);
+      out.push(diag("DLP6010", "error", `the ${tuned ? "tuned " : ""}param \`${x.name}\` is read in the ${where} section`, x.span, { label: tuned ? "tuned" : "a param", help: `the ${where} section is one for every trial and every \`--set\`: write the value itself` }));
+      ok = false;
+    } else if (x.kind === "call") for (const a of x.args) visit(a.value);
+    else forEachChild(x, visit);
+  };
+  visit(e);
+  return ok;
+}
+
+function checkEvaluate(sec: SectionIR, fixed: StudyConstants, out: Diagnostic[]): EvaluateSpec {
   const q = sec.qualifiers[0];
   let split: "test" | "validation" = "test";
   if (q) {
@@ -1004,7 +1038,8 @@ function checkEvaluate(sec: SectionIR, out: Diagnostic[]): EvaluateSpec {
         out.push(diag("DLP2001", "error", `unknown metric \`${c.name.name}\``, c.name.span, { label: "unknown", help: alt ? `did you mean \`${alt}\`?` : `metrics: ${Object.keys(METRICS).join(", ")}, confusion_matrix` }));
         continue;
       }
-      const r = checkCall(asCall(c.name, c.call), sig, new Map(), out, NO_PARAMS);
+      if (c.call && !readsNoTuned(c.call, "evaluate", fixed, out)) continue;
+      const r = checkCall(asCall(c.name, c.call), sig, fixed.env, out, NO_PARAMS);
       if (r) metrics.push(valueOf<MetricSpec>(sig.toSpec(r.t, undefined)));
     }
   }
@@ -1023,7 +1058,7 @@ function runtimeGridSize(params: ParamSpec[]): number {
   }
 }
 
-function checkTune(sec: SectionIR, ir: PipelineIR, params: ParamSpec[], computed: Set<string>, out: Diagnostic[], train: TrainSpec | undefined): TuneSpec | null {
+function checkTune(sec: SectionIR, ir: PipelineIR, params: ParamSpec[], computed: Set<string>, fixed: StudyConstants, out: Diagnostic[]): TuneSpec | null {
   let strategy: StrategySpec | undefined;
   let strategySpan: Span = sec.name.span;
   let objective: TuneSpec["objective"] | undefined;
@@ -1040,7 +1075,8 @@ function checkTune(sec: SectionIR, ir: PipelineIR, params: ParamSpec[], computed
           out.push(diag("DLP2001", "error", `unknown tuning strategy \`${c ? c.name.name : ""}\``, c?.name.span ?? s.name.span, { label: "unknown", help: alt ? `did you mean \`${alt}\`?` : `strategies: ${Object.keys(STRATEGIES).join(", ")}` }));
           break;
         }
-        const r = checkCall(asCall(c.name, c.call), sig, new Map(), out, NO_PARAMS);
+        if (c.call && !readsNoTuned(c.call, "tune", fixed, out)) break;
+        const r = checkCall(asCall(c.name, c.call), sig, fixed.env, out, NO_PARAMS);
         if (!r) break;
         strategySpan = s.values[0].span;
         strategy = valueOf<StrategySpec>(sig.toSpec(r.t, undefined));
@@ -1061,7 +1097,8 @@ function checkTune(sec: SectionIR, ir: PipelineIR, params: ParamSpec[], computed
         break;
       }
       case "trials": {
-        const v = s.values[0] ? evalExpr(s.values[0], new Map()) : undefined;
+        if (s.values[0] && !readsNoTuned(s.values[0], "tune", fixed, out)) break;
+        const v = s.values[0] ? evalExpr(s.values[0], fixed.env) : undefined;
         if (typeof v !== "number" || !Number.isInteger(v) || v < 1) out.push(diag("DLP2004", "error", "`trials` must be a positive integer", s.values[0]?.span ?? s.name.span, {}));
         else trials = v;
         break;
@@ -1091,9 +1128,6 @@ function checkTune(sec: SectionIR, ir: PipelineIR, params: ParamSpec[], computed
     if (trials !== undefined && Number.isFinite(size) && trials > size) {
       out.push(diag("DLP6006", "warning", `${trials} trials asked for a grid of ${size} combinations`, strategySpan, { help: `the grid runs ${size} trials` }));
     }
-  }
-  if ((strategy.kind === "hyperband" || strategy.kind === "asha") && train && strategy.maxEpochs < 1) {
-    out.push(diag("DLP2004", "error", "max_epochs must be at least 1", strategySpan, {}));
   }
   return { strategy, objective, ...(trials !== undefined ? { trials } : {}) };
 }

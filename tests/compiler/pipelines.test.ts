@@ -2,11 +2,13 @@
 // .ts golden type-checks under the project's strict tsconfig.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import ts from "typescript";
 import { compile } from "../../compiler/driver.ts";
 import { summaryJson } from "../../compiler/summary.ts";
+import { emitPipeline } from "../../compiler/codegen/emit.ts";
+import { scratchDir } from "../runtime/compiled.ts";
 
 const EXPECTED: Record<string, number> = {
   mnist_mlp: 407_050,
@@ -36,6 +38,16 @@ test("batch_norm moving statistics count as non-trainable", () => {
 test("emitted TypeScript type-checks under strict tsc", () => {
   const files = readdirSync("tests/golden/emit").filter((f) => f.endsWith(".ts")).map((f) => join("tests/golden/emit", f));
   assert.ok(files.length >= 7);
+  // The params fixtures read params in every data and train field (string params in enum fields too).
+  const dir = scratchDir("typecheck");
+  for (const f of readdirSync("tests/golden/params").filter((x) => x.endsWith(".dlp"))) {
+    const file = join("tests/golden/params", f);
+    const r = compile(readFileSync(file, "utf8"), { file });
+    assert.not.ok(r.hasErrors, file);
+    const out = join(dir, f.replace(/\.dlp$/, ".ts"));
+    writeFileSync(out, emitPipeline(r.checked!, file, r.sourceHash));
+    files.push(out);
+  }
   const cfg = ts.readConfigFile("tsconfig.json", ts.sys.readFile);
   const parsed = ts.parseJsonConfigFileContent(cfg.config, ts.sys, ".");
   const program = ts.createProgram(files, parsed.options);
