@@ -33,11 +33,12 @@ const { pipeline } = (await import(pathToFileURL(modulePath).href)) as { pipelin
 const name = await initBackend(backend);
 const params = pipeline.defaults;
 const data = pipeline.data(params);
-const per = data.inputShape.reduce((a, b) => a * b, 1);
+const inputShape = data.inputShape.map((d) => d ?? 1);
+const per = inputShape.reduce((a, b) => a * b, 1);
 const x = new Float32Array(samples * per);
 for (let i = 0; i < x.length; i++) x[i] = ((i * 2654435761) % 256) / 255;
 const classes = data.labels.kind === "class" ? data.labels.classes : 2;
-const train: Split = { x, sampleShape: data.inputShape, y: Int32Array.from({ length: samples }, (_, i) => i % classes), yWidth: 1, n: samples };
+const train: Split = { x, sampleShape: inputShape, y: Int32Array.from({ length: samples }, (_, i) => i % classes), yWidth: 1, n: samples };
 const spec = { ...pipeline.train(params), batchSize: 128, epochs: 1, callbacks: [] };
 const model = pipeline.buildModel(params);
 const opts = { epochs: 1, seed: 1, shuffle: false, augment: [], labels: data.labels, quiet: true };
@@ -57,12 +58,6 @@ if (args.includes("--profile")) {
   }
   result["profileMs"] = Object.fromEntries([...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, v]) => [k, Math.round(v * 10) / 10]));
   result["profileTotalMs"] = Math.round(total);
-  result["profileCalls"] = Object.fromEntries([...byKernel.keys()].slice(0, 0));
-  const calls = new Map<string, string[]>();
-  for (const k of info.kernels) if (["Identity", "Add", "Multiply", "Relu", "Sum", "MaxPoolGrad"].includes(k.name)) {
-    const l = calls.get(k.name) ?? []; l.push(`${k.inputShapes.map((s) => JSON.stringify(s)).join("x")}:${(k.kernelTimeMs as number).toFixed(1)}`); calls.set(k.name, l);
-  }
-  result["profileCalls"] = Object.fromEntries(calls);
   result["fallbacks"] = Object.fromEntries(nativeFallbacks);
 }
 result["rssMiB"] = Math.round(process.memoryUsage().rss / 2 ** 20);

@@ -190,7 +190,7 @@ for (const file of pipelineFiles) {
     requireNative();
     const { pipeline } = await compilePipeline(join("pipelines", file));
     const params = pipeline.defaults;
-    const shape = pipeline.data(params).inputShape;
+    const shape = pipeline.data(params).inputShape.map((d) => d ?? 1);
     const batch = 2;
     await initBackend("cpu");
     const cpuModel = pipeline.buildModel(params);
