@@ -1,11 +1,12 @@
 // Per-kernel time of the training kernels of mnist_cnn and fashion_cnn (batch 128), native
 // (oneDNN) against wasm's own kernel, the minimum of --reps calls each (the minimum filters out
 // the time slices other processes take on a shared machine). Prints one JSON line per kernel.
-// Usage: node --import tsx bench/native_kernels.ts [--reps 15]
+// Usage: node --import tsx bench/native_kernels.ts [--reps 15] [--only REGEX]
 import { tf, initBackend } from "../runtime/index.ts";
 
 const args = process.argv.slice(2);
 const reps = Number(args.includes("--reps") ? args[args.indexOf("--reps") + 1] : 15);
+const only = new RegExp(args.includes("--only") ? args[args.indexOf("--only") + 1]! : ".");
 const fill = (n: number): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37));
 const t = (shape: number[]): tf.Tensor => tf.tensor(fill(shape.reduce((a, b) => a * b, 1)), shape);
 
@@ -41,10 +42,12 @@ for (const x of [[128, 26, 26, 32], [128, 28, 28, 32]]) {
   cases.push({ name: `Sum (bias gradient) ${x.join("×")}`, make: () => [t(x)], run: ([a]) => a!.sum([0, 1, 2]) });
 }
 
+const chosen = (): Case[] => cases.filter((c) => only.test(c.name));
+
 async function time(backend: "native" | "wasm"): Promise<Map<string, number>> {
   await initBackend(backend);
   const out = new Map<string, number>();
-  for (const c of cases) {
+  for (const c of chosen()) {
     const inputs = c.make();
     let best = Infinity;
     for (let i = 0; i < reps + 1; i++) {
@@ -63,7 +66,7 @@ async function time(backend: "native" | "wasm"): Promise<Map<string, number>> {
 
 const nat = await time("native");
 const wasm = await time("wasm");
-for (const c of cases) {
+for (const c of chosen()) {
   const n = nat.get(c.name)!, w = wasm.get(c.name)!;
   console.log(JSON.stringify({ kernel: c.name, nativeMs: Math.round(n * 100) / 100, wasmMs: Math.round(w * 100) / 100, speedup: Math.round((w / n) * 10) / 10 }));
 }
