@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Bundles the compiler's CLI (check, summary, compile, fmt, import, lsp) into dist/cli/ with
 // esbuild, code-split so each command loads only what it needs, with the argument validators
-// precompiled (dist/gen/validators.mjs, see compiler/semantic/validators.ts). bin/dlpc.mjs uses the bundle
+// precompiled (dist/gen/validators.mjs, see compiler/semantic/validators.ts and schemas.ts). bin/dlpc.mjs uses the bundle
 // while it is fresher than every source file it was built from, and runs the TypeScript
 // sources through tsx otherwise, so a stale or missing bundle is never wrong, only slower.
 // Runs as npm's `prepare` step (after `npm ci`); a failure leaves the tsx path and exits 0.
@@ -22,7 +22,7 @@ try {
   mkdirSync(gen, { recursive: true });
   const { register } = await import("tsx/esm/api");
   const unregister = register();
-  const { precompiledModule } = await import("../compiler/semantic/validators.ts");
+  const { precompiledModule } = await import("../compiler/semantic/schemas.ts");
   await unregister();
   writeFileSync(join(gen, "validators.mjs"), precompiledModule());
   writeFileSync(

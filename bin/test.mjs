@@ -4,6 +4,16 @@
 import { register } from "tsx/esm/api";
 import { parse } from "uvu/parse";
 import { run } from "uvu/run";
+import { existsSync } from "node:fs";
+import { ensureSystemDeps } from "./system-deps.mjs";
+// Installs (as root) or names the Debian packages the tests need before anything runs.
+if (!ensureSystemDeps()) process.exit(1);
+// A clone installed before oneDNN was there has no addon yet: build it now, so the native
+// parity tests run against a real build (DLP_NATIVE=0 keeps it off on purpose).
+if (process.env.DLP_NATIVE !== "0" && !existsSync(new URL("../native/build/Release/dlp_native.node", import.meta.url))) {
+  const { buildNative } = await import("./build_native.mjs");
+  buildNative();
+}
 register();
 const pattern = process.argv[2] ? new RegExp(process.argv[2]) : /\.test\.ts$/;
 const { suites } = await parse("tests", /\.test\.ts$/, { ignore: /^golden|fixtures/ });

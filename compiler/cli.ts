@@ -8,6 +8,7 @@ import { compile, type CompileResult } from "./driver.ts";
 import { toJson } from "./diagnostics/render.ts";
 import { BACKENDS, compileOrReport, UsageError, type Parsed, parseArgs, flag, format, readSource, printDiagnostics, parseSet, positiveInt } from "./cli_util.ts";
 import { summaryJson, summaryText } from "./summary.ts";
+import { jsString } from "./codegen/escape.ts";
 
 const USAGE = `dlpc — the dlp compiler
 
@@ -173,9 +174,9 @@ async function compileForRun(file: string, outDir: string): Promise<string | und
   try {
     const code = readFileSync(target, "utf8");
     const codegen = resolve(new URL(".", import.meta.url).pathname, "codegen");
-    const emitterTime = Math.max(statSync(join(codegen, "emit.ts")).mtimeMs, statSync(join(codegen, "write.ts")).mtimeMs);
+    const emitterTime = Math.max(...["emit.ts", "write.ts", "escape.ts"].map((f) => statSync(join(codegen, f)).mtimeMs));
     const sourceFile = relative(process.cwd(), resolve(file)) || file;
-    if (code.includes(`sourceFile: ${JSON.stringify(sourceFile)},`) && code.includes(`sourceHash: ${JSON.stringify(r.sourceHash)},`) && statSync(target).mtimeMs >= emitterTime) {
+    if (code.includes(`sourceFile: ${jsString(sourceFile)},`) && code.includes(`sourceHash: ${jsString(r.sourceHash)},`) && statSync(target).mtimeMs >= emitterTime) {
       process.stderr.write(`using ${target} (up to date with ${file})\n`);
       return target;
     }

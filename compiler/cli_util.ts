@@ -1,6 +1,5 @@
 // Argument parsing and output helpers shared by every dlpc command module.
-import { chmodSync, existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
 import { compile, type CompileResult } from "./driver.ts";
 import type { CheckedPipeline } from "./semantic/check.ts";
 import { renderSummaryLine, renderTerminal } from "./diagnostics/render.ts";
@@ -93,19 +92,6 @@ export function compileOrReport(text: string, file: string): (CompileResult & { 
   return r.hasErrors || !r.checked ? undefined : (r as CompileResult & { checked: CheckedPipeline });
 }
 
-/** Writes a file whole or not at all (temp file beside it, then rename), keeping `mode` if given. */
-export function writeFileAtomic(file: string, text: string, mode?: number): void {
-  const tmp = join(dirname(file), `.${basename(file)}.tmp-${process.pid}`);
-  try {
-    writeFileSync(tmp, text);
-    if (mode !== undefined) chmodSync(tmp, mode);
-    renameSync(tmp, file);
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // nothing to remove
-    }
-    throw new Error(`cannot write ${file}: ${(e as Error).message}`);
-  }
-}
+/** Writes a file whole or not at all (temp file beside it, then rename), keeping `mode` if given.
+ *  It lives in the runtime (the tuner writes its result files with it). */
+export { writeFileAtomic } from "../runtime/atomic.ts";

@@ -1,7 +1,8 @@
 // The one entry point: text in, diagnostics and a checked pipeline out. The CLI, the
 // language server and the emitter all call `compile`.
 import { createHash } from "node:crypto";
-import { parseDlp, syntaxErrorCode } from "../grammar/parser.ts";
+import { parseDlp } from "../grammar/parser.ts";
+import { syntaxErrorCode } from "./diagnostics/builders.ts";
 import type { SourceFile } from "../grammar/ast.ts";
 import { diag, LineMap, sortDiagnostics, type Diagnostic } from "./diagnostics/diagnostic.ts";
 import { lowerFile } from "./semantic/lower.ts";
@@ -25,7 +26,7 @@ export function compile(text: string, options: { file?: string } = {}): CompileR
   for (const e of parsed.errors) {
     const span = { start: e.start, end: Math.max(e.end, e.start) };
     if (e.kind === "comma") out.push(diag("DLP1001", "error", e.message, span, { label: "missing `,`", fix: { title: "insert `,`", span, text: "," } }));
-    else out.push(diag(syntaxErrorCode(e), "error", e.message, span, { label: e.kind === "lex" ? "here" : "unexpected here" }));
+    else out.push(diag(syntaxErrorCode(e), "error", e.message, span, { label: e.kind === "lex" ? "here" : e.kind === "depth" ? "too deep" : "unexpected here" }));
   }
   let checked: CheckedPipeline | undefined;
   try {

@@ -27,6 +27,7 @@ import type { IToken, IRecognitionException, ILexingError, IOrAlt, TokenType } f
 import { EmbeddedActionsParser, EOF } from "./chevrotain.ts";
 import * as T from "./tokens.ts";
 import type { Argument, BinaryOp, Block, Expr, NameExpr, SourceFile, Span, Statement } from "./ast.ts";
+import { cutDeepExpressions, nestingError } from "./limits.ts";
 
 /** What the formatter needs to know about a token that the token stream alone does not say. */
 export type Role = "unary" | "call" | "index" | "group" | "list" | "terminator";
@@ -1058,7 +1059,9 @@ const parser = new DlpParser();
 
 export interface SyntaxError {
   /** "comma": a missing `,` between call arguments (the fix inserts one at `start`). */
-  kind: "lex" | "parse" | "comma";
+  kind: "lex" | "parse" | "comma" | "depth";
+  /** What a "lex" error is (the compiler gives each its own diagnostic code). */
+  lexical?: "unterminated_string" | "unexpected_character";
   message: string;
   /** Offsets [start, end) into the text; from a real token, never an inserted one. */
   start: number;
@@ -1067,13 +1070,6 @@ export interface SyntaxError {
   found?: string;
   /** Token names the parser expected, when known. */
   expected?: string[];
-}
-
-/** The diagnostic code of a syntax error (docs/diagnostics.md): DLP1002 an unterminated
- *  string, DLP1003 another bad character, DLP1001 everything the parser reports. */
-export function syntaxErrorCode(e: SyntaxError): "DLP1001" | "DLP1002" | "DLP1003" {
-  if (e.kind !== "lex") return "DLP1001";
-  return e.message.startsWith("unterminated") ? "DLP1002" : "DLP1003";
 }
 
 export interface ParseResult {
@@ -1126,15 +1122,21 @@ export function parseDlp(text: string): ParseResult {
   const errors: SyntaxError[] = [];
   for (const e of lexed.errors as ILexingError[]) {
     const ch = text.slice(e.offset, e.offset + (e.length || 1));
-    errors.push({ kind: "lex", message: `unexpected character \`${ch}\``, start: e.offset, end: e.offset + (e.length || 1), found: ch });
+    errors.push({ kind: "lex", lexical: "unexpected_character", message: `unexpected character \`${ch}\``, start: e.offset, end: e.offset + (e.length || 1), found: ch });
   }
   const tokens: IToken[] = [];
   for (const t of lexed.tokens) {
     if (t.tokenType === T.BadString) {
-      errors.push({ kind: "lex", message: "unterminated string", start: t.startOffset, end: t.endOffset! + 1, found: t.image });
+      errors.push({ kind: "lex", lexical: "unterminated_string", message: "unterminated string", start: t.startOffset, end: t.endOffset! + 1, found: t.image });
       continue;
     }
     tokens.push(t);
+  }
+  // Too deep to parse without overflowing the stack: one positioned error, no tree.
+  const tooDeep = nestingError(tokens);
+  if (tooDeep) {
+    errors.push({ kind: "depth", ...tooDeep, found: text.slice(tooDeep.start, tooDeep.end) });
+    return { ast: { statements: [], span: { start: 0, end: text.length } }, errors, comments: (lexed.groups.comments ?? []) as IToken[], tokens, roles: new Map() };
   }
   parser.begin(significantTokens(tokens));
   const statements = parser.file() ?? [];
@@ -1142,6 +1144,7 @@ export function parseDlp(text: string): ParseResult {
     errors.push(toSyntaxError(e, text, tokens));
   }
   if (parser.commaChecks.length) errors.push(...parser.commaErrors());
+  for (const d of cutDeepExpressions(statements)) errors.push({ kind: "depth", ...d });
   const ast: SourceFile = { statements, span: { start: 0, end: text.length } };
   return { ast, errors, comments: (lexed.groups.comments ?? []) as IToken[], tokens, roles: parser.roles };
 }

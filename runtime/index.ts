@@ -1,6 +1,7 @@
 // What generated code and the CLI import as "dlp/runtime".
 export { tf } from "./tf.ts";
 export type * from "./spec.ts";
+export type * from "./pipeline.ts";
 export { initBackend, backendNote, BACKEND_CHOICES, type BackendChoice } from "./backend.ts";
 export { loadNative, nativeFallbacks, nativeRuns, nativeKernelsEnabled, NATIVE_KERNELS } from "./native.ts";
 export { registerWasmGradientKernels } from "./wasm_kernels.ts";

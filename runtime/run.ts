@@ -4,7 +4,8 @@
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { tf } from "./tf.ts";
-import type { CompiledPipeline, Params } from "./spec.ts";
+import type { Params } from "./spec.ts";
+import type { CompiledPipeline } from "./pipeline.ts";
 import { backendNote, initBackend, type BackendChoice } from "./backend.ts";
 import { loadDataset } from "./data/dataset.ts";
 import type { Dataset, Split } from "./data/types.ts";

@@ -1,7 +1,8 @@
-// The contract between code emitted by dlpc and the runtime. Generated modules export a
-// `pipeline: CompiledPipeline<Params>`; everything here is plain data so that it can be
-// printed, hashed (tuning studies) and written into reports.
-import type * as tfTypes from "@tensorflow/tfjs";
+// The data the compiler hands the runtime: what a compiled pipeline's `data(p)`, `train(p)`,
+// `evaluate` and `tune` give (the module contract itself, with its functions, is pipeline.ts).
+// Everything here is plain data — types of JSON-able values, no functions, no classes, no
+// imports — so that it can be printed, hashed (tuning studies), stored and written into reports
+// (tests/structure/spec.test.ts holds it to that).
 
 /** Per-sample shape: the batch axis is never written. `null` is an unknown length. */
 export type Shape = (number | null)[];
@@ -163,19 +164,3 @@ export interface TuneSpec {
 }
 
 export type Params = Record<string, ParamValue>;
-
-export interface CompiledPipeline<P extends Params = Params> {
-  name: string;
-  /** The .dlp file this was compiled from (for reports and error messages). */
-  sourceFile: string;
-  /** sha256 of the .dlp text, to tell an up-to-date build from a stale one. */
-  sourceHash: string;
-  seed: number;
-  params: ParamSpec[];
-  defaults: P;
-  data(p: P): DataSpec;
-  buildModel(p: P): tfTypes.LayersModel;
-  train(p: P): TrainSpec;
-  evaluate: EvaluateSpec | null;
-  tune: TuneSpec | null;
-}

@@ -1,8 +1,9 @@
 // Diagnostics are data: the checker collects them, and the terminal, JSON and LSP
 // renderers only format them. Positions are offsets; line/column come from a LineMap.
 import type { Span } from "../../grammar/ast.ts";
+import type { Code, Severity } from "./codes.ts";
 
-export type Severity = "error" | "warning" | "info";
+export type { Code, Severity } from "./codes.ts";
 
 export interface Label {
   span: Span;
@@ -10,7 +11,8 @@ export interface Label {
 }
 
 export interface Diagnostic {
-  code: string;
+  /** A code of the catalogue (codes.ts). */
+  code: Code;
   severity: Severity;
   /** Specific title, lower-case, no final period. */
   message: string;
@@ -28,7 +30,7 @@ export interface Diagnostic {
 }
 
 export function diag(
-  code: string,
+  code: Code,
   severity: Severity,
   message: string,
   span: Span,

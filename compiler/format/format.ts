@@ -20,12 +20,13 @@
 // kind in a block line up: settings (`loss …`, `batch …`) on their value, assignments on `=`,
 // params on `=`, `tune` and `when`; a blank line or another kind of statement ends the run.
 import type { IToken } from "chevrotain";
-import { parseDlp, syntaxErrorCode, type Role } from "../../grammar/parser.ts";
+import { parseDlp, type Role } from "../../grammar/parser.ts";
+import { syntaxErrorCode } from "../diagnostics/builders.ts";
 import type { Span } from "../../grammar/ast.ts";
 
 export interface FormatError {
-  /** DLP1001 (parse), DLP1002 (unterminated string), DLP1003 (bad character), as `dlpc check`. */
-  code: string;
+  /** DLP1001 (parse), DLP1002 (unterminated string), DLP1003 (bad character), DLP1004 (nesting too deep), as `dlpc check`; DLP0001 a formatter bug. */
+  code: "DLP0001" | "DLP1001" | "DLP1002" | "DLP1003" | "DLP1004";
   message: string;
   span: Span;
 }

@@ -8,6 +8,7 @@
 // them — so typing `den` in a model does not poison, and wipe, the shape errors below it.
 import { compile, dedupe, type CompileResult } from "../driver.ts";
 import { diag, LineMap, sortDiagnostics, type Diagnostic } from "../diagnostics/diagnostic.ts";
+import { CODES } from "../diagnostics/codes.ts";
 import type { CallExpr, Span } from "../../grammar/ast.ts";
 import type { BlockCallInstance, LayerInstance } from "../semantic/model.ts";
 
@@ -41,7 +42,7 @@ export interface AnalyzerOptions {
 
 export const DEFAULT_MAX_SIZE = 1_000_000;
 
-const isSyntax = (d: Diagnostic) => d.code.startsWith("DLP1");
+const isSyntax = (d: Diagnostic) => CODES[d.code].phase === "syntax";
 const syntaxErrorCount = (ds: Diagnostic[]) => ds.filter((d) => d.severity === "error" && isSyntax(d)).length;
 
 /** Keeps the last settled text of one document between edits. */

@@ -1,7 +1,25 @@
-// Everything besides layers that a .dlp file can name: data sources, losses, optimizers,
-// metrics, callbacks, schedules, augmentations, tuning strategies. Each is a call
-// signature with a JSON Schema, checked by the same code as layer arguments.
+// Everything besides layers that a .dlp file can name: data sources, data transforms, losses,
+// optimizers, metrics, callbacks, schedules, augmentations, tuning strategies. Each is one
+// entry: a call signature with a JSON Schema (checked by the same code as layer arguments),
+// its docs and semantic facts, and one `toSpec(t)` from its checked arguments to its runtime
+// spec. `t` holds each argument as a Term (its value and the code computing it from `p`), so
+// the same spec serves the checker (values) and the emitter (code), as the layer table's
+// `tfjs(ArgCode)` does for layers: a param read by any argument reaches the trial. Adding an
+// entry here (and its runtime) is all a new loss, strategy or source needs; the checker is generic.
 import type { CallSignature } from "./values.ts";
+import type { TensorShape } from "./layers/types.ts";
+import type { Augment, CallbackSpec, MetricSpec, OptimizerSpec, ScheduleSpec, SourceSpec, StrategySpec, TrainSpec, Transform } from "../../runtime/spec.ts";
+import { derive, item, lit, type Term, type Traced } from "./term.ts";
+import type { Code } from "../diagnostics/codes.ts";
+
+/** A checked call's arguments (defaults filled), each as a term. */
+export type Terms = Record<string, Term>;
+
+/** A catalogue entry: its signature and the spec its arguments make. */
+export interface Entry<S, C = undefined> extends CallSignature {
+  toSpec(t: Terms, context: C): Traced<S>;
+}
+const entry = <S, C = undefined>(what: string, positional: string[], schema: Record<string, unknown>, toSpec: (t: Terms, context: C) => Traced<S>): Entry<S, C> => ({ what, positional, schema, toSpec });
 
 const num = (extra: Record<string, unknown> = {}) => ({ type: "number", ...extra });
 const int = (extra: Record<string, unknown> = {}) => ({ type: "integer", ...extra });
@@ -11,6 +29,10 @@ const sig = (what: string, positional: string[], schema: Record<string, unknown>
 export interface SourceInfo {
   sig: CallSignature;
   doc: string;
+  /** The runtime's source spec (the kind is the entry's name). */
+  toSpec?(t: Terms): Traced<SourceSpec>;
+  /** The inputs' per-sample shape when the arguments give it (`images(dir, size: [h, w])`). */
+  xShape?(t: Terms): Traced<TensorShape>;
   /** Fields the data section can read, with their per-sample shapes when known statically. */
   x: { name: string; shape: (number | null)[] | null };
   y: { name: string; classes: number | null };
@@ -41,12 +63,14 @@ export const SOURCES: Record<string, SourceInfo> = {
   imdb: {
     sig: sig("source imdb", ["num_words"], obj({ num_words: int({ minimum: 2, default: 10000 }) })),
     doc: "IMDB reviews as token-id sequences ($DLP_DATA/imdb), binary sentiment labels",
+    toSpec: (t) => ({ kind: "imdb", numWords: t.num_words }),
     x: { name: "sequences", shape: [null] },
     y: { name: "labels", classes: 2 },
   },
   idx: {
     sig: sig("source idx", ["dir"], obj({ dir: { type: "string", minLength: 1 } }, ["dir"])),
     doc: "a folder of train-/t10k- IDX files (gzipped or not)",
+    toSpec: (t) => ({ kind: "idx", dir: t.dir }),
     x: { name: "images", shape: null },
     y: { name: "labels", classes: null },
   },
@@ -65,6 +89,7 @@ export const SOURCES: Record<string, SourceInfo> = {
       ),
     ),
     doc: "a CSV file with a header row; `label` names the label column",
+    toSpec: (t) => ({ kind: "csv", path: t.path, label: t.label, ...(t.features ? { features: t.features as unknown as Traced<string[]> } : {}), delimiter: t.delimiter }),
     x: { name: "features", shape: null },
     y: { name: "labels", classes: null },
   },
@@ -82,15 +107,26 @@ export const SOURCES: Record<string, SourceInfo> = {
       ),
     ),
     doc: "a folder with one sub-folder of PNG/JPEG images per class",
+    toSpec: (t) => ({ kind: "images", dir: t.dir, size: [item(t.size, 0), item(t.size, 1)], channels: t.channels as Traced<1 | 3> }),
+    xShape: (t) => [item(t.size, 0), item(t.size, 1), t.channels],
     x: { name: "images", shape: null },
     y: { name: "labels", classes: null },
   },
 };
 
-export const LOSSES: Record<string, { sig: CallSignature; probability: "softmax" | "sigmoid" | null; labels: "sparse" | "onehot" | "binary" | "regression"; doc: string }> = {
+export interface LossInfo {
+  sig: CallSignature;
+  probability: "softmax" | "sigmoid" | null;
+  labels: "sparse" | "onehot" | "binary" | "regression";
+  doc: string;
+  /** Train spec fields the loss's arguments set (huber's delta). */
+  toSpec?(t: Terms): Partial<Traced<TrainSpec>>;
+}
+
+export const LOSSES: Record<string, LossInfo> = {
   mse: { sig: sig("loss mse", [], obj({})), probability: null, labels: "regression", doc: "mean squared error" },
   mae: { sig: sig("loss mae", [], obj({})), probability: null, labels: "regression", doc: "mean absolute error" },
-  huber: { sig: sig("loss huber", ["delta"], obj({ delta: num({ exclusiveMinimum: 0, default: 1 }) })), probability: null, labels: "regression", doc: "Huber loss" },
+  huber: { sig: sig("loss huber", ["delta"], obj({ delta: num({ exclusiveMinimum: 0, default: 1 }) })), probability: null, labels: "regression", doc: "Huber loss", toSpec: (t) => ({ lossDelta: t.delta }) },
   binary_crossentropy: { sig: sig("loss binary_crossentropy", [], obj({})), probability: "sigmoid", labels: "binary", doc: "binary cross-entropy on one sigmoid unit" },
   categorical_crossentropy: { sig: sig("loss categorical_crossentropy", [], obj({})), probability: "softmax", labels: "onehot", doc: "cross-entropy against one-hot labels" },
   sparse_categorical_crossentropy: { sig: sig("loss sparse_categorical_crossentropy", [], obj({})), probability: "softmax", labels: "sparse", doc: "cross-entropy against integer labels" },
@@ -100,67 +136,126 @@ export const LOSS_ALIASES: Record<string, string> = { mean_squared_error: "mse",
 
 const lr = num({ exclusiveMinimum: 0, default: 0.01 });
 const decay = num({ minimum: 0 });
-export const OPTIMIZERS: Record<string, CallSignature> = {
-  sgd: sig("optimizer sgd", ["lr"], obj({ lr, momentum: num({ minimum: 0, maximum: 1, default: 0 }), nesterov: { type: "boolean", default: false }, decay })),
-  adam: sig("optimizer adam", ["lr"], obj({ lr: num({ exclusiveMinimum: 0, default: 0.001 }), beta1: num({ minimum: 0, exclusiveMaximum: 1 }), beta2: num({ minimum: 0, exclusiveMaximum: 1 }), epsilon: num({ exclusiveMinimum: 0 }), decay })),
-  rmsprop: sig("optimizer rmsprop", ["lr"], obj({ lr: num({ exclusiveMinimum: 0, default: 0.001 }), rho: num({ minimum: 0, exclusiveMaximum: 1 }), momentum: num({ minimum: 0, maximum: 1 }), epsilon: num({ exclusiveMinimum: 0 }), decay })),
-  adagrad: sig("optimizer adagrad", ["lr"], obj({ lr, decay })),
-  adamax: sig("optimizer adamax", ["lr"], obj({ lr: num({ exclusiveMinimum: 0, default: 0.002 }), beta1: num({ minimum: 0, exclusiveMaximum: 1 }), beta2: num({ minimum: 0, exclusiveMaximum: 1 }), epsilon: num({ exclusiveMinimum: 0 }), decay })),
+/** An optimizer's spec: `lr` is the learning rate, every other argument keeps its name. */
+const optimizer = (name: OptimizerSpec["name"], schema: Record<string, unknown>): Entry<OptimizerSpec> =>
+  entry<OptimizerSpec>(`optimizer ${name}`, ["lr"], schema, (t) => {
+    const { lr: rate, ...rest } = t;
+    return { name, learningRate: rate, ...rest } as Traced<OptimizerSpec>;
+  });
+export const OPTIMIZERS: Record<string, Entry<OptimizerSpec>> = {
+  sgd: optimizer("sgd", obj({ lr, momentum: num({ minimum: 0, maximum: 1, default: 0 }), nesterov: { type: "boolean", default: false }, decay })),
+  adam: optimizer("adam", obj({ lr: num({ exclusiveMinimum: 0, default: 0.001 }), beta1: num({ minimum: 0, exclusiveMaximum: 1 }), beta2: num({ minimum: 0, exclusiveMaximum: 1 }), epsilon: num({ exclusiveMinimum: 0 }), decay })),
+  rmsprop: optimizer("rmsprop", obj({ lr: num({ exclusiveMinimum: 0, default: 0.001 }), rho: num({ minimum: 0, exclusiveMaximum: 1 }), momentum: num({ minimum: 0, maximum: 1 }), epsilon: num({ exclusiveMinimum: 0 }), decay })),
+  adagrad: optimizer("adagrad", obj({ lr, decay })),
+  adamax: optimizer("adamax", obj({ lr: num({ exclusiveMinimum: 0, default: 0.002 }), beta1: num({ minimum: 0, exclusiveMaximum: 1 }), beta2: num({ minimum: 0, exclusiveMaximum: 1 }), epsilon: num({ exclusiveMinimum: 0 }), decay })),
 };
 
-export const METRICS: Record<string, CallSignature> = {
-  accuracy: sig("metric accuracy", [], obj({})),
-  auc: sig("metric auc", [], obj({})),
-  precision: sig("metric precision", [], obj({})),
-  recall: sig("metric recall", [], obj({})),
-  top_k: sig("metric top_k", ["k"], obj({ k: int({ minimum: 1, default: 5 }) })),
-  mse: sig("metric mse", [], obj({})),
-  mae: sig("metric mae", [], obj({})),
+const metric = (name: MetricSpec["name"]) => entry<MetricSpec>(`metric ${name}`, [], obj({}), () => ({ name }) as Traced<MetricSpec>);
+export const METRICS: Record<string, Entry<MetricSpec>> = {
+  accuracy: metric("accuracy"),
+  auc: metric("auc"),
+  precision: metric("precision"),
+  recall: metric("recall"),
+  top_k: entry<MetricSpec>("metric top_k", ["k"], obj({ k: int({ minimum: 1, default: 5 }) }), (t) => ({ name: "top_k", k: t.k })),
+  mse: metric("mse"),
+  mae: metric("mae"),
 };
+
+const MAXIMIZED = /acc|auc|precision|recall|top_k/;
+
+/** "min" or "max" for a watched metric: as given, else by its name (Keras' `mode: auto`). */
+export function modeFor(monitor: unknown, mode: unknown): "min" | "max" {
+  if (mode === "min" || mode === "max") return mode;
+  return MAXIMIZED.test(String(monitor)) ? "max" : "min";
+}
+
+/** The mode of a callback watching `monitor`: its value, or, when either reads a param, code that decides per trial. */
+function modeTerm(monitor: Term, mode: Term): Traced<"min" | "max"> {
+  const byMonitor = (m: string) => `${MAXIMIZED}.test(${m}) ? "max" : "min"`;
+  if (!mode.dynamic && (mode.value === "min" || mode.value === "max")) return lit(mode.value);
+  if (!mode.dynamic) return derive([monitor], (m) => modeFor(m, "auto"), byMonitor, true);
+  return derive([monitor, mode], (m, md) => modeFor(m, md), (m, md) => `(${md} === "min" || ${md} === "max" ? ${md} : ${byMonitor(m)}) as "min" | "max"`, true);
+}
 
 const monitor = { type: "string", default: "val_loss" };
 const mode = { enum: ["auto", "min", "max"], default: "auto" };
-export const CALLBACKS: Record<string, CallSignature> = {
-  early_stop: sig("early_stop", ["patience"], obj({ monitor, patience: int({ minimum: 0, default: 3 }), min_delta: num({ minimum: 0, default: 0 }), mode, restore_best: { type: "boolean", default: true } })),
-  checkpoint: sig("checkpoint", ["best"], obj({ best: { type: "string", default: "val_loss" }, mode })),
-  reduce_lr: sig("reduce_lr", [], obj({ monitor, factor: num({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.1 }), patience: int({ minimum: 0, default: 2 }), min_lr: num({ minimum: 0, default: 0 }), mode })),
+export const CALLBACKS: Record<string, Entry<CallbackSpec>> = {
+  early_stop: entry<CallbackSpec>("early_stop", ["patience"], obj({ monitor, patience: int({ minimum: 0, default: 3 }), min_delta: num({ minimum: 0, default: 0 }), mode, restore_best: { type: "boolean", default: true } }), (t) => ({
+    kind: "early_stop", monitor: t.monitor, patience: t.patience, minDelta: t.min_delta, mode: modeTerm(t.monitor, t.mode), restoreBest: t.restore_best,
+  })),
+  checkpoint: entry<CallbackSpec>("checkpoint", ["best"], obj({ best: { type: "string", default: "val_loss" }, mode }), (t) => ({ kind: "checkpoint", monitor: t.best, mode: modeTerm(t.best, t.mode) })),
+  reduce_lr: entry<CallbackSpec>("reduce_lr", [], obj({ monitor, factor: num({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.1 }), patience: int({ minimum: 0, default: 2 }), min_lr: num({ minimum: 0, default: 0 }), mode }), (t) => ({
+    kind: "reduce_lr", monitor: t.monitor, factor: t.factor, patience: t.patience, minLr: t.min_lr, mode: modeTerm(t.monitor, t.mode),
+  })),
 };
 
-export const SCHEDULES: Record<string, CallSignature> = {
-  exponential: sig("schedule exponential", ["decay_rate", "decay_steps"], obj({ decay_rate: num({ exclusiveMinimum: 0, maximum: 1 }), decay_steps: int({ minimum: 1 }), staircase: { type: "boolean", default: false } }, ["decay_rate", "decay_steps"])),
-  step: sig("schedule step", ["every", "factor"], obj({ every: int({ minimum: 1 }), factor: num({ exclusiveMinimum: 0, maximum: 1, default: 0.5 }) }, ["every"])),
-  cosine: sig("schedule cosine", [], obj({ epochs: int({ minimum: 1 }), min_lr: num({ minimum: 0, default: 0 }) })),
+/** A schedule's spec; `epochs` is the train section's (a cosine schedule spans them unless told otherwise). */
+export const SCHEDULES: Record<string, Entry<ScheduleSpec, { epochs: Traced<number> }>> = {
+  exponential: entry<ScheduleSpec, { epochs: Traced<number> }>("schedule exponential", ["decay_rate", "decay_steps"], obj({ decay_rate: num({ exclusiveMinimum: 0, maximum: 1 }), decay_steps: int({ minimum: 1 }), staircase: { type: "boolean", default: false } }, ["decay_rate", "decay_steps"]), (t) => ({
+    kind: "exponential", decayRate: t.decay_rate, decaySteps: t.decay_steps, staircase: t.staircase as Traced<boolean>,
+  })),
+  step: entry<ScheduleSpec, { epochs: Traced<number> }>("schedule step", ["every", "factor"], obj({ every: int({ minimum: 1 }), factor: num({ exclusiveMinimum: 0, maximum: 1, default: 0.5 }) }, ["every"]), (t) => ({ kind: "step", every: t.every, factor: t.factor })),
+  cosine: entry<ScheduleSpec, { epochs: Traced<number> }>("schedule cosine", [], obj({ epochs: int({ minimum: 1 }), min_lr: num({ minimum: 0, default: 0 }) }), (t, c) => ({ kind: "cosine", epochs: t.epochs ?? c.epochs, minLr: t.min_lr })),
 };
 
-export const AUGMENTS: Record<string, CallSignature> = {
-  rotate: sig("augment rotate", ["degrees"], obj({ degrees: num({ minimum: 0, maximum: 180 }) }, ["degrees"])),
-  shift: sig("augment shift", ["width", "height"], obj({ width: num({ minimum: 0, maximum: 1 }), height: num({ minimum: 0, maximum: 1 }) }, ["width"])),
-  shear: sig("augment shear", ["degrees"], obj({ degrees: num({ minimum: 0, maximum: 89 }) }, ["degrees"])),
-  zoom: sig("augment zoom", ["range"], obj({ range: { type: "array", items: num({ exclusiveMinimum: 0 }), minItems: 2, maxItems: 2 } }, ["range"])),
-  flip: sig("augment flip", ["mode"], obj({ mode: { enum: ["horizontal", "vertical", "both"], default: "horizontal" } })),
-  noise: sig("augment noise", ["std"], obj({ std: num({ exclusiveMinimum: 0 }) }, ["std"])),
+/** Augmentations take their values after the name (`rotate 10deg`, `zoom 0.9..1.2`). */
+export const AUGMENTS: Record<string, Entry<Augment>> = {
+  rotate: entry<Augment>("augment rotate", ["degrees"], obj({ degrees: num({ minimum: 0, maximum: 180 }) }, ["degrees"]), (t) => ({ op: "rotate", degrees: t.degrees })),
+  shift: entry<Augment>("augment shift", ["width", "height"], obj({ width: num({ minimum: 0, maximum: 1 }), height: num({ minimum: 0, maximum: 1 }) }, ["width"]), (t) => ({ op: "shift", width: t.width, height: t.height ?? t.width })),
+  shear: entry<Augment>("augment shear", ["degrees"], obj({ degrees: num({ minimum: 0, maximum: 89 }) }, ["degrees"]), (t) => ({ op: "shear", degrees: t.degrees })),
+  zoom: entry<Augment>("augment zoom", ["range"], obj({ range: { type: "array", items: num({ exclusiveMinimum: 0 }), minItems: 2, maxItems: 2 } }, ["range"]), (t) => ({ op: "zoom", min: item(t.range, 0), max: item(t.range, 1) })),
+  flip: entry<Augment>("augment flip", ["mode"], obj({ mode: { enum: ["horizontal", "vertical", "both"], default: "horizontal" } }), (t) => ({ op: "flip", mode: t.mode as Traced<"horizontal" | "vertical" | "both"> })),
+  noise: entry<Augment>("augment noise", ["std"], obj({ std: num({ exclusiveMinimum: 0 }) }, ["std"]), (t) => ({ op: "noise", std: t.std })),
 };
 
-export const STRATEGIES: Record<string, CallSignature> = {
-  grid: sig("strategy grid", [], obj({})),
-  random: sig("strategy random", ["trials"], obj({ trials: int({ minimum: 1, default: 20 }) })),
-  bayesian: sig("strategy bayesian", ["trials"], obj({ trials: int({ minimum: 1, default: 30 }), initial: int({ minimum: 1, default: 8 }) })),
-  hyperband: sig("strategy hyperband", [], obj({ max_epochs: int({ minimum: 1, default: 27 }), factor: int({ minimum: 2, default: 3 }), iterations: int({ minimum: 1, default: 1 }) })),
-  asha: sig("strategy asha", [], obj({ max_epochs: int({ minimum: 1, default: 27 }), factor: int({ minimum: 2, default: 3 }), trials: int({ minimum: 1, default: 30 }), min_epochs: int({ minimum: 1, default: 1 }) })),
+export const STRATEGIES: Record<string, Entry<StrategySpec>> = {
+  grid: entry<StrategySpec>("strategy grid", [], obj({}), () => ({ kind: "grid" })),
+  random: entry<StrategySpec>("strategy random", ["trials"], obj({ trials: int({ minimum: 1, default: 20 }) }), (t) => ({ kind: "random", trials: t.trials })),
+  bayesian: entry<StrategySpec>("strategy bayesian", ["trials"], obj({ trials: int({ minimum: 1, default: 30 }), initial: int({ minimum: 1, default: 8 }) }), (t) => ({ kind: "bayesian", trials: t.trials, initial: t.initial })),
+  hyperband: entry<StrategySpec>("strategy hyperband", [], obj({ max_epochs: int({ minimum: 1, default: 27 }), factor: int({ minimum: 2, default: 3 }), iterations: int({ minimum: 1, default: 1 }) }), (t) => ({
+    kind: "hyperband", maxEpochs: t.max_epochs, factor: t.factor, iterations: t.iterations,
+  })),
+  asha: entry<StrategySpec>("strategy asha", [], obj({ max_epochs: int({ minimum: 1, default: 27 }), factor: int({ minimum: 2, default: 3 }), trials: int({ minimum: 1, default: 30 }), min_epochs: int({ minimum: 1, default: 1 }) }), (t) => ({
+    kind: "asha", maxEpochs: t.max_epochs, factor: t.factor, trials: t.trials, minEpochs: t.min_epochs,
+  })),
 };
 
-/** Data transforms that take arguments (`images |> normalize(0.5, 0.25)`). */
-export const TRANSFORM_CALLS: Record<string, CallSignature> = {
-  normalize: sig("normalize", ["mean", "std"], obj({ mean: num(), std: num({ exclusiveMinimum: 0 }) }, ["mean", "std"])),
-  pad_sequences: sig("pad_sequences", ["maxlen"], obj({ maxlen: int({ minimum: 1 }), padding: { enum: ["pre", "post"], default: "pre" }, truncating: { enum: ["pre", "post"], default: "pre" }, value: num({ default: 0 }) }, ["maxlen"])),
+/** A transform's effect on the per-sample shape, or why it cannot apply. */
+export type TransformShape = Traced<TensorShape> | null | { code: Code; message: string; label: string };
+
+export interface TransformEntry extends Entry<Transform> {
+  /** The shape after the transform (null: unknown), from the shape before it (null: unknown). */
+  shape(input: Traced<TensorShape> | null, t: Terms): TransformShape;
+  doc: string;
+}
+const transform = (what: string, doc: string, positional: string[], schema: Record<string, unknown>, toSpec: (t: Terms) => Traced<Transform>, shape: TransformEntry["shape"] = (x) => x): TransformEntry => ({ ...entry<Transform>(what, positional, schema, toSpec), shape, doc });
+
+/** Data transforms, piped after the inputs (`images |> normalize(0.5, 0.25)`). */
+export const TRANSFORMS: Record<string, TransformEntry> = {
+  standardize: transform("standardize", "per-feature mean and standard deviation, fitted on the training split", [], obj({}), () => ({ op: "standardize" })),
+  normalize: transform("normalize", "(x - mean) / std with the given numbers", ["mean", "std"], obj({ mean: num(), std: num({ exclusiveMinimum: 0 }) }, ["mean", "std"]), (t) => ({ op: "normalize", mean: t.mean, std: t.std })),
+  pad_sequences: transform(
+    "pad_sequences",
+    "pads or truncates token sequences to `maxlen`",
+    ["maxlen"],
+    obj({ maxlen: int({ minimum: 1 }), padding: { enum: ["pre", "post"], default: "pre" }, truncating: { enum: ["pre", "post"], default: "pre" }, value: num({ default: 0 }) }, ["maxlen"]),
+    (t) => ({ op: "pad_sequences", maxlen: t.maxlen, padding: t.padding as Traced<"pre">, truncating: t.truncating as Traced<"pre">, value: t.value }),
+    (x, t) => (x && x.length !== 1 ? { code: "DLP4005", message: "pad_sequences works on token sequences", label: "" } : [t.maxlen]),
+  ),
+  channels_last: transform("channels_last", "[channels, height, width] samples become [height, width, channels]", [], obj({}), () => ({ op: "channels_last" }), (x) =>
+    !x || x.length !== 3 ? { code: "DLP4002", message: "channels_last needs [channels, height, width] samples", label: "" } : [x[1], x[2], x[0]],
+  ),
 };
+
+/** Data transforms that take arguments. */
+export const TRANSFORM_CALLS: Record<string, TransformEntry> = { normalize: TRANSFORMS.normalize, pad_sequences: TRANSFORMS.pad_sequences };
 
 /** Every signature above, for precompiling their validators. */
 export function catalogSignatures(): CallSignature[] {
   return [
     ...Object.values(SOURCES).map((s) => s.sig),
     ...Object.values(LOSSES).map((l) => l.sig),
-    ...[OPTIMIZERS, METRICS, CALLBACKS, SCHEDULES, AUGMENTS, STRATEGIES, TRANSFORM_CALLS].flatMap((t) => Object.values(t)),
+    ...[OPTIMIZERS, METRICS, CALLBACKS, SCHEDULES, AUGMENTS, STRATEGIES, TRANSFORMS].flatMap((t) => Object.values(t) as CallSignature[]),
   ];
 }
 

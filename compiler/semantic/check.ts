@@ -9,21 +9,26 @@ import type {
 } from "../../runtime/spec.ts";
 import type { ArgValue, Args, TensorShape } from "./layers/types.ts";
 import { fmtShape } from "./layers/index.ts";
-import { AUGMENTS, CALLBACKS, LOSSES, LOSS_ALIASES, METRICS, OPTIMIZERS, SCHEDULES, SOURCES, STRATEGIES, TRANSFORM_CALLS, type SourceInfo } from "./catalog.ts";
+import { AUGMENTS, CALLBACKS, LOSSES, LOSS_ALIASES, METRICS, OPTIMIZERS, SCHEDULES, SOURCES, STRATEGIES, TRANSFORMS, type Entry, type SourceInfo, type Terms } from "./catalog.ts";
 import { argNamed, asCall, callOf, settingOf, type PipelineIR, type ParamIR, type SectionIR, type Setting } from "./lower.ts";
 import { SHAPES_NOTE, SHAPES_PENDING, blockReadClosure, branchModel, commitBranch, detachBranch, finishModel, interpretModel, modelUnits, newBlockMemo, sameOutcome, startModel, statementNames, stepModel, type LayerInstance, type ModelResult, type ModelWalk } from "./model.ts";
 import { didYouMean } from "./names.ts";
-import { bindArgs, evalExpr, namesIn, validateArgs, type CallSignature, type Env } from "./values.ts";
+import { SpaceError, buildSpace, gridSize } from "../../runtime/tune/space.ts";
+import { bindArgs, evalExpr, termOf, termsOf, validateArgs, type CallSignature, type Env } from "./values.ts";
+import { derive, lit, operand, paramRefs, tuple, valueOf, type ParamRefs, type Term, type Traced } from "./term.ts";
 
-/** Where a spec field came from an expression over params: codegen emits the expression there. */
-export type ParamFields = Map<string, Expr>;
+/** The specs with their leaves as terms: each value with the code that computes it from `p`. */
+export interface TracedSpecs {
+  data?: Traced<DataSpec>;
+  train?: Traced<TrainSpec>;
+}
 
 export interface CheckedPipeline {
   ir: PipelineIR;
   data?: DataSpec;
-  dataFields: ParamFields;
   train?: TrainSpec;
-  trainFields: ParamFields;
+  /** What the emitter writes: `data` and `train` with every field that reads a param as its code. */
+  traced: TracedSpecs;
   evaluate: EvaluateSpec | null;
   tune: TuneSpec | null;
   params: ParamSpec[];
@@ -40,19 +45,20 @@ export interface CheckedPipeline {
 const tick = (s: string) => "`" + s + "`";
 
 export function checkPipeline(ir: PipelineIR, out: Diagnostic[]): CheckedPipeline {
-  const paramNames = new Set(ir.params.map((p) => p.name));
+  const paramNames = paramRefs(ir.params.map((p) => p.name));
   const defaults: Env = new Map(ir.params.map((p) => [p.name, p.default]));
-  const result: CheckedPipeline = { ir, dataFields: new Map(), trainFields: new Map(), evaluate: null, tune: null, params: [], combinationsChecked: 0, statementRuns: 0 };
+  const result: CheckedPipeline = { ir, traced: {}, evaluate: null, tune: null, params: [], combinationsChecked: 0, statementRuns: 0 };
 
   const metricsComputed = new Set<string>(["loss", "val_loss"]);
   let lossName: string | undefined;
   let lossSpan: Span | undefined;
   if (ir.train) {
-    const t = checkTrain(ir.train, defaults, paramNames, out, result.trainFields);
-    result.train = t.spec;
-    lossName = t.spec?.loss;
+    const t = checkTrain(ir.train, defaults, paramNames, out);
+    result.traced.train = t.spec;
+    result.train = t.spec && valueOf<TrainSpec>(t.spec);
+    lossName = result.train?.loss;
     lossSpan = t.lossSpan;
-    for (const m of t.spec?.metrics ?? []) {
+    for (const m of result.train?.metrics ?? []) {
       const n = m.name === "top_k" ? "top_k" : m.name;
       metricsComputed.add(n);
       metricsComputed.add("val_" + n);
@@ -61,10 +67,11 @@ export function checkPipeline(ir: PipelineIR, out: Diagnostic[]): CheckedPipelin
   let labelsDecl: { spec: LabelSpec; span: Span; declared: "class" | "onehot" | "binary" | "regression" } | undefined;
   let dataInput: TensorShape | undefined;
   if (ir.data) {
-    const d = checkData(ir.data, defaults, paramNames, out, result.dataFields, lossName);
-    result.data = d.spec;
+    const d = checkData(ir.data, defaults, paramNames, out, lossName);
+    result.traced.data = d.spec;
+    result.data = d.spec && valueOf<DataSpec>(d.spec);
     labelsDecl = d.labels;
-    dataInput = d.inputShape;
+    dataInput = d.inputShape && valueOf<TensorShape>(d.inputShape);
   }
   if (ir.evaluate) result.evaluate = checkEvaluate(ir.evaluate, out);
   for (const m of result.evaluate?.metrics ?? []) metricsComputed.add(m.name);
@@ -94,9 +101,22 @@ export function checkPipeline(ir: PipelineIR, out: Diagnostic[]): CheckedPipelin
     interpretModel(ir.model.body.statements, null, new Map(defaults), ir.blocks, out, "");
   }
 
-  if (ir.tune) result.tune = checkTune(ir.tune, ir, metricsComputed, out, result.train);
+  if (ir.tune) result.tune = checkTune(ir.tune, ir, result.params, metricsComputed, out, result.train);
+  unreadParams(ir, out);
   warnings(result, out);
   return result;
+}
+
+/** DLP6009: a tuned param that no section reads makes every trial the same. */
+function unreadParams(ir: PipelineIR, out: Diagnostic[]): void {
+  const read = new Set<string>();
+  const closure = blockReadClosure(ir.blocks);
+  for (const sec of [ir.data, ir.train]) if (sec) for (const n of statementNames(sec.body.statements)) read.add(n);
+  if (ir.model) for (const n of statementNames(ir.model.body.statements, closure)) read.add(n);
+  for (const p of ir.params) {
+    if (!p.space || read.has(p.name)) continue;
+    out.push(diag("DLP6009", "warning", `the tuned param \`${p.name}\` is read nowhere`, p.nameSpan, { label: "no data, model or train setting reads it", related: p.spaceExpr ? [{ span: p.spaceExpr.span, message: "its tuning space" }] : [], help: `every trial would train the same pipeline: use \`${p.name}\` in a setting or layer, or remove its \`tune\` space` }));
+  }
 }
 
 // ---- combinations of the shape-affecting params ----------------------------------------
@@ -171,7 +191,7 @@ function checkModel(
   inputShape: TensorShape,
   shapeParams: ParamIR[],
   defaults: Env,
-  paramNames: Set<string>,
+  paramNames: ParamRefs,
   labelsDecl: DataResult["labels"],
   lossName: string | undefined,
   lossSpan: Span | undefined,
@@ -253,7 +273,7 @@ function checkModel(
   const memo = rows.length > 1 ? newBlockMemo(ir.blocks) : undefined;
   let walks: Walk[] = split(rows.map((_, i) => i), dataReads).map((idxs) => {
     const rep = idxs[0];
-    const inShape = rep === 0 || !ir.data ? inputShape : checkData(ir.data, envOf(rep), paramNames, [], new Map(), lossName).spec?.inputShape ?? inputShape;
+    const inShape = rep === 0 || !ir.data ? inputShape : dataInputShape(ir.data, envOf(rep), paramNames, lossName) ?? inputShape;
     return { idxs, walk: startModel(inShape, envOf(rep), ir.blocks, [], rep === 0, "", memo), splits: new Map() };
   });
 
@@ -323,7 +343,7 @@ function checkModel(
     let ds = alone.get(rank);
     if (!ds) {
       ds = [];
-      const inShape = ir.data && dataReads.length ? checkData(ir.data, envOf(rank), paramNames, [], new Map(), lossName).spec?.inputShape ?? inputShape : inputShape;
+      const inShape = ir.data && dataReads.length ? dataInputShape(ir.data, envOf(rank), paramNames, lossName) ?? inputShape : inputShape;
       interpretModel(model.body.statements, inShape, envOf(rank), ir.blocks, ds, "");
       alone.set(rank, ds);
     }
@@ -351,21 +371,30 @@ function describeCombo(env: Env, ps: ParamIR[]): string {
 // ---- data -------------------------------------------------------------------------------
 
 interface DataResult {
-  spec?: DataSpec;
+  spec?: Traced<DataSpec>;
   labels?: { spec: LabelSpec; span: Span; declared: "class" | "onehot" | "binary" | "regression" };
   /** The model input, known even when the labels have an error (so the model is still checked). */
-  inputShape?: TensorShape;
+  inputShape?: Traced<TensorShape>;
+}
+
+/** A per-sample shape whose dims may read params (`as image[s, s, 1]`, `pad_sequences(maxlen)`). */
+type TShape = Traced<TensorShape>;
+
+/** The model input under some params' values (for the combinations of the shape check). */
+function dataInputShape(sec: SectionIR, env: Env, refs: ParamRefs, lossName: string | undefined): TensorShape | undefined {
+  const s = checkData(sec, env, refs, [], lossName).spec?.inputShape;
+  return s && valueOf<TensorShape>(s);
 }
 
 const DATA_SETTINGS = ["source", "split", "augment", "shuffle"];
 
-function checkData(sec: SectionIR, env: Env, paramNames: Set<string>, out: Diagnostic[], fields: ParamFields, lossName: string | undefined): DataResult {
-  let source: { spec: SourceSpec; info: SourceInfo; span: Span } | undefined;
+function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagnostic[], lossName: string | undefined): DataResult {
+  let source: CheckedSource | undefined;
   let xExpr: Expr | undefined;
   let yExpr: Expr | undefined;
   const split: SplitSpec = {};
-  const augment: Augment[] = [];
-  let shuffle = true;
+  const augment: Traced<Augment>[] = [];
+  let shuffle: Traced<boolean> = true;
   let sourceWritten = false;
   for (const st of sec.body.statements) {
     const first = st.groups[0][0];
@@ -384,18 +413,18 @@ function checkData(sec: SectionIR, env: Env, paramNames: Set<string>, out: Diagn
     switch (s.name.name) {
       case "source":
         sourceWritten = true;
-        source = checkSource(s, env, out);
+        source = checkSource(s, env, refs, out);
         break;
       case "split":
         checkSplit(s, split, out);
         break;
       case "augment":
-        checkAugment(s, env, augment, out);
+        checkAugment(s, env, refs, augment, out);
         break;
       case "shuffle": {
         const v = s.values[0] ? evalExpr(s.values[0], env) : undefined;
         if (typeof v !== "boolean") out.push(diag("DLP2004", "error", "`shuffle` takes true or false", s.values[0]?.span ?? s.name.span, {}));
-        else shuffle = v;
+        else shuffle = termOf(s.values[0], v, refs);
         break;
       }
       default:
@@ -412,7 +441,7 @@ function checkData(sec: SectionIR, env: Env, paramNames: Set<string>, out: Diagn
     return {};
   }
   const errorsBefore = out.filter((d) => d.severity === "error").length;
-  const x = checkX(xExpr, source, env, paramNames, out, fields);
+  const x = checkX(xExpr, source, env, refs, out);
   if (!x) {
     // Never an empty data spec without a word: every refusal above reports itself, and this catches one that did not.
     if (out.filter((d) => d.severity === "error").length === errorsBefore) {
@@ -420,16 +449,20 @@ function checkData(sec: SectionIR, env: Env, paramNames: Set<string>, out: Diagn
     }
     return {};
   }
-  let labels: DataResult["labels"];
+  let labels: (DataResult["labels"] & { traced: Traced<LabelSpec> }) | undefined;
   if (yExpr) {
-    labels = checkY(yExpr, source, env, out, lossName);
+    labels = checkY(yExpr, source, env, refs, out, lossName);
     if (!labels) return { inputShape: x.shape }; // its own error was reported
-  } else if (source.info.y.classes) labels = { spec: { kind: "class", classes: source.info.y.classes, encoding: "sparse" }, span: sec.name.span, declared: "class" };
+  } else if (source.info.y.classes) {
+    const spec: LabelSpec = { kind: "class", classes: source.info.y.classes, encoding: "sparse" };
+    labels = { spec, traced: spec, span: sec.name.span, declared: "class" };
+  }
   if (!labels) {
     out.push(diag("DLP2005", "error", "the data section does not define `y`", sec.name.span, { label: "missing `y = …`", help: "add e.g. `y = labels as class(10)`" }));
     return {};
   }
-  return { spec: { source: source.spec, transforms: x.transforms, inputShape: x.shape, labels: labels.spec, split, augment, shuffle }, labels };
+  const { traced, ...decl } = labels;
+  return { spec: { source: source.spec, transforms: x.transforms, inputShape: x.shape, labels: traced, split, augment, shuffle }, labels: decl, inputShape: x.shape };
 }
 
 function unknownSetting(s: Setting, where: string, allowed: string[], out: Diagnostic[]): void {
@@ -443,8 +476,16 @@ function unknownSetting(s: Setting, where: string, allowed: string[], out: Diagn
   );
 }
 
-/** Checks a call against a signature; returns evaluated args with defaults, or undefined. */
-function checkCall(call: CallExpr, sig: CallSignature, env: Env, out: Diagnostic[], fields?: ParamFields, path?: string, paramNames?: Set<string>): Args | undefined {
+/** A checked call: its evaluated args with defaults, and each as a term (value and code). */
+interface CheckedCall {
+  args: Args;
+  t: Record<string, Term>;
+}
+
+const NO_PARAMS: ParamRefs = new Map();
+
+/** Checks a call against a signature; returns evaluated args with defaults and their terms, or undefined. */
+function checkCall(call: CallExpr, sig: CallSignature, env: Env, out: Diagnostic[], refs: ParamRefs): CheckedCall | undefined {
   const bound = bindArgs(call, sig, out);
   if (!bound.ok) return undefined;
   const args: Args = {};
@@ -455,13 +496,20 @@ function checkCall(call: CallExpr, sig: CallSignature, env: Env, out: Diagnostic
       return undefined;
     }
     args[k] = v;
-    if (fields && path && paramNames && [...namesIn(a.value)].some((n) => paramNames.has(n))) fields.set(`${path}.${k}`, a.value);
   }
   if (!validateArgs(args, sig, bound, call, out)) return undefined;
-  return args;
+  return { args, t: termsOf(args, bound.exprs, refs) };
 }
 
-function checkSource(s: Setting, env: Env, out: Diagnostic[]): { spec: SourceSpec; info: SourceInfo; span: Span } | undefined {
+interface CheckedSource {
+  spec: Traced<SourceSpec>;
+  info: SourceInfo;
+  /** The per-sample shape of the source's inputs, when known statically. */
+  xShape: TShape | null;
+  span: Span;
+}
+
+function checkSource(s: Setting, env: Env, refs: ParamRefs, out: Diagnostic[]): CheckedSource | undefined {
   const v = s.values[0];
   const c = v ? callOf(v) : undefined;
   if (!c) {
@@ -474,28 +522,11 @@ function checkSource(s: Setting, env: Env, out: Diagnostic[]): { spec: SourceSpe
     out.push(diag("DLP4004", "error", `unknown data source \`${c.name.name}\``, c.name.span, { label: "unknown source", help: alt ? `did you mean \`${alt}\`?` : `sources: ${Object.keys(SOURCES).join(", ")}`, fix: alt ? { title: `rename to \`${alt}\``, span: c.name.span, text: alt } : undefined }));
     return undefined;
   }
-  const args = checkCall(asCall(c.name, c.call), info.sig, env, out);
-  if (!args) return undefined;
-  let spec: SourceSpec;
-  switch (c.name.name) {
-    case "imdb":
-      spec = { kind: "imdb", numWords: args.num_words as number };
-      break;
-    case "idx":
-      spec = { kind: "idx", dir: args.dir as string };
-      break;
-    case "csv":
-      spec = { kind: "csv", path: args.path as string, label: args.label as string, ...(args.features ? { features: args.features as string[] } : {}), delimiter: args.delimiter as string };
-      break;
-    case "images": {
-      const size = args.size as number[];
-      spec = { kind: "images", dir: args.dir as string, size: [size[0], size[1]], channels: args.channels as 1 | 3 };
-      return { spec, info: { ...info, x: { name: "images", shape: [size[0], size[1], args.channels as number] } }, span: c.name.span };
-    }
-    default:
-      spec = { kind: c.name.name as "mnist" | "fashion_mnist" | "cifar10" };
-  }
-  return { spec, info, span: c.name.span };
+  const checked = checkCall(asCall(c.name, c.call), info.sig, env, out, refs);
+  if (!checked) return undefined;
+  const { t } = checked;
+  const spec = info.toSpec ? info.toSpec(t) : ({ kind: c.name.name } as Traced<SourceSpec>);
+  return { spec, info, xShape: info.xShape ? info.xShape(t) : info.x.shape, span: c.name.span };
 }
 
 function checkSplit(s: Setting, split: SplitSpec, out: Diagnostic[]): void {
@@ -527,7 +558,7 @@ function checkSplit(s: Setting, split: SplitSpec, out: Diagnostic[]): void {
   split[which.name as "validation" | "test"] = part;
 }
 
-function checkAugment(s: Setting, env: Env, augment: Augment[], out: Diagnostic[]): void {
+function checkAugment(s: Setting, env: Env, refs: ParamRefs, augment: Traced<Augment>[], out: Diagnostic[]): void {
   if (!s.block) {
     out.push(diag("DLP1001", "error", "`augment` needs a block", s.stmt.span, { help: "write `augment train { rotate 10deg; flip horizontal }`" }));
     return;
@@ -542,48 +573,45 @@ function checkAugment(s: Setting, env: Env, augment: Augment[], out: Diagnostic[
     }
     // `zoom 0.9..1.2` and `rotate 10deg`: words as positional values.
     const args: Args = {};
+    const t: Terms = {};
     const values = [...a.values, ...a.more];
     for (let i = 0; i < values.length && i < sig.positional.length; i++) {
       const w = values[i];
-      const v = w.kind === "range" ? [evalExpr(w.low, env), evalExpr(w.high, env)] : evalExpr(w, env);
-      if (v === undefined || (Array.isArray(v) && v.some((x) => x === undefined))) continue;
-      args[sig.positional[i]] = v as ArgValue;
+      const name = sig.positional[i];
+      if (w.kind === "range") {
+        const lo = evalExpr(w.low, env);
+        const hi = evalExpr(w.high, env);
+        if (lo === undefined || hi === undefined) continue;
+        args[name] = [lo, hi];
+        t[name] = tuple([termOf(w.low, lo, refs), termOf(w.high, hi, refs)]);
+        continue;
+      }
+      const v = evalExpr(w, env);
+      if (v === undefined) continue;
+      args[name] = v;
+      t[name] = termOf(w, v, refs);
     }
     const fake = asCall(a.name);
     if (!validateArgs(args, sig, { exprs: new Map(values.slice(0, sig.positional.length).map((w, i) => [sig.positional[i], { value: w, span: w.span }])), ok: true }, fake, out)) continue;
-    switch (a.name.name) {
-      case "rotate":
-        augment.push({ op: "rotate", degrees: args.degrees as number });
-        break;
-      case "shift":
-        augment.push({ op: "shift", width: args.width as number, height: (args.height ?? args.width) as number });
-        break;
-      case "shear":
-        augment.push({ op: "shear", degrees: args.degrees as number });
-        break;
-      case "zoom": {
-        const [lo, hi] = args.range as number[];
-        if (!(lo <= hi)) out.push(diag("DLP2004", "error", "a zoom range goes from the smaller to the larger factor", values[0].span, {}));
-        else augment.push({ op: "zoom", min: lo, max: hi });
-        break;
+    for (const [k, v] of Object.entries(args)) t[k] ??= lit(v); // schema defaults
+    if (a.name.name === "zoom") {
+      const [lo, hi] = args.range as number[];
+      if (!(lo <= hi)) {
+        out.push(diag("DLP2004", "error", "a zoom range goes from the smaller to the larger factor", values[0].span, {}));
+        continue;
       }
-      case "flip":
-        augment.push({ op: "flip", mode: args.mode as "horizontal" | "vertical" | "both" });
-        break;
-      case "noise":
-        augment.push({ op: "noise", std: args.std as number });
-        break;
     }
+    augment.push(sig.toSpec(t, undefined));
   }
 }
 
 /** x = FIELD [/ k | * k | - k | + k] [|> standardize() | normalize(m, s) | pad_sequences(n)] [as image[…] | vector[n] | sequence[n]] */
-function checkX(e: Expr, source: { info: SourceInfo; span: Span }, env: Env, paramNames: Set<string>, out: Diagnostic[], fields: ParamFields): { shape: TensorShape; transforms: Transform[] } | undefined {
-  const transforms: Transform[] = [];
-  const go = (x: Expr): TensorShape | null | undefined => {
+function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: Diagnostic[]): { shape: TShape; transforms: Traced<Transform>[] } | undefined {
+  const transforms: Traced<Transform>[] = [];
+  const go = (x: Expr): TShape | null | undefined => {
     switch (x.kind) {
       case "name": {
-        if (x.name === source.info.x.name) return source.info.x.shape;
+        if (x.name === source.info.x.name) return source.xShape;
         const alt = didYouMean(x.name, [source.info.x.name]);
         out.push(diag("DLP4004", "error", `source has no field \`${x.name}\``, x.span, { label: `the inputs of this source are \`${source.info.x.name}\``, help: alt ? `did you mean \`${alt}\`?` : `write \`x = ${source.info.x.name} …\``, fix: { title: `use \`${source.info.x.name}\``, span: x.span, text: source.info.x.name } }));
         return undefined;
@@ -600,7 +628,11 @@ function checkX(e: Expr, source: { info: SourceInfo; span: Span }, env: Env, par
           out.push(diag("DLP2004", "error", "division by zero", x.right.span, {}));
           return undefined;
         }
-        transforms.push(x.op === "/" ? { op: "scale", by: 1 / k } : x.op === "*" ? { op: "scale", by: k } : { op: "shift", by: x.op === "+" ? k : -k });
+        const kt = termOf(x.right, k, refs);
+        // `images / 255` is written `1 / 255`, as the source said, and `images / sc` reads the param.
+        if (x.op === "/") transforms.push({ op: "scale", by: derive([kt], (v) => 1 / (v as number), (c) => `1 / ${operand(c)}`) });
+        else if (x.op === "*") transforms.push({ op: "scale", by: kt });
+        else transforms.push({ op: "shift", by: x.op === "+" ? kt : derive([kt], (v) => -(v as number), (c) => `-${operand(c)}`) });
         return inner;
       }
       case "pipe": {
@@ -615,54 +647,35 @@ function checkX(e: Expr, source: { info: SourceInfo; span: Span }, env: Env, par
             out.push(diag("DLP2004", "error", "a data transform is a call", stage.span, { label: `found ${exprText(stage)}`, help: "transforms are standardize(), normalize(mean, std), pad_sequences(maxlen), channels_last()" }));
             return undefined;
           }
-          const idx = transforms.length;
-          switch (c.name.name) {
-            case "standardize":
-              transforms.push({ op: "standardize" });
-              break;
-            case "channels_last":
-              if (!shape || shape.length !== 3) {
-                out.push(diag("DLP4002", "error", "channels_last needs [channels, height, width] samples", stage.span, { label: `samples are ${shape ? fmtShape(shape) : "of unknown shape"}` }));
-                return undefined;
-              }
-              transforms.push({ op: "channels_last" });
-              shape = [shape[1], shape[2], shape[0]];
-              break;
-            case "normalize": {
-              const args = checkCall(asCall(c.name, c.call), TRANSFORM_CALLS.normalize, env, out);
-              if (!args) return undefined;
-              transforms.push({ op: "normalize", mean: args.mean as number, std: args.std as number });
-              break;
-            }
-            case "pad_sequences": {
-              const args = checkCall(asCall(c.name, c.call), TRANSFORM_CALLS.pad_sequences, env, out, fields, `transforms.${idx}`, paramNames);
-              if (!args) return undefined;
-              if (shape && shape.length !== 1) {
-                out.push(diag("DLP4005", "error", "pad_sequences works on token sequences", stage.span, { label: `samples are ${fmtShape(shape)}` }));
-                return undefined;
-              }
-              transforms.push({ op: "pad_sequences", maxlen: args.maxlen as number, padding: args.padding as "pre", truncating: args.truncating as "pre", value: args.value as number });
-              shape = [args.maxlen as number];
-              break;
-            }
-            default: {
-              const alt = didYouMean(c.name.name, ["standardize", "normalize", "pad_sequences", "channels_last"]);
-              out.push(diag("DLP2001", "error", `unknown data transform \`${c.name.name}\``, c.name.span, { help: alt ? `did you mean \`${alt}\`?` : "transforms are standardize(), normalize(mean, std), pad_sequences(maxlen), channels_last()" }));
-              return undefined;
-            }
+          const def = TRANSFORMS[c.name.name];
+          if (!def) {
+            const alt = didYouMean(c.name.name, Object.keys(TRANSFORMS));
+            out.push(diag("DLP2001", "error", `unknown data transform \`${c.name.name}\``, c.name.span, { help: alt ? `did you mean \`${alt}\`?` : "transforms are standardize(), normalize(mean, std), pad_sequences(maxlen), channels_last()" }));
+            return undefined;
           }
+          const r = checkCall(asCall(c.name, c.call), def, env, out, refs);
+          if (!r) return undefined;
+          const next = def.shape(shape, r.t);
+          if (next && !Array.isArray(next)) {
+            out.push(diag(next.code, "error", next.message, stage.span, { label: `samples are ${shape ? fmtShape(valueOf<TensorShape>(shape)) : "of unknown shape"}` }));
+            return undefined;
+          }
+          transforms.push(def.toSpec(r.t, undefined));
+          shape = next;
         }
         return shape;
       }
       case "as": {
-        const inner = go(x.value);
-        if (inner === undefined) return undefined;
+        const tinner = go(x.value);
+        if (tinner === undefined) return undefined;
+        const inner = tinner && valueOf<TensorShape>(tinner);
         const t = x.type;
         if (t.kind !== "index" || t.target.kind !== "name" || !["image", "vector", "sequence"].includes(t.target.name)) {
           out.push(diag("DLP2004", "error", "inputs are declared `as image[H, W, C]`, `as vector[N]` or `as sequence[N]`", t.span, { label: `found ${exprText(t)}` }));
           return undefined;
         }
         const dims: number[] = [];
+        const dimTerms: Term[] = [];
         for (const d of t.items) {
           const v = evalExpr(d, env);
           if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
@@ -672,6 +685,7 @@ function checkX(e: Expr, source: { info: SourceInfo; span: Span }, env: Env, par
             return undefined;
           }
           dims.push(v);
+          dimTerms.push(termOf(d, v, refs));
         }
         const kind = t.target.name;
         const wantRank = kind === "image" ? 3 : 1;
@@ -697,8 +711,9 @@ function checkX(e: Expr, source: { info: SourceInfo; span: Span }, env: Env, par
             return undefined;
           }
         }
-        if (!inner || inner.length !== dims.length || inner.some((d, i) => d !== dims[i])) transforms.push({ op: "reshape", shape: dims });
-        return dims;
+        // A declared shape that reads a param may differ from the source's in another trial: always reshape then.
+        if (!inner || inner.length !== dims.length || inner.some((d, i) => d !== dims[i]) || dimTerms.some((d) => d.dynamic)) transforms.push({ op: "reshape", shape: dimTerms });
+        return dimTerms;
       }
       default:
         out.push(diag("DLP2004", "error", `unexpected \`${exprText(x)}\` in the definition of x`, x.span, { help: "write e.g. `x = images / 255 as image[28, 28, 1]`" }));
@@ -714,7 +729,7 @@ function checkX(e: Expr, source: { info: SourceInfo; span: Span }, env: Env, par
   return { shape, transforms };
 }
 
-function checkY(e: Expr, source: { info: SourceInfo; span: Span }, env: Env, out: Diagnostic[], lossName: string | undefined): DataResult["labels"] {
+function checkY(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: Diagnostic[], lossName: string | undefined): (DataResult["labels"] & { traced: Traced<LabelSpec> }) | undefined {
   if (e.kind !== "as") {
     out.push(diag("DLP2004", "error", "labels are declared with `as`", e.span, { help: "write `y = labels as class(10)`, `as onehot(10)`, `as binary` or `as regression`" }));
     return undefined;
@@ -731,14 +746,17 @@ function checkY(e: Expr, source: { info: SourceInfo; span: Span }, env: Env, out
     return undefined;
   }
   const kind = c.name.name as "class" | "onehot" | "binary" | "regression";
-  if (kind === "binary") return { spec: { kind: "binary" }, span: e.type.span, declared: "binary" };
+  const binary = { spec: { kind: "binary" } as LabelSpec, traced: { kind: "binary" } as Traced<LabelSpec>, span: e.type.span };
+  if (kind === "binary") return { ...binary, declared: "binary" };
+  const arg = c.call?.args[0]?.value;
   if (kind === "regression") {
-    const n = c.call?.args[0] ? evalExpr(c.call.args[0].value, env) : 1;
-    return { spec: { kind: "regression", outputs: typeof n === "number" ? n : 1 }, span: e.type.span, declared: "regression" };
+    const n = arg ? evalExpr(arg, env) : 1;
+    const outputs = typeof n === "number" ? n : 1;
+    return { spec: { kind: "regression", outputs }, traced: { kind: "regression", outputs: arg && typeof n === "number" ? termOf(arg, n, refs) : outputs }, span: e.type.span, declared: "regression" };
   }
-  const n = c.call?.args[0] ? evalExpr(c.call.args[0].value, env) : source.info.y.classes ?? undefined;
+  const n = arg ? evalExpr(arg, env) : source.info.y.classes ?? undefined;
   if (typeof n !== "number" || !Number.isInteger(n) || n < 2) {
-    out.push(diag("DLP2004", "error", `\`${kind}\` needs the number of classes (at least 2)`, e.type.span, { label: c.call?.args[0] ? `found ${exprText(c.call.args[0].value)}` : "missing", help: `write \`${kind}(10)\`` }));
+    out.push(diag("DLP2004", "error", `\`${kind}\` needs the number of classes (at least 2)`, e.type.span, { label: arg ? `found ${exprText(arg)}` : "missing", help: `write \`${kind}(10)\`` }));
     return undefined;
   }
   if (source.info.y.classes !== null && n < source.info.y.classes) {
@@ -746,8 +764,8 @@ function checkY(e: Expr, source: { info: SourceInfo; span: Span }, env: Env, out
     return undefined;
   }
   const encoding: "sparse" | "onehot" = kind === "onehot" ? "onehot" : lossName === "categorical_crossentropy" ? "onehot" : "sparse";
-  if (n === 2 && lossName === "binary_crossentropy" && kind === "class") return { spec: { kind: "binary" }, span: e.type.span, declared: "class" };
-  return { spec: { kind: "class", classes: n, encoding }, span: e.type.span, declared: kind };
+  if (n === 2 && lossName === "binary_crossentropy" && kind === "class") return { ...binary, declared: "class" };
+  return { spec: { kind: "class", classes: n, encoding }, traced: { kind: "class", classes: arg ? termOf(arg, n, refs) : n, encoding }, span: e.type.span, declared: kind };
 }
 
 // ---- output ↔ labels ↔ loss ---------------------------------------------------------------
@@ -823,32 +841,32 @@ function addActivationFix(l: LayerInstance, act: string) {
 
 const TRAIN_SETTINGS = ["loss", "optimizer", "batch", "epochs", "metrics", "early_stop", "checkpoint", "reduce_lr", "schedule", "clip_norm"];
 
-function checkTrain(sec: SectionIR, env: Env, paramNames: Set<string>, out: Diagnostic[], fields: ParamFields): { spec?: TrainSpec; lossSpan?: Span } {
+function checkTrain(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagnostic[]): { spec?: Traced<TrainSpec>; lossSpan?: Span } {
   let loss: TrainSpec["loss"] | undefined;
   let lossSpan: Span | undefined;
-  let lossDelta: number | undefined;
-  let optimizer: OptimizerSpec | undefined;
-  let batchSize = 32;
-  let epochs = 10;
-  let clipNorm: number | undefined;
-  let schedule: ScheduleSpec | undefined;
-  const metrics: MetricSpec[] = [];
-  const callbacks: CallbackSpec[] = [];
-  const positiveInt = (s: Setting, path: string): number | undefined => {
+  let lossFields: Partial<Traced<TrainSpec>> = {};
+  let optimizer: Traced<OptimizerSpec> | undefined;
+  let batchSize: Traced<number> = 32;
+  let epochs: Traced<number> = 10;
+  let clipNorm: Term | undefined;
+  // Made once the section is read: a cosine schedule spans the epochs unless given its own.
+  let schedule: { def: Entry<ScheduleSpec, { epochs: Traced<number> }>; t: Terms } | undefined;
+  const metrics: Traced<MetricSpec>[] = [];
+  const callbacks: Traced<CallbackSpec>[] = [];
+  const positiveInt = (s: Setting): Term | undefined => {
     const v = s.values[0] ? evalExpr(s.values[0], env) : undefined;
     if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
       out.push(diag("DLP2004", "error", `\`${s.name.name}\` must be a positive integer`, s.values[0]?.span ?? s.name.span, { label: s.values[0] ? `found ${exprText(s.values[0])}` : "missing value" }));
       return undefined;
     }
-    if ([...namesIn(s.values[0])].some((n) => paramNames.has(n))) fields.set(path, s.values[0]);
-    return v;
+    return termOf(s.values[0], v, refs);
   };
   for (const st of sec.body.statements) {
     const first = st.groups[0][0];
     const callSetting = first.kind === "call" && first.callee.kind === "name" ? first.callee.name : undefined;
     if (callSetting && CALLBACKS[callSetting]) {
-      const args = checkCall(first as CallExpr, CALLBACKS[callSetting], env, out);
-      if (args) callbacks.push(callbackSpec(callSetting, args));
+      const r = checkCall(first as CallExpr, CALLBACKS[callSetting], env, out, refs);
+      if (r) callbacks.push(CALLBACKS[callSetting].toSpec(r.t, undefined));
       continue;
     }
     const s = settingOf(st);
@@ -873,11 +891,11 @@ function checkTrain(sec: SectionIR, env: Env, paramNames: Set<string>, out: Diag
           out.push(diag("DLP2001", "error", `unknown loss \`${c.name.name}\``, c.name.span, { label: "unknown", help: alt ? `did you mean \`${alt}\`?` : `losses: ${Object.keys(LOSSES).join(", ")}`, fix: alt ? { title: `rename to \`${alt}\``, span: c.name.span, text: alt } : undefined }));
           break;
         }
-        const args = checkCall(asCall(c.name, c.call), def.sig, env, out);
-        if (!args) break;
+        const r = checkCall(asCall(c.name, c.call), def.sig, env, out, refs);
+        if (!r) break;
         loss = name as TrainSpec["loss"];
         lossSpan = c.name.span;
-        if (name === "huber") lossDelta = args.delta as number;
+        lossFields = def.toSpec?.(r.t) ?? {};
         break;
       }
       case "optimizer": {
@@ -892,24 +910,21 @@ function checkTrain(sec: SectionIR, env: Env, paramNames: Set<string>, out: Diag
           out.push(diag("DLP2001", "error", `unknown optimizer \`${c.name.name}\``, c.name.span, { label: "unknown", help: alt ? `did you mean \`${alt}\`?` : `optimizers: ${Object.keys(OPTIMIZERS).join(", ")}`, fix: alt ? { title: `rename to \`${alt}\``, span: c.name.span, text: alt } : undefined }));
           break;
         }
-        const args = checkCall(asCall(c.name, c.call), sig, env, out, fields, "optimizer", paramNames);
-        if (!args) break;
-        if (fields.has("optimizer.lr")) fields.set("optimizer.learningRate", fields.get("optimizer.lr")!);
-        fields.delete("optimizer.lr");
-        optimizer = { name: c.name.name as OptimizerSpec["name"], learningRate: args.lr as number };
-        for (const k of ["momentum", "nesterov", "beta1", "beta2", "epsilon", "rho", "decay"] as const) if (args[k] !== undefined) (optimizer as unknown as Record<string, ArgValue>)[k] = args[k];
-        if (c.name.name === "sgd" && args.nesterov === true && !(Number(args.momentum) > 0)) {
+        const r = checkCall(asCall(c.name, c.call), sig, env, out, refs);
+        if (!r) break;
+        optimizer = sig.toSpec(r.t, undefined);
+        if (c.name.name === "sgd" && r.args.nesterov === true && !(Number(r.args.momentum) > 0)) {
           out.push(diag("DLP2004", "error", "Nesterov momentum needs a momentum above 0", (argNamed(c.call, "nesterov") ?? s.stmt).span, { help: "add `momentum: 0.9`" }));
         }
         break;
       }
       case "batch": {
-        const v = positiveInt(s, "batchSize");
+        const v = positiveInt(s);
         if (v !== undefined) batchSize = v;
         break;
       }
       case "epochs": {
-        const v = positiveInt(s, "epochs");
+        const v = positiveInt(s);
         if (v !== undefined) epochs = v;
         break;
       }
@@ -923,8 +938,8 @@ function checkTrain(sec: SectionIR, env: Env, paramNames: Set<string>, out: Diag
             out.push(diag("DLP2001", "error", `unknown metric \`${c.name.name}\``, c.name.span, { label: "unknown", help: alt ? `did you mean \`${alt}\`?` : `metrics: ${Object.keys(METRICS).join(", ")}`, fix: alt ? { title: `rename to \`${alt}\``, span: c.name.span, text: alt } : undefined }));
             continue;
           }
-          const args = checkCall(asCall(c.name, c.call), sig, env, out);
-          if (args) metrics.push(c.name.name === "top_k" ? { name: "top_k", k: args.k as number } : ({ name: c.name.name } as MetricSpec));
+          const r = checkCall(asCall(c.name, c.call), sig, env, out, refs);
+          if (r) metrics.push(sig.toSpec(r.t, undefined));
         }
         break;
       }
@@ -935,17 +950,15 @@ function checkTrain(sec: SectionIR, env: Env, paramNames: Set<string>, out: Diag
           out.push(diag("DLP2001", "error", `unknown schedule \`${c ? c.name.name : ""}\``, c?.name.span ?? s.name.span, { help: `schedules: ${Object.keys(SCHEDULES).join(", ")}` }));
           break;
         }
-        const args = checkCall(asCall(c.name, c.call), sig, env, out);
-        if (!args) break;
-        if (c.name.name === "exponential") schedule = { kind: "exponential", decayRate: args.decay_rate as number, decaySteps: args.decay_steps as number, staircase: args.staircase as boolean };
-        else if (c.name.name === "step") schedule = { kind: "step", every: args.every as number, factor: args.factor as number };
-        else schedule = { kind: "cosine", epochs: (args.epochs as number | undefined) ?? -1, minLr: args.min_lr as number };
+        const r = checkCall(asCall(c.name, c.call), sig, env, out, refs);
+        if (!r) break;
+        schedule = { def: sig, t: r.t };
         break;
       }
       case "clip_norm": {
         const v = s.values[0] ? evalExpr(s.values[0], env) : undefined;
         if (typeof v !== "number" || v <= 0) out.push(diag("DLP2004", "error", "`clip_norm` must be a positive number", s.values[0]?.span ?? s.name.span, {}));
-        else clipNorm = v;
+        else clipNorm = termOf(s.values[0], v, refs);
         break;
       }
       default:
@@ -957,29 +970,10 @@ function checkTrain(sec: SectionIR, env: Env, paramNames: Set<string>, out: Diag
     return {};
   }
   optimizer ??= { name: "adam", learningRate: 0.001 };
-  if (schedule) {
-    if (schedule.kind === "cosine" && schedule.epochs === -1) schedule = { ...schedule, epochs };
-    optimizer.schedule = schedule;
-  }
-  const spec: TrainSpec = { loss, optimizer, batchSize, epochs, metrics, callbacks };
-  if (lossDelta !== undefined) spec.lossDelta = lossDelta;
+  if (schedule) optimizer.schedule = schedule.def.toSpec(schedule.t, { epochs });
+  const spec: Traced<TrainSpec> = { loss, optimizer, batchSize, epochs, metrics, callbacks, ...lossFields };
   if (clipNorm !== undefined) spec.clipNorm = clipNorm;
   return { spec, lossSpan };
-}
-
-function modeFor(monitor: string, mode: ArgValue | undefined): "min" | "max" {
-  if (mode === "min" || mode === "max") return mode;
-  return /acc|auc|precision|recall|top_k/.test(monitor) ? "max" : "min";
-}
-
-function callbackSpec(kind: string, a: Args): CallbackSpec {
-  if (kind === "early_stop") {
-    const monitor = a.monitor as string;
-    return { kind: "early_stop", monitor, patience: a.patience as number, minDelta: a.min_delta as number, mode: modeFor(monitor, a.mode), restoreBest: a.restore_best as boolean };
-  }
-  if (kind === "checkpoint") return { kind: "checkpoint", monitor: a.best as string, mode: modeFor(a.best as string, a.mode) };
-  const monitor = a.monitor as string;
-  return { kind: "reduce_lr", monitor, factor: a.factor as number, patience: a.patience as number, minLr: a.min_lr as number, mode: modeFor(monitor, a.mode) };
 }
 
 // ---- evaluate ------------------------------------------------------------------------------
@@ -1007,8 +1001,8 @@ function checkEvaluate(sec: SectionIR, out: Diagnostic[]): EvaluateSpec {
         out.push(diag("DLP2001", "error", `unknown metric \`${c.name.name}\``, c.name.span, { label: "unknown", help: alt ? `did you mean \`${alt}\`?` : `metrics: ${Object.keys(METRICS).join(", ")}, confusion_matrix` }));
         continue;
       }
-      const args = checkCall(asCall(c.name, c.call), sig, new Map(), out);
-      if (args) metrics.push(c.name.name === "top_k" ? { name: "top_k", k: args.k as number } : ({ name: c.name.name } as MetricSpec));
+      const r = checkCall(asCall(c.name, c.call), sig, new Map(), out, NO_PARAMS);
+      if (r) metrics.push(valueOf<MetricSpec>(sig.toSpec(r.t, undefined)));
     }
   }
   return { split, metrics, confusionMatrix };
@@ -1016,7 +1010,17 @@ function checkEvaluate(sec: SectionIR, out: Diagnostic[]): EvaluateSpec {
 
 // ---- tune ------------------------------------------------------------------------------------
 
-function checkTune(sec: SectionIR, ir: PipelineIR, computed: Set<string>, out: Diagnostic[], train: TrainSpec | undefined): TuneSpec | null {
+/** How many configurations the runtime's grid visits; NaN when the space is refused (its error is reported where it is declared). */
+function runtimeGridSize(params: ParamSpec[]): number {
+  try {
+    return gridSize(buildSpace(params));
+  } catch (e) {
+    if (e instanceof SpaceError) return NaN;
+    throw e;
+  }
+}
+
+function checkTune(sec: SectionIR, ir: PipelineIR, params: ParamSpec[], computed: Set<string>, out: Diagnostic[], train: TrainSpec | undefined): TuneSpec | null {
   let strategy: StrategySpec | undefined;
   let strategySpan: Span = sec.name.span;
   let objective: TuneSpec["objective"] | undefined;
@@ -1033,16 +1037,10 @@ function checkTune(sec: SectionIR, ir: PipelineIR, computed: Set<string>, out: D
           out.push(diag("DLP2001", "error", `unknown tuning strategy \`${c ? c.name.name : ""}\``, c?.name.span ?? s.name.span, { label: "unknown", help: alt ? `did you mean \`${alt}\`?` : `strategies: ${Object.keys(STRATEGIES).join(", ")}` }));
           break;
         }
-        const args = checkCall(asCall(c.name, c.call), sig, new Map(), out);
-        if (!args) break;
+        const r = checkCall(asCall(c.name, c.call), sig, new Map(), out, NO_PARAMS);
+        if (!r) break;
         strategySpan = s.values[0].span;
-        const k = c.name.name;
-        strategy =
-          k === "grid" ? { kind: "grid" }
-          : k === "random" ? { kind: "random", trials: args.trials as number }
-          : k === "bayesian" ? { kind: "bayesian", trials: args.trials as number, initial: args.initial as number }
-          : k === "hyperband" ? { kind: "hyperband", maxEpochs: args.max_epochs as number, factor: args.factor as number, iterations: args.iterations as number }
-          : { kind: "asha", maxEpochs: args.max_epochs as number, factor: args.factor as number, trials: args.trials as number, minEpochs: args.min_epochs as number };
+        strategy = valueOf<StrategySpec>(sig.toSpec(r.t, undefined));
         break;
       }
       case "objective": {
@@ -1076,16 +1074,17 @@ function checkTune(sec: SectionIR, ir: PipelineIR, computed: Set<string>, out: D
     out.push(diag("DLP6001", "warning", "nothing to tune: no param declares a `tune` space", sec.name.span, { help: "add e.g. `param lr = 1e-3 tune log_uniform(1e-4, 1e-2)`" }));
   }
   if (strategy.kind === "grid") {
-    let size = 1;
+    let continuous = false;
     for (const p of tuned) {
       const s = p.space!;
       if (s.kind === "uniform" && s.step === undefined || s.kind === "log_uniform") {
         out.push(diag("DLP6004", "error", `grid search over the continuous space of \`${p.name}\``, p.spaceExpr!.span, { label: "no step", related: [{ span: strategySpan, message: "grid strategy" }], help: "give a step (`uniform(0.1, 0.5, step: 0.1)`), a `choice(…)`, or use `random` / `bayesian`" }));
-        size = NaN;
-        continue;
+        continuous = true;
       }
-      size *= s.kind === "choice" ? s.values.length : s.kind === "int" ? Math.floor((s.high - s.low) / s.step) + 1 : Math.floor((s.high - s.low) / s.step! + 1e-9) + 1;
     }
+    // The runtime's own count, `when` conditions included (a param that exists only for some
+    // values of another adds its values to those configurations alone).
+    const size = continuous ? NaN : runtimeGridSize(params);
     if (trials !== undefined && Number.isFinite(size) && trials > size) {
       out.push(diag("DLP6006", "warning", `${trials} trials asked for a grid of ${size} combinations`, strategySpan, { help: `the grid runs ${size} trials` }));
     }

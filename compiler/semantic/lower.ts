@@ -3,7 +3,8 @@
 // settings, duplicates, malformed params) are reported here with "did you mean".
 import type { Argument, Block, CallExpr, Expr, NameExpr, SourceFile, Span, Statement } from "../../grammar/ast.ts";
 import { exprText, headName } from "../../grammar/ast.ts";
-import { diag, type Diagnostic } from "../diagnostics/diagnostic.ts";
+import { diag, type Code, type Diagnostic } from "../diagnostics/diagnostic.ts";
+import { definedTwice } from "../diagnostics/builders.ts";
 import { didYouMean } from "./names.ts";
 import { evalExpr, type Env } from "./values.ts";
 import type { ArgValue } from "./layers/types.ts";
@@ -85,7 +86,7 @@ export function lowerFile(file: SourceFile, out: Diagnostic[]): { pipeline?: Pip
     }
     if (head?.name === "pipeline" && s.groups[0][0].kind === "name") {
       if (pipeline) {
-        out.push(diag("DLP2002", "error", "a file holds one pipeline", s.groups[0][0].span, { label: "second pipeline", related: [{ span: pipeline.nameSpan, message: "first pipeline" }], help: "move the second pipeline into a file of its own" }));
+        out.push(definedTwice("a file holds one pipeline", s.groups[0][0].span, pipeline.nameSpan, { second: "second pipeline", first: "first pipeline", help: "move the second pipeline into a file of its own" }));
         continue;
       }
       pipeline = lowerPipeline(s, blocks, out);
@@ -152,7 +153,7 @@ function lowerPipeline(s: Statement, blocks: Map<string, BlockIR>, out: Diagnost
           }
           const prev = p[key];
           if (prev) {
-            out.push(diag("DLP2002", "error", `\`${h.name}\` section given twice`, h.span, { label: "second section", related: [{ span: prev.name.span, message: "first section" }], help: "merge the two sections" }));
+            out.push(definedTwice(`\`${h.name}\` section given twice`, h.span, prev.name.span, { second: "second section", first: "first section", help: "merge the two sections" }));
             break;
           }
           p[key] = { name: h, qualifiers: st.groups[0].slice(1), span: st.span, body: st.block };
@@ -186,7 +187,7 @@ function lowerParam(st: Statement, p: PipelineIR, out: Diagnostic[]): void {
   const name = assign.target;
   if (p.params.some((q) => q.name === name.name)) {
     const first = p.params.find((q) => q.name === name.name)!;
-    out.push(diag("DLP2002", "error", `param \`${name.name}\` defined twice`, name.span, { label: "second definition", related: [{ span: first.nameSpan, message: "first definition" }] }));
+    out.push(definedTwice(`param \`${name.name}\` defined twice`, name.span, first.nameSpan));
     return;
   }
   const env: Env = new Map(p.params.map((q) => [q.name, q.default]));
@@ -234,7 +235,7 @@ function lowerSpace(call: CallExpr, param: string, def: ArgValue, env: Env, out:
   const nums = vals.filter((v): v is number => typeof v === "number");
   const named = (n: string) => call.args.find((a) => a.name?.name === n);
   // Every caller names its code (DLP6001 empty space, DLP6003 log range, DLP2004/2005 form).
-  const bad = (message: string, span: Span, help: string | undefined, code: string) => {
+  const bad = (message: string, span: Span, help: string | undefined, code: Code) => {
     out.push(diag(code, "error", message, span, { label: "in this space", help }));
     return undefined;
   };

@@ -1,22 +1,22 @@
 // Argument validators: each call signature's JSON Schema as a function (ajv, defaults filled,
 // all errors). ajv compiles a schema on first use, which was about half of a cold `dlpc check`
 // (~100 ms for the schemas one pipeline touches). The CLI bundle therefore carries them
-// precompiled: bin/build.mjs runs `precompiledModule()` (ajv's standalone code for every schema
-// `everySchema()` lists) and the bundle's entry hands the functions to `registerPrecompiled`.
+// precompiled: bin/build.mjs runs `precompiledModule()` (schemas.ts: ajv's standalone code for
+// every schema `everySchema()` lists) and the bundle's entry hands the functions to `registerPrecompiled`.
 // A schema missing there (the sources run through tsx, or a schema built on the fly) is
 // compiled by ajv as before; both give the same answers (tests/compiler/validators.test.ts).
 import { createRequire } from "node:module";
 import type { Ajv as AjvClass, ValidateFunction } from "ajv";
-import { LAYERS } from "./layers/index.ts";
-import { catalogSignatures } from "./catalog.ts";
 
-type Schema = Record<string, unknown>;
+// This file is a leaf (it imports no schema table), so values.ts can use it while the tables
+// import values.ts; schemas.ts gathers the tables' schemas for the build.
+export type Schema = Record<string, unknown>;
 
-const OPTIONS = { useDefaults: true, allErrors: true, strict: false } as const;
+export const OPTIONS = { useDefaults: true, allErrors: true, strict: false } as const;
 
 /** ajv itself, loaded on first need: with every schema precompiled, a check never loads it. */
 const require = createRequire(import.meta.url);
-const newAjv = (options: object): AjvClass => new (require("ajv") as { Ajv: new (o: object) => AjvClass }).Ajv(options);
+export const newAjv = (options: object): AjvClass => new (require("ajv") as { Ajv: new (o: object) => AjvClass }).Ajv(options);
 let ajv: AjvClass | undefined;
 const byObject = new WeakMap<object, ValidateFunction>();
 /** By the schema's JSON: precompiled ones, and those compiled here (a signature object built
@@ -46,34 +46,4 @@ export function registerPrecompiled(entries: Iterable<readonly [string, Validate
 /** How many schemas this process compiled itself (0 in the bundle for the known schemas). */
 export function validatorsCompiledHere(): number {
   return compiledHere;
-}
-
-/** Every schema the checker validates arguments against: the layer table's and the catalog's. */
-export function everySchema(): Schema[] {
-  const all = [...[...LAYERS.values()].map((d) => d.schema), ...catalogSignatures().map((s) => s.schema)];
-  const seen = new Set<string>();
-  return all.filter((s) => {
-    const k = JSON.stringify(s);
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
-}
-
-/** An ES module with ajv's standalone code for every schema: exports `v0` … `vN` and `keys`,
- *  the schemas' JSON in the same order. It must live inside the repository (it requires ajv's
- *  runtime helpers from node_modules). */
-export function precompiledModule(): string {
-  const standaloneCode = require("ajv/dist/standalone") as (ajv: AjvClass, refs: Record<string, string>) => string;
-  const schemas = everySchema();
-  const gen = newAjv({ ...OPTIONS, code: { source: true, esm: true } });
-  const refs: Record<string, string> = {};
-  schemas.forEach((s, i) => {
-    gen.addSchema(s, `dlp:${i}`);
-    refs[`v${i}`] = `dlp:${i}`;
-  });
-  // The code requires a few ajv runtime helpers (string length, deep equality) from node_modules.
-  const header = 'import { createRequire } from "node:module";\nconst require = createRequire(import.meta.url);\n';
-  const code = standaloneCode(gen, refs).replace(/^"use strict";/, "");
-  return `${header}${code}\nexport const keys = ${JSON.stringify(schemas.map((s) => JSON.stringify(s)))};\n`;
 }

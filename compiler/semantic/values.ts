@@ -6,7 +6,9 @@ import { forEachChild, type Argument, type CallExpr, type Expr, type Span } from
 import type { ArgValue, Args } from "./layers/types.ts";
 import { diag, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { didYouMean } from "./names.ts";
+import { definedTwice, unknownName } from "../diagnostics/builders.ts";
 import { getLayer } from "./layers/index.ts";
+import { Term, lit, numberCode, type ParamRefs } from "./term.ts";
 
 export type Env = ReadonlyMap<string, ArgValue>;
 
@@ -121,10 +123,7 @@ function wrap(e: Expr, names: ReadonlyMap<string, string>): string {
   return e.kind === "binary" ? `(${s})` : s;
 }
 
-export function numberCode(n: number): string {
-  if (Number.isInteger(n) || Math.abs(n) >= 1e-3) return String(Number(n.toPrecision(15)));
-  return n.toExponential();
-}
+export { numberCode };
 
 /** Names an expression depends on (for "does this param affect shapes"). */
 export function namesIn(e: Expr, out = new Set<string>()): Set<string> {
@@ -163,12 +162,12 @@ export function bindArgs(call: CallExpr, sig: CallSignature, out: Diagnostic[], 
     if (a.name) {
       name = a.name.name;
       if (!props.includes(name)) {
-        const alt = didYouMean(name, props);
         out.push(
-          diag("DLP2003", "error", `unknown argument \`${name}\` for ${sig.what}`, a.name.span, {
+          unknownName(`unknown argument \`${name}\` for ${sig.what}`, name, a.name.span, props, {
+            code: "DLP2003",
             label: "unknown argument",
-            help: alt ? `did you mean \`${alt}\`?` : `${sig.what} takes ${props.map((p) => "`" + p + "`").join(", ") || "no arguments"}`,
-            fix: alt ? { title: `rename to \`${alt}\``, span: a.name.span, text: alt } : undefined,
+            otherwise: `${sig.what} takes ${props.map((p) => "`" + p + "`").join(", ") || "no arguments"}`,
+            fix: true,
           }),
         );
         ok = false;
@@ -188,7 +187,7 @@ export function bindArgs(call: CallExpr, sig: CallSignature, out: Diagnostic[], 
       name = sig.positional[pos++];
     }
     if (exprs.has(name)) {
-      out.push(diag("DLP2002", "error", `argument \`${name}\` given twice`, a.span, { label: "second value", related: [{ span: exprs.get(name)!.span, message: "first value" }] }));
+      out.push(definedTwice(`argument \`${name}\` given twice`, a.span, exprs.get(name)!.span, { second: "second value", first: "first value" }));
       ok = false;
       continue;
     }
@@ -279,4 +278,39 @@ export function formatValue(v: ArgValue | undefined): string {
   if (Array.isArray(v)) return `[${v.map(formatValue).join(", ")}]`;
   if (typeof v === "object") return `${v.layer}(…)`;
   return String(v);
+}
+
+// ---- terms: an argument's value with the code that computes it from `p` ---------------------
+
+function readsParam(e: Expr, refs: ParamRefs): boolean {
+  switch (e.kind) {
+    case "name":
+      return refs.has(e.name);
+    case "list":
+      return e.items.some((i) => readsParam(i, refs));
+    case "unary":
+      return readsParam(e.operand, refs);
+    case "binary":
+      return readsParam(e.left, refs) || readsParam(e.right, refs);
+    case "range":
+      return readsParam(e.low, refs) || readsParam(e.high, refs);
+    default:
+      return false;
+  }
+}
+
+/** The term of a source expression whose value the checker evaluated (a written list keeps its items). */
+export function termOf(e: Expr, value: ArgValue, refs: ParamRefs): Term {
+  const parts = e.kind === "list" && Array.isArray(value) && value.length === e.items.length ? e.items.map((x, i) => termOf(x, (value as ArgValue[])[i], refs)) : undefined;
+  return new Term(value, () => emitExpr(e, refs), readsParam(e, refs), parts);
+}
+
+/** A Term for each value of an args object: the written expression where there is one, else the schema default. */
+export function termsOf(args: Record<string, ArgValue>, exprs: ReadonlyMap<string, { value: Expr }>, refs: ParamRefs): Record<string, Term> {
+  const out: Record<string, Term> = {};
+  for (const [k, v] of Object.entries(args)) {
+    const e = exprs.get(k);
+    out[k] = e ? termOf(e.value, v, refs) : lit(v);
+  }
+  return out;
 }

@@ -1,5 +1,5 @@
 // The CLI bundle validates arguments with validators precompiled by ajv's standalone code
-// (compiler/semantic/validators.ts, written by bin/build.mjs). They must cover every schema the
+// (compiler/semantic/schemas.ts, written by bin/build.mjs). They must cover every schema the
 // checker uses, and answer exactly as the validators ajv compiles at run time.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -10,7 +10,8 @@ import { pathToFileURL } from "node:url";
 import type { ValidateFunction } from "ajv";
 import { compile } from "../../compiler/driver.ts";
 import { dlpFiles } from "../dlp_files.ts";
-import { everySchema, precompiledModule, registerPrecompiled, validatorsCompiledHere } from "../../compiler/semantic/validators.ts";
+import { registerPrecompiled, validatorsCompiledHere } from "../../compiler/semantic/validators.ts";
+import { everySchema, precompiledModule } from "../../compiler/semantic/schemas.ts";
 
 const { Ajv } = createRequire(import.meta.url)("ajv") as typeof import("ajv");
 // Inside the repository: the module requires ajv's runtime helpers from node_modules.

@@ -10,7 +10,7 @@ import { pathToFileURL } from "node:url";
 import { compile } from "../../compiler/driver.ts";
 import { renderTerminal } from "../../compiler/diagnostics/render.ts";
 import { diag, type Diagnostic } from "../../compiler/diagnostics/diagnostic.ts";
-import { CODES } from "../../compiler/diagnostics/codes.ts";
+import { CODES, isCode } from "../../compiler/diagnostics/codes.ts";
 import { getLayer } from "../../compiler/semantic/layers/index.ts";
 import { isFailure } from "../../compiler/semantic/layers/types.ts";
 import { Analyzer } from "../../compiler/lsp/analysis.ts";
@@ -132,11 +132,11 @@ export function diagnosticsDoc(): string {
     "",
     "| code | title |",
     "|---|---|",
-    ...codes.map((c) => `| [${c}](#${c.toLowerCase()}) | ${CODES[c]?.title ?? "(not catalogued)"} |`),
+    ...codes.map((c) => `| [${c}](#${c.toLowerCase()}) | ${isCode(c) ? CODES[c].title : "(not catalogued)"} |`),
     "",
   ];
   for (const c of codes) {
-    const info = CODES[c];
+    const info = isCode(c) ? CODES[c] : undefined;
     lines.push(`## ${c}`, "", `**${info?.title ?? "(not catalogued)"}.** ${info?.meaning ?? ""}`, "");
     const ex = golden.get(c) ?? built.get(c);
     if (!ex) {

@@ -299,7 +299,7 @@ lsp("quick fixes remove the diagnostic they fix", async () => {
     assert.is(a!.kind, "quickfix");
     const fixed = applyAction(text, uri, a!);
     const after = compile(fixed).diagnostics.map((x) => x.code);
-    assert.not.ok(after.includes(gone), `${file}: ${title} leaves ${after.join(", ")}`);
+    assert.not.ok((after as string[]).includes(gone), `${file}: ${title} leaves ${after.join(", ")}`);
   }
 });
 

@@ -170,7 +170,7 @@ test("bad invocations: no tune section, worker without a shared storage, unknown
 test("memory does not grow across 20 trials in one process", async () => {
   const { compile } = await import("../../compiler/driver.ts");
   const { writeCompiled } = await import("../../compiler/codegen/write.ts");
-  const { trialRunner } = await import("../../compiler/commands/tune.ts");
+  const { trialRunner } = await import("../../runtime/tune/index.ts");
   const { tf } = await import("../../runtime/index.ts");
   // Inside the package, so the emitted module resolves its runtime import like build/ does.
   const dir = join("build", ".test-tune", String(process.pid));

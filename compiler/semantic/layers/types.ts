@@ -1,5 +1,6 @@
 // The one table that drives the compiler: each layer is defined once, here, and the
 // checker, `dlpc summary`, the emitter, hover/completion in the editor and the docs read it.
+import type { Code } from "../../diagnostics/codes.ts";
 
 /** One axis of a per-sample shape (the batch axis is never included). `null` = unknown length. */
 export type Dim = number | null;
@@ -18,7 +19,7 @@ export type Args = Record<string, ArgValue>;
 export interface ShapeFailure {
   failure: true;
   /** A catalogue code, e.g. "DLP3001" (see compiler/diagnostics/codes.ts). */
-  code: string;
+  code: Code;
   /** Title of the diagnostic, lower-case, no final period. */
   message: string;
   /** Label under the call: what it received, e.g. "needs at least 3×3, receives 1×1×64". */

@@ -14,6 +14,7 @@ import type {
   TfjsCall,
 } from "./types.ts";
 import { isFailure } from "./types.ts";
+import type { Code } from "../../diagnostics/codes.ts";
 import {
   ACTIVATION_NAMES,
   ACTIVATION_TFJS,
@@ -35,7 +36,7 @@ export function fmtDim(d: Dim): string {
 export function fmtShape(s: TensorShape): string {
   return s.length === 0 ? "scalar" : s.map(fmtDim).join("×");
 }
-export function fail(code: string, message: string, label: string, extra: { arg?: string; help?: string } = {}): ShapeFailure {
+export function fail(code: Code, message: string, label: string, extra: { arg?: string; help?: string } = {}): ShapeFailure {
   const f: ShapeFailure = { failure: true, code, message, label };
   if (extra.arg !== undefined) f.arg = extra.arg;
   if (extra.help !== undefined) f.help = extra.help;
@@ -265,7 +266,7 @@ export function convOutput(layer: string, x: TensorShape, args: Args, o: ConvWin
   return slide(layer, "kernel", x, kernel, padding, strides, dilation, o.help);
 }
 
-export function rankFailure(layer: string, input: TensorShape, expected: string, help: string, code = "DLP3002"): ShapeFailure {
+export function rankFailure(layer: string, input: TensorShape, expected: string, help: string, code: Code = "DLP3002"): ShapeFailure {
   return fail(
     code,
     `${layer} expects ${expected}, receives a ${rankWord(input.length)} tensor`,

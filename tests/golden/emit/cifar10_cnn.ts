@@ -30,7 +30,7 @@ export function data(p: Params): DataSpec {
     transforms: [
       {
         op: "scale",
-        by: 0.00392156862745098,
+        by: 1 / 255,
       },
     ],
     inputShape: [32, 32, 3],
@@ -91,8 +91,7 @@ export const pipeline: CompiledPipeline<Params> = {
   sourceFile: "pipelines/cifar10_cnn.dlp",
   sourceHash: "0000000000000000000000000000000000000000000000000000000000000000",
   seed: 42,
-  params: []
-  ,
+  params: [],
   defaults,
   data,
   buildModel,
@@ -105,8 +104,6 @@ export const pipeline: CompiledPipeline<Params> = {
       },
     ],
     confusionMatrix: true,
-  }
-  ,
-  tune: null
-  ,
+  },
+  tune: null,
 };

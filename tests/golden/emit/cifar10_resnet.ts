@@ -70,7 +70,7 @@ export function data(p: Params): DataSpec {
     transforms: [
       {
         op: "scale",
-        by: 0.00392156862745098,
+        by: 1 / 255,
       },
     ],
     inputShape: [32, 32, 3],
@@ -139,8 +139,7 @@ export const pipeline: CompiledPipeline<Params> = {
       default: 3,
       affectsShape: true,
     },
-  ]
-  ,
+  ],
   defaults,
   data,
   buildModel,
@@ -153,8 +152,6 @@ export const pipeline: CompiledPipeline<Params> = {
       },
     ],
     confusionMatrix: true,
-  }
-  ,
-  tune: null
-  ,
+  },
+  tune: null,
 };

@@ -46,7 +46,7 @@ export function data(p: Params): DataSpec {
     transforms: [
       {
         op: "scale",
-        by: 0.00392156862745098,
+        by: 1 / 255,
       },
       {
         op: "reshape",
@@ -147,8 +147,7 @@ export const pipeline: CompiledPipeline<Params> = {
       },
       affectsShape: true,
     },
-  ]
-  ,
+  ],
   defaults,
   data,
   buildModel,
@@ -161,8 +160,7 @@ export const pipeline: CompiledPipeline<Params> = {
       },
     ],
     confusionMatrix: true,
-  }
-  ,
+  },
   tune: {
     strategy: {
       kind: "random",
@@ -172,6 +170,5 @@ export const pipeline: CompiledPipeline<Params> = {
       metric: "val_accuracy",
       direction: "maximize",
     },
-  }
-  ,
+  },
 };

@@ -39,7 +39,7 @@ export function data(p: Params): DataSpec {
     transforms: [
       {
         op: "scale",
-        by: 0.00392156862745098,
+        by: 1 / 255,
       },
       {
         op: "reshape",
@@ -125,8 +125,7 @@ export const pipeline: CompiledPipeline<Params> = {
       },
       affectsShape: false,
     },
-  ]
-  ,
+  ],
   defaults,
   data,
   buildModel,
@@ -139,8 +138,7 @@ export const pipeline: CompiledPipeline<Params> = {
       },
     ],
     confusionMatrix: true,
-  }
-  ,
+  },
   tune: {
     strategy: {
       kind: "asha",
@@ -153,6 +151,5 @@ export const pipeline: CompiledPipeline<Params> = {
       metric: "val_accuracy",
       direction: "maximize",
     },
-  }
-  ,
+  },
 };

@@ -12,7 +12,7 @@ export const defaults: Params = {
 };
 
 export function buildModel(p: Params): tf.LayersModel {
-  const input = tf.input({ shape: [500] });
+  const input = tf.input({ shape: [p.maxlen] });
   let out: tf.SymbolicTensor = input;
   out = tf.layers.embedding({ inputDim: 10000, outputDim: 64, embeddingsInitializer: "glorotUniform" }).apply(out) as tf.SymbolicTensor;
   out = tf.layers.conv1d({ filters: 32, kernelSize: 7, activation: "relu", kernelInitializer: "glorotUniform" }).apply(out) as tf.SymbolicTensor;
@@ -38,7 +38,7 @@ export function data(p: Params): DataSpec {
         value: 0,
       },
     ],
-    inputShape: [500],
+    inputShape: [p.maxlen],
     labels: {
       kind: "binary",
     },
@@ -84,8 +84,7 @@ export const pipeline: CompiledPipeline<Params> = {
       default: 500,
       affectsShape: true,
     },
-  ]
-  ,
+  ],
   defaults,
   data,
   buildModel,
@@ -107,8 +106,6 @@ export const pipeline: CompiledPipeline<Params> = {
       },
     ],
     confusionMatrix: false,
-  }
-  ,
-  tune: null
-  ,
+  },
+  tune: null,
 };

@@ -30,7 +30,7 @@ export function data(p: Params): DataSpec {
     transforms: [
       {
         op: "scale",
-        by: 0.00392156862745098,
+        by: 1 / 255,
       },
       {
         op: "reshape",
@@ -85,8 +85,7 @@ export const pipeline: CompiledPipeline<Params> = {
   sourceFile: "pipelines/mnist_cnn_deep.dlp",
   sourceHash: "0000000000000000000000000000000000000000000000000000000000000000",
   seed: 42,
-  params: []
-  ,
+  params: [],
   defaults,
   data,
   buildModel,
@@ -99,8 +98,6 @@ export const pipeline: CompiledPipeline<Params> = {
       },
     ],
     confusionMatrix: true,
-  }
-  ,
-  tune: null
-  ,
+  },
+  tune: null,
 };

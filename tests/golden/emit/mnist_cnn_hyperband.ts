@@ -36,7 +36,7 @@ export function data(p: Params): DataSpec {
     transforms: [
       {
         op: "scale",
-        by: 0.00392156862745098,
+        by: 1 / 255,
       },
       {
         op: "reshape",
@@ -111,8 +111,7 @@ export const pipeline: CompiledPipeline<Params> = {
       },
       affectsShape: false,
     },
-  ]
-  ,
+  ],
   defaults,
   data,
   buildModel,
@@ -125,8 +124,7 @@ export const pipeline: CompiledPipeline<Params> = {
       },
     ],
     confusionMatrix: false,
-  }
-  ,
+  },
   tune: {
     strategy: {
       kind: "hyperband",
@@ -138,6 +136,5 @@ export const pipeline: CompiledPipeline<Params> = {
       metric: "val_accuracy",
       direction: "maximize",
     },
-  }
-  ,
+  },
 };

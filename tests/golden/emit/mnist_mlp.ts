@@ -25,7 +25,7 @@ export function data(p: Params): DataSpec {
     transforms: [
       {
         op: "scale",
-        by: 0.00392156862745098,
+        by: 1 / 255,
       },
       {
         op: "reshape",
@@ -71,8 +71,7 @@ export const pipeline: CompiledPipeline<Params> = {
   sourceFile: "pipelines/mnist_mlp.dlp",
   sourceHash: "0000000000000000000000000000000000000000000000000000000000000000",
   seed: 7,
-  params: []
-  ,
+  params: [],
   defaults,
   data,
   buildModel,
@@ -85,8 +84,6 @@ export const pipeline: CompiledPipeline<Params> = {
       },
     ],
     confusionMatrix: true,
-  }
-  ,
-  tune: null
-  ,
+  },
+  tune: null,
 };

@@ -40,7 +40,7 @@ export function data(p: Params): DataSpec {
     transforms: [
       {
         op: "scale",
-        by: 0.00392156862745098,
+        by: 1 / 255,
       },
       {
         op: "reshape",
@@ -146,8 +146,7 @@ export const pipeline: CompiledPipeline<Params> = {
       },
       affectsShape: false,
     },
-  ]
-  ,
+  ],
   defaults,
   data,
   buildModel,
@@ -160,8 +159,7 @@ export const pipeline: CompiledPipeline<Params> = {
       },
     ],
     confusionMatrix: false,
-  }
-  ,
+  },
   tune: {
     strategy: {
       kind: "bayesian",
@@ -172,6 +170,5 @@ export const pipeline: CompiledPipeline<Params> = {
       metric: "val_accuracy",
       direction: "maximize",
     },
-  }
-  ,
+  },
 };

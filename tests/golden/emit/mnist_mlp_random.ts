@@ -32,7 +32,7 @@ export function data(p: Params): DataSpec {
     transforms: [
       {
         op: "scale",
-        by: 0.00392156862745098,
+        by: 1 / 255,
       },
       {
         op: "reshape",
@@ -108,8 +108,7 @@ export const pipeline: CompiledPipeline<Params> = {
       },
       affectsShape: false,
     },
-  ]
-  ,
+  ],
   defaults,
   data,
   buildModel,
@@ -122,8 +121,7 @@ export const pipeline: CompiledPipeline<Params> = {
       },
     ],
     confusionMatrix: true,
-  }
-  ,
+  },
   tune: {
     strategy: {
       kind: "random",
@@ -133,6 +131,5 @@ export const pipeline: CompiledPipeline<Params> = {
       metric: "val_accuracy",
       direction: "maximize",
     },
-  }
-  ,
+  },
 };

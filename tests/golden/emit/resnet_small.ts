@@ -51,7 +51,7 @@ export function data(p: Params): DataSpec {
     transforms: [
       {
         op: "scale",
-        by: 0.00392156862745098,
+        by: 1 / 255,
       },
       {
         op: "reshape",
@@ -128,8 +128,7 @@ export const pipeline: CompiledPipeline<Params> = {
       },
       affectsShape: true,
     },
-  ]
-  ,
+  ],
   defaults,
   data,
   buildModel,
@@ -142,8 +141,7 @@ export const pipeline: CompiledPipeline<Params> = {
       },
     ],
     confusionMatrix: true,
-  }
-  ,
+  },
   tune: {
     strategy: {
       kind: "grid",
@@ -152,6 +150,5 @@ export const pipeline: CompiledPipeline<Params> = {
       metric: "val_accuracy",
       direction: "maximize",
     },
-  }
-  ,
+  },
 };
