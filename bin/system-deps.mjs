@@ -27,7 +27,7 @@ export const SYSTEM_DEPS = [
   },
   {
     pkg: "libdnnl-dev",
-    for: "the native backend's addon (oneDNN) and its parity tests (tests/native/)",
+    for: "the native backend's addon (oneDNN) and its parity tests (tests/runtime/native.test.ts)",
     present: () => existsSync("/usr/include/oneapi/dnnl/dnnl.hpp") || existsSync("/usr/include/dnnl.hpp"),
   },
   {

@@ -502,31 +502,45 @@ napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
     if (!x || !dy || !dx) throw JsError{"dlp_native: maxPoolGrad needs x, dy and output"};
     const int64_t H = s.ih, W = s.iw, C = s.c, OH = s.oh, OW = s.ow;
     std::memset(dx, 0, static_cast<size_t>(s.srcSize()) * 4);
-    std::vector<int64_t> best(static_cast<size_t>(C));
-#pragma omp parallel for schedule(static) firstprivate(best)
+    // Per channel: the best value and its offset, updated only on a strictly greater value
+    // (the first maximum wins); branch-free over channels so the compiler vectorises it.
+    std::vector<float> bestVal(static_cast<size_t>(C));
+    std::vector<int32_t> bestAt(static_cast<size_t>(C));
+#pragma omp parallel for schedule(static) firstprivate(bestVal, bestAt)
     for (int64_t b = 0; b < s.n; b++) {
       const float* xb = x + b * H * W * C;
       float* dxb = dx + b * H * W * C;
       const float* dyb = dy + b * OH * OW * C;
+      float* __restrict bv = bestVal.data();
+      int32_t* __restrict bi = bestAt.data();
       for (int64_t oh = 0; oh < OH; oh++) {
         for (int64_t ow = 0; ow < OW; ow++) {
-          for (int64_t c = 0; c < C; c++) best[c] = -1;
+          bool first = true;
           for (int64_t i = 0; i < s.kh; i++) {
             int64_t h = oh * s.sh - s.pt + i;
             if (h < 0 || h >= H) continue;
             for (int64_t j = 0; j < s.kw; j++) {
               int64_t w = ow * s.sw - s.pl + j;
               if (w < 0 || w >= W) continue;
-              const int64_t o = (h * W + w) * C;
-              for (int64_t c = 0; c < C; c++) {
-                if (best[c] < 0 || xb[o + c] > xb[best[c] + c]) best[c] = o;
+              const int32_t o = static_cast<int32_t>((h * W + w) * C);
+              const float* __restrict xv = xb + o;
+              if (first) {
+                for (int64_t c = 0; c < C; c++) { bv[c] = xv[c]; bi[c] = o; }
+                first = false;
+              } else {
+#pragma omp simd
+                for (int64_t c = 0; c < C; c++) {
+                  const float v = xv[c], cur = bv[c];
+                  const int32_t gt = -static_cast<int32_t>(v > cur);  // all ones where greater
+                  bv[c] = v > cur ? v : cur;
+                  bi[c] = (o & gt) | (bi[c] & ~gt);
+                }
               }
             }
           }
+          if (first) continue;  // a window entirely in the padding
           const float* g = dyb + (oh * OW + ow) * C;
-          for (int64_t c = 0; c < C; c++) {
-            if (best[c] >= 0) dxb[best[c] + c] += g[c];
-          }
+          for (int64_t c = 0; c < C; c++) dxb[bi[c] + c] += g[c];
         }
       }
     }

@@ -3,7 +3,7 @@ export { tf } from "./tf.ts";
 export type * from "./spec.ts";
 export type * from "./pipeline.ts";
 export { initBackend, backendNote, BACKEND_CHOICES, type BackendChoice } from "./backend.ts";
-export { loadNative, nativeFallbacks, nativeKernelsEnabled, NATIVE_KERNELS } from "./native.ts";
+export { loadNative, nativeFallbacks, nativeRuns, nativeKernelsEnabled, NATIVE_KERNELS } from "./native.ts";
 export { registerWasmGradientKernels } from "./wasm_kernels.ts";
 export { runPipeline, type RunOptions, type RunResult, type RunMetrics } from "./run.ts";
 export { predict, type Prediction } from "./predict.ts";

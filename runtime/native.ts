@@ -103,6 +103,9 @@ let addon: NativeAddon | null = null;
 /** How often each kernel fell back to wasm, and the last reason (tests assert on it). */
 export const nativeFallbacks = new Map<string, { count: number; why: string }>();
 
+/** How often each kernel ran natively (tests assert the native path was taken). */
+export const nativeRuns = new Map<string, number>();
+
 function fellBack(kernel: string, why: string): null {
   const f = nativeFallbacks.get(kernel);
   nativeFallbacks.set(kernel, { count: (f?.count ?? 0) + 1, why });
@@ -124,6 +127,7 @@ function run(kernel: string, backend: WasmBackend, shape: number[], call: (heap:
   try {
     // The heap's buffer is read after the allocation: growing memory replaces it.
     call(backend.wasm.HEAPU8.buffer as ArrayBuffer, offset(backend, out));
+    nativeRuns.set(kernel, (nativeRuns.get(kernel) ?? 0) + 1);
     return out;
   } catch (e) {
     backend.disposeData(out.dataId);

@@ -1,0 +1,264 @@
+// The native backend (oneDNN kernels over wasm, runtime/native.ts) against tfjs's cpu backend:
+// every native kernel, forward and gradients, on edge cases and on the shapes of every pipeline
+// in pipelines/ (its model's gradients for one batch). Tolerance: 1e-4 of the largest magnitude
+// of each cpu result (max |native - cpu| / max |cpu|). Each case also asserts that the native
+// kernel really ran (runtime/native.ts counts runs and fallbacks), so a silent fallback to wasm
+// cannot pass for native.
+//
+// The addon is built by `npm ci` (prepare) from Debian's libdnnl-dev, which CI installs. When it
+// is missing these tests FAIL, saying why; DLP_NATIVE=0 skips them explicitly (and the last tests
+// check that DLP_NATIVE=0 gives wasm and says why).
+import { spawnSync } from "node:child_process";
+import { readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { tf, initBackend, loadNative, nativeFallbacks, nativeKernelsEnabled, nativeRuns, NATIVE_KERNELS } from "dlp/runtime";
+import { compilePipeline, REPO, scratchDir } from "./compiled.ts";
+
+const TOL = 1e-4;
+const skip = process.env["DLP_NATIVE"] === "0";
+const native = loadNative();
+const t = skip ? test.skip : test;
+if (skip) console.log("native.test.ts: DLP_NATIVE=0, the native parity tests are skipped");
+
+const fill = (n: number, k: number): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.sin(i * k + 0.3));
+const numel = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
+const rand = (shape: number[], k: number): tf.Tensor => tf.tensor(fill(numel(shape), k), shape);
+
+/** max |a - b| / max |b| over each pair of arrays; the worst of them. */
+function relDiff(a: Float32Array[], b: Float32Array[]): number {
+  assert.is(a.length, b.length, "as many results");
+  let worst = 0;
+  a.forEach((x, i) => {
+    const y = b[i]!;
+    assert.is(x.length, y.length, `result ${i} has ${y.length} values`);
+    let scale = 0, diff = 0;
+    for (let j = 0; j < y.length; j++) { scale = Math.max(scale, Math.abs(y[j]!)); diff = Math.max(diff, Math.abs(x[j]! - y[j]!)); }
+    if (Number.isNaN(diff)) diff = Infinity;
+    worst = Math.max(worst, scale === 0 ? diff : diff / scale);
+  });
+  return worst;
+}
+
+function requireNative(): void {
+  if (!native.ok) {
+    assert.unreachable(`the native backend is unavailable: ${native.why}. These parity tests need it: CI installs libdnnl-dev (.ci/run) and npm ci builds the addon; locally: apt-get install libdnnl-dev && npm run build:native (or set DLP_NATIVE=0 to skip them)`);
+  }
+}
+
+/**
+ * Runs `f` on cpu, then on native, and compares. `kernels`: the native kernels that must have
+ * run (at least once each, none of them falling back).
+ */
+async function parity(f: () => tf.Tensor[], kernels: string[], label: string): Promise<void> {
+  requireNative();
+  const run = (): Float32Array[] => tf.tidy(() => f().map((x) => x.dataSync() as Float32Array));
+  await initBackend("cpu");
+  const cpu = run();
+  assert.is(await initBackend("native"), "native");
+  nativeRuns.clear();
+  nativeFallbacks.clear();
+  const nat = run();
+  for (const k of kernels) {
+    assert.ok((nativeRuns.get(k) ?? 0) > 0, `${label}: ${k} ran natively (fell back: ${nativeFallbacks.get(k)?.why ?? "no"})`);
+    assert.not.ok(nativeFallbacks.has(k), `${label}: ${k} did not fall back (${nativeFallbacks.get(k)?.why})`);
+  }
+  const d = relDiff(nat, cpu);
+  assert.ok(d <= TOL, `${label}: native differs from cpu by ${d.toExponential(2)} of the largest value (tolerance ${TOL})`);
+}
+
+t("the native addon loads and replaces the wasm kernels only while native is chosen", async () => {
+  requireNative();
+  assert.is(await initBackend("native"), "native");
+  assert.ok(nativeKernelsEnabled());
+  const nativeConv = tf.getKernel("Conv2D", "wasm")!.kernelFunc;
+  assert.is(await initBackend("wasm"), "wasm");
+  assert.not.ok(nativeKernelsEnabled());
+  const wasmConv = tf.getKernel("Conv2D", "wasm")!.kernelFunc;
+  assert.is.not(wasmConv, nativeConv, "--backend wasm runs wasm's own Conv2D");
+  for (const k of NATIVE_KERNELS) assert.ok(tf.getKernel(k, "wasm"), `wasm keeps a ${k} kernel`);
+  assert.is(await initBackend("auto"), "native", "auto picks native when it loads");
+});
+
+// ---- convolutions ---------------------------------------------------------------------------
+
+type ConvCase = { x: [number, number, number, number]; f: [number, number, number, number]; s: number; pad: "valid" | "same"; d?: number };
+const convCases: ConvCase[] = [];
+for (const s of [1, 2]) for (const pad of ["valid", "same"] as const) {
+  convCases.push({ x: [2, 9, 8, 3], f: [3, 3, 3, 4], s, pad });
+  convCases.push({ x: [3, 10, 11, 2], f: [2, 4, 2, 5], s, pad });
+  convCases.push({ x: [2, 7, 7, 1], f: [3, 3, 1, 2], s, pad });
+  convCases.push({ x: [2, 8, 8, 4], f: [1, 1, 4, 6], s, pad });
+}
+
+for (const c of convCases) {
+  const label = `conv2d x ${c.x.join("×")}, filter ${c.f.join("×")}, stride ${c.s}, ${c.pad}`;
+  t(`${label}: forward, input and filter gradients`, () => parity(() => {
+    const x = rand(c.x, 0.37), w = rand(c.f, 0.71);
+    const y = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad);
+    const r = rand(y.shape, 0.13);
+    const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.pad).mul(r).sum())([x, w]);
+    return [y, dx!, dw!];
+  }, ["Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter"], label));
+}
+
+t("conv2d with dilation 2 (forward)", () => parity(() => {
+  const x = rand([2, 11, 10, 3], 0.37), w = rand([3, 3, 3, 4], 0.71);
+  return [tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, "same", "NHWC", 2), tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, "valid", "NHWC", [2, 1])];
+}, ["Conv2D"], "dilated conv2d"));
+
+t("conv1d (lowered to conv2d): forward and gradients", () => parity(() => {
+  const x = rand([2, 20, 6], 0.37), w = rand([5, 6, 8], 0.71);
+  const y = tf.conv1d(x as tf.Tensor3D, w as tf.Tensor3D, 1, "valid");
+  const r = rand(y.shape, 0.13);
+  const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv1d(a as tf.Tensor3D, b as tf.Tensor3D, 2, "same").square().sum())([x, w]);
+  return [y, ...g, tf.conv1d(x as tf.Tensor3D, w as tf.Tensor3D, 1, "valid").mul(r)];
+}, ["Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter"], "conv1d"));
+
+for (const activation of ["linear", "relu", "relu6", "elu", "sigmoid", "leakyrelu"] as const) {
+  t(`fused conv2d with bias, ${activation}`, () => parity(() => {
+    const x = rand([2, 9, 9, 3], 0.37), w = rand([3, 3, 3, 5], 0.71), b = rand([5], 0.9);
+    return [tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 2, pad: "same", bias: b, activation, leakyreluAlpha: 0.1 })];
+  }, ["FusedConv2D"], `fused conv2d ${activation}`));
+}
+
+t("fused conv2d inside a gradient tape (tfjs unfuses it) trains", () => parity(() => {
+  const x = rand([2, 9, 9, 3], 0.37), w = rand([3, 3, 3, 5], 0.71), b = rand([5], 0.9);
+  return tf.grads((p: tf.Tensor, q: tf.Tensor, r: tf.Tensor) =>
+    tf.fused.conv2d({ x: p as tf.Tensor4D, filter: q as tf.Tensor4D, strides: 1, pad: "same", bias: r, activation: "relu" }).square().sum())([x, w, b]);
+}, ["Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "Sum"], "fused conv2d gradients"));
+
+// ---- matrix products ------------------------------------------------------------------------
+
+for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+  t(`matMul transposeA ${tA}, transposeB ${tB}: 2-D, batched, broadcast batch, gradients`, () => parity(() => {
+    const a2 = rand(tA ? [7, 5] : [5, 7], 0.3), b2 = rand(tB ? [6, 7] : [7, 6], 0.2);
+    const a3 = rand(tA ? [3, 7, 5] : [3, 5, 7], 0.4), b3 = rand(tB ? [3, 6, 7] : [3, 7, 6], 0.5);
+    const b1 = rand(tB ? [1, 6, 7] : [1, 7, 6], 0.6);
+    const g = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.matMul(p, q, tA, tB).square().sum())([a2, b2]);
+    return [tf.matMul(a2, b2, tA, tB), tf.matMul(a3, b3, tA, tB), tf.matMul(a3, b1, tA, tB), ...g];
+  }, ["BatchMatMul"], `matMul ${tA} ${tB}`));
+}
+
+for (const activation of ["linear", "relu", "sigmoid", "elu"] as const) {
+  t(`fused matMul with bias, ${activation}`, () => parity(() => {
+    const a = rand([5, 7], 0.3), b = rand([7, 6], 0.2), bias = rand([6], 0.7);
+    return [tf.fused.matMul({ a, b, bias, activation }), tf.fused.matMul({ a: rand([7, 5], 0.1), b, transposeA: true, bias, activation })];
+  }, ["_FusedMatMul"], `fused matMul ${activation}`));
+}
+
+// ---- pooling and reductions ------------------------------------------------------------------
+
+for (const x of [[2, 9, 8, 3], [3, 10, 11, 1], [2, 26, 26, 4]] as [number, number, number, number][]) {
+  for (const [size, s] of [[2, 2], [3, 2], [2, 1], [3, 1]] as const) for (const pad of ["valid", "same"] as const) {
+    const label = `pool ${size}×${size} stride ${s} ${pad} on ${x.join("×")}`;
+    t(`${label}: max and average, forward and gradients`, () => parity(() => {
+      const v = rand(x, 0.37);
+      // relu makes ties (zeros), where the max gradient must go to the first maximum, as on cpu.
+      const z = v.relu();
+      return [
+        tf.maxPool(z as tf.Tensor4D, size, s, pad), tf.avgPool(v as tf.Tensor4D, size, s, pad),
+        tf.grad((a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, size, s, pad).square().sum())(z),
+        tf.grad((a: tf.Tensor) => tf.avgPool(a as tf.Tensor4D, size, s, pad).square().sum())(v),
+      ];
+    }, ["MaxPool", "AvgPool", "MaxPoolGrad", "AvgPoolGrad"], label));
+  }
+}
+
+t("sum over leading axes (bias gradients), keepDims, and a full sum", () => parity(() => {
+  const x = rand([128, 13, 13, 32], 0.37);
+  return [x.sum([0, 1, 2]), x.sum(0), x.sum([0, 1], true), x.sum(), rand([5, 3], 0.2).sum(0)];
+}, ["Sum"], "sum"));
+
+t("cases native does not cover fall back to wasm and stay right", () => parity(() => {
+  const x = rand([4, 5, 6], 0.37);
+  const ints = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3], "int32");
+  const a = rand([2, 1, 3, 4], 0.2), b = rand([1, 3, 4, 5], 0.3);
+  return [x.sum(-1), x.sum([1, 2]), ints.sum(0).toFloat(), tf.matMul(a, b), tf.depthwiseConv2d(rand([2, 6, 6, 3], 0.1) as tf.Tensor4D, rand([3, 3, 3, 2], 0.4) as tf.Tensor4D, 1, "same")];
+}, [], "fallbacks").then(() => {
+  assert.match(nativeFallbacks.get("Sum")?.why ?? "", /not leading axes|dtype/);
+  assert.match(nativeFallbacks.get("BatchMatMul")?.why ?? "", /broadcasting batch/);
+}));
+
+// ---- every pipeline's model -----------------------------------------------------------------
+
+const pipelineFiles = readdirSync(join(REPO, "pipelines")).filter((f) => f.endsWith(".dlp")).sort();
+
+for (const file of pipelineFiles) {
+  t(`pipelines/${file}: the model's output and weight gradients for one batch match cpu`, async () => {
+    requireNative();
+    const { pipeline } = await compilePipeline(join("pipelines", file));
+    const params = pipeline.defaults;
+    const shape = pipeline.data(params).inputShape.map((d) => d ?? 1);
+    const batch = 2;
+    await initBackend("cpu");
+    const cpuModel = pipeline.buildModel(params);
+    const embedding = cpuModel.layers.find((l) => l.getClassName() === "Embedding") as unknown as { inputDim?: number } | undefined;
+    const x = new Float32Array(batch * numel(shape));
+    for (let i = 0; i < x.length; i++) x[i] = embedding ? (i * 7919) % Math.min(embedding.inputDim ?? 100, 100) : Math.abs(Math.sin(i * 0.37));
+    const weights = cpuModel.getWeights().map((w) => ({ values: w.dataSync().slice(), shape: w.shape, dtype: w.dtype }));
+    const step = (model: tf.LayersModel): Float32Array[] => tf.tidy(() => {
+      const input = tf.tensor(x, [batch, ...shape]);
+      const out0 = model.apply(input, { training: false }) as tf.Tensor;
+      const r = rand(out0.shape, 0.13);
+      // An embedding table's own gradient (gather's, UnsortedSegmentSum) has no native kernel
+      // and is dense on the cpu backend (minutes at vocabulary 10 000); the gradients of every
+      // other weight still flow through the embedding's output.
+      const vars = model.layers.filter((l) => l.getClassName() !== "Embedding").flatMap((l) => l.trainableWeights).map((w) => w.read() as tf.Variable);
+      const { value, grads } = tf.variableGrads(() => (model.apply(input, { training: false }) as tf.Tensor).mul(r).sum() as tf.Scalar, vars);
+      return [out0.dataSync() as Float32Array, value.dataSync() as Float32Array, ...vars.map((v) => grads[v.name]!.dataSync() as Float32Array)];
+    });
+    const cpu = step(cpuModel);
+    cpuModel.dispose();
+    assert.is(await initBackend("native"), "native");
+    const model = pipeline.buildModel(params);
+    model.setWeights(weights.map((w) => tf.tensor(w.values, w.shape, w.dtype)));
+    nativeRuns.clear();
+    nativeFallbacks.clear();
+    const nat = step(model);
+    model.dispose();
+    const d = relDiff(nat, cpu);
+    assert.ok(d <= TOL, `${file}: native differs from cpu by ${d.toExponential(2)} of the largest value (tolerance ${TOL})`);
+    // Every native kernel the model used ran natively: no fallback except Sum over trailing axes
+    // (losses and softmax reduce the last axis, which the native Sum does not cover).
+    for (const [k, f] of nativeFallbacks) {
+      if (k === "Sum" && /not leading axes/.test(f.why)) continue;
+      assert.unreachable(`${file}: ${k} fell back to wasm ${f.count}× (${f.why})`);
+    }
+    assert.ok(nativeRuns.size > 0, `${file}: some native kernel ran`);
+  });
+}
+
+// ---- switched off ---------------------------------------------------------------------------
+
+function runScript(code: string, env: Record<string, string>): { status: number | null; out: string } {
+  const dir = scratchDir("native-off");
+  const script = join(dir, "probe.ts");
+  writeFileSync(script, code);
+  const r = spawnSync(process.execPath, ["--import", "tsx", script], { cwd: REPO, encoding: "utf8", env: { ...process.env, ...env } });
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+test("DLP_NATIVE=0: auto runs wasm and the backend line says why; forcing native names the switch", () => {
+  const r = runScript([
+    'import { initBackend, backendNote } from "dlp/runtime";',
+    'const name = await initBackend("auto");',
+    'console.log(`backend: ${name}${backendNote(name)}`);',
+    'try { await initBackend("native"); console.log("forced: loaded"); } catch (e) { console.log(`forced: ${(e as Error).message}`); }',
+  ].join("\n"), { DLP_NATIVE: "0" });
+  assert.is(r.status, 0, r.out);
+  assert.match(r.out, /^backend: wasm \(native backend unavailable: switched off by DLP_NATIVE=0\)$/m);
+  assert.match(r.out, /^forced: backend native cannot be used: switched off by DLP_NATIVE=0$/m);
+});
+
+t("DLP_THREADS that is not a positive whole number is a clear error", () => {
+  requireNative();
+  const r = runScript([
+    'import { initBackend } from "dlp/runtime";',
+    'try { await initBackend("native"); console.log("loaded"); } catch (e) { console.log(`error: ${(e as Error).message}`); }',
+  ].join("\n"), { DLP_THREADS: "two" });
+  assert.match(r.out, /^error: DLP_THREADS must be a positive whole number of threads, got "two"$/m);
+});
+
+test.run();
