@@ -7,8 +7,10 @@
 // 2 threads, and the faster counts. Prints one JSON object: samples/s, peak RSS (VmHWM) and the
 // ratio to PyTorch for each variant.
 // Usage: node --import tsx bench/train_speed.ts [--model mnist_cnn|fashion_cnn|imdb_conv1d]
-//          [--backend wasm[,native,...]] [--baseline] [--batch 128] [--warmup 2] [--batches 5] [--no-torch]
+//          [--backend wasm[,native,...]] [--baseline] [--batch 128] [--warmup 2] [--batches 5] [--rounds 1] [--no-torch]
 //   --backend   comma-separated backend choices, as `dlpc run --backend` takes them
+//   --rounds    run every variant (and PyTorch) this many times, interleaved, and keep each one's
+//               fastest: on a shared machine a load spike then hits one round, not one variant
 //   --baseline  also run wasm with tfjs-wasm's own Conv2DBackpropInput, BatchMatMul and Sum kernels
 //               (dlp's replacements undone): the figures before runtime/wasm_kernels.ts's fixes
 import { spawnSync } from "node:child_process";
@@ -33,6 +35,7 @@ if (!(MODELS as readonly string[]).includes(model)) throw new Error(`--model tak
 const batch = int("--batch", 128);
 const warmup = int("--warmup", 2);
 const batches = int("--batches", 5);
+const rounds = int("--rounds", 1);
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** One variant, in this process: train `warmup` then `batches` batches; prints one JSON line. */
@@ -100,17 +103,27 @@ if (args.includes("--child")) {
   }
   const common = ["--model", model, "--batch", String(batch), "--warmup", String(warmup), "--batches", String(batches)];
   const variants = [...choices.map((c) => ({ label: c, extra: ["--backend", c] })), ...(args.includes("--baseline") ? [{ label: "wasm-baseline", extra: ["--backend", "wasm", "--shipped"] }] : [])];
-  const result: Record<string, unknown> = { model, batch, warmup, batches, load: readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ") };
+  const result: Record<string, unknown> = { model, batch, warmup, batches, rounds, load: readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ") };
   const env = { ...process.env, OMP_WAIT_POLICY: process.env["OMP_WAIT_POLICY"] ?? "passive" };
-  for (const v of variants) {
-    const p = spawnSync(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--child", ...common, ...v.extra], { encoding: "utf8", env, maxBuffer: 1 << 24 });
-    result[v.label] = last(p);
+  const withTorch = !args.includes("--no-torch");
+  const faster = (a: Figures | undefined, b: Figures): Figures =>
+    !a || typeof a.samplesPerSecond !== "number" || (typeof b.samplesPerSecond === "number" && b.samplesPerSecond > a.samplesPerSecond) ? b : a;
+  const torchRuns: Figures[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const v of variants) {
+      const p = spawnSync(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--child", ...common, ...v.extra], { encoding: "utf8", env, maxBuffer: 1 << 24 });
+      result[v.label] = faster(result[v.label] as Figures | undefined, last(p));
+    }
+    if (withTorch) {
+      for (const threads of [1, 2]) {
+        const r = last(spawnSync("/usr/bin/python3", [join(here, "train_speed.py"), ...common, "--threads", String(threads)], { encoding: "utf8", env }));
+        torchRuns.push(r);
+        result["pytorch"] = faster(result["pytorch"] as Figures | undefined, r);
+      }
+    }
   }
-  if (!args.includes("--no-torch")) {
-    const runs = [1, 2].map((threads) => last(spawnSync("/usr/bin/python3", [join(here, "train_speed.py"), ...common, "--threads", String(threads)], { encoding: "utf8", env })));
-    const ok = runs.filter((r) => typeof r.samplesPerSecond === "number");
-    result["pytorch"] = ok.length ? ok.reduce((a, b) => (b.samplesPerSecond! > a.samplesPerSecond! ? b : a)) : runs[0];
-    result["pytorch_runs"] = runs.map((r) => ({ threads: r["threads"], samplesPerSecond: r.samplesPerSecond, error: r.error }));
+  if (withTorch) {
+    result["pytorch_runs"] = torchRuns.map((r) => ({ threads: r["threads"], samplesPerSecond: r.samplesPerSecond, error: r.error }));
     const t = (result["pytorch"] as Figures).samplesPerSecond;
     if (t) {
       const ratio: Record<string, number> = {};
