@@ -16,10 +16,12 @@
 //   flipped and its channel axes swapped, instead of tfjs-wasm's scalar loop.
 // - BatchMatMul with a transposed operand: an explicit Transpose, then the fast untransposed
 //   BatchMatMul (the transposed variants take a scalar path in tfjs-wasm 4.22).
-// - Sum over leading axes (bias gradients: [N,H,W,C] over N,H,W): column sums of a [R, C] view
-//   in one pass, instead of a transpose of the whole tensor and a reduce.
+// - Sum over leading axes (bias gradients: [N,H,W,C] over N,H,W): a row of ones times the
+//   [R, C] view (one XNNPACK matmul), instead of a transpose of the whole tensor and a reduce.
 // Kernels here register under the backend name "wasm", so any backend that reuses wasm's
-// kernel registry and tensor storage (the native one) gets them too.
+// kernel registry and tensor storage (the native one) gets them too. A backend that registers
+// its own kernels under these names should do so after registerWasmGradientKernels(): a
+// replacement wraps whatever kernel is registered when it is installed, as its fallback.
 import { tf } from "./tf.ts";
 
 type TensorInfo = tf.TensorInfo;
