@@ -16,10 +16,12 @@
 //   flipped and its channel axes swapped, instead of tfjs-wasm's scalar loop.
 // - BatchMatMul with a transposed operand: an explicit Transpose, then the fast untransposed
 //   BatchMatMul (the transposed variants take a scalar path in tfjs-wasm 4.22).
-// - Sum over leading axes (bias gradients: [N,H,W,C] over N,H,W): column sums of a [R, C] view
-//   in one pass, instead of a transpose of the whole tensor and a reduce.
+// - Sum over leading axes (bias gradients: [N,H,W,C] over N,H,W): a row of ones times the
+//   [R, C] view (one XNNPACK matmul), instead of a transpose of the whole tensor and a reduce.
 // Kernels here register under the backend name "wasm", so any backend that reuses wasm's
-// kernel registry and tensor storage (the native one) gets them too.
+// kernel registry and tensor storage (the native one) gets them too. A backend that registers
+// its own kernels under these names should do so after registerWasmGradientKernels(): a
+// replacement wraps whatever kernel is registered when it is installed, as its fallback.
 import { tf } from "./tf.ts";
 
 type TensorInfo = tf.TensorInfo;
@@ -108,8 +110,24 @@ const conv2DBackpropFilter: KernelFn = (args) => {
 
 /** What the kernels here use of tfjs-wasm's BackendWasm (4.22): output allocation and heap views. */
 interface WasmBackend extends tf.KernelBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
+  makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number): TensorInfo;
   typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
+  dataIdMap: { get(dataId: object): { id: number; memoryOffset: number } | undefined; delete(dataId: object): void };
+  wasm: { tfjs: { disposeData(id: number): void } };
+}
+
+/**
+ * A tensor id of its own for `t`'s memory, seen as `shape`, no copy. tfjs-wasm caches XNNPACK
+ * operators (with their packed weights) by the weight tensor's id, not its shape: a tensor passed
+ * as matmul weights under two shapes would reuse the first operator. `release` drops the id and
+ * its cached operators without freeing the memory, which stays `t`'s.
+ */
+function alias(backend: WasmBackend, t: TensorInfo, shape: number[]): { info: TensorInfo; release: () => void } {
+  const data = backend.dataIdMap.get(t.dataId);
+  if (!data) throw new Error("alias: the tensor is not on the wasm backend");
+  const info = backend.makeOutput(shape, t.dtype, data.memoryOffset);
+  const id = backend.dataIdMap.get(info.dataId)!.id;
+  return { info, release: () => { backend.dataIdMap.delete(info.dataId); backend.wasm.tfjs.disposeData(id); } };
 }
 
 function asWasm(backend: tf.KernelBackend): WasmBackend {
@@ -300,7 +318,7 @@ function batchMatMul(fallback: KernelFn): KernelFn {
 
 /**
  * Sum of a float32 tensor over leading axes (0..k-1, as bias gradients reduce [N,H,W,C] to [C]):
- * a [1, R] row of ones times the [R, C] view, one BatchMatMul (XNNPACK), no transpose. The
+ * a [1, R] row of ones times the [R, C] view (see alias), one BatchMatMul (XNNPACK), no transpose. The
  * shipped kernel transposes the whole tensor to put the axes innermost, then reduces; both
  * accumulate in float32 (measured on [128,26,26,32]: the same 1.9e-5 relative difference from the
  * cpu backend's float64 sums, 20–40× faster). Other reductions go to the shipped kernel.
@@ -319,15 +337,14 @@ function sum(fallback: KernelFn): KernelFn {
     const cols = tf.util.sizeFromShape(x.shape.slice(k));
     if (rows === 0 || cols === 0) return fallback(args);
     const ones = backend.makeOutput([1, 1, rows], "float32");
+    const view = alias(backend, x, [1, rows, cols]);
     try {
       (backend.typedArrayFromHeap(ones) as Float32Array).fill(1);
-      const out = single(wasmKernel("BatchMatMul")({
-        inputs: { a: ones, b: { dataId: x.dataId, shape: [1, rows, cols], dtype: "float32" } }, backend,
-        attrs: { transposeA: false, transposeB: false },
-      }));
+      const out = single(wasmKernel("BatchMatMul")({ inputs: { a: ones, b: view.info }, backend, attrs: { transposeA: false, transposeB: false } }));
       out.shape = attrs["keepDims"] === true ? x.shape.map((d, i) => (i < k ? 1 : d)) : x.shape.slice(k);
       return out;
     } finally {
+      view.release();
       backend.disposeData(ones.dataId);
     }
   };

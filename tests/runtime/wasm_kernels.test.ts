@@ -1,4 +1,5 @@
-// The gradient kernels registered for wasm agree with the cpu backend's to 1e-4.
+// The kernels dlp registers for wasm agree with the cpu backend's: gradients to 1e-4 relative
+// (each element against max(1, |cpu|)), matmul and sums to 1e-5, segment sums to 1e-6.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { tf, initBackend, loadNative } from "dlp/runtime";
@@ -57,7 +58,7 @@ async function on<T>(backend: "cpu" | "wasm", f: () => T): Promise<T> {
 
 test("the wasm backend gains the kernels CNN training needs", async () => {
   await initBackend("wasm");
-  for (const k of ["Conv2DBackpropFilter", "Conv2DBackpropInput", "DepthwiseConv2dNativeBackpropFilter", "DepthwiseConv2dNativeBackpropInput", "MaxPoolGrad", "AvgPoolGrad", "UnsortedSegmentSum"]) {
+  for (const k of ["Conv2DBackpropFilter", "Conv2DBackpropInput", "BatchMatMul", "Sum", "DepthwiseConv2dNativeBackpropFilter", "DepthwiseConv2dNativeBackpropInput", "MaxPoolGrad", "AvgPoolGrad", "UnsortedSegmentSum"]) {
     assert.ok(tf.getKernel(k, "wasm"), `${k} registered for wasm`);
   }
 });
@@ -85,6 +86,90 @@ test("embedding (gather) gradients on wasm match cpu", async () => {
   const cpu = await on("cpu", run);
   const wasm = await on("wasm", run);
   assert.ok(maxDiff(wasm, cpu) < 1e-4);
+});
+
+test("UnsortedSegmentSum on wasm matches cpu: repeated, out-of-range, negative ids, 2-D ids, int32", async () => {
+  const run = (): number[][] => tf.tidy(() => {
+    const x = tf.tensor2d(fill(7 * 3, 0.9), [7, 3]);
+    const ids = tf.tensor1d([2, 0, 2, 9, -1, 4, 2], "int32");
+    const xi = tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], "int32");
+    return [
+      tf.unsortedSegmentSum(x, ids, 5),
+      tf.unsortedSegmentSum(xi, tf.tensor1d([1, 1, 0], "int32"), 2),
+    ].map((t) => Array.from(t.dataSync()));
+  });
+  const cpu = await on("cpu", run);
+  const wasm = await on("wasm", run);
+  assert.equal(wasm[1], [5, 6, 4, 6]);
+  assert.ok(maxDiff(wasm, cpu) < 1e-6, `max relative difference ${maxDiff(wasm, cpu)}`);
+  // 2-D ids (the cpu kernel cannot broadcast them: checked against the sums written out)
+  await initBackend("wasm");
+  const two = tf.tidy(() => Array.from(tf.unsortedSegmentSum(tf.tensor3d([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], [2, 3, 2]),
+    tf.tensor2d([[1, 1, 0], [3, 1, 5]], [2, 3], "int32") as unknown as tf.Tensor1D, 4).dataSync()));
+  assert.equal(two, [5, 6, 1 + 3 + 9, 2 + 4 + 10, 0, 0, 7, 8]);
+});
+
+test("UnsortedSegmentSum on wasm: 64 000 ids into 10 000 segments without densifying", async () => {
+  await initBackend("wasm");
+  const x = tf.ones([64000, 64]);
+  const ids = tf.tensor1d(Int32Array.from({ length: 64000 }, (_, i) => i % 10000), "int32");
+  const t0 = performance.now();
+  const out = tf.unsortedSegmentSum(x, ids, 10000);
+  const v = out.dataSync();
+  assert.ok(performance.now() - t0 < 20000, "well under the cpu kernel's minutes");
+  assert.equal(out.shape, [10000, 64]);
+  assert.ok(v.every((e, i) => e === (Math.floor(i / 64) < 4000 ? 7 : 6)), "segment s sums the ones of ids s, s + 10 000, ...");
+  tf.dispose([x, ids, out]);
+});
+
+test("BatchMatMul with transposes on wasm matches cpu (rank 2, rank 3, broadcast batch)", async () => {
+  const run = (): number[][] => tf.tidy(() => {
+    const out: tf.Tensor[] = [];
+    for (const [ta, tb] of [[false, true], [true, false], [true, true], [false, false]] as const) {
+      const a2 = tf.tensor(fill(6 * 4, 0.3), ta ? [4, 6] : [6, 4]);
+      const b2 = tf.tensor(fill(4 * 5, 0.7), tb ? [5, 4] : [4, 5]);
+      out.push(tf.matMul(a2, b2, ta, tb));
+      const a3 = tf.tensor(fill(3 * 6 * 4, 0.2), ta ? [3, 4, 6] : [3, 6, 4]);
+      const b3 = tf.tensor(fill(3 * 4 * 5, 0.5), tb ? [3, 5, 4] : [3, 4, 5]);
+      out.push(tf.matMul(a3, b3, ta, tb));
+      const b1 = tf.tensor(fill(4 * 5, 0.6), tb ? [1, 5, 4] : [1, 4, 5]);
+      out.push(tf.matMul(a3, b1, ta, tb));
+    }
+    return out.map((t) => Array.from(t.dataSync()));
+  });
+  const cpu = await on("cpu", run);
+  const wasm = await on("wasm", run);
+  assert.ok(maxDiff(wasm, cpu) < 1e-5, `max relative difference ${maxDiff(wasm, cpu)}`);
+});
+
+test("Sum over leading axes on wasm matches cpu (keepDims, rank 2 to 4, other axes)", async () => {
+  const run = (): number[][] => tf.tidy(() => {
+    const x = tf.tensor4d(fill(3 * 5 * 4 * 6, 0.21), [3, 5, 4, 6]);
+    return [
+      tf.sum(x, [0, 1, 2]), tf.sum(x, [0, 1, 2], true), tf.sum(x, [1, 0]), tf.sum(x, 0), tf.sum(x, [0, 2]), tf.sum(x, [2, 3]), tf.sum(x),
+      tf.sum(tf.tensor2d(fill(7 * 3, 0.5), [7, 3]), 0),
+    ].map((t) => [...t.shape, ...Array.from(t.dataSync())]);
+  });
+  const cpu = await on("cpu", run);
+  const wasm = await on("wasm", run);
+  assert.equal(wasm.map((r) => r.length), cpu.map((r) => r.length));
+  assert.ok(maxDiff(wasm, cpu) < 1e-5, `max relative difference ${maxDiff(wasm, cpu)}`);
+});
+
+test("conv2d input gradient on wasm matches cpu with explicit padding and strides 2 and 3", async () => {
+  const run = (): number[][] => tf.tidy(() => {
+    const out: tf.Tensor[] = [];
+    const pads: (["valid" | "same"] | [[[number, number], [number, number], [number, number], [number, number]]])[] = [["same"], ["valid"], [[[0, 0], [1, 2], [0, 1], [0, 0]]], [[[0, 0], [4, 0], [0, 0], [0, 0]]]];
+    for (const s of [1, 2, 3] as const) for (const [pad] of pads) {
+      const x = tf.tensor4d(fill(2 * 11 * 9 * 3, 0.37), [2, 11, 9, 3]);
+      const w = tf.tensor4d(fill(3 * 4 * 3 * 5, 0.71), [3, 4, 3, 5]);
+      out.push(tf.grad((a: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, w, s, pad).square().sum())(x));
+    }
+    return out.map((t) => Array.from(t.dataSync()));
+  });
+  const cpu = await on("cpu", run);
+  const wasm = await on("wasm", run);
+  assert.ok(maxDiff(wasm, cpu) < 1e-4, `max relative difference ${maxDiff(wasm, cpu)}`);
 });
 
 test("forcing a backend that cannot load names why", async () => {
