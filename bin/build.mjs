@@ -49,7 +49,11 @@ try {
     external: ["@tensorflow/*", "ts-morph", "typescript", "pg", "sql.js", "tsx", "chevrotain"],
     banner: { js: "import { createRequire as __dlpRequire } from 'node:module'; const require = __dlpRequire(import.meta.url);" },
   });
-  const inputs = Object.keys(result.metafile.inputs).map((f) => relative(root, join(process.cwd(), f)));
+  // Freshness is judged on this package's own sources: its dependencies are bundled too, but where
+  // they lie depends on how the package was installed (hoisted, symlinked), not on this build.
+  const inputs = Object.keys(result.metafile.inputs)
+    .map((f) => relative(root, join(process.cwd(), f)))
+    .filter((f) => !f.startsWith("..") && !f.split(/[\\/]/).includes("node_modules"));
   writeFileSync(join(out, "inputs.json"), JSON.stringify({ builtAt: Date.now(), inputs }, null, 1));
   console.log(`dlpc: bundled the compiler CLI into ${relative(process.cwd(), out) || out} (${inputs.length} sources)`);
 } catch (e) {

@@ -3,7 +3,7 @@
 // Ctrl-C (its best weights still evaluated and saved).
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { compile, type CompileResult } from "./driver.ts";
 import { toJson } from "./diagnostics/render.ts";
 import { BACKENDS, compileOrReport, UsageError, type Parsed, parseArgs, flag, format, readSource, printDiagnostics, parseSet, positiveInt } from "./cli_util.ts";
@@ -49,6 +49,10 @@ async function dispatch(argv: string[]): Promise<number> {
   if (!cmd || cmd === "--help" || cmd === "-h" || cmd === "help") {
     process.stdout.write(USAGE + "\n");
     return cmd ? 0 : 2;
+  }
+  if (cmd === "--version" || cmd === "-V") {
+    process.stdout.write(`${version()}\n`);
+    return 0;
   }
   const p = parseArgs(rest);
   switch (cmd) {
@@ -172,7 +176,7 @@ async function compileForRun(file: string, outDir: string): Promise<string | und
   const target = join(outDir, `${r.checked.ir.name}.ts`);
   try {
     const code = readFileSync(target, "utf8");
-    const codegen = resolve(new URL(".", import.meta.url).pathname, "codegen");
+    const codegen = fileURLToPath(new URL("codegen/", import.meta.url));
     const emitterTime = Math.max(statSync(join(codegen, "emit.ts")).mtimeMs, statSync(join(codegen, "write.ts")).mtimeMs);
     const sourceFile = relative(process.cwd(), resolve(file)) || file;
     if (code.includes(`sourceFile: ${JSON.stringify(sourceFile)},`) && code.includes(`sourceHash: ${JSON.stringify(r.sourceHash)},`) && statSync(target).mtimeMs >= emitterTime) {
@@ -206,3 +210,16 @@ async function predict(p: Parsed): Promise<number> {
   return 0;
 }
 
+
+/** This package's version, from the package.json above this module (compiler/ or dist/cli/). */
+export function version(): string {
+  for (let dir = new URL(".", import.meta.url); ; dir = new URL("..", dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(fileURLToPath(new URL("package.json", dir)), "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "dlp" && pkg.version) return pkg.version;
+    } catch {
+      // none here: one folder up
+    }
+    if (new URL("..", dir).href === dir.href) return "unknown";
+  }
+}
