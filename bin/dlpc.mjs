@@ -24,6 +24,13 @@ function freshBundle() {
   }
 }
 
+// `dlpc predict … | head`: a reader that stops early ends dlpc quietly, like any Unix tool.
+for (const stream of [process.stdout, process.stderr])
+  stream.on("error", (e) => {
+    if (e.code === "EPIPE") process.exit(0);
+    throw e;
+  });
+
 const bundle = freshBundle();
 let main;
 if (bundle) ({ main } = await import(pathToFileURL(bundle).href));

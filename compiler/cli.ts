@@ -1,60 +1,146 @@
 // dlpc: a thin adapter over the driver (check, summary, compile) and the runtime (run, predict).
 // Exit codes: 0 ok, 1 errors in the input or a failed run, 2 usage errors, 130 a run stopped by
 // Ctrl-C (its best weights still evaluated and saved).
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
+import { Command, CommanderError, Option } from "commander";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { compile, type CompileResult } from "./driver.ts";
 import { toJson } from "./diagnostics/render.ts";
-import { BACKENDS, compileOrReport, UsageError, type Parsed, parseArgs, flag, format, readSource, printDiagnostics, parseSet, positiveInt } from "./cli_util.ts";
+import { BACKENDS, compileOrReport, UsageError, type Parsed, flag, format, readSource, printDiagnostics, parseSet, positiveInt } from "./cli_util.ts";
 import { summaryJson, summaryText } from "./summary.ts";
 
-const USAGE = `dlpc — the dlp compiler
+/** The commands, their arguments and options: commander parses them and writes `--help`; each
+ *  action gets the same `Parsed` record the command modules take. */
+function program(run: (name: string, p: Parsed) => Promise<number>): Command {
+  const prog = new Command("dlpc")
+    .description("dlpc: the dlp compiler. Checks every shape and configuration error of a .dlp pipeline before anything trains, then trains it on TensorFlow.js.")
+    .version(version(), "-V, --version", "print the version")
+    .helpOption("-h, --help", "show help (dlpc help COMMAND: one command's)")
+    .helpCommand("help [command]", "show help for a command")
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .addHelpText("after", `\nbackends (--backend): ${BACKENDS.join(", ")}\nexit codes: 0 ok, 1 errors in the input or a failed run, 2 usage errors, 130 stopped by Ctrl-C\nNO_COLOR=1 turns colour off; colour is used only on a terminal`);
+  const add = (name: string, args: string, description: string): Command => {
+    const cmd = prog.command(`${name} ${args}`.trim()).description(description).helpOption("-h, --help", "show this help");
+    cmd.action(async (...a: unknown[]) => {
+      const self = a[a.length - 1] as Command;
+      const positional = (self.args as string[]).slice();
+      const flags = new Map<string, string[]>();
+      for (const o of self.options) {
+        const key = o.attributeName();
+        if (self.getOptionValueSource(key) !== "cli") continue;
+        const v = self.getOptionValue(key) as unknown;
+        const values = Array.isArray(v) ? v.map(String) : [String(v)];
+        flags.set((o.long ?? o.short)!, values);
+      }
+      result = await run(name, { positional, flags });
+    });
+    return cmd;
+  };
+  const collect = (v: string, prev: string[] = []) => [...prev, v];
+  const fmt = () => new Option("--format <format>", "output format").choices(["text", "json"]).default("text");
+  const backend = () => new Option("--backend <backend>", "where tensors run").choices([...BACKENDS]).default("auto");
+  add("check", "<file...>", "report every shape and configuration error (exit 0 clean, 1 errors)").addOption(fmt());
+  add("summary", "<file>", "Keras-style table of layers, output shapes and params").addOption(fmt());
+  add("compile", "<file...>", "emit DIR/<pipeline>.ts").option("-o <dir>", "output folder", "build").option("-q, --quiet", "print errors only");
+  add("run", "<file>", "compile, train, evaluate and save to DIR/<pipeline>/ (FILE: .dlp or compiled .ts)")
+    .option("--epochs <n>", "override the pipeline's epochs")
+    .addOption(backend())
+    .option("--set <name=value>", "override a param (repeatable)", collect)
+    .option("--seed <n>", "the seed for weights, shuffling and augmentation (a tuning trial's, to retrain it)")
+    .option("--limit <n>", "use only the first N training samples (a quick try)")
+    .option("--out <dir>", "output folder", "runs")
+    .option("-q, --quiet", "no progress, only the result and errors");
+  add("predict", "<run_dir> <input...>", "top-k classes and probabilities of a saved model for images, folders of images, IDX, CSV or JSON files")
+    .addOption(new Option("--format <format>", "output format").choices(["table", "csv", "json"]).default("table"))
+    .option("-k, --top <k>", "how many classes to show per sample", "3")
+    .addOption(backend());
+  add("tune", "[file]", "search the pipeline's tuned params with its strategy")
+    .option("--trials <n>", "the trial budget")
+    .option("--storage <url>", "sqlite file or postgresql://… URL shared by workers")
+    .option("--study <name>", "study name (default: the pipeline's)")
+    .option("--out <dir>", "output folder", "runs")
+    .option("--epochs <n>", "override the pipeline's epochs")
+    .option("--limit <n>", "use only the first N training samples")
+    .addOption(backend())
+    .option("--worker", "join a running study (with --storage and --study) as one more worker")
+    .option("-q, --quiet", "no live table, only the result and errors");
+  add("fmt", "<file...>", "rewrite files in the canonical format (a folder: its .dlp files; -: stdin to stdout)").option("--check", "only report the files that would change");
+  add("import", "<model_json>", "a Keras to_json() / tfjs model.json topology as a .dlp pipeline").option("-o <file>", "write the .dlp here instead of stdout");
+  add("lsp", "", "the language server (diagnostics, hover, completion, quick fixes) over stdio").option("--stdio", "talk over stdin/stdout (the default)");
+  return prog;
+}
 
-usage:
-  dlpc check FILE... [--format text|json]     report every shape and configuration error
-  dlpc summary FILE [--format text|json]       Keras-style table of layers, shapes and params
-  dlpc compile FILE... [-o DIR]                emit DIR/<pipeline>.ts (default build/)
-  dlpc run FILE [--epochs N] [--backend B] [--set NAME=VALUE]... [--seed N] [--limit N] [--out DIR]
-                                               train, evaluate and save (FILE: .dlp or compiled .ts)
-  dlpc predict RUN_DIR INPUT                   class probabilities from a saved model
-  dlpc tune FILE [--trials N] [--storage URL] [--study NAME] [--out DIR] [--epochs N] [--limit N] [--backend B]
-                                               search the pipeline's tuned params with its strategy
-  dlpc tune --worker --storage URL --study NAME [--trials N] [--out DIR]
-                                               join a running study as one more worker (its pipeline
-                                               comes from the study; --trials: the budget it works to)
-  dlpc fmt FILE... [--check]                   rewrite files in the canonical format (--check: only report)
-  dlpc import MODEL.json [-o FILE.dlp]         a Keras / tfjs model topology as a .dlp model section
-  dlpc lsp [--stdio]                           the language server, over stdio
+let result = 0;
 
-backends: auto (default), tensorflow-gpu, tensorflow, wasm, cpu`;
+/** A short usage reminder for one command (the full text is its --help). */
+function usageHint(prog: Command, name: string | undefined): string {
+  const cmd = name ? prog.commands.find((c) => c.name() === name) : undefined;
+  return cmd ? `usage: dlpc ${cmd.name()} ${cmd.usage()}\n(dlpc help ${cmd.name()} for the options)\n` : `usage: dlpc COMMAND [options]\n(dlpc --help for the commands)\n`;
+}
 
 export async function main(argv: string[]): Promise<number> {
+  let current: string | undefined;
+  const prog = program(async (name, p) => {
+    current = name;
+    return dispatch(name, p);
+  });
+  prog.configureOutput({
+    writeOut: (s) => process.stdout.write(s),
+    writeErr: (s) => process.stderr.write(s),
+    // Subcommands share this configuration: `current` (set before a subcommand parses) says whose hint.
+    outputError: (s, write) => write(`${s}${usageHint(prog, current)}`),
+  });
+  prog.hook("preSubcommand", (_, sub) => {
+    current = sub.name();
+  });
+  result = 0;
   try {
-    return await dispatch(argv);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`error: ${e.message}\n\n${USAGE}\n`);
+    if (argv.length === 0) {
+      process.stderr.write(prog.helpInformation());
       return 2;
     }
-    // Runtime errors (missing data, NaN loss, bad files) carry clean messages: no stack.
-    process.stderr.write(`error: ${(e as Error).message ?? String(e)}\n`);
-    if (process.env.DLP_DEBUG) process.stderr.write(String((e as Error).stack) + "\n");
-    return 1;
+    await prog.parseAsync(argv, { from: "user" });
+    return result;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return 0;
+      return 2;
+    }
+    if (e instanceof UsageError) {
+      process.stderr.write(`error: ${e.message}\n${usageHint(prog, current)}`);
+      return 2;
+    }
+    return reportFailure(e);
   }
 }
 
-async function dispatch(argv: string[]): Promise<number> {
-  const [cmd, ...rest] = argv;
-  if (!cmd || cmd === "--help" || cmd === "-h" || cmd === "help") {
-    process.stdout.write(USAGE + "\n");
-    return cmd ? 0 : 2;
+/** Errors the input causes (missing data, NaN loss, bad files) carry clean messages: one line, no
+ *  stack. Anything else is a bug in dlpc: one line, and the whole trace in a file to report. */
+function reportFailure(e: unknown): number {
+  const err = e instanceof Error ? e : new Error(String(e));
+  const internal = !(e instanceof Error) || e instanceof TypeError || e instanceof ReferenceError || e instanceof RangeError || e instanceof SyntaxError || (e as { code?: string }).code === "ERR_ASSERTION";
+  if (!internal) {
+    process.stderr.write(`error: ${err.message}\n`);
+    if (process.env.DLP_DEBUG) process.stderr.write(`${err.stack}\n`);
+    return 1;
   }
-  if (cmd === "--version" || cmd === "-V") {
-    process.stdout.write(`${version()}\n`);
-    return 0;
+  let where = "";
+  try {
+    const file = join(tmpdir(), `dlpc-crash-${new Date().toISOString().replace(/[:.]/g, "-")}-${process.pid}.log`);
+    writeFileSync(file, `dlpc ${version()} on node ${process.version} (${process.platform}-${process.arch})\nargv: ${JSON.stringify(process.argv.slice(2))}\ncwd: ${process.cwd()}\n\n${err.stack ?? err.message}\n`);
+    where = ` (the full trace is in ${file}; please attach it to a bug report)`;
+  } catch {
+    where = ` (set DLP_DEBUG=1 for the trace)`;
   }
-  const p = parseArgs(rest);
+  process.stderr.write(`internal error: ${err.name}: ${err.message.split("\n")[0]}${where}\n`);
+  if (process.env.DLP_DEBUG) process.stderr.write(`${err.stack}\n`);
+  return 1;
+}
+
+async function dispatch(cmd: string, p: Parsed): Promise<number> {
   switch (cmd) {
     case "check":
       return check(p);
@@ -122,7 +208,9 @@ async function compileCmd(p: Parsed): Promise<number> {
   let failed = false;
   for (const f of p.positional) {
     const target = await compileTo(f, outDir);
-    if (target) process.stdout.write(`${f} -> ${target}\n`);
+    if (target) {
+      if (!p.flags.has("--quiet")) process.stdout.write(`${f} -> ${target}\n`);
+    }
     else failed = true;
   }
   return failed ? 1 : 0;
@@ -136,7 +224,7 @@ async function run(p: Parsed): Promise<number> {
     if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
     modulePath = file;
   } else {
-    const built = await compileForRun(file, "build");
+    const built = await compileForRun(file, "build", p.flags.has("--quiet"));
     if (!built) return 1;
     modulePath = built;
   }
@@ -159,6 +247,7 @@ async function run(p: Parsed): Promise<number> {
     limit: positiveInt(p, "--limit"),
     out: flag(p, "--out") ?? "runs",
     params,
+    quiet: p.flags.has("--quiet"),
     ...(flag(p, "--seed") !== undefined ? { seed: seedFlag(p) } : {}),
   });
   process.stdout.write(`saved to ${result.dir}\n`);
@@ -170,7 +259,7 @@ async function run(p: Parsed): Promise<number> {
  * it was emitted from this exact text (same sourceFile and sourceHash) by the current emitter
  * (newer than compiler/codegen/), else compiles it like `dlpc compile`.
  */
-async function compileForRun(file: string, outDir: string): Promise<string | undefined> {
+async function compileForRun(file: string, outDir: string, quiet = false): Promise<string | undefined> {
   const r = compileOrReport(readSource(file), file);
   if (!r) return undefined;
   const target = join(outDir, `${r.checked.ir.name}.ts`);
@@ -180,7 +269,7 @@ async function compileForRun(file: string, outDir: string): Promise<string | und
     const emitterTime = Math.max(statSync(join(codegen, "emit.ts")).mtimeMs, statSync(join(codegen, "write.ts")).mtimeMs);
     const sourceFile = relative(process.cwd(), resolve(file)) || file;
     if (code.includes(`sourceFile: ${JSON.stringify(sourceFile)},`) && code.includes(`sourceHash: ${JSON.stringify(r.sourceHash)},`) && statSync(target).mtimeMs >= emitterTime) {
-      process.stderr.write(`using ${target} (up to date with ${file})\n`);
+      if (!quiet) process.stderr.write(`using ${target} (up to date with ${file})\n`);
       return target;
     }
   } catch {
@@ -188,7 +277,7 @@ async function compileForRun(file: string, outDir: string): Promise<string | und
   }
   const { writeCompiled } = await import("./codegen/write.ts");
   const written = writeCompiled(r.checked, file, r.sourceHash, outDir);
-  process.stderr.write(`compiled ${file} -> ${written}\n`);
+  if (!quiet) process.stderr.write(`compiled ${file} -> ${written}\n`);
   return written;
 }
 
