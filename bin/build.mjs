@@ -28,10 +28,14 @@ try {
   writeFileSync(
     join(gen, "entry.mjs"),
     [
-      'import * as gen from "./validators.mjs";',
-      'import { registerPrecompiled } from "../../compiler/semantic/validators.ts";',
-      "registerPrecompiled(gen.keys.map((k, i) => [k, gen[`v${i}`]]));",
-      'export { main } from "../../compiler/cli.ts";',
+      'import { main as cli } from "../../compiler/cli.ts";',
+      "// The validators load once a command runs: `dlpc --help` and `--version` need none.",
+      "export const main = (argv) =>",
+      "  cli(argv, async () => {",
+      '    const gen = await import("./validators.mjs");',
+      '    const { registerPrecompiled } = await import("../../compiler/semantic/validators.ts");',
+      "    registerPrecompiled(gen.keys.map((k, i) => [k, gen[`v${i}`]]));",
+      "  });",
       "",
     ].join("\n"),
   );

@@ -24,6 +24,11 @@ function freshBundle() {
   }
 }
 
+if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
+  process.stdout.write(`${JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version}\n`);
+  process.exit(0);
+}
+
 // `dlpc predict … | head`: a reader that stops early ends dlpc quietly, like any Unix tool.
 for (const stream of [process.stdout, process.stderr])
   stream.on("error", (e) => {

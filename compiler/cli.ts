@@ -1,15 +1,12 @@
 // dlpc: a thin adapter over the driver (check, summary, compile) and the runtime (run, predict).
 // Exit codes: 0 ok, 1 errors in the input or a failed run, 2 usage errors, 130 a run stopped by
 // Ctrl-C (its best weights still evaluated and saved).
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative, resolve } from "node:path";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Command, CommanderError, Option } from "commander";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { compile, type CompileResult } from "./driver.ts";
-import { toJson } from "./diagnostics/render.ts";
-import { BACKENDS, compileOrReport, UsageError, type Parsed, flag, format, readSource, printDiagnostics, parseSet, positiveInt } from "./cli_util.ts";
-import { summaryJson, summaryText } from "./summary.ts";
+import { BACKENDS, UsageError, type Parsed } from "./usage.ts";
 
 /** The commands, their arguments and options: commander parses them and writes `--help`; each
  *  action gets the same `Parsed` record the command modules take. */
@@ -81,10 +78,13 @@ function usageHint(prog: Command, name: string | undefined): string {
   return cmd ? `usage: dlpc ${cmd.name()} ${cmd.usage()}\n(dlpc help ${cmd.name()} for the options)\n` : `usage: dlpc COMMAND [options]\n(dlpc --help for the commands)\n`;
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** Runs dlpc with these arguments; `prepare` (the bundle's precompiled validators) runs once a
+ *  command is chosen, not for `--help` or `--version`. */
+export async function main(argv: string[], prepare?: () => Promise<void>): Promise<number> {
   let current: string | undefined;
   const prog = program(async (name, p) => {
     current = name;
+    await prepare?.();
     return dispatch(name, p);
   });
   prog.configureOutput({
@@ -119,7 +119,7 @@ export async function main(argv: string[]): Promise<number> {
 
 /** Errors the input causes (missing data, NaN loss, bad files) carry clean messages: one line, no
  *  stack. Anything else is a bug in dlpc: one line, and the whole trace in a file to report. */
-function reportFailure(e: unknown): number {
+export function reportFailure(e: unknown): number {
   const err = e instanceof Error ? e : new Error(String(e));
   const internal = !(e instanceof Error) || e instanceof TypeError || e instanceof ReferenceError || e instanceof RangeError || e instanceof SyntaxError || (e as { code?: string }).code === "ERR_ASSERTION";
   if (!internal) {
@@ -143,15 +143,15 @@ function reportFailure(e: unknown): number {
 async function dispatch(cmd: string, p: Parsed): Promise<number> {
   switch (cmd) {
     case "check":
-      return check(p);
+      return (await import("./commands/core.ts")).check(p);
     case "summary":
-      return summary(p);
+      return (await import("./commands/core.ts")).summary(p);
     case "compile":
-      return compileCmd(p);
+      return (await import("./commands/core.ts")).compileCmd(p);
     case "run":
-      return run(p);
+      return (await import("./commands/core.ts")).run(p);
     case "predict":
-      return predict(p);
+      return (await import("./commands/core.ts")).predict(p);
     case "tune":
       return (await import("./commands/tune.ts")).tuneCommand(p);
     case "fmt":
@@ -164,141 +164,6 @@ async function dispatch(cmd: string, p: Parsed): Promise<number> {
       throw new UsageError(`unknown command \`${cmd}\``);
   }
 }
-
-function check(p: Parsed): number {
-  if (p.positional.length === 0) throw new UsageError("check needs at least one .dlp file");
-  const fmt = format(p);
-  let failed = false;
-  const all: unknown[] = [];
-  for (const f of p.positional) {
-    const r = compile(readSource(f), { file: f });
-    failed ||= r.hasErrors;
-    if (fmt === "json") all.push(...r.diagnostics.map((d) => toJson(d, { file: f, text: r.text, lines: r.lines })));
-    else printDiagnostics(r);
-  }
-  if (fmt === "json") process.stdout.write(JSON.stringify(all, null, 2) + "\n");
-  return failed ? 1 : 0;
-}
-
-function summary(p: Parsed): number {
-  if (p.positional.length !== 1) throw new UsageError("summary takes one .dlp file");
-  const f = p.positional[0];
-  const r = compile(readSource(f), { file: f });
-  if (r.hasErrors || !r.checked?.model) {
-    printDiagnostics(r);
-    return 1;
-  }
-  if (format(p) === "json") process.stdout.write(JSON.stringify(summaryJson(r.checked), null, 2) + "\n");
-  else process.stdout.write(summaryText(r.checked) + "\n");
-  return 0;
-}
-
-/** Compiles one file to DIR/<pipeline>.ts; returns the path, or undefined after printing errors.
- *  The emitter (ts-morph, ~0.5 s to load) is imported only here, so `check` and `summary` start fast. */
-async function compileTo(file: string, outDir: string): Promise<string | undefined> {
-  const r = compileOrReport(readSource(file), file);
-  if (!r) return undefined;
-  const { writeCompiled } = await import("./codegen/write.ts");
-  return writeCompiled(r.checked, file, r.sourceHash, outDir);
-}
-
-async function compileCmd(p: Parsed): Promise<number> {
-  if (p.positional.length === 0) throw new UsageError("compile needs at least one .dlp file");
-  const outDir = flag(p, "-o") ?? "build";
-  let failed = false;
-  for (const f of p.positional) {
-    const target = await compileTo(f, outDir);
-    if (target) {
-      if (!p.flags.has("--quiet")) process.stdout.write(`${f} -> ${target}\n`);
-    }
-    else failed = true;
-  }
-  return failed ? 1 : 0;
-}
-
-async function run(p: Parsed): Promise<number> {
-  if (p.positional.length !== 1) throw new UsageError("run takes one .dlp or compiled .ts file");
-  const file = p.positional[0];
-  let modulePath: string;
-  if (file.endsWith(".ts")) {
-    if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
-    modulePath = file;
-  } else {
-    const built = await compileForRun(file, "build", p.flags.has("--quiet"));
-    if (!built) return 1;
-    modulePath = built;
-  }
-  const backend = flag(p, "--backend") ?? "auto";
-  if (!(BACKENDS as readonly string[]).includes(backend)) throw new UsageError(`unknown backend ${backend}`);
-  const mod = (await import(pathToFileURL(resolve(modulePath)).href)) as { pipeline?: unknown };
-  if (!mod.pipeline) throw new Error(`${modulePath} does not export a compiled pipeline`);
-  const runtime = await import("../runtime/index.ts");
-  const pipeline = mod.pipeline as Parameters<typeof runtime.runPipeline>[0];
-  const params = parseSet(p.flags.get("--set") ?? []);
-  for (const k of Object.keys(params)) {
-    if (!(k in pipeline.defaults)) {
-      const names = Object.keys(pipeline.defaults);
-      throw new UsageError(`--set ${k}: the pipeline has no param \`${k}\`${names.length ? ` (params: ${names.join(", ")})` : ""}`);
-    }
-  }
-  const result = await runtime.runPipeline(pipeline, {
-    backend: backend as "auto",
-    epochs: positiveInt(p, "--epochs"),
-    limit: positiveInt(p, "--limit"),
-    out: flag(p, "--out") ?? "runs",
-    params,
-    quiet: p.flags.has("--quiet"),
-    ...(flag(p, "--seed") !== undefined ? { seed: seedFlag(p) } : {}),
-  });
-  process.stdout.write(`saved to ${result.dir}\n`);
-  return result.interrupted ? 130 : 0;
-}
-
-/**
- * `dlpc run x.dlp`: checks the file (diagnostics always print), then reuses OUT/<pipeline>.ts when
- * it was emitted from this exact text (same sourceFile and sourceHash) by the current emitter
- * (newer than compiler/codegen/), else compiles it like `dlpc compile`.
- */
-async function compileForRun(file: string, outDir: string, quiet = false): Promise<string | undefined> {
-  const r = compileOrReport(readSource(file), file);
-  if (!r) return undefined;
-  const target = join(outDir, `${r.checked.ir.name}.ts`);
-  try {
-    const code = readFileSync(target, "utf8");
-    const codegen = fileURLToPath(new URL("codegen/", import.meta.url));
-    const emitterTime = Math.max(statSync(join(codegen, "emit.ts")).mtimeMs, statSync(join(codegen, "write.ts")).mtimeMs);
-    const sourceFile = relative(process.cwd(), resolve(file)) || file;
-    if (code.includes(`sourceFile: ${JSON.stringify(sourceFile)},`) && code.includes(`sourceHash: ${JSON.stringify(r.sourceHash)},`) && statSync(target).mtimeMs >= emitterTime) {
-      if (!quiet) process.stderr.write(`using ${target} (up to date with ${file})\n`);
-      return target;
-    }
-  } catch {
-    // No usable build output: compile below.
-  }
-  const { writeCompiled } = await import("./codegen/write.ts");
-  const written = writeCompiled(r.checked, file, r.sourceHash, outDir);
-  if (!quiet) process.stderr.write(`compiled ${file} -> ${written}\n`);
-  return written;
-}
-
-/** --seed N: a tuning trial's seed (weights, shuffling, augmentation), to retrain it exactly. */
-function seedFlag(p: Parsed): number {
-  const v = flag(p, "--seed")!;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--seed takes a non-negative integer, not ${v}`);
-  return n;
-}
-
-async function predict(p: Parsed): Promise<number> {
-  if (p.positional.length !== 2) throw new UsageError("predict takes RUN_DIR and INPUT");
-  const [dir, input] = p.positional;
-  if (!existsSync(join(dir, "model.json"))) throw new UsageError(`${dir} holds no model.json (expected a run folder such as runs/mnist_cnn)`);
-  if (!existsSync(input)) throw new UsageError(`no such file: ${input}`);
-  const runtime = await import("../runtime/index.ts");
-  await runtime.predict(dir, input);
-  return 0;
-}
-
 
 /** This package's version, from the package.json above this module (compiler/ or dist/cli/). */
 export function version(): string {

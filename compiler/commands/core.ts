@@ -1,0 +1,143 @@
+// The commands that check, compile, run and predict: loaded by compiler/cli.ts only once a command
+// runs, so that `dlpc --help` and `dlpc --version` load no parser.
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { compile } from "../driver.ts";
+import { toJson } from "../diagnostics/render.ts";
+import { BACKENDS, compileOrReport, UsageError, type Parsed, flag, format, readSource, printDiagnostics, parseSet, positiveInt } from "../cli_util.ts";
+import { summaryJson, summaryText } from "../summary.ts";
+
+export function check(p: Parsed): number {
+  if (p.positional.length === 0) throw new UsageError("check needs at least one .dlp file");
+  const fmt = format(p);
+  let failed = false;
+  const all: unknown[] = [];
+  for (const f of p.positional) {
+    const r = compile(readSource(f), { file: f });
+    failed ||= r.hasErrors;
+    if (fmt === "json") all.push(...r.diagnostics.map((d) => toJson(d, { file: f, text: r.text, lines: r.lines })));
+    else printDiagnostics(r);
+  }
+  if (fmt === "json") process.stdout.write(JSON.stringify(all, null, 2) + "\n");
+  return failed ? 1 : 0;
+}
+
+export function summary(p: Parsed): number {
+  if (p.positional.length !== 1) throw new UsageError("summary takes one .dlp file");
+  const f = p.positional[0];
+  const r = compile(readSource(f), { file: f });
+  if (r.hasErrors || !r.checked?.model) {
+    printDiagnostics(r);
+    return 1;
+  }
+  if (format(p) === "json") process.stdout.write(JSON.stringify(summaryJson(r.checked), null, 2) + "\n");
+  else process.stdout.write(summaryText(r.checked) + "\n");
+  return 0;
+}
+
+/** Compiles one file to DIR/<pipeline>.ts; returns the path, or undefined after printing errors.
+ *  The emitter (ts-morph, ~0.5 s to load) is imported only here, so `check` and `summary` start fast. */
+async function compileTo(file: string, outDir: string): Promise<string | undefined> {
+  const r = compileOrReport(readSource(file), file);
+  if (!r) return undefined;
+  const { writeCompiled } = await import("../codegen/write.ts");
+  return writeCompiled(r.checked, file, r.sourceHash, outDir);
+}
+
+export async function compileCmd(p: Parsed): Promise<number> {
+  if (p.positional.length === 0) throw new UsageError("compile needs at least one .dlp file");
+  const outDir = flag(p, "-o") ?? "build";
+  let failed = false;
+  for (const f of p.positional) {
+    const target = await compileTo(f, outDir);
+    if (target) {
+      if (!p.flags.has("--quiet")) process.stdout.write(`${f} -> ${target}\n`);
+    }
+    else failed = true;
+  }
+  return failed ? 1 : 0;
+}
+
+export async function run(p: Parsed): Promise<number> {
+  if (p.positional.length !== 1) throw new UsageError("run takes one .dlp or compiled .ts file");
+  const file = p.positional[0];
+  let modulePath: string;
+  if (file.endsWith(".ts")) {
+    if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
+    modulePath = file;
+  } else {
+    const built = await compileForRun(file, "build", p.flags.has("--quiet"));
+    if (!built) return 1;
+    modulePath = built;
+  }
+  const backend = flag(p, "--backend") ?? "auto";
+  if (!(BACKENDS as readonly string[]).includes(backend)) throw new UsageError(`unknown backend ${backend}`);
+  const mod = (await import(pathToFileURL(resolve(modulePath)).href)) as { pipeline?: unknown };
+  if (!mod.pipeline) throw new Error(`${modulePath} does not export a compiled pipeline`);
+  const runtime = await import("../../runtime/index.ts");
+  const pipeline = mod.pipeline as Parameters<typeof runtime.runPipeline>[0];
+  const params = parseSet(p.flags.get("--set") ?? []);
+  for (const k of Object.keys(params)) {
+    if (!(k in pipeline.defaults)) {
+      const names = Object.keys(pipeline.defaults);
+      throw new UsageError(`--set ${k}: the pipeline has no param \`${k}\`${names.length ? ` (params: ${names.join(", ")})` : ""}`);
+    }
+  }
+  const result = await runtime.runPipeline(pipeline, {
+    backend: backend as "auto",
+    epochs: positiveInt(p, "--epochs"),
+    limit: positiveInt(p, "--limit"),
+    out: flag(p, "--out") ?? "runs",
+    params,
+    quiet: p.flags.has("--quiet"),
+    ...(flag(p, "--seed") !== undefined ? { seed: seedFlag(p) } : {}),
+  });
+  process.stdout.write(`saved to ${result.dir}\n`);
+  return result.interrupted ? 130 : 0;
+}
+
+/**
+ * `dlpc run x.dlp`: checks the file (diagnostics always print), then reuses OUT/<pipeline>.ts when
+ * it was emitted from this exact text (same sourceFile and sourceHash) by the current emitter
+ * (newer than compiler/codegen/), else compiles it like `dlpc compile`.
+ */
+async function compileForRun(file: string, outDir: string, quiet = false): Promise<string | undefined> {
+  const r = compileOrReport(readSource(file), file);
+  if (!r) return undefined;
+  const target = join(outDir, `${r.checked.ir.name}.ts`);
+  try {
+    const code = readFileSync(target, "utf8");
+    const codegen = fileURLToPath(new URL("../codegen/", import.meta.url));
+    const emitterTime = Math.max(statSync(join(codegen, "emit.ts")).mtimeMs, statSync(join(codegen, "write.ts")).mtimeMs);
+    const sourceFile = relative(process.cwd(), resolve(file)) || file;
+    if (code.includes(`sourceFile: ${JSON.stringify(sourceFile)},`) && code.includes(`sourceHash: ${JSON.stringify(r.sourceHash)},`) && statSync(target).mtimeMs >= emitterTime) {
+      if (!quiet) process.stderr.write(`using ${target} (up to date with ${file})\n`);
+      return target;
+    }
+  } catch {
+    // No usable build output: compile below.
+  }
+  const { writeCompiled } = await import("../codegen/write.ts");
+  const written = writeCompiled(r.checked, file, r.sourceHash, outDir);
+  if (!quiet) process.stderr.write(`compiled ${file} -> ${written}\n`);
+  return written;
+}
+
+/** --seed N: a tuning trial's seed (weights, shuffling, augmentation), to retrain it exactly. */
+function seedFlag(p: Parsed): number {
+  const v = flag(p, "--seed")!;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--seed takes a non-negative integer, not ${v}`);
+  return n;
+}
+
+export async function predict(p: Parsed): Promise<number> {
+  if (p.positional.length !== 2) throw new UsageError("predict takes RUN_DIR and INPUT");
+  const [dir, input] = p.positional;
+  if (!existsSync(join(dir, "model.json"))) throw new UsageError(`${dir} holds no model.json (expected a run folder such as runs/mnist_cnn)`);
+  if (!existsSync(input)) throw new UsageError(`no such file: ${input}`);
+  const runtime = await import("../../runtime/index.ts");
+  await runtime.predict(dir, input);
+  return 0;
+}
