@@ -4,7 +4,7 @@ export type * from "./spec.ts";
 export { initBackend, BACKEND_CHOICES, type BackendChoice } from "./backend.ts";
 export { registerWasmGradientKernels } from "./wasm_kernels.ts";
 export { runPipeline, type RunOptions, type RunResult, type RunMetrics } from "./run.ts";
-export { predict, type Prediction } from "./predict.ts";
+export { predict, predictFiles, type Prediction, type PredictedSample } from "./predict.ts";
 export { trainModel, evaluateSplit, type History, type TrainOptions, type TrainResult } from "./train.ts";
 export { loadDataset, type Dataset, type Split, type Preprocess } from "./data/index.ts";
 export { dirHandler, saveModel, loadModel } from "./io.ts";

@@ -1,6 +1,6 @@
 // The commands that check, compile, run and predict: loaded by compiler/cli.ts only once a command
 // runs, so that `dlpc --help` and `dlpc --version` load no parser.
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { compile } from "../driver.ts";
@@ -133,11 +133,73 @@ function seedFlag(p: Parsed): number {
 }
 
 export async function predict(p: Parsed): Promise<number> {
-  if (p.positional.length !== 2) throw new UsageError("predict takes RUN_DIR and INPUT");
-  const [dir, input] = p.positional;
+  const [dir, ...given] = p.positional;
+  if (!dir || given.length === 0) throw new UsageError("predict takes RUN_DIR and at least one INPUT (an image, a folder of images, an IDX, CSV or JSON file)");
   if (!existsSync(join(dir, "model.json"))) throw new UsageError(`${dir} holds no model.json (expected a run folder such as runs/mnist_cnn)`);
-  if (!existsSync(input)) throw new UsageError(`no such file: ${input}`);
+  const fmt = flag(p, "--format") ?? "table";
+  if (fmt !== "table" && fmt !== "csv" && fmt !== "json") throw new UsageError(`--format is table, csv or json, not ${fmt}`);
+  const top = positiveInt(p, "--top") ?? 3;
+  const backend = flag(p, "--backend") ?? "auto";
+  if (!(BACKENDS as readonly string[]).includes(backend)) throw new UsageError(`unknown backend ${backend}`);
+  const inputs = predictInputs(given);
   const runtime = await import("../../runtime/index.ts");
-  await runtime.predict(dir, input);
+  const { classNames, samples } = await runtime.predictFiles(dir, inputs, { backend: backend as "auto" });
+  process.stdout.write(predictionText(samples, classNames, top, fmt));
   return 0;
+}
+
+/** The files `dlpc predict` reads: each INPUT as given, a folder standing for every image under it
+ *  (recursively, in name order). */
+function predictInputs(given: string[]): string[] {
+  const files: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      const f = join(d, e.name);
+      if (e.isDirectory()) walk(f);
+      else if (IMAGE_FILE.test(e.name)) files.push(f);
+    }
+  };
+  for (const g of given) {
+    let st;
+    try {
+      st = statSync(g);
+    } catch {
+      throw new UsageError(`no such file or folder: ${g}`);
+    }
+    if (st.isDirectory()) {
+      const before = files.length;
+      walk(g);
+      if (files.length === before) throw new UsageError(`${g} holds no .png or .jpg images`);
+    } else files.push(g);
+  }
+  return files;
+}
+
+const IMAGE_FILE = /\.(png|jpe?g)$/i;
+
+/** Rows of top-k classes and probabilities (classification) or of outputs (regression). */
+export function predictionText(samples: { input: string; index: number | null; outputs: number[] }[], classNames: string[] | null, top: number, fmt: "table" | "csv" | "json"): string {
+  const classify = samples.some((s) => s.outputs.length > 1) || classNames !== null;
+  const label = (k: number): string => classNames?.[k] ?? String(k);
+  const ranked = samples.map((s) => {
+    // One sigmoid unit: the probability of class 1.
+    const probs = s.outputs.length === 1 ? [1 - s.outputs[0]!, s.outputs[0]!] : s.outputs;
+    return probs.map((pr, k) => ({ class: label(k), probability: pr })).sort((a, b) => b.probability - a.probability).slice(0, top);
+  });
+  if (fmt === "json") {
+    const rows = samples.map((s, i) => ({ input: s.input, ...(s.index !== null ? { row: s.index } : {}), ...(classify ? { top: ranked[i] } : { outputs: s.outputs }) }));
+    return JSON.stringify(rows, null, 2) + "\n";
+  }
+  const k = classify ? Math.max(0, ...ranked.map((r) => r.length)) : Math.max(0, ...samples.map((s) => s.outputs.length));
+  const header = ["input", "row", ...(classify ? Array.from({ length: k }, (_, j) => [`class_${j + 1}`, `prob_${j + 1}`]).flat() : Array.from({ length: k }, (_, j) => (k === 1 ? "output" : `output_${j}`)))];
+  const body = samples.map((s, i) => [s.input, s.index === null ? "" : String(s.index), ...(classify ? ranked[i]!.flatMap((r) => [r.class, r.probability.toFixed(4)]) : s.outputs.map((v) => String(v)))]);
+  if (fmt === "csv") {
+    const cell = (c: string): string => (/[",\r\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c);
+    return [header, ...body].map((r) => r.map(cell).join(",")).join("\n") + "\n";
+  }
+  // The table: no row column when every input is one sample.
+  const drop = samples.every((s) => s.index === null) ? 1 : -1;
+  const rows = [header, ...body].map((r) => r.filter((_, j) => j !== drop));
+  const widths = rows[0]!.map((_, j) => Math.max(...rows.map((r) => (r[j] ?? "").length)));
+  return rows.map((r) => r.map((c, j) => (j === r.length - 1 ? c : c.padEnd(widths[j]!))).join("  ")).join("\n") + "\n";
 }
