@@ -64,6 +64,11 @@ function program(run: (name: string, p: Parsed) => Promise<number>): Command {
     .addOption(backend())
     .option("--worker", "join a running study (with --storage and --study) as one more worker")
     .option("-q, --quiet", "no live table, only the result and errors");
+  add("init", "", "write a checked, runnable .dlp for a CSV file, a folder of IDX files or a folder of images")
+    .requiredOption("--data <path>", "the data: a .csv file, a folder of train-/t10k- IDX files, or a folder with one sub-folder of images per class")
+    .option("--target <column>", "the CSV column to predict (default: a column named label, target, class or y, else the last)")
+    .option("-o <file>", "where to write the .dlp (default: <data name>.dlp)")
+    .option("--force", "replace the file if it exists");
   add("fmt", "<file...>", "rewrite files in the canonical format (a folder: its .dlp files; -: stdin to stdout)").option("--check", "only report the files that would change");
   add("import", "<model_json>", "a Keras to_json() / tfjs model.json topology as a .dlp pipeline").option("-o <file>", "write the .dlp here instead of stdout");
   add("lsp", "", "the language server (diagnostics, hover, completion, quick fixes) over stdio").option("--stdio", "talk over stdin/stdout (the default)");
@@ -154,6 +159,8 @@ async function dispatch(cmd: string, p: Parsed): Promise<number> {
       return (await import("./commands/core.ts")).predict(p);
     case "tune":
       return (await import("./commands/tune.ts")).tuneCommand(p);
+    case "init":
+      return (await import("./commands/init.ts")).initCommand(p);
     case "fmt":
       return (await import("./format/command.ts")).fmtCommand(p);
     case "import":
