@@ -5,7 +5,7 @@ import { validator } from "./validators.ts";
 import { forEachChild, type Argument, type CallExpr, type Expr, type Span } from "../../grammar/ast.ts";
 import type { ArgValue, Args } from "./layers/types.ts";
 import { diag, type Diagnostic } from "../diagnostics/diagnostic.ts";
-import { didYouMean } from "./names.ts";
+import { argumentMeant, didYouMean } from "./names.ts";
 import { getLayer } from "./layers/index.ts";
 
 export type Env = ReadonlyMap<string, ArgValue>;
@@ -163,11 +163,12 @@ export function bindArgs(call: CallExpr, sig: CallSignature, out: Diagnostic[], 
     if (a.name) {
       name = a.name.name;
       if (!props.includes(name)) {
-        const alt = didYouMean(name, props);
+        const meant = argumentMeant(name, props);
+        const alt = meant?.name;
         out.push(
           diag("DLP2003", "error", `unknown argument \`${name}\` for ${sig.what}`, a.name.span, {
-            label: "unknown argument",
-            help: alt ? `did you mean \`${alt}\`?` : `${sig.what} takes ${props.map((p) => "`" + p + "`").join(", ") || "no arguments"}`,
+            label: meant?.keras ? "Keras's spelling" : "unknown argument",
+            help: alt ? `did you mean \`${alt}\`?${meant?.keras ? ` (dlp's name for Keras's \`${name}\`)` : ""}` : `${sig.what} takes ${props.map((p) => "`" + p + "`").join(", ") || "no arguments"}`,
             fix: alt ? { title: `rename to \`${alt}\``, span: a.name.span, text: alt } : undefined,
           }),
         );
