@@ -11,7 +11,7 @@ import { writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { AUGMENTS, CALLBACKS, LOSS_ALIASES, LOSSES, METRICS, OPTIMIZERS, SCHEDULES, SOURCES, SPACES, STRATEGIES, TRANSFORM_CALLS } from "../../compiler/semantic/catalog.ts";
 import { LAYER_ALIASES, LAYER_DEFS } from "../../compiler/semantic/layers/index.ts";
-import { isFailure, type LayerDef, type TensorShape } from "../../compiler/semantic/layers/types.ts";
+import { isFailure, type Args, type LayerDef, type TensorShape } from "../../compiler/semantic/layers/types.ts";
 import { validator } from "../../compiler/semantic/validators.ts";
 import { KERAS_ARGUMENTS } from "../../compiler/semantic/names.ts";
 import type { CallSignature } from "../../compiler/semantic/values.ts";
@@ -75,7 +75,7 @@ const code = (v: unknown): string => (typeof v === "string" ? (/^[a-z_][a-z0-9_]
 const cell = (s: string): string => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
 /** The example call: the required arguments (positionally where they can be), validated. */
-function example(what: string, positional: string[], schema: Schema): { text: string; args: Record<string, unknown> } {
+function example(what: string, positional: string[], schema: Schema): { text: string; args: Args } {
   const props = (schema.properties ?? {}) as Record<string, Schema>;
   // One of several argument sets (embedding: `input_dim` or `vocab`): the first one's.
   const oneOf = Array.isArray(schema.oneOf) ? ((schema.oneOf as Schema[])[0]!.required ?? []) as string[] : [];
@@ -103,7 +103,7 @@ function example(what: string, positional: string[], schema: Schema): { text: st
   const copy = structuredClone(args);
   const v = validator(schema);
   if (!v(copy)) throw new Error(`reference: the example for ${what} does not validate: ${JSON.stringify(v.errors)}`);
-  return { text: parts.join(", "), args: copy };
+  return { text: parts.join(", "), args: copy as Args };
 }
 
 function argTable(schema: Schema, positional: string[], docs: Map<string, string>, keras: Map<string, string>): string[] {
