@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { LAYER_DEFS } from "../../compiler/semantic/layers/index.ts";
 import { CALLBACKS, LOSSES, OPTIMIZERS, SOURCES } from "../../compiler/semantic/catalog.ts";
 import { REFERENCE_PATH, referenceDoc } from "../golden/reference.ts";
+import { argumentDoc } from "../../compiler/lsp/hover.ts";
 
 test("docs/reference.md is up to date", () => {
   const have = readFileSync(REFERENCE_PATH, "utf8").split("\n");
@@ -25,6 +26,20 @@ test("every layer and catalog entry has a section with an example", () => {
   }
   assert.match(doc, "| `kernel` (2.) | int ≥ 1 or [int ≥ 1, int ≥ 1] | required | `kernel_size` |");
   assert.match(doc, "conv2d(32, 3)   // 32×32×3 → 30×30×32, 896 params");
+});
+
+test("hover on a layer argument shows the reference's text and its Keras name", () => {
+  const doc = referenceDoc();
+  for (const def of LAYER_DEFS) {
+    for (const a of def.argDocs) {
+      const hover = argumentDoc(def, a.name);
+      assert.ok(hover.includes(a.doc), `${def.name}.${a.name}`);
+      assert.ok(doc.includes(`| ${a.doc.replace(/\|/g, "\\|")} |`), `reference for ${def.name}.${a.name}`);
+    }
+  }
+  const conv = LAYER_DEFS.find((d) => d.name === "conv2d")!;
+  assert.match(argumentDoc(conv, "kernel"), "Keras: `kernel_size`");
+  assert.not.match(argumentDoc(conv, "filters"), "Keras:");
 });
 
 test.run();
