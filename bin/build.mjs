@@ -28,10 +28,14 @@ try {
   writeFileSync(
     join(gen, "entry.mjs"),
     [
-      'import * as gen from "./validators.mjs";',
-      'import { registerPrecompiled } from "../../compiler/semantic/validators.ts";',
-      "registerPrecompiled(gen.keys.map((k, i) => [k, gen[`v${i}`]]));",
-      'export { main } from "../../compiler/cli.ts";',
+      'import { main as cli } from "../../compiler/cli.ts";',
+      "// The validators load once a command runs: `dlpc --help` and `--version` need none.",
+      "export const main = (argv) =>",
+      "  cli(argv, async () => {",
+      '    const gen = await import("./validators.mjs");',
+      '    const { registerPrecompiled } = await import("../../compiler/semantic/validators.ts");',
+      "    registerPrecompiled(gen.keys.map((k, i) => [k, gen[`v${i}`]]));",
+      "  });",
       "",
     ].join("\n"),
   );
@@ -49,7 +53,11 @@ try {
     external: ["@tensorflow/*", "ts-morph", "typescript", "pg", "better-sqlite3", "tsx", "chevrotain"],
     banner: { js: "import { createRequire as __dlpRequire } from 'node:module'; const require = __dlpRequire(import.meta.url);" },
   });
-  const inputs = Object.keys(result.metafile.inputs).map((f) => relative(root, join(process.cwd(), f)));
+  // Freshness is judged on this package's own sources: its dependencies are bundled too, but where
+  // they lie depends on how the package was installed (hoisted, symlinked), not on this build.
+  const inputs = Object.keys(result.metafile.inputs)
+    .map((f) => relative(root, join(process.cwd(), f)))
+    .filter((f) => !f.startsWith("..") && !f.split(/[\\/]/).includes("node_modules"));
   writeFileSync(join(out, "inputs.json"), JSON.stringify({ builtAt: Date.now(), inputs }, null, 1));
   console.log(`dlpc: bundled the compiler CLI into ${relative(process.cwd(), out) || out} (${inputs.length} sources)`);
 } catch (e) {

@@ -4,33 +4,8 @@ import { compile, type CompileResult } from "./driver.ts";
 import type { CheckedPipeline } from "./semantic/check.ts";
 import { renderSummaryLine, renderTerminal } from "./diagnostics/render.ts";
 
-export class UsageError extends Error {}
-
-export interface Parsed {
-  positional: string[];
-  flags: Map<string, string[]>;
-}
-
-const VALUE_FLAGS = new Set(["--format", "-o", "--out", "--epochs", "--backend", "--set", "--limit", "--trials", "--storage", "--study", "--seed"]);
-const BOOL_FLAGS = new Set(["--help", "-h", "--quiet", "--worker", "--check", "--stdio", "--html"]);
-
-export function parseArgs(argv: string[]): Parsed {
-  const positional: string[] = [];
-  const flags = new Map<string, string[]>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a.startsWith("-") && a !== "-") {
-      const [k, inline] = a.includes("=") && a.startsWith("--") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
-      if (VALUE_FLAGS.has(k)) {
-        const v = inline ?? argv[++i];
-        if (v === undefined) throw new UsageError(`${k} needs a value`);
-        flags.set(k, [...(flags.get(k) ?? []), v]);
-      } else if (BOOL_FLAGS.has(k)) flags.set(k, ["true"]);
-      else throw new UsageError(`unknown option ${a}`);
-    } else positional.push(a);
-  }
-  return { positional, flags };
-}
+import { UsageError, type Parsed } from "./usage.ts";
+export { BACKENDS, UsageError, type Parsed } from "./usage.ts";
 
 export function flag(p: Parsed, k: string): string | undefined {
   const v = p.flags.get(k);
@@ -81,9 +56,6 @@ export function positiveInt(p: Parsed, k: string): number | undefined {
   return n;
 }
 
-
-/** The backends `--backend` accepts. */
-export const BACKENDS = ["auto", "tensorflow-gpu", "tensorflow", "native", "wasm", "cpu"] as const;
 
 /** Compiles .dlp text and prints its diagnostics; the result only when it has no errors. */
 export function compileOrReport(text: string, file: string): (CompileResult & { checked: CheckedPipeline }) | undefined {

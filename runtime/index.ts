@@ -6,7 +6,7 @@ export { initBackend, backendNote, BACKEND_CHOICES, type BackendChoice } from ".
 export { loadNative, nativeFallbacks, nativeRuns, nativeKernelsEnabled, NATIVE_KERNELS } from "./native.ts";
 export { registerWasmGradientKernels } from "./wasm_kernels.ts";
 export { runPipeline, type RunOptions, type RunResult, type RunMetrics } from "./run.ts";
-export { predict, type Prediction } from "./predict.ts";
+export { predict, predictFiles, type Prediction, type PredictedSample } from "./predict.ts";
 export { trainModel, evaluateSplit, type History, type TrainOptions, type TrainResult } from "./train.ts";
 export { loadDataset, type Dataset, type Split, type Preprocess } from "./data/index.ts";
 export { dirHandler, saveModel, loadModel } from "./io.ts";

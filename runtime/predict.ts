@@ -58,7 +58,16 @@ function readInput(input: string, pre: Preprocess): { data: Float32Array; sample
   return { data: Float32Array.from(idx.data), sampleShape: idx.dims.length === pre.inputShape.length ? [1, ...idx.dims] : idx.dims };
 }
 
-export async function predict(runDir: string, inputPath: string, options: { backend?: BackendChoice; quiet?: boolean } = {}): Promise<Prediction> {
+/** One sample's outputs: `input` is the file it came from, `index` its position in that file
+ *  (null for a file that holds one sample, such as an image). */
+export interface PredictedSample {
+  input: string;
+  index: number | null;
+  outputs: number[];
+}
+
+/** The run's model on several inputs (the model and its preprocessing load once). */
+export async function predictFiles(runDir: string, inputs: string[], options: { backend?: BackendChoice } = {}): Promise<{ classNames: string[] | null; samples: PredictedSample[] }> {
   await initBackend(options.backend ?? "auto");
   let pre: Preprocess;
   try {
@@ -66,19 +75,33 @@ export async function predict(runDir: string, inputPath: string, options: { back
   } catch (e) {
     throw new DataError(`${join(runDir, "preprocess.json")}: cannot read the run's preprocessing (${(e as Error).message}); is ${runDir} a dlp run folder?`);
   }
-  const raw = readInput(inputPath, pre);
-  const n = raw.sampleShape[0]!;
-  const pool = applyTransforms({ kind: "dense", data: raw.data, sampleShape: raw.sampleShape.slice(1) }, pre.transforms, inputPath);
-  const per = pre.inputShape.reduce((a, b) => a * b, 1);
-  if (pool.data.length !== n * per) {
-    throw new DataError(`${inputPath}: the input has ${pool.sampleShape.join("×")} values per sample after the run's transforms, the model needs ${pre.inputShape.join("×")}`, inputPath);
-  }
   const model = await loadModel(runDir);
-  const out = tf.tidy(() => (model.predict(tf.tensor(pool.data, [n, ...pre.inputShape])) as tf.Tensor).reshape([n, -1]));
-  const outputs = out.arraySync() as number[][];
-  out.dispose();
-  model.dispose();
-  const classNames = pre.classNames ?? null;
+  const samples: PredictedSample[] = [];
+  try {
+    const per = pre.inputShape.reduce((a, b) => a * b, 1);
+    for (const inputPath of inputs) {
+      const raw = readInput(inputPath, pre);
+      const n = raw.sampleShape[0]!;
+      const pool = applyTransforms({ kind: "dense", data: raw.data, sampleShape: raw.sampleShape.slice(1) }, pre.transforms, inputPath);
+      if (pool.data.length !== n * per) {
+        throw new DataError(`${inputPath}: the input has ${pool.sampleShape.join("×")} values per sample after the run's transforms, the model needs ${pre.inputShape.join("×")}`, inputPath);
+      }
+      const out = tf.tidy(() => (model.predict(tf.tensor(pool.data, [n, ...pre.inputShape])) as tf.Tensor).reshape([n, -1]));
+      const rows = out.arraySync() as number[][];
+      out.dispose();
+      const single = n === 1 && isImageFile(inputPath);
+      rows.forEach((outputs, k) => samples.push({ input: inputPath, index: single ? null : k, outputs }));
+    }
+  } finally {
+    model.dispose();
+  }
+  return { classNames: pre.classNames ?? null, samples };
+}
+
+export async function predict(runDir: string, inputPath: string, options: { backend?: BackendChoice; quiet?: boolean } = {}): Promise<Prediction> {
+  const { classNames, samples } = await predictFiles(runDir, [inputPath], options);
+  const outputs = samples.map((s) => s.outputs);
+  const n = outputs.length;
   const isClass = outputs[0] !== undefined && (outputs[0].length > 1 || classNames !== null);
   const predicted = outputs.map((row) => (!isClass ? null : row.length === 1 ? (row[0]! >= 0.5 ? 1 : 0) : row.indexOf(Math.max(...row))));
   if (!options.quiet) {

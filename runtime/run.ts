@@ -185,7 +185,7 @@ export async function runPipeline<P extends Params>(pipeline: CompiledPipeline<P
         writeFileSync(join(tmp, "metrics.json"), JSON.stringify(metrics, null, 2));
         writeFileSync(join(tmp, "preprocess.json"), JSON.stringify(data.preprocess, null, 2));
         if ((options.predictPage ?? options.dir === undefined) && writePredictPage(tmp, pipeline.name, data.preprocess)) {
-          say(`predict page: ${join(dir, "predict.html")} (serve the folder, e.g. python3 -m http.server -d ${dir})`);
+          say(`predict page: ${join(dir, "predict.html")} (serve the folder, e.g. python3 -m http.server -d ${/^[\w./+-]+$/.test(dir) ? dir : `'${dir.replace(/'/g, "'\\''")}'`})`);
         }
       }
       if (report) {

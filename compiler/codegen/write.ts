@@ -8,8 +8,12 @@ import { writeFileAtomic } from "../cli_util.ts";
 
 export function writeCompiled(checked: CheckedPipeline, sourceFile: string, sourceHash: string, outDir: string): string {
   const code = emitPipeline(checked, relative(process.cwd(), resolve(sourceFile)) || sourceFile, sourceHash);
-  mkdirSync(outDir, { recursive: true });
   const target = join(outDir, `${checked.ir.name}.ts`);
+  try {
+    mkdirSync(outDir, { recursive: true });
+  } catch (e) {
+    throw new Error(`cannot write ${target}: ${(e as NodeJS.ErrnoException).code === "EEXIST" ? `${outDir} is a file, not a folder` : (e as Error).message}`);
+  }
   writeFileAtomic(target, code);
   return target;
 }

@@ -1,6 +1,7 @@
 // Hover: a layer call shows input → output shape and its parameter count (every instance
 // when it sits in a block used several times); a param its default, space and condition;
 // a data source its resolved shapes; arguments, losses, optimizers, activations their docs.
+import { KERAS_ARGUMENTS } from "../semantic/names.ts";
 import type { Hover } from "vscode-languageserver";
 import type { Analysis } from "./analysis.ts";
 import { siteAt } from "./analysis.ts";
@@ -113,7 +114,8 @@ export function argumentDoc(def: LayerDef, name: string): string {
   if (!d) return `${code(name)} is not an argument of ${def.name}`;
   const prop = ((def.schema.properties ?? {}) as Record<string, { default?: unknown }>)[name];
   const dflt = prop && prop.default !== undefined ? ` (default ${code(String(prop.default))})` : def.positional.includes(name) && (def.schema.required as string[] | undefined)?.includes(name) ? " (required)" : "";
-  return `${code(`${name}: ${d.type}`)}${dflt}\n\n${d.doc}`;
+  const keras = Object.entries(KERAS_ARGUMENTS).find(([, ours]) => ours === name)?.[0];
+  return `${code(`${name}: ${d.type}`)}${dflt}\n\n${d.doc}${keras ? `\n\nKeras: ${code(keras)}` : ""}`;
 }
 
 function signatureDoc(schema: Record<string, unknown>): string {

@@ -29,3 +29,31 @@ export function didYouMean(name: string, candidates: Iterable<string>): string |
   const limit = Math.max(1, Math.floor(Math.max(name.length, best.length) / 3));
   return bestD <= limit && bestD > 0 ? best : bestD === 0 && best !== name ? best : undefined;
 }
+
+/**
+ * Keras's spellings of arguments that dlp names differently. The rule: dlp has one name per
+ * argument (so files stay canonical); a Keras spelling is an error whose help and quick fix give
+ * dlp's name, never a silent alias. Keras names dlp spells the same way (`filters`, `units`,
+ * `strides`, `padding`, `rate`, `momentum`, …) need no entry.
+ */
+export const KERAS_ARGUMENTS: Readonly<Record<string, string>> = {
+  learning_rate: "lr",
+  kernel_size: "kernel",
+  pool_size: "pool",
+  dilation_rate: "dilation",
+  kernel_initializer: "kernel_init",
+  bias_initializer: "bias_init",
+  embeddings_initializer: "embeddings_init",
+  recurrent_initializer: "recurrent_init",
+  restore_best_weights: "restore_best",
+  beta_1: "beta1",
+  beta_2: "beta2",
+};
+
+/** The argument a misspelt or Keras-spelt `name` stands for, among `candidates`. */
+export function argumentMeant(name: string, candidates: readonly string[]): { name: string; keras: boolean } | undefined {
+  const keras = KERAS_ARGUMENTS[name];
+  if (keras !== undefined && candidates.includes(keras)) return { name: keras, keras: true };
+  const alt = didYouMean(name, candidates);
+  return alt === undefined ? undefined : { name: alt, keras: false };
+}

@@ -5,8 +5,8 @@ import { validator } from "./validators.ts";
 import { forEachChild, type Argument, type CallExpr, type Expr, type Span } from "../../grammar/ast.ts";
 import type { ArgValue, Args } from "./layers/types.ts";
 import { diag, type Diagnostic } from "../diagnostics/diagnostic.ts";
-import { didYouMean } from "./names.ts";
-import { definedTwice, unknownName } from "../diagnostics/builders.ts";
+import { argumentMeant, didYouMean } from "./names.ts";
+import { definedTwice } from "../diagnostics/builders.ts";
 import { getLayer } from "./layers/index.ts";
 import { Term, lit, numberCode, type ParamRefs } from "./term.ts";
 
@@ -162,12 +162,13 @@ export function bindArgs(call: CallExpr, sig: CallSignature, out: Diagnostic[], 
     if (a.name) {
       name = a.name.name;
       if (!props.includes(name)) {
+        const meant = argumentMeant(name, props);
+        const alt = meant?.name;
         out.push(
-          unknownName(`unknown argument \`${name}\` for ${sig.what}`, name, a.name.span, props, {
-            code: "DLP2003",
-            label: "unknown argument",
-            otherwise: `${sig.what} takes ${props.map((p) => "`" + p + "`").join(", ") || "no arguments"}`,
-            fix: true,
+          diag("DLP2003", "error", `unknown argument \`${name}\` for ${sig.what}`, a.name.span, {
+            label: meant?.keras ? "Keras's spelling" : "unknown argument",
+            help: alt ? `did you mean \`${alt}\`?${meant?.keras ? ` (dlp's name for Keras's \`${name}\`)` : ""}` : `${sig.what} takes ${props.map((p) => "`" + p + "`").join(", ") || "no arguments"}`,
+            fix: alt ? { title: `rename to \`${alt}\``, span: a.name.span, text: alt } : undefined,
           }),
         );
         ok = false;

@@ -83,6 +83,12 @@ export async function loadDataset(spec: DataSpec, opts: LoadOptions): Promise<Da
   const raw = loadSource(spec.source, spec.labels);
   const trainPart = limitPart(raw.train, opts.limit);
   const testPart0 = raw.test ? limitPart(raw.test, opts.limit) : null;
+  // `split test N%` carves a test set out of the training data; a source that has its own would
+  // silently ignore it.
+  if (raw.test && spec.split.test) {
+    const size = spec.split.test.last !== undefined ? `last ${spec.split.test.last}` : `${Math.round(spec.split.test.fraction! * 1000) / 10}%`;
+    throw new DataError(`\`split test ${size}\`: the source has its own test set (${raw.description}); remove the \`split test\` line to evaluate on it, or split off a \`validation\` set instead`);
+  }
   checkLabels(trainPart, spec.labels);
   if (testPart0) checkLabels(testPart0, spec.labels);
   const rng = mulberry32(opts.seed);
