@@ -15,8 +15,9 @@ usage:
   dlpc check FILE... [--format text|json]     report every shape and configuration error
   dlpc summary FILE [--format text|json]       Keras-style table of layers, shapes and params
   dlpc compile FILE... [-o DIR]                emit DIR/<pipeline>.ts (default build/)
-  dlpc run FILE [--epochs N] [--backend B] [--set NAME=VALUE]... [--seed N] [--limit N] [--out DIR]
-                                               train, evaluate and save (FILE: .dlp or compiled .ts)
+  dlpc run FILE [--epochs N] [--backend B] [--set NAME=VALUE]... [--seed N] [--limit N] [--out DIR] [--resume]
+                                               train, evaluate and save (FILE: .dlp or compiled .ts);
+                                               --resume continues a crashed or stopped run from its last epoch
   dlpc predict RUN_DIR INPUT                   class probabilities from a saved model
   dlpc tune FILE [--trials N] [--storage URL] [--study NAME] [--out DIR] [--epochs N] [--limit N] [--backend B]
                                                search the pipeline's tuned params with its strategy
@@ -156,6 +157,7 @@ async function run(p: Parsed): Promise<number> {
     out: flag(p, "--out") ?? "runs",
     params,
     ...(flag(p, "--seed") !== undefined ? { seed: seedFlag(p) } : {}),
+    ...(p.flags.has("--resume") ? { resume: true } : {}),
   });
   process.stdout.write(`saved to ${result.dir}\n`);
   return result.interrupted ? 130 : 0;

@@ -13,7 +13,7 @@ export interface Parsed {
 }
 
 const VALUE_FLAGS = new Set(["--format", "-o", "--out", "--epochs", "--backend", "--set", "--limit", "--trials", "--storage", "--study", "--seed"]);
-const BOOL_FLAGS = new Set(["--help", "-h", "--quiet", "--worker", "--check", "--stdio", "--html"]);
+const BOOL_FLAGS = new Set(["--help", "-h", "--quiet", "--worker", "--check", "--stdio", "--html", "--resume"]);
 
 export function parseArgs(argv: string[]): Parsed {
   const positional: string[] = [];

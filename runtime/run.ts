@@ -1,7 +1,7 @@
 // runPipeline: backend -> data -> model (seeded) -> train -> evaluate -> save -> report.
 // Outputs go to a temporary folder renamed over OUT/<pipeline>/ at the very end, so a failed
 // run never overwrites an earlier one.
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { tf } from "./tf.ts";
 import type { CompiledPipeline, Params } from "./spec.ts";
@@ -15,6 +15,8 @@ import { loadWeightsInto, saveModel } from "./io.ts";
 import { renderReport } from "./report.ts";
 import { writePredictPage } from "./export/predict_page.ts";
 import { TrainingError } from "./errors.ts";
+import { readCheckpointFile, writeCheckpointFile, type CheckpointFile } from "./checkpoint.ts";
+import { checkResumable, describeRun, LOCK_FILE, partialDir, runFingerprint, STATE_FILE, takeLock } from "./resume.ts";
 
 export interface RunOptions<P extends Params = Params> {
   backend?: BackendChoice;
@@ -49,6 +51,10 @@ export interface RunOptions<P extends Params = Params> {
   seed?: number;
   /** Loaded data sets by spec, shared across runs in one process (a tuner's trials load the data once). */
   dataCache?: Map<string, Dataset>;
+  /** Continue the unfinished run in DIR.partial/ (or the Ctrl-C'd one in DIR/) from its last checkpoint. */
+  resume?: boolean;
+  /** Write DIR.partial/state.ckpt after every epoch, so a crash loses at most one (default: when saving to OUT/<pipeline>). */
+  crashSafe?: boolean;
 }
 
 export interface RunMetrics {
@@ -106,7 +112,6 @@ export async function runPipeline<P extends Params>(pipeline: CompiledPipeline<P
     throw new TrainingError(`${pipeline.sourceFile}: the compiled pipeline \`${pipeline.name}\` has an empty data spec (no source or input shape); its data section was not understood by dlpc`);
   }
   const spec = pipeline.train(params);
-  const epochs = options.epochs ?? spec.epochs;
   const seed = options.seed ?? pipeline.seed;
   const dataKey = JSON.stringify([dataSpec, options.limit ?? null, pipeline.seed]);
   const cached = options.dataCache?.get(dataKey);
@@ -114,19 +119,89 @@ export async function runPipeline<P extends Params>(pipeline: CompiledPipeline<P
   if (!cached) options.dataCache?.set(dataKey, data);
   say(`data: ${data.description}`);
   const dir = resolve(options.dir ?? join(options.out ?? "runs", pipeline.name));
+  const save = options.save ?? true;
+  const report = options.report ?? true;
+  const writes = save || report;
+  const crashSafe = writes && (options.resume || (options.crashSafe ?? options.dir === undefined));
+  const partial = partialDir(dir);
+  const stateFile = join(partial, STATE_FILE);
 
-  const { model, result } = await withSeededMathRandom(seed, async () => {
-    const model = pipeline.buildModel(params);
-    if (options.resumeFrom) await loadWeightsInto(model, options.resumeFrom);
-    const result = await trainModel(model, spec, { train: data.train, validation: data.validation }, {
-      epochs, seed, shuffle: dataSpec.shuffle, augment: dataSpec.augment, labels: dataSpec.labels,
-      ...(options.initialEpoch !== undefined ? { initialEpoch: options.initialEpoch } : {}),
-      ...(options.quiet !== undefined ? { quiet: options.quiet } : {}),
-      ...(options.onEpochEnd ? { onEpochEnd: options.onEpochEnd } : {}),
-      ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+  // A resume reads the checkpoint before anything trains; a fresh run refuses to discard one.
+  let ck: CheckpointFile | null = null;
+  if (options.resume) {
+    if (existsSync(stateFile)) ck = readCheckpointFile(stateFile);
+    else if (existsSync(join(dir, STATE_FILE))) {
+      // A run stopped with Ctrl-C was saved with its state: continue it in a fresh .partial copy.
+      ck = readCheckpointFile(join(dir, STATE_FILE));
+      rmSync(partial, { recursive: true, force: true });
+      cpSync(dir, partial, { recursive: true });
+    } else {
+      throw new TrainingError(`nothing to resume: there is no checkpoint ${stateFile}${existsSync(dir) ? ` (${dir} is a finished run)` : ""}; run without --resume to start training`);
+    }
+    if (ck.backend !== backend) say(`note: the checkpoint was written on the ${ck.backend} backend, this run uses ${backend}: results will not be bit-identical to an uninterrupted run`);
+  } else if (crashSafe && existsSync(partial)) {
+    if (existsSync(stateFile)) {
+      let what = "";
+      try { const c = readCheckpointFile(stateFile); what = ` (${c.loop.epoch} of ${c.loop.targetEpochs} epochs done, written ${c.writtenAt})`; } catch { /* described by --resume */ }
+      throw new TrainingError(`${partial} holds an unfinished run${what}: continue it with --resume, or delete that folder to start over`);
+    }
+    takeLock(partial);
+    rmSync(partial, { recursive: true, force: true });
+  }
+  const epochs = options.epochs ?? (ck ? ck.loop.targetEpochs : spec.epochs);
+
+  // The working folder: DIR.partial (crash-safe runs) or a temporary one, renamed over DIR at the end.
+  const parent = resolve(dir, "..");
+  const work = writes ? (crashSafe ? partial : join(parent, `.${pipeline.name}.tmp-${process.pid}-${Date.now()}`)) : null;
+  const cleanWork = (keepState: boolean): void => {
+    if (!work) return;
+    if (keepState && crashSafe && existsSync(stateFile)) rmSync(join(partial, LOCK_FILE), { force: true });
+    else rmSync(work, { recursive: true, force: true });
+  };
+
+  let built: { model: tf.LayersModel; result: Awaited<ReturnType<typeof trainModel>> };
+  try {
+    built = await withSeededMathRandom(seed, async (random) => {
+      const model = pipeline.buildModel(params);
+      if (options.resumeFrom) await loadWeightsInto(model, options.resumeFrom);
+      const describe = describeRun(pipeline as unknown as CompiledPipeline, { params, seed, data: dataSpec, train: spec, limit: options.limit ?? null, model });
+      const fingerprint = runFingerprint(pipeline as unknown as CompiledPipeline, describe);
+      if (ck) checkResumable(existsSync(stateFile) ? stateFile : join(dir, STATE_FILE), ck, describe, fingerprint);
+      if (work) {
+        mkdirSync(work, { recursive: true });
+        if (crashSafe) takeLock(work);
+      }
+      if (ck) say(`resuming from ${stateFile}: ${ck.loop.epoch} of ${epochs} epochs done${ck.loop.done ? " (training had ended)" : ""}`);
+      let warned = false;
+      const result = await trainModel(model, spec, { train: data.train, validation: data.validation }, {
+        epochs, seed, shuffle: dataSpec.shuffle, augment: dataSpec.augment, labels: dataSpec.labels, mathRandom: random,
+        ...(ck ? { resume: { ...ck, loop: { ...ck.loop, targetEpochs: epochs } } } : options.initialEpoch !== undefined ? { initialEpoch: options.initialEpoch } : {}),
+        ...(options.quiet !== undefined ? { quiet: options.quiet } : {}),
+        ...(options.onEpochEnd ? { onEpochEnd: options.onEpochEnd } : {}),
+        ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+        ...(work ? { checkpointDir: work } : {}),
+        ...(crashSafe ? {
+          onCheckpoint: (state) => {
+            try {
+              writeCheckpointFile(stateFile, { ...state, describe, fingerprint, backend, writtenAt: new Date().toISOString() });
+            } catch (e) {
+              // A full disk: the previous checkpoint is intact; training goes on and retries next epoch.
+              if (!warned) say(`warning: cannot write the checkpoint ${stateFile} (${(e as Error).message}); the previous one is kept`);
+              warned = true;
+            }
+          },
+        } : {}),
+      });
+      return { model, result };
     });
-    return { model, result };
-  });
+  } catch (e) {
+    cleanWork(true);
+    if (crashSafe && existsSync(stateFile) && e instanceof Error && !(e.message.includes("cannot resume from"))) {
+      e.message += `\nthe last epoch's checkpoint is kept in ${partial}: \`dlpc run … --resume\` continues from it`;
+    }
+    throw e;
+  }
+  const { model, result } = built;
 
   // Evaluation on the test split (the validation split when there is no test set).
   const ev = pipeline.evaluate;
@@ -170,14 +245,9 @@ export async function runPipeline<P extends Params>(pipeline: CompiledPipeline<P
     ...(data.classNames ? { classNames: data.classNames } : {}),
   };
 
-  const save = options.save ?? true;
-  const report = options.report ?? true;
-  if (save || report) {
-    const parent = resolve(dir, "..");
-    mkdirSync(parent, { recursive: true });
-    const tmp = join(parent, `.${pipeline.name}.tmp-${process.pid}-${Date.now()}`);
+  if (work) {
+    const tmp = work;
     try {
-      mkdirSync(tmp, { recursive: true });
       if (save) {
         await saveModel(model, tmp);
         writeFileSync(join(tmp, "history.json"), JSON.stringify(result.history, null, 2));
@@ -195,15 +265,21 @@ export async function runPipeline<P extends Params>(pipeline: CompiledPipeline<P
           ...(result.stopReason ? { stopReason: result.stopReason } : {}),
         }));
       }
-      const old = `${tmp}.old`;
+      // The training state stays only in a run stopped with Ctrl-C (--resume continues it).
+      if (crashSafe) {
+        rmSync(join(tmp, LOCK_FILE), { force: true });
+        if (!result.interrupted) rmSync(join(tmp, STATE_FILE), { force: true });
+      }
+      const old = `${tmp}.old-${process.pid}`;
       if (existsSync(dir)) renameSync(dir, old);
       renameSync(tmp, dir);
       rmSync(old, { recursive: true, force: true });
     } catch (e) {
-      rmSync(tmp, { recursive: true, force: true });
+      cleanWork(true);
       throw e instanceof TrainingError ? e : new TrainingError(`cannot write the run to ${dir}: ${(e as Error).message}`);
     }
     say(`saved: ${dir}`);
+    if (result.interrupted && crashSafe && existsSync(join(dir, STATE_FILE))) say(`the training state was kept: \`dlpc run … --resume\` continues from the last finished epoch`);
   }
   return {
     dir, backend, history: result.history, metrics, epochsRun: result.epochsRun, stoppedEarly: result.stoppedEarly, interrupted: result.interrupted,

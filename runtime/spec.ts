@@ -102,7 +102,13 @@ export type MetricSpec =
 
 export type CallbackSpec =
   | { kind: "early_stop"; monitor: string; patience: number; minDelta: number; mode: "min" | "max"; restoreBest: boolean }
-  | { kind: "checkpoint"; monitor: string; mode: "min" | "max" }
+  /**
+   * Keeps the best weights by `monitor` (restored at the end). With `path`, also writes the model
+   * (a tfjs folder, relative to the run folder; a Keras-style pattern such as
+   * "checkpoints/model.{epoch:02d}-{val_loss:.2f}") on every improvement, or every epoch when
+   * `bestOnly` is false, keeping the last `keep` of them.
+   */
+  | { kind: "checkpoint"; monitor: string; mode: "min" | "max"; path?: string; bestOnly?: boolean; keep?: number }
   | { kind: "reduce_lr"; monitor: string; factor: number; patience: number; minLr: number; mode: "min" | "max" };
 
 export interface TrainSpec {

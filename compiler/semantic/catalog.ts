@@ -119,10 +119,13 @@ export const METRICS: Record<string, CallSignature> = {
 };
 
 const monitor = { type: "string", default: "val_loss" };
+/** Relative, no "..", braces only in `{name}` / `{name:02d}` / `{name:.2f}` placeholders. */
+const CHECKPOINT_PATH = "^(?!/)(?!.*(^|/)\\.\\.(/|$))([^{}]|\\{[A-Za-z_][A-Za-z0-9_]*(:0?[0-9]*(\\.[0-9]+)?[dfe]?)?\\})*$";
 const mode = { enum: ["auto", "min", "max"], default: "auto" };
 export const CALLBACKS: Record<string, CallSignature> = {
   early_stop: sig("early_stop", ["patience"], obj({ monitor, patience: int({ minimum: 0, default: 3 }), min_delta: num({ minimum: 0, default: 0 }), mode, restore_best: { type: "boolean", default: true } })),
-  checkpoint: sig("checkpoint", ["best"], obj({ best: { type: "string", default: "val_loss" }, mode })),
+  // path: a Keras ModelCheckpoint file-name pattern inside the run folder ({epoch:02d}, {val_loss:.2f}).
+  checkpoint: sig("checkpoint", ["best"], obj({ best: { type: "string", default: "val_loss" }, mode, path: { type: "string", minLength: 1, pattern: CHECKPOINT_PATH }, best_only: { type: "boolean" }, keep: int({ minimum: 1 }) })),
   reduce_lr: sig("reduce_lr", [], obj({ monitor, factor: num({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.1 }), patience: int({ minimum: 0, default: 2 }), min_lr: num({ minimum: 0, default: 0 }), mode })),
 };
 

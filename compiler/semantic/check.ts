@@ -977,7 +977,14 @@ function callbackSpec(kind: string, a: Args): CallbackSpec {
     const monitor = a.monitor as string;
     return { kind: "early_stop", monitor, patience: a.patience as number, minDelta: a.min_delta as number, mode: modeFor(monitor, a.mode), restoreBest: a.restore_best as boolean };
   }
-  if (kind === "checkpoint") return { kind: "checkpoint", monitor: a.best as string, mode: modeFor(a.best as string, a.mode) };
+  if (kind === "checkpoint") {
+    return {
+      kind: "checkpoint", monitor: a.best as string, mode: modeFor(a.best as string, a.mode),
+      ...(a.path !== undefined ? { path: a.path as string } : {}),
+      ...(a.best_only !== undefined ? { bestOnly: a.best_only as boolean } : {}),
+      ...(a.keep !== undefined ? { keep: a.keep as number } : {}),
+    };
+  }
   const monitor = a.monitor as string;
   return { kind: "reduce_lr", monitor, factor: a.factor as number, patience: a.patience as number, minLr: a.min_lr as number, mode: modeFor(monitor, a.mode) };
 }
