@@ -9,7 +9,7 @@ import { initBackend, type BackendChoice } from "./backend.ts";
 import { loadDataset } from "./data/dataset.ts";
 import type { Dataset, Split } from "./data/types.ts";
 import { evaluateSplit, trainModel, type History } from "./train.ts";
-import { confusionMatrix, perClass } from "./metrics.ts";
+import { classificationReport, confusionMatrix, reportText, type AverageRow } from "./metrics.ts";
 import { withSeededMathRandom } from "./rng.ts";
 import { loadWeightsInto, saveModel } from "./io.ts";
 import { renderReport } from "./report.ts";
@@ -77,7 +77,9 @@ export interface RunMetrics {
   evaluatedOn: "test" | "validation" | null;
   test: Record<string, number> | null;
   confusionMatrix: number[][] | null;
-  perClass?: { precision: number[]; recall: number[]; support: number[] };
+  perClass?: { precision: number[]; recall: number[]; f1: number[]; support: number[] };
+  /** scikit-learn's summary rows of the classification report. */
+  classificationReport?: { accuracy: number; macro: AverageRow; weighted: AverageRow };
   classNames?: string[];
 }
 
@@ -222,6 +224,11 @@ export async function runPipeline<P extends Params>(pipeline: CompiledPipeline<P
     } else say("evaluate: no test or validation samples; skipped");
   }
 
+  const creport = cm ? classificationReport(cm) : null;
+  if (creport && cm) {
+    const names = data.classNames && data.classNames.length === cm.length ? data.classNames : cm.map((_, i) => String(i));
+    say(`classification report (${evaluatedOn}):\n${reportText(creport, names)}`);
+  }
   const last = Object.fromEntries(Object.entries(result.history).filter(([k]) => k !== "epoch").map(([k, v]) => [k, v[v.length - 1]!]));
   const metrics: RunMetrics = {
     pipeline: pipeline.name,
@@ -241,7 +248,8 @@ export async function runPipeline<P extends Params>(pipeline: CompiledPipeline<P
     evaluatedOn,
     test,
     confusionMatrix: cm,
-    ...(cm ? { perClass: perClass(cm) } : {}),
+    ...(creport ? { perClass: { precision: creport.precision, recall: creport.recall, f1: creport.f1, support: creport.support } } : {}),
+    ...(creport ? { classificationReport: { accuracy: creport.accuracy, macro: creport.macro, weighted: creport.weighted } } : {}),
     ...(data.classNames ? { classNames: data.classNames } : {}),
   };
 

@@ -96,6 +96,8 @@ export type MetricSpec =
   | { name: "auc" }
   | { name: "precision" }
   | { name: "recall" }
+  /** F1 of the positive class (binary), else the macro average over classes. */
+  | { name: "f1" }
   | { name: "top_k"; k: number }
   | { name: "mse" }
   | { name: "mae" };
@@ -122,6 +124,11 @@ export interface TrainSpec {
   callbacks: CallbackSpec[];
   /** Gradient clipping by global norm, when set. */
   clipNorm?: number;
+  /**
+   * Keras's class_weight: each training sample's loss is scaled by its class's weight (validation
+   * and test losses are not). "balanced" is scikit-learn's n / (classes · count) on the training split.
+   */
+  classWeight?: "balanced" | number[];
 }
 
 export interface EvaluateSpec {

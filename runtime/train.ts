@@ -61,6 +61,22 @@ export function targetTensor(y: Int32Array | Float32Array, labels: LabelSpec): t
   return tf.tensor2d(Float32Array.from(y), [y.length / labels.outputs, labels.outputs]);
 }
 
+/**
+ * Per-class loss weights of `class_weight`: the explicit list, or scikit-learn's "balanced"
+ * n / (classes · count_c) from the training labels (0 for a class with no samples).
+ */
+export function classWeights(cw: NonNullable<TrainSpec["classWeight"]>, train: Split, labels: LabelSpec): Float32Array {
+  if (labels.kind === "regression") throw new TrainingError("class_weight needs class or binary labels; this pipeline's targets are regression values");
+  const classes = labels.kind === "class" ? labels.classes : 2;
+  if (cw !== "balanced") {
+    if (cw.length !== classes) throw new TrainingError(`class_weight lists ${cw.length} weight${cw.length === 1 ? "" : "s"}, but the labels have ${classes} classes (one weight per class, class 0 first)`);
+    return Float32Array.from(cw);
+  }
+  const counts = new Array<number>(classes).fill(0);
+  for (let i = 0; i < train.n; i++) counts[train.y[i * train.yWidth]!]! += 1;
+  return Float32Array.from(counts, (c) => (c > 0 ? train.n / (classes * c) : 0));
+}
+
 /** Copies the samples `idx[start..end)` of a split into a batch (the split itself is never copied). */
 export function sliceBatch(split: Split, idx: Int32Array | null, start: number, end: number): { x: Float32Array; y: Int32Array | Float32Array; b: number } {
   const per = split.x.length / Math.max(1, split.n);
@@ -169,6 +185,8 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
   const initialEpoch = resume ? resume.loop.epoch : opts.initialEpoch ?? 0;
   const lastEpoch = resume ? resume.loop.targetEpochs : initialEpoch + opts.epochs;
   const trainMetricKeys = opts.labels.kind !== "regression" && spec.metrics.some((m) => m.name === "accuracy");
+  const cw = spec.classWeight ? classWeights(spec.classWeight, train, opts.labels) : null;
+  if (cw && spec.classWeight === "balanced") progress.note(`class_weight balanced: ${Array.from(cw, (w, k) => `${k}: ${w.toFixed(3)}`).join(", ")}`);
   const regLosses = (): tf.Scalar[] => {
     const m = model as tf.LayersModel & { calculateLosses?: () => tf.Scalar[] };
     return typeof m.calculateLosses === "function" ? m.calculateLosses() : [];
@@ -269,6 +287,7 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
           const xRaw = tf.tensor(batch.x, [batch.b, ...train.sampleShape]);
           const x = opts.augment.length ? augmentBatch(xRaw, opts.augment, rng) : xRaw;
           const y = targetTensor(batch.y, opts.labels);
+          const sw = cw ? tf.tensor1d(Float32Array.from(batch.y, (c) => cw[c]!)) : undefined;
           let hits: tf.Scalar | null = null;
           const { value, grads } = tf.variableGrads(() => {
             const pred = model.apply(x, { training: true }) as tf.Tensor;
@@ -277,7 +296,7 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
                 ? tf.sum(tf.equal(tf.greaterEqual(pred, 0.5).toFloat(), y).toFloat())
                 : tf.sum(tf.equal(tf.argMax(pred, -1), tf.argMax(y, -1)).toFloat())) as tf.Scalar;
             }
-            let loss = lossTensor(spec.loss, y, pred, spec.lossDelta ?? 1);
+            let loss = lossTensor(spec.loss, y, pred, spec.lossDelta ?? 1, sw);
             for (const r of regLosses()) loss = tf.add(loss, r);
             // The cross-entropies clip predictions, and clipping maps NaN to a bound on some
             // backends (wasm), so diverged weights could train on with a finite loss: 0 · Σpred

@@ -113,6 +113,7 @@ export const METRICS: Record<string, CallSignature> = {
   auc: sig("metric auc", [], obj({})),
   precision: sig("metric precision", [], obj({})),
   recall: sig("metric recall", [], obj({})),
+  f1: sig("metric f1", [], obj({})),
   top_k: sig("metric top_k", ["k"], obj({ k: int({ minimum: 1, default: 5 }) })),
   mse: sig("metric mse", [], obj({})),
   mae: sig("metric mae", [], obj({})),

@@ -821,7 +821,7 @@ function addActivationFix(l: LayerInstance, act: string) {
 
 // ---- train -------------------------------------------------------------------------------
 
-const TRAIN_SETTINGS = ["loss", "optimizer", "batch", "epochs", "metrics", "early_stop", "checkpoint", "reduce_lr", "schedule", "clip_norm"];
+const TRAIN_SETTINGS = ["loss", "optimizer", "batch", "epochs", "metrics", "early_stop", "checkpoint", "reduce_lr", "schedule", "clip_norm", "class_weight"];
 
 function checkTrain(sec: SectionIR, env: Env, paramNames: Set<string>, out: Diagnostic[], fields: ParamFields): { spec?: TrainSpec; lossSpan?: Span } {
   let loss: TrainSpec["loss"] | undefined;
@@ -831,6 +831,7 @@ function checkTrain(sec: SectionIR, env: Env, paramNames: Set<string>, out: Diag
   let batchSize = 32;
   let epochs = 10;
   let clipNorm: number | undefined;
+  let classWeight: TrainSpec["classWeight"];
   let schedule: ScheduleSpec | undefined;
   const metrics: MetricSpec[] = [];
   const callbacks: CallbackSpec[] = [];
@@ -948,6 +949,14 @@ function checkTrain(sec: SectionIR, env: Env, paramNames: Set<string>, out: Diag
         else clipNorm = v;
         break;
       }
+      case "class_weight": {
+        // `class_weight balanced` (n / (classes · count), from the training split) or one weight per class.
+        const v = s.values[0] ? evalExpr(s.values[0], env) : undefined;
+        if (v === "balanced") classWeight = "balanced";
+        else if (Array.isArray(v) && v.length > 0 && v.every((w) => typeof w === "number" && Number.isFinite(w) && w >= 0) && v.some((w) => (w as number) > 0)) classWeight = v as number[];
+        else out.push(diag("DLP2004", "error", "`class_weight` is `balanced` or a list of one non-negative weight per class", s.values[0]?.span ?? s.name.span, { label: s.values[0] ? `found ${exprText(s.values[0])}` : "missing value", help: "e.g. `class_weight balanced` or `class_weight [1, 5]`" }));
+        break;
+      }
       default:
         unknownSetting(s, "train", TRAIN_SETTINGS, out);
     }
@@ -964,12 +973,13 @@ function checkTrain(sec: SectionIR, env: Env, paramNames: Set<string>, out: Diag
   const spec: TrainSpec = { loss, optimizer, batchSize, epochs, metrics, callbacks };
   if (lossDelta !== undefined) spec.lossDelta = lossDelta;
   if (clipNorm !== undefined) spec.clipNorm = clipNorm;
+  if (classWeight !== undefined) spec.classWeight = classWeight;
   return { spec, lossSpan };
 }
 
 function modeFor(monitor: string, mode: ArgValue | undefined): "min" | "max" {
   if (mode === "min" || mode === "max") return mode;
-  return /acc|auc|precision|recall|top_k/.test(monitor) ? "max" : "min";
+  return /acc|auc|precision|recall|top_k|f1/.test(monitor) ? "max" : "min";
 }
 
 function callbackSpec(kind: string, a: Args): CallbackSpec {
