@@ -950,11 +950,16 @@ function checkTrain(sec: SectionIR, env: Env, paramNames: Set<string>, out: Diag
         break;
       }
       case "class_weight": {
-        // `class_weight balanced` (n / (classes · count), from the training split) or one weight per class.
-        const v = s.values[0] ? evalExpr(s.values[0], env) : undefined;
-        if (v === "balanced") classWeight = "balanced";
-        else if (Array.isArray(v) && v.length > 0 && v.every((w) => typeof w === "number" && Number.isFinite(w) && w >= 0) && v.some((w) => (w as number) > 0)) classWeight = v as number[];
-        else out.push(diag("DLP2004", "error", "`class_weight` is `balanced` or a list of one non-negative weight per class", s.values[0]?.span ?? s.name.span, { label: s.values[0] ? `found ${exprText(s.values[0])}` : "missing value", help: "e.g. `class_weight balanced` or `class_weight [1, 5]`" }));
+        // `class_weight balanced` (n / (classes · count), from the training split) or one weight
+        // per class, class 0 first: `class_weight 1, 5`.
+        const exprs = [...s.values, ...s.more];
+        const vs = exprs.map((e) => evalExpr(e, env));
+        if (vs.length === 1 && vs[0] === "balanced") classWeight = "balanced";
+        else if (vs.length > 0 && vs.every((w) => typeof w === "number" && Number.isFinite(w) && w >= 0) && vs.some((w) => (w as number) > 0)) classWeight = vs as number[];
+        else {
+          const bad = exprs.find((e, i) => !(typeof vs[i] === "number" && (vs[i] as number) >= 0)) ?? exprs[0];
+          out.push(diag("DLP2004", "error", "`class_weight` is `balanced` or one non-negative weight per class", bad?.span ?? s.name.span, { label: bad ? `found ${exprText(bad)}` : "missing value", help: "e.g. `class_weight balanced` or `class_weight 1, 5` (class 0 first)" }));
+        }
         break;
       }
       default:
