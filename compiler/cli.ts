@@ -26,6 +26,7 @@ usage:
                                                comes from the study; --trials: the budget it works to)
   dlpc fmt FILE... [--check]                   rewrite files in the canonical format (--check: only report)
   dlpc import MODEL.json [-o FILE.dlp]         a Keras / tfjs model topology as a .dlp model section
+  dlpc export RUN_DIR [--format onnx] [-o FILE] a saved run's model as ONNX (default RUN_DIR/model.onnx)
   dlpc lsp [--stdio]                           the language server, over stdio
 
 backends: auto (default), tensorflow-gpu, tensorflow, wasm, cpu`;
@@ -69,6 +70,8 @@ async function dispatch(argv: string[]): Promise<number> {
       return (await import("./format/command.ts")).fmtCommand(p);
     case "import":
       return (await import("./import/command.ts")).importCommand(p);
+    case "export":
+      return (await import("./commands/export.ts")).exportCommand(p);
     case "lsp":
       return (await import("./lsp/server.ts")).startServer();
     default:

@@ -16,6 +16,7 @@ import { renderReport } from "./report.ts";
 import { writePredictPage } from "./export/predict_page.ts";
 import { TrainingError } from "./errors.ts";
 import { readCheckpointFile, writeCheckpointFile, type CheckpointFile } from "./checkpoint.ts";
+import { loadInitWeights } from "./weights.ts";
 import { checkResumable, describeRun, LOCK_FILE, partialDir, runFingerprint, STATE_FILE, takeLock } from "./resume.ts";
 
 export interface RunOptions<P extends Params = Params> {
@@ -165,6 +166,7 @@ export async function runPipeline<P extends Params>(pipeline: CompiledPipeline<P
   try {
     built = await withSeededMathRandom(seed, async (random) => {
       const model = pipeline.buildModel(params);
+      if (spec.initWeights && !ck && !options.resumeFrom) await loadInitWeights(model, spec.initWeights, say);
       if (options.resumeFrom) await loadWeightsInto(model, options.resumeFrom);
       const describe = describeRun(pipeline as unknown as CompiledPipeline, { params, seed, data: dataSpec, train: spec, limit: options.limit ?? null, model });
       const fingerprint = runFingerprint(pipeline as unknown as CompiledPipeline, describe);

@@ -129,6 +129,8 @@ export interface TrainSpec {
    * and test losses are not). "balanced" is scikit-learn's n / (classes · count) on the training split.
    */
   classWeight?: "balanced" | number[];
+  /** Pretrained weights copied in before training: a run folder, a tfjs model.json or a Keras .h5 (runtime/weights.ts). */
+  initWeights?: { path: string; match: "order" | "name" };
 }
 
 export interface EvaluateSpec {

@@ -821,7 +821,7 @@ function addActivationFix(l: LayerInstance, act: string) {
 
 // ---- train -------------------------------------------------------------------------------
 
-const TRAIN_SETTINGS = ["loss", "optimizer", "batch", "epochs", "metrics", "early_stop", "checkpoint", "reduce_lr", "schedule", "clip_norm", "class_weight"];
+const TRAIN_SETTINGS = ["loss", "optimizer", "batch", "epochs", "metrics", "early_stop", "checkpoint", "reduce_lr", "schedule", "clip_norm", "class_weight", "init_weights"];
 
 function checkTrain(sec: SectionIR, env: Env, paramNames: Set<string>, out: Diagnostic[], fields: ParamFields): { spec?: TrainSpec; lossSpan?: Span } {
   let loss: TrainSpec["loss"] | undefined;
@@ -832,6 +832,7 @@ function checkTrain(sec: SectionIR, env: Env, paramNames: Set<string>, out: Diag
   let epochs = 10;
   let clipNorm: number | undefined;
   let classWeight: TrainSpec["classWeight"];
+  let initWeights: TrainSpec["initWeights"];
   let schedule: ScheduleSpec | undefined;
   const metrics: MetricSpec[] = [];
   const callbacks: CallbackSpec[] = [];
@@ -962,6 +963,18 @@ function checkTrain(sec: SectionIR, env: Env, paramNames: Set<string>, out: Diag
         }
         break;
       }
+      case "init_weights": {
+        // `init_weights "runs/base"` (a run folder, a tfjs model.json or a Keras .h5), then `by_name` or `by_order` (the default).
+        const path = s.values[0] ? evalExpr(s.values[0], env) : undefined;
+        const how = s.values[1] ? evalExpr(s.values[1], env) : "by_order";
+        if (typeof path !== "string" || s.values[0]?.kind !== "string" || path === "") {
+          out.push(diag("DLP2004", "error", "`init_weights` takes a quoted path: a run folder, a tfjs model.json or a Keras .h5 weights file", s.values[0]?.span ?? s.name.span, { label: s.values[0] ? `found ${exprText(s.values[0])}` : "missing path", help: 'e.g. `init_weights "runs/base"` or `init_weights "base.h5" by_name`' }));
+        } else if ((how !== "by_order" && how !== "by_name") || s.values.length > 2 || s.more.length) {
+          const bad = (how !== "by_order" && how !== "by_name" ? s.values[1] : undefined) ?? s.values[2] ?? s.more[0] ?? s.values[1]!;
+          out.push(diag("DLP2004", "error", "`init_weights` matches layers `by_order` (the default) or `by_name`", bad.span, { label: `found ${exprText(bad)}` }));
+        } else initWeights = { path, match: how === "by_name" ? "name" : "order" };
+        break;
+      }
       default:
         unknownSetting(s, "train", TRAIN_SETTINGS, out);
     }
@@ -979,6 +992,7 @@ function checkTrain(sec: SectionIR, env: Env, paramNames: Set<string>, out: Diag
   if (lossDelta !== undefined) spec.lossDelta = lossDelta;
   if (clipNorm !== undefined) spec.clipNorm = clipNorm;
   if (classWeight !== undefined) spec.classWeight = classWeight;
+  if (initWeights !== undefined) spec.initWeights = initWeights;
   return { spec, lossSpan };
 }
 
