@@ -130,7 +130,7 @@ export interface TrainSpec {
    */
   classWeight?: "balanced" | number[];
   /** Pretrained weights copied in before training: a run folder, a tfjs model.json or a Keras .h5 (runtime/weights.ts). */
-  initWeights?: { path: string; match: "order" | "name" };
+  initWeights?: { path: string; match: "order" | "name"; /** Only the file's first N weighted layers (a base without its head). */ layers?: number };
 }
 
 export interface EvaluateSpec {

@@ -14,6 +14,8 @@ import { MODEL_FILE, readArtifacts } from "./io.ts";
 export interface InitWeightsSpec {
   path: string;
   match: "order" | "name";
+  /** Only the file's first N layers with weights. */
+  layers?: number;
 }
 
 /** One layer's weights from a file, in the layer's own order (kernel, bias, …). */
@@ -157,7 +159,9 @@ export function assignLayers(model: tf.LayersModel, source: SourceLayer[], match
 }
 
 export async function loadInitWeights(model: tf.LayersModel, spec: InitWeightsSpec, say: (s: string) => void): Promise<void> {
-  const layers = await readSourceLayers(spec.path);
+  const all = await readSourceLayers(spec.path);
+  if (spec.layers !== undefined && spec.layers > all.length) throw new TrainingError(`init_weights ${spec.path} first ${spec.layers}: the file has ${all.length} layers with weights`);
+  const layers = spec.layers !== undefined ? all.slice(0, spec.layers) : all;
   const r = assignLayers(model, layers, spec.match, spec.path);
   say(`init_weights: ${r.set} of ${r.of} layers with weights start from ${spec.path}${spec.match === "name" ? " (matched by name)" : ""}`);
 }

@@ -964,15 +964,18 @@ function checkTrain(sec: SectionIR, env: Env, paramNames: Set<string>, out: Diag
         break;
       }
       case "init_weights": {
-        // `init_weights "runs/base"` (a run folder, a tfjs model.json or a Keras .h5), then `by_name` or `by_order` (the default).
+        // `init_weights "runs/base"` (a run folder, a tfjs model.json or a Keras .h5), then
+        // `by_name`, `by_order` (the default) or `first N` (by order, the file's first N weighted layers: a base without its head).
         const path = s.values[0] ? evalExpr(s.values[0], env) : undefined;
         const how = s.values[1] ? evalExpr(s.values[1], env) : "by_order";
+        const count = s.values[2] ? evalExpr(s.values[2], env) : undefined;
+        const countOk = how === "first" ? typeof count === "number" && Number.isInteger(count) && count >= 1 : s.values.length <= 2;
         if (typeof path !== "string" || s.values[0]?.kind !== "string" || path === "") {
           out.push(diag("DLP2004", "error", "`init_weights` takes a quoted path: a run folder, a tfjs model.json or a Keras .h5 weights file", s.values[0]?.span ?? s.name.span, { label: s.values[0] ? `found ${exprText(s.values[0])}` : "missing path", help: 'e.g. `init_weights "runs/base"` or `init_weights "base.h5" by_name`' }));
-        } else if ((how !== "by_order" && how !== "by_name") || s.values.length > 2 || s.more.length) {
-          const bad = (how !== "by_order" && how !== "by_name" ? s.values[1] : undefined) ?? s.values[2] ?? s.more[0] ?? s.values[1]!;
-          out.push(diag("DLP2004", "error", "`init_weights` matches layers `by_order` (the default) or `by_name`", bad.span, { label: `found ${exprText(bad)}` }));
-        } else initWeights = { path, match: how === "by_name" ? "name" : "order" };
+        } else if ((how !== "by_order" && how !== "by_name" && how !== "first") || !countOk || s.values.length > 3 || s.more.length) {
+          const bad = (how !== "by_order" && how !== "by_name" && how !== "first" ? s.values[1] : undefined) ?? s.values[2] ?? s.values[3] ?? s.more[0] ?? s.values[1]!;
+          out.push(diag("DLP2004", "error", "`init_weights` matches layers `by_order` (the default), `by_name`, or `first N` (the file's first N layers with weights)", bad.span, { label: `found ${exprText(bad)}` }));
+        } else initWeights = { path, match: how === "by_name" ? "name" : "order", ...(how === "first" ? { layers: count as number } : {}) };
         break;
       }
       default:

@@ -75,6 +75,14 @@ test("init_weights by order: a trained base starts the first layers, frozen; the
   const headW = await values(h.dir);
   assert.ok(same(headW[0]!, baseW[0]!) && same(headW[1]!, baseW[1]!), "the frozen base's kernel and bias are unchanged");
   assert.not.ok(same(headW[2]!, baseW[2]!), "the trainable head started from the base's layer and trained on");
+
+  // `first 1`: only the base's first layer, under a new, wider head.
+  const wider = await compileText(pipe("wider", "    dense(16, activation: relu, trainable: false)\n    dense(32, activation: relu)\n    dense(10, activation: softmax)", `init_weights "${b.dir}" first 1`), "wider.dlp");
+  const w = await runPipeline(wider.pipeline, opts(join(cwd, "runs")));
+  w.model.dispose();
+  const wW = await values(w.dir);
+  assert.ok(same(wW[0]!, baseW[0]!) && same(wW[1]!, baseW[1]!), "first 1: the base layer, frozen");
+  assert.equal([wW[2]!.length, wW[4]!.length], [16 * 32, 32 * 10]);
 });
 
 test("init_weights from a Keras .h5 (save_weights layout) by name; a wrong shape names both layers", async () => {
@@ -119,7 +127,7 @@ test("the checker's init_weights errors, and dlpc import keeps trainable: false"
   const bad = compile(pipe("x", "    dense(10, activation: softmax)", "init_weights runs"), { file: "x.dlp" });
   assert.ok(bad.diagnostics.some((d) => d.code === "DLP2004" && /`init_weights` takes a quoted path/.test(d.message)));
   const how = compile(pipe("x", "    dense(10, activation: softmax)", `init_weights "a" sideways`), { file: "x.dlp" });
-  assert.ok(how.diagnostics.some((d) => /`init_weights` matches layers `by_order` \(the default\) or `by_name`/.test(d.message)));
+  assert.ok(how.diagnostics.some((d) => /`init_weights` matches layers `by_order` \(the default\), `by_name`, or `first N`/.test(d.message)));
   const keras = JSON.stringify({
     class_name: "Sequential",
     config: { name: "s", layers: [
