@@ -56,6 +56,76 @@ export interface RunOptions<P extends Params = Params> {
   resume?: boolean;
   /** Write DIR.partial/state.ckpt after every epoch, so a crash loses at most one (default: when saving to OUT/<pipeline>). */
   crashSafe?: boolean;
+  /** With `split kfold K`: train only this fold (0-based); without it, runPipeline runs every fold. */
+  fold?: number;
+}
+
+/** Per-fold metrics of `split kfold K`, with their mean and (population) standard deviation. */
+export interface CrossValidation {
+  k: number;
+  stratified: boolean;
+  /** Each fold's last-epoch logs (loss, val_loss, …) and its test metrics when evaluated. */
+  folds: { fold: number; final: Record<string, number>; test: Record<string, number> | null }[];
+  mean: Record<string, number>;
+  std: Record<string, number>;
+}
+
+function meanStd(rows: Record<string, number>[]): { mean: Record<string, number>; std: Record<string, number> } {
+  const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  const mean: Record<string, number> = {}, std: Record<string, number> = {};
+  for (const k of keys) {
+    const v = rows.map((r) => r[k]).filter((x): x is number => typeof x === "number");
+    const m = v.reduce((a, b) => a + b, 0) / v.length;
+    mean[k] = m;
+    std[k] = Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / v.length);
+  }
+  return { mean, std };
+}
+
+/**
+ * `split kfold K`: K runs, fold i validating the model trained on the others, each a full run
+ * folder under DIR/folds/<i>; DIR/metrics.json holds the last fold's metrics plus
+ * `crossValidation` (per fold, mean, std). The folder is replaced in one rename at the end.
+ */
+async function runKFold<P extends Params>(pipeline: CompiledPipeline<P>, options: RunOptions<P>, k: number): Promise<RunResult> {
+  const say = (s: string): void => { if (!options.quiet) process.stderr.write(`${s}\n`); };
+  if (options.resume) throw new TrainingError("--resume does not apply to a k-fold run (split kfold): its folds are rerun");
+  const dir = resolve(options.dir ?? join(options.out ?? "runs", pipeline.name));
+  const tmp = join(resolve(dir, ".."), `.${pipeline.name}.kfold-${process.pid}-${Date.now()}`);
+  const spec = pipeline.data({ ...pipeline.defaults, ...(options.params ?? {}) } as P).split.kfold!;
+  const cache = options.dataCache ?? new Map<string, Dataset>();
+  const folds: CrossValidation["folds"] = [];
+  let last: RunResult | null = null;
+  try {
+    for (let f = 0; f < k; f++) {
+      say(`fold ${f + 1}/${k}`);
+      last?.model.dispose();
+      last = await runPipeline(pipeline, { ...options, fold: f, dir: join(tmp, "folds", String(f + 1)), crashSafe: false, predictPage: false, dataCache: cache });
+      folds.push({ fold: f + 1, final: last.metrics.final, test: last.metrics.test });
+    }
+    const finals = meanStd(folds.map((x) => x.final));
+    const tests = folds.every((x) => x.test) ? meanStd(folds.map((x) => x.test!)) : null;
+    const cv: CrossValidation = {
+      k, stratified: spec.stratified, folds,
+      mean: { ...finals.mean, ...(tests ? Object.fromEntries(Object.entries(tests.mean).map(([key, v]) => [`test_${key}`, v])) : {}) },
+      std: { ...finals.std, ...(tests ? Object.fromEntries(Object.entries(tests.std).map(([key, v]) => [`test_${key}`, v])) : {}) },
+    };
+    const shown = Object.keys(cv.mean).filter((key) => key.startsWith("val_") || key.startsWith("test_"));
+    say(`cross-validation (${k} folds): ${shown.map((key) => `${key} ${cv.mean[key]!.toFixed(4)} ± ${cv.std[key]!.toFixed(4)}`).join(", ")}`);
+    const metrics = { ...last!.metrics, crossValidation: cv } as RunMetrics;
+    if (options.save ?? true) {
+      writeFileSync(join(tmp, "metrics.json"), JSON.stringify(metrics, null, 2));
+      const old = `${tmp}.old`;
+      if (existsSync(dir)) renameSync(dir, old);
+      renameSync(tmp, dir);
+      rmSync(old, { recursive: true, force: true });
+      say(`saved: ${dir} (each fold in ${join(dir, "folds")})`);
+    } else rmSync(tmp, { recursive: true, force: true });
+    return { ...last!, dir, metrics };
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
 }
 
 export interface RunMetrics {
@@ -79,6 +149,8 @@ export interface RunMetrics {
   test: Record<string, number> | null;
   confusionMatrix: number[][] | null;
   perClass?: { precision: number[]; recall: number[]; f1: number[]; support: number[] };
+  /** `split kfold K` runs: per-fold metrics, mean and std. */
+  crossValidation?: CrossValidation;
   /** scikit-learn's summary rows of the classification report. */
   classificationReport?: { accuracy: number; macro: AverageRow; weighted: AverageRow };
   classNames?: string[];
@@ -116,9 +188,10 @@ export async function runPipeline<P extends Params>(pipeline: CompiledPipeline<P
   }
   const spec = pipeline.train(params);
   const seed = options.seed ?? pipeline.seed;
-  const dataKey = JSON.stringify([dataSpec, options.limit ?? null, pipeline.seed]);
+  if (dataSpec.split.kfold && options.fold === undefined) return runKFold(pipeline, options, dataSpec.split.kfold.k);
+  const dataKey = JSON.stringify([dataSpec, options.limit ?? null, pipeline.seed, options.fold ?? null]);
   const cached = options.dataCache?.get(dataKey);
-  const data: Dataset = cached ?? await loadDataset(dataSpec, { seed: pipeline.seed, ...(options.limit !== undefined ? { limit: options.limit } : {}) });
+  const data: Dataset = cached ?? await loadDataset(dataSpec, { seed: pipeline.seed, ...(options.limit !== undefined ? { limit: options.limit } : {}), ...(options.fold !== undefined ? { fold: options.fold } : {}) });
   if (!cached) options.dataCache?.set(dataKey, data);
   say(`data: ${data.description}`);
   const dir = resolve(options.dir ?? join(options.out ?? "runs", pipeline.name));

@@ -42,6 +42,8 @@ export interface SplitSpec {
   validation?: { fraction?: number; last?: number; stratified?: boolean };
   /** When the source has no test set of its own, one is carved the same way. */
   test?: { fraction?: number; last?: number; stratified?: boolean };
+  /** k-fold cross-validation of the training pool (after any test carve): each fold validates once. */
+  kfold?: { k: number; stratified: boolean };
 }
 
 export type Augment =

@@ -500,6 +500,21 @@ function checkSource(s: Setting, env: Env, out: Diagnostic[]): { spec: SourceSpe
 
 function checkSplit(s: Setting, split: SplitSpec, out: Diagnostic[]): void {
   const [which, ...rest] = s.values;
+  if (which?.kind === "name" && which.name === "kfold") {
+    // `split kfold 5 [stratified]`: k-fold cross-validation, each fold the validation set once.
+    const k = rest[0];
+    if (!k || k.kind !== "number" || !Number.isInteger(k.value) || k.value < 2) {
+      out.push(diag("DLP2004", "error", "`kfold` takes a number of folds, 2 or more", k?.span ?? which.span, { label: k ? `found ${exprText(k)}` : "missing", help: "write `split kfold 5` or `split kfold 5 stratified`" }));
+      return;
+    }
+    const extra = rest.slice(1).find((w) => !(w.kind === "name" && w.name === "stratified"));
+    if (extra) {
+      out.push(diag("DLP2004", "error", `unexpected \`${exprText(extra)}\` in split kfold`, extra.span, { help: "write `split kfold 5` or `split kfold 5 stratified`" }));
+      return;
+    }
+    split.kfold = { k: k.value, stratified: rest.length > 1 };
+    return;
+  }
   if (!which || which.kind !== "name" || !["validation", "test"].includes(which.name)) {
     out.push(diag("DLP2004", "error", "`split` names `validation` or `test`", which?.span ?? s.name.span, { help: "write `split validation 10% stratified` or `split validation last 5000`" }));
     return;
