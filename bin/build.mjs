@@ -46,7 +46,7 @@ try {
     metafile: true,
     logLevel: "warning",
     // Runtime-heavy or native packages stay outside: they load from node_modules when a command needs them.
-    external: ["@tensorflow/*", "ts-morph", "typescript", "pg", "sql.js", "tsx", "chevrotain"],
+    external: ["@tensorflow/*", "ts-morph", "typescript", "pg", "sql.js", "tsx", "chevrotain", "h5wasm", "onnx-proto", "protobufjs"],
     banner: { js: "import { createRequire as __dlpRequire } from 'node:module'; const require = __dlpRequire(import.meta.url);" },
   });
   const inputs = Object.keys(result.metafile.inputs).map((f) => relative(root, join(process.cwd(), f)));
