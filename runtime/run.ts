@@ -84,8 +84,10 @@ function meanStd(rows: Record<string, number>[]): { mean: Record<string, number>
 
 /**
  * `split kfold K`: K runs, fold i validating the model trained on the others, each a full run
- * folder under DIR/folds/<i>; DIR/metrics.json holds the last fold's metrics plus
- * `crossValidation` (per fold, mean, std). The folder is replaced in one rename at the end.
+ * folder under DIR/folds/<i>; DIR/metrics.json holds the last fold's metrics with `final` the
+ * mean over folds, plus `crossValidation` (per fold, mean, std); DIR/history.json (and the
+ * returned history, which a tuner scores) is the per-epoch mean over folds. The folder is
+ * replaced in one rename at the end.
  */
 async function runKFold<P extends Params>(pipeline: CompiledPipeline<P>, options: RunOptions<P>, k: number): Promise<RunResult> {
   const say = (s: string): void => { if (!options.quiet) process.stderr.write(`${s}\n`); };
@@ -95,14 +97,29 @@ async function runKFold<P extends Params>(pipeline: CompiledPipeline<P>, options
   const spec = pipeline.data({ ...pipeline.defaults, ...(options.params ?? {}) } as P).split.kfold!;
   const cache = options.dataCache ?? new Map<string, Dataset>();
   const folds: CrossValidation["folds"] = [];
+  const histories: History[] = [];
   let last: RunResult | null = null;
   try {
     for (let f = 0; f < k; f++) {
       say(`fold ${f + 1}/${k}`);
       last?.model.dispose();
-      last = await runPipeline(pipeline, { ...options, fold: f, dir: join(tmp, "folds", String(f + 1)), crashSafe: false, predictPage: false, dataCache: cache });
+      // A tuner's per-epoch reports come once, after the folds, as the mean over folds (below).
+      const { onEpochEnd: _perEpoch, ...foldOptions } = options;
+      last = await runPipeline(pipeline, { ...foldOptions, fold: f, dir: join(tmp, "folds", String(f + 1)), crashSafe: false, predictPage: false, dataCache: cache });
       folds.push({ fold: f + 1, final: last.metrics.final, test: last.metrics.test });
+      histories.push(last.history);
     }
+    // The run's history is the per-epoch mean over the folds that reached the epoch, so a tuning
+    // objective (val_accuracy, …) is the cross-validated mean.
+    const history: History = {};
+    const epochs = Math.max(...histories.map((h) => h["epoch"]?.length ?? 0));
+    for (const key of new Set(histories.flatMap((h) => Object.keys(h)))) {
+      history[key] = Array.from({ length: epochs }, (_, e) => {
+        const v = histories.map((h) => h[key]?.[e]).filter((x): x is number => typeof x === "number");
+        return key === "epoch" ? e + 1 : v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
+      });
+    }
+    for (let e = 0; e < epochs; e++) await options.onEpochEnd?.(e + 1, Object.fromEntries(Object.entries(history).filter(([key]) => key !== "epoch").map(([key, v]) => [key, v[e]!])));
     const finals = meanStd(folds.map((x) => x.final));
     const tests = folds.every((x) => x.test) ? meanStd(folds.map((x) => x.test!)) : null;
     const cv: CrossValidation = {
@@ -112,16 +129,17 @@ async function runKFold<P extends Params>(pipeline: CompiledPipeline<P>, options
     };
     const shown = Object.keys(cv.mean).filter((key) => key.startsWith("val_") || key.startsWith("test_"));
     say(`cross-validation (${k} folds): ${shown.map((key) => `${key} ${cv.mean[key]!.toFixed(4)} ± ${cv.std[key]!.toFixed(4)}`).join(", ")}`);
-    const metrics = { ...last!.metrics, crossValidation: cv } as RunMetrics;
+    const metrics = { ...last!.metrics, final: finals.mean, crossValidation: cv } as RunMetrics;
     if (options.save ?? true) {
       writeFileSync(join(tmp, "metrics.json"), JSON.stringify(metrics, null, 2));
+      writeFileSync(join(tmp, "history.json"), JSON.stringify(history, null, 2));
       const old = `${tmp}.old`;
       if (existsSync(dir)) renameSync(dir, old);
       renameSync(tmp, dir);
       rmSync(old, { recursive: true, force: true });
       say(`saved: ${dir} (each fold in ${join(dir, "folds")})`);
     } else rmSync(tmp, { recursive: true, force: true });
-    return { ...last!, dir, metrics };
+    return { ...last!, dir, metrics, history };
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     throw e;

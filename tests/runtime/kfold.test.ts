@@ -94,6 +94,12 @@ test("a k-fold run trains every fold and writes per-fold metrics, mean and std",
   for (const f of ["1", "2", "3"]) assert.ok(existsSync(join(r.dir, "folds", f, "model.json")), `fold ${f} saved`);
   const fm = JSON.parse(readFileSync(join(r.dir, "folds", "2", "metrics.json"), "utf8"));
   assert.match(fm.data, /60 train, 30 validation/);
+  // The run's history (what a tuner's objective reads) is the mean over the folds.
+  const fh = [1, 2, 3].map((f) => JSON.parse(readFileSync(join(r.dir, "folds", String(f), "history.json"), "utf8")) as Record<string, number[]>);
+  const want = fh.reduce((a, h) => a + h["val_accuracy"]![0]!, 0) / 3;
+  assert.ok(Math.abs(r.history["val_accuracy"]![0]! - want) < 1e-12, `history ${r.history["val_accuracy"]} vs mean ${want}`);
+  assert.equal(JSON.parse(readFileSync(join(r.dir, "history.json"), "utf8")), r.history);
+  assert.ok(Math.abs(m.final["val_loss"] - cv.mean["val_loss"]) < 1e-12, "metrics.final is the cross-validated mean");
 });
 
 test.run();
