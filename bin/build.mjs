@@ -50,7 +50,7 @@ try {
     metafile: true,
     logLevel: "warning",
     // Runtime-heavy or native packages stay outside: they load from node_modules when a command needs them.
-    external: ["@tensorflow/*", "ts-morph", "typescript", "pg", "better-sqlite3", "tsx", "chevrotain"],
+    external: ["@tensorflow/*", "ts-morph", "typescript", "pg", "better-sqlite3", "tsx", "chevrotain", "h5wasm", "onnx-proto", "protobufjs"],
     banner: { js: "import { createRequire as __dlpRequire } from 'node:module'; const require = __dlpRequire(import.meta.url);" },
   });
   // Freshness is judged on this package's own sources: its dependencies are bundled too, but where

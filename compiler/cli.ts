@@ -49,6 +49,7 @@ function program(run: (name: string, p: Parsed) => Promise<number>): Command {
     .option("--seed <n>", "the seed for weights, shuffling and augmentation (a tuning trial's, to retrain it)")
     .option("--limit <n>", "use only the first N training samples (a quick try)")
     .option("--out <dir>", "output folder", "runs")
+    .option("--resume", "continue a crashed, killed or stopped run from its last finished epoch (bit-identical to an uninterrupted run)")
     .option("-q, --quiet", "no progress, only the result and errors");
   add("predict", "<run_dir> <input...>", "top-k classes and probabilities of a saved model for images, folders of images, IDX, CSV or JSON files")
     .addOption(new Option("--format <format>", "output format").choices(["table", "csv", "json"]).default("table"))
@@ -71,6 +72,9 @@ function program(run: (name: string, p: Parsed) => Promise<number>): Command {
     .option("--force", "replace the file if it exists");
   add("fmt", "<file...>", "rewrite files in the canonical format (a folder: its .dlp files; -: stdin to stdout)").option("--check", "only report the files that would change");
   add("import", "<model_json>", "a Keras to_json() / tfjs model.json topology as a .dlp pipeline").option("-o <file>", "write the .dlp here instead of stdout");
+  add("export", "<run_dir>", "a saved run's model as ONNX (opset 13; default RUN_DIR/model.onnx)")
+    .addOption(new Option("--format <format>", "export format").choices(["onnx"]).default("onnx"))
+    .option("-o <file>", "where to write the model");
   add("lsp", "", "the language server (diagnostics, hover, completion, quick fixes) over stdio").option("--stdio", "talk over stdin/stdout (the default)");
   return prog;
 }
@@ -165,6 +169,8 @@ async function dispatch(cmd: string, p: Parsed): Promise<number> {
       return (await import("./format/command.ts")).fmtCommand(p);
     case "import":
       return (await import("./import/command.ts")).importCommand(p);
+    case "export":
+      return (await import("./commands/export.ts")).exportCommand(p);
     case "lsp":
       return (await import("./lsp/server.ts")).startServer();
     default:

@@ -5,7 +5,12 @@ import type { LossName } from "./spec.ts";
 
 const EPS = 1e-7;
 
-export function lossTensor(name: LossName, yTrue: tf.Tensor, yPred: tf.Tensor, delta = 1): tf.Scalar {
+/**
+ * The batch loss. With `weights` ([B], Keras's sample weights) each sample's loss is scaled and
+ * the sum divided by the batch size (Keras's sum_over_batch_size reduction).
+ */
+export function lossTensor(name: LossName, yTrue: tf.Tensor, yPred: tf.Tensor, delta = 1, weights?: tf.Tensor): tf.Scalar {
+  if (weights) return tf.tidy(() => tf.mean(tf.mul(perSampleLoss(name, yTrue, yPred, delta), weights)) as tf.Scalar);
   return tf.tidy(() => {
     switch (name) {
       case "mse": return tf.mean(tf.squaredDifference(yTrue, yPred)) as tf.Scalar;
@@ -23,6 +28,34 @@ export function lossTensor(name: LossName, yTrue: tf.Tensor, yPred: tf.Tensor, d
       case "sparse_categorical_crossentropy": {
         const p = tf.clipByValue(yPred, EPS, 1 - EPS);
         return tf.neg(tf.mean(tf.sum(tf.mul(yTrue, tf.log(p)), -1))) as tf.Scalar;
+      }
+    }
+  });
+}
+
+/** Each sample's loss, [B]: the mean over the output axis for the regression losses and BCE, as Keras. */
+export function perSampleLoss(name: LossName, yTrue: tf.Tensor, yPred: tf.Tensor, delta = 1): tf.Tensor {
+  return tf.tidy(() => {
+    const last = yPred.rank - 1;
+    const flat = (t: tf.Tensor): tf.Tensor => (t.rank > 2 ? t.reshape([t.shape[0]!, -1]) : t);
+    const yt = flat(yTrue), yp = flat(yPred);
+    switch (name) {
+      case "mse": return tf.mean(tf.squaredDifference(yt, yp), -1);
+      case "mae": return tf.mean(tf.abs(tf.sub(yt, yp)), -1);
+      case "huber": {
+        const err = tf.abs(tf.sub(yt, yp));
+        const quad = tf.minimum(err, delta);
+        return tf.mean(tf.add(tf.mul(0.5, tf.square(quad)), tf.mul(delta, tf.sub(err, quad))), -1);
+      }
+      case "binary_crossentropy": {
+        const p = tf.clipByValue(yp, EPS, 1 - EPS);
+        return tf.neg(tf.mean(tf.add(tf.mul(yt, tf.log(p)), tf.mul(tf.sub(1, yt), tf.log(tf.sub(1, p)))), -1));
+      }
+      case "categorical_crossentropy":
+      case "sparse_categorical_crossentropy": {
+        const p = tf.clipByValue(yPred, EPS, 1 - EPS);
+        const ps = tf.neg(tf.sum(tf.mul(yTrue, tf.log(p)), last));
+        return ps.rank > 1 ? tf.mean(ps.reshape([ps.shape[0]!, -1]), -1) : ps;
       }
     }
   });

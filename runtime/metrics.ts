@@ -34,20 +34,57 @@ export function confusionMatrix(pr: Predictions): number[][] {
   return m;
 }
 
-export interface PerClass { precision: number[]; recall: number[]; support: number[] }
+export interface PerClass { precision: number[]; recall: number[]; f1: number[]; support: number[] }
 
+/** Per-class precision, recall, F1 and support (scikit-learn's, with 0 where a ratio is 0/0). */
 export function perClass(cm: number[][]): PerClass {
   const c = cm.length;
-  const precision: number[] = [], recall: number[] = [], support: number[] = [];
+  const precision: number[] = [], recall: number[] = [], f1: number[] = [], support: number[] = [];
   for (let k = 0; k < c; k++) {
     const tp = cm[k]![k]!;
     const col = cm.reduce((a, row) => a + row[k]!, 0);
     const row = cm[k]!.reduce((a, b) => a + b, 0);
-    precision.push(col ? tp / col : 0);
-    recall.push(row ? tp / row : 0);
+    const p = col ? tp / col : 0, r = row ? tp / row : 0;
+    precision.push(p);
+    recall.push(r);
+    f1.push(p + r > 0 ? (2 * p * r) / (p + r) : 0);
     support.push(row);
   }
-  return { precision, recall, support };
+  return { precision, recall, f1, support };
+}
+
+export interface AverageRow { precision: number; recall: number; f1: number; support: number }
+
+/** scikit-learn's classification_report: per class, accuracy, macro and support-weighted averages. */
+export interface ClassificationReport extends PerClass { accuracy: number; macro: AverageRow; weighted: AverageRow }
+
+export function classificationReport(cm: number[][]): ClassificationReport {
+  const pc = perClass(cm);
+  const total = pc.support.reduce((a, b) => a + b, 0);
+  const c = Math.max(1, cm.length);
+  const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / c;
+  const wmean = (v: number[]): number => (total ? v.reduce((a, b, i) => a + b * pc.support[i]!, 0) / total : 0);
+  const correct = cm.reduce((a, row, k) => a + row[k]!, 0);
+  return {
+    ...pc,
+    accuracy: total ? correct / total : 0,
+    macro: { precision: mean(pc.precision), recall: mean(pc.recall), f1: mean(pc.f1), support: total },
+    weighted: { precision: wmean(pc.precision), recall: wmean(pc.recall), f1: wmean(pc.f1), support: total },
+  };
+}
+
+/** The report as scikit-learn prints it. */
+export function reportText(rep: ClassificationReport, names: string[]): string {
+  const w = Math.max(12, ...names.map((n) => n.length));
+  const f = (v: number): string => v.toFixed(4).padStart(10);
+  const n = (v: number): string => String(v).padStart(10);
+  const lines = [`${"".padStart(w)}${"precision".padStart(10)}${"recall".padStart(10)}${"f1-score".padStart(10)}${"support".padStart(10)}`, ""];
+  names.forEach((name, i) => lines.push(`${name.padStart(w)}${f(rep.precision[i]!)}${f(rep.recall[i]!)}${f(rep.f1[i]!)}${n(rep.support[i]!)}`));
+  lines.push("");
+  lines.push(`${"accuracy".padStart(w)}${"".padStart(20)}${f(rep.accuracy)}${n(rep.macro.support)}`);
+  lines.push(`${"macro avg".padStart(w)}${f(rep.macro.precision)}${f(rep.macro.recall)}${f(rep.macro.f1)}${n(rep.macro.support)}`);
+  lines.push(`${"weighted avg".padStart(w)}${f(rep.weighted.precision)}${f(rep.weighted.recall)}${f(rep.weighted.f1)}${n(rep.weighted.support)}`);
+  return lines.join("\n");
 }
 
 /** Rank-based ROC AUC of scores for positives vs negatives (ties averaged). */
@@ -116,8 +153,9 @@ export function computeMetrics(pr: Predictions, labels: LabelSpec, metrics: Metr
     else if (m.name === "auc") out[key] = auc(pr);
     else {
       const pc = perClass(getCm());
-      if (pr.width === 1) out[key] = m.name === "precision" ? pc.precision[1]! : pc.recall[1]!;
-      else { const v = m.name === "precision" ? pc.precision : pc.recall; out[key] = v.reduce((a, b) => a + b, 0) / v.length; }
+      const v = m.name === "precision" ? pc.precision : m.name === "recall" ? pc.recall : pc.f1;
+      if (pr.width === 1) out[key] = v[1]!;
+      else out[key] = v.reduce((a, b) => a + b, 0) / v.length;
     }
   }
   return out;

@@ -2,7 +2,7 @@
 // curves, the confusion matrix as a heat map, per-class precision / recall, the model summary
 // and the run's settings.
 import type { History } from "./train.ts";
-import { perClass } from "./metrics.ts";
+import { classificationReport } from "./metrics.ts";
 
 export interface ReportInput {
   pipeline: string;
@@ -77,8 +77,9 @@ function heatMap(cm: number[][], names: string[]): string {
   return svg + "</svg>";
 }
 
-function table(rows: (string | number)[][], head: string[]): string {
-  return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join("")}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${typeof c === "number" ? fmt(c) : esc(c)}</td>`).join("")}</tr>`).join("")}</tbody></table>`;
+function table(rows: (string | number)[][], head: string[], foot: (string | number)[][] = []): string {
+  const tr = (r: (string | number)[]): string => `<tr>${r.map((c) => `<td>${typeof c === "number" ? fmt(c) : esc(c)}</td>`).join("")}</tr>`;
+  return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join("")}</tr></thead><tbody>${rows.map(tr).join("")}</tbody>${foot.length ? `<tfoot>${foot.map(tr).join("")}</tfoot>` : ""}</table>`;
 }
 
 export function renderReport(r: ReportInput): string {
@@ -96,9 +97,14 @@ export function renderReport(r: ReportInput): string {
   let cmHtml = "";
   if (r.confusionMatrix) {
     const names = r.classNames && r.classNames.length === r.confusionMatrix.length ? r.classNames : r.confusionMatrix.map((_, i) => String(i));
-    const pc = perClass(r.confusionMatrix);
+    const pc = classificationReport(r.confusionMatrix);
+    const foot = [
+      ["accuracy", "", "", pc.accuracy, pc.macro.support],
+      ["macro avg", pc.macro.precision, pc.macro.recall, pc.macro.f1, pc.macro.support],
+      ["weighted avg", pc.weighted.precision, pc.weighted.recall, pc.weighted.f1, pc.weighted.support],
+    ];
     cmHtml = `<h2>Confusion matrix (${esc(r.evaluatedOn ?? "")})</h2>${heatMap(r.confusionMatrix, names)}
-<h2>Per-class precision and recall</h2>${table(names.map((n, i) => [n, pc.precision[i]!, pc.recall[i]!, pc.support[i]!]), ["class", "precision", "recall", "support"])}`;
+<h2>Classification report</h2>${table(names.map((n, i) => [n, pc.precision[i]!, pc.recall[i]!, pc.f1[i]!, pc.support[i]!]), ["class", "precision", "recall", "f1-score", "support"], foot)}`;
   }
   const testRows = r.test ? Object.entries(r.test).map(([k, v]) => [k, v]) : [];
   return `<!doctype html>

@@ -4,15 +4,21 @@
 
 export type Rng = () => number;
 
-export function mulberry32(seed: number): Rng {
+/** A PRNG whose whole state (one uint32) can be read and set: training checkpoints save it. */
+export type StatefulRng = Rng & { getState(): number; setState(state: number): void };
+
+export function mulberry32(seed: number): StatefulRng {
   let a = seed >>> 0;
-  return () => {
+  const next = (() => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  }) as StatefulRng;
+  next.getState = () => a;
+  next.setState = (s: number) => { a = s >>> 0; };
+  return next;
 }
 
 /** Fisher–Yates over 0..n-1. */
@@ -28,12 +34,16 @@ export function permutation(n: number, rng: Rng): Int32Array {
   return p;
 }
 
-/** Runs `f` with Math.random replaced by a PRNG seeded with `seed`; restores it afterwards. */
-export async function withSeededMathRandom<T>(seed: number, f: () => Promise<T>): Promise<T> {
+/**
+ * Runs `f` with Math.random replaced by a PRNG seeded with `seed`; restores it afterwards. `f`
+ * gets that PRNG, so a training checkpoint can save and restore its state (dropout draws from it).
+ */
+export async function withSeededMathRandom<T>(seed: number, f: (random: StatefulRng) => Promise<T>): Promise<T> {
   const original = Math.random;
-  Math.random = mulberry32(seed ^ 0x5bd1e995);
+  const random = mulberry32(seed ^ 0x5bd1e995);
+  Math.random = random;
   try {
-    return await f();
+    return await f(random);
   } finally {
     Math.random = original;
   }

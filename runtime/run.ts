@@ -1,7 +1,7 @@
 // runPipeline: backend -> data -> model (seeded) -> train -> evaluate -> save -> report.
 // Outputs go to a temporary folder renamed over OUT/<pipeline>/ at the very end, so a failed
 // run never overwrites an earlier one.
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { tf } from "./tf.ts";
 import type { Params } from "./spec.ts";
@@ -10,12 +10,15 @@ import { backendNote, initBackend, type BackendChoice } from "./backend.ts";
 import { loadDataset } from "./data/dataset.ts";
 import type { Dataset, Split } from "./data/types.ts";
 import { evaluateSplit, trainModel, type History } from "./train.ts";
-import { confusionMatrix, perClass } from "./metrics.ts";
+import { classificationReport, confusionMatrix, reportText, type AverageRow } from "./metrics.ts";
 import { withSeededMathRandom } from "./rng.ts";
 import { loadWeightsInto, saveModel } from "./io.ts";
 import { renderReport } from "./report.ts";
 import { writePredictPage } from "./export/predict_page.ts";
 import { TrainingError } from "./errors.ts";
+import { readCheckpointFile, writeCheckpointFile, type CheckpointFile } from "./checkpoint.ts";
+import { loadInitWeights } from "./weights.ts";
+import { checkResumable, describeRun, LOCK_FILE, partialDir, runFingerprint, STATE_FILE, takeLock } from "./resume.ts";
 
 export interface RunOptions<P extends Params = Params> {
   backend?: BackendChoice;
@@ -50,6 +53,98 @@ export interface RunOptions<P extends Params = Params> {
   seed?: number;
   /** Loaded data sets by spec, shared across runs in one process (a tuner's trials load the data once). */
   dataCache?: Map<string, Dataset>;
+  /** Continue the unfinished run in DIR.partial/ (or the Ctrl-C'd one in DIR/) from its last checkpoint. */
+  resume?: boolean;
+  /** Write DIR.partial/state.ckpt after every epoch, so a crash loses at most one (default: when saving to OUT/<pipeline>). */
+  crashSafe?: boolean;
+  /** With `split kfold K`: train only this fold (0-based); without it, runPipeline runs every fold. */
+  fold?: number;
+}
+
+/** Per-fold metrics of `split kfold K`, with their mean and (population) standard deviation. */
+export interface CrossValidation {
+  k: number;
+  stratified: boolean;
+  /** Each fold's last-epoch logs (loss, val_loss, …) and its test metrics when evaluated. */
+  folds: { fold: number; final: Record<string, number>; test: Record<string, number> | null }[];
+  mean: Record<string, number>;
+  std: Record<string, number>;
+}
+
+function meanStd(rows: Record<string, number>[]): { mean: Record<string, number>; std: Record<string, number> } {
+  const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  const mean: Record<string, number> = {}, std: Record<string, number> = {};
+  for (const k of keys) {
+    const v = rows.map((r) => r[k]).filter((x): x is number => typeof x === "number");
+    const m = v.reduce((a, b) => a + b, 0) / v.length;
+    mean[k] = m;
+    std[k] = Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / v.length);
+  }
+  return { mean, std };
+}
+
+/**
+ * `split kfold K`: K runs, fold i validating the model trained on the others, each a full run
+ * folder under DIR/folds/<i>; DIR/metrics.json holds the last fold's metrics with `final` the
+ * mean over folds, plus `crossValidation` (per fold, mean, std); DIR/history.json (and the
+ * returned history, which a tuner scores) is the per-epoch mean over folds. The folder is
+ * replaced in one rename at the end.
+ */
+async function runKFold<P extends Params>(pipeline: CompiledPipeline<P>, options: RunOptions<P>, k: number): Promise<RunResult> {
+  const say = (s: string): void => { if (!options.quiet) process.stderr.write(`${s}\n`); };
+  if (options.resume) throw new TrainingError("--resume does not apply to a k-fold run (split kfold): its folds are rerun");
+  const dir = resolve(options.dir ?? join(options.out ?? "runs", pipeline.name));
+  const tmp = join(resolve(dir, ".."), `.${pipeline.name}.kfold-${process.pid}-${Date.now()}`);
+  const spec = pipeline.data({ ...pipeline.defaults, ...(options.params ?? {}) } as P).split.kfold!;
+  const cache = options.dataCache ?? new Map<string, Dataset>();
+  const folds: CrossValidation["folds"] = [];
+  const histories: History[] = [];
+  let last: RunResult | null = null;
+  try {
+    for (let f = 0; f < k; f++) {
+      say(`fold ${f + 1}/${k}`);
+      last?.model.dispose();
+      // A tuner's per-epoch reports come once, after the folds, as the mean over folds (below).
+      const { onEpochEnd: _perEpoch, ...foldOptions } = options;
+      last = await runPipeline(pipeline, { ...foldOptions, fold: f, dir: join(tmp, "folds", String(f + 1)), crashSafe: false, predictPage: false, dataCache: cache });
+      folds.push({ fold: f + 1, final: last.metrics.final, test: last.metrics.test });
+      histories.push(last.history);
+    }
+    // The run's history is the per-epoch mean over the folds that reached the epoch, so a tuning
+    // objective (val_accuracy, …) is the cross-validated mean.
+    const history: History = {};
+    const epochs = Math.max(...histories.map((h) => h["epoch"]?.length ?? 0));
+    for (const key of new Set(histories.flatMap((h) => Object.keys(h)))) {
+      history[key] = Array.from({ length: epochs }, (_, e) => {
+        const v = histories.map((h) => h[key]?.[e]).filter((x): x is number => typeof x === "number");
+        return key === "epoch" ? e + 1 : v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
+      });
+    }
+    for (let e = 0; e < epochs; e++) await options.onEpochEnd?.(e + 1, Object.fromEntries(Object.entries(history).filter(([key]) => key !== "epoch").map(([key, v]) => [key, v[e]!])));
+    const finals = meanStd(folds.map((x) => x.final));
+    const tests = folds.every((x) => x.test) ? meanStd(folds.map((x) => x.test!)) : null;
+    const cv: CrossValidation = {
+      k, stratified: spec.stratified, folds,
+      mean: { ...finals.mean, ...(tests ? Object.fromEntries(Object.entries(tests.mean).map(([key, v]) => [`test_${key}`, v])) : {}) },
+      std: { ...finals.std, ...(tests ? Object.fromEntries(Object.entries(tests.std).map(([key, v]) => [`test_${key}`, v])) : {}) },
+    };
+    const shown = Object.keys(cv.mean).filter((key) => key.startsWith("val_") || key.startsWith("test_"));
+    say(`cross-validation (${k} folds): ${shown.map((key) => `${key} ${cv.mean[key]!.toFixed(4)} ± ${cv.std[key]!.toFixed(4)}`).join(", ")}`);
+    const metrics = { ...last!.metrics, final: finals.mean, crossValidation: cv } as RunMetrics;
+    if (options.save ?? true) {
+      writeFileSync(join(tmp, "metrics.json"), JSON.stringify(metrics, null, 2));
+      writeFileSync(join(tmp, "history.json"), JSON.stringify(history, null, 2));
+      const old = `${tmp}.old`;
+      if (existsSync(dir)) renameSync(dir, old);
+      renameSync(tmp, dir);
+      rmSync(old, { recursive: true, force: true });
+      say(`saved: ${dir} (each fold in ${join(dir, "folds")})`);
+    } else rmSync(tmp, { recursive: true, force: true });
+    return { ...last!, dir, metrics, history };
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
 }
 
 export interface RunMetrics {
@@ -72,7 +167,11 @@ export interface RunMetrics {
   evaluatedOn: "test" | "validation" | null;
   test: Record<string, number> | null;
   confusionMatrix: number[][] | null;
-  perClass?: { precision: number[]; recall: number[]; support: number[] };
+  perClass?: { precision: number[]; recall: number[]; f1: number[]; support: number[] };
+  /** `split kfold K` runs: per-fold metrics, mean and std. */
+  crossValidation?: CrossValidation;
+  /** scikit-learn's summary rows of the classification report. */
+  classificationReport?: { accuracy: number; macro: AverageRow; weighted: AverageRow };
   classNames?: string[];
 }
 
@@ -107,27 +206,98 @@ export async function runPipeline<P extends Params>(pipeline: CompiledPipeline<P
     throw new TrainingError(`${pipeline.sourceFile}: the compiled pipeline \`${pipeline.name}\` has an empty data spec (no source or input shape); its data section was not understood by dlpc`);
   }
   const spec = pipeline.train(params);
-  const epochs = options.epochs ?? spec.epochs;
   const seed = options.seed ?? pipeline.seed;
-  const dataKey = JSON.stringify([dataSpec, options.limit ?? null, pipeline.seed]);
+  if (dataSpec.split.kfold && options.fold === undefined) return runKFold(pipeline, options, dataSpec.split.kfold.k);
+  const dataKey = JSON.stringify([dataSpec, options.limit ?? null, pipeline.seed, options.fold ?? null]);
   const cached = options.dataCache?.get(dataKey);
-  const data: Dataset = cached ?? await loadDataset(dataSpec, { seed: pipeline.seed, ...(options.limit !== undefined ? { limit: options.limit } : {}) });
+  const data: Dataset = cached ?? await loadDataset(dataSpec, { seed: pipeline.seed, ...(options.limit !== undefined ? { limit: options.limit } : {}), ...(options.fold !== undefined ? { fold: options.fold } : {}) });
   if (!cached) options.dataCache?.set(dataKey, data);
   say(`data: ${data.description}`);
   const dir = resolve(options.dir ?? join(options.out ?? "runs", pipeline.name));
+  const save = options.save ?? true;
+  const report = options.report ?? true;
+  const writes = save || report;
+  const crashSafe = writes && (options.resume || (options.crashSafe ?? options.dir === undefined));
+  const partial = partialDir(dir);
+  const stateFile = join(partial, STATE_FILE);
 
-  const { model, result } = await withSeededMathRandom(seed, async () => {
-    const model = pipeline.buildModel(params);
-    if (options.resumeFrom) await loadWeightsInto(model, options.resumeFrom);
-    const result = await trainModel(model, spec, { train: data.train, validation: data.validation }, {
-      epochs, seed, shuffle: dataSpec.shuffle, augment: dataSpec.augment, labels: dataSpec.labels,
-      ...(options.initialEpoch !== undefined ? { initialEpoch: options.initialEpoch } : {}),
-      ...(options.quiet !== undefined ? { quiet: options.quiet } : {}),
-      ...(options.onEpochEnd ? { onEpochEnd: options.onEpochEnd } : {}),
-      ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+  // A resume reads the checkpoint before anything trains; a fresh run refuses to discard one.
+  let ck: CheckpointFile | null = null;
+  if (options.resume) {
+    if (existsSync(stateFile)) ck = readCheckpointFile(stateFile);
+    else if (existsSync(join(dir, STATE_FILE))) {
+      // A run stopped with Ctrl-C was saved with its state: continue it in a fresh .partial copy.
+      ck = readCheckpointFile(join(dir, STATE_FILE));
+      rmSync(partial, { recursive: true, force: true });
+      cpSync(dir, partial, { recursive: true });
+    } else {
+      throw new TrainingError(`nothing to resume: there is no checkpoint ${stateFile}${existsSync(dir) ? ` (${dir} is a finished run)` : ""}; run without --resume to start training`);
+    }
+    if (ck.backend !== backend) say(`note: the checkpoint was written on the ${ck.backend} backend, this run uses ${backend}: results will not be bit-identical to an uninterrupted run`);
+  } else if (crashSafe && existsSync(partial)) {
+    if (existsSync(stateFile)) {
+      let what = "";
+      try { const c = readCheckpointFile(stateFile); what = ` (${c.loop.epoch} of ${c.loop.targetEpochs} epochs done, written ${c.writtenAt})`; } catch { /* described by --resume */ }
+      throw new TrainingError(`${partial} holds an unfinished run${what}: continue it with --resume, or delete that folder to start over`);
+    }
+    takeLock(partial);
+    rmSync(partial, { recursive: true, force: true });
+  }
+  const epochs = options.epochs ?? (ck ? ck.loop.targetEpochs : spec.epochs);
+
+  // The working folder: DIR.partial (crash-safe runs) or a temporary one, renamed over DIR at the end.
+  const parent = resolve(dir, "..");
+  const work = writes ? (crashSafe ? partial : join(parent, `.${pipeline.name}.tmp-${process.pid}-${Date.now()}`)) : null;
+  const cleanWork = (keepState: boolean): void => {
+    if (!work) return;
+    if (keepState && crashSafe && existsSync(stateFile)) rmSync(join(partial, LOCK_FILE), { force: true });
+    else rmSync(work, { recursive: true, force: true });
+  };
+
+  let built: { model: tf.LayersModel; result: Awaited<ReturnType<typeof trainModel>> };
+  try {
+    built = await withSeededMathRandom(seed, async (random) => {
+      const model = pipeline.buildModel(params);
+      if (spec.initWeights && !ck && !options.resumeFrom) await loadInitWeights(model, spec.initWeights, say);
+      if (options.resumeFrom) await loadWeightsInto(model, options.resumeFrom);
+      const describe = describeRun(pipeline as unknown as CompiledPipeline, { params, seed, data: dataSpec, train: spec, limit: options.limit ?? null, model });
+      const fingerprint = runFingerprint(pipeline as unknown as CompiledPipeline, describe);
+      if (ck) checkResumable(existsSync(stateFile) ? stateFile : join(dir, STATE_FILE), ck, describe, fingerprint);
+      if (work) {
+        mkdirSync(work, { recursive: true });
+        if (crashSafe) takeLock(work);
+      }
+      if (ck) say(`resuming from ${stateFile}: ${ck.loop.epoch} of ${epochs} epochs done${ck.loop.done ? " (training had ended)" : ""}`);
+      let warned = false;
+      const result = await trainModel(model, spec, { train: data.train, validation: data.validation }, {
+        epochs, seed, shuffle: dataSpec.shuffle, augment: dataSpec.augment, labels: dataSpec.labels, mathRandom: random,
+        ...(ck ? { resume: { ...ck, loop: { ...ck.loop, targetEpochs: epochs } } } : options.initialEpoch !== undefined ? { initialEpoch: options.initialEpoch } : {}),
+        ...(options.quiet !== undefined ? { quiet: options.quiet } : {}),
+        ...(options.onEpochEnd ? { onEpochEnd: options.onEpochEnd } : {}),
+        ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+        ...(work ? { checkpointDir: work } : {}),
+        ...(crashSafe ? {
+          onCheckpoint: (state) => {
+            try {
+              writeCheckpointFile(stateFile, { ...state, describe, fingerprint, backend, writtenAt: new Date().toISOString() });
+            } catch (e) {
+              // A full disk: the previous checkpoint is intact; training goes on and retries next epoch.
+              if (!warned) say(`warning: cannot write the checkpoint ${stateFile} (${(e as Error).message}); the previous one is kept`);
+              warned = true;
+            }
+          },
+        } : {}),
+      });
+      return { model, result };
     });
-    return { model, result };
-  });
+  } catch (e) {
+    cleanWork(true);
+    if (crashSafe && existsSync(stateFile) && e instanceof Error && !(e.message.includes("cannot resume from"))) {
+      e.message += `\nthe last epoch's checkpoint is kept in ${partial}: \`dlpc run … --resume\` continues from it`;
+    }
+    throw e;
+  }
+  const { model, result } = built;
 
   // Evaluation on the test split (the validation split when there is no test set).
   const ev = pipeline.evaluate;
@@ -148,6 +318,11 @@ export async function runPipeline<P extends Params>(pipeline: CompiledPipeline<P
     } else say("evaluate: no test or validation samples; skipped");
   }
 
+  const creport = cm ? classificationReport(cm) : null;
+  if (creport && cm) {
+    const names = data.classNames && data.classNames.length === cm.length ? data.classNames : cm.map((_, i) => String(i));
+    say(`classification report (${evaluatedOn}):\n${reportText(creport, names)}`);
+  }
   const last = Object.fromEntries(Object.entries(result.history).filter(([k]) => k !== "epoch").map(([k, v]) => [k, v[v.length - 1]!]));
   const metrics: RunMetrics = {
     pipeline: pipeline.name,
@@ -167,18 +342,14 @@ export async function runPipeline<P extends Params>(pipeline: CompiledPipeline<P
     evaluatedOn,
     test,
     confusionMatrix: cm,
-    ...(cm ? { perClass: perClass(cm) } : {}),
+    ...(creport ? { perClass: { precision: creport.precision, recall: creport.recall, f1: creport.f1, support: creport.support } } : {}),
+    ...(creport ? { classificationReport: { accuracy: creport.accuracy, macro: creport.macro, weighted: creport.weighted } } : {}),
     ...(data.classNames ? { classNames: data.classNames } : {}),
   };
 
-  const save = options.save ?? true;
-  const report = options.report ?? true;
-  if (save || report) {
-    const parent = resolve(dir, "..");
-    mkdirSync(parent, { recursive: true });
-    const tmp = join(parent, `.${pipeline.name}.tmp-${process.pid}-${Date.now()}`);
+  if (work) {
+    const tmp = work;
     try {
-      mkdirSync(tmp, { recursive: true });
       if (save) {
         await saveModel(model, tmp);
         writeFileSync(join(tmp, "history.json"), JSON.stringify(result.history, null, 2));
@@ -196,15 +367,21 @@ export async function runPipeline<P extends Params>(pipeline: CompiledPipeline<P
           ...(result.stopReason ? { stopReason: result.stopReason } : {}),
         }));
       }
-      const old = `${tmp}.old`;
+      // The training state stays only in a run stopped with Ctrl-C (--resume continues it).
+      if (crashSafe) {
+        rmSync(join(tmp, LOCK_FILE), { force: true });
+        if (!result.interrupted) rmSync(join(tmp, STATE_FILE), { force: true });
+      }
+      const old = `${tmp}.old-${process.pid}`;
       if (existsSync(dir)) renameSync(dir, old);
       renameSync(tmp, dir);
       rmSync(old, { recursive: true, force: true });
     } catch (e) {
-      rmSync(tmp, { recursive: true, force: true });
+      cleanWork(true);
       throw e instanceof TrainingError ? e : new TrainingError(`cannot write the run to ${dir}: ${(e as Error).message}`);
     }
     say(`saved: ${dir}`);
+    if (result.interrupted && crashSafe && existsSync(join(dir, STATE_FILE))) say(`the training state was kept: \`dlpc run … --resume\` continues from the last finished epoch`);
   }
   return {
     dir, backend, history: result.history, metrics, epochsRun: result.epochsRun, stoppedEarly: result.stoppedEarly, interrupted: result.interrupted,

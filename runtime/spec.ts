@@ -43,6 +43,8 @@ export interface SplitSpec {
   validation?: { fraction?: number; last?: number; stratified?: boolean };
   /** When the source has no test set of its own, one is carved the same way. */
   test?: { fraction?: number; last?: number; stratified?: boolean };
+  /** k-fold cross-validation of the training pool (after any test carve): each fold validates once. */
+  kfold?: { k: number; stratified: boolean };
 }
 
 export type Augment =
@@ -97,13 +99,21 @@ export type MetricSpec =
   | { name: "auc" }
   | { name: "precision" }
   | { name: "recall" }
+  /** F1 of the positive class (binary), else the macro average over classes. */
+  | { name: "f1" }
   | { name: "top_k"; k: number }
   | { name: "mse" }
   | { name: "mae" };
 
 export type CallbackSpec =
   | { kind: "early_stop"; monitor: string; patience: number; minDelta: number; mode: "min" | "max"; restoreBest: boolean }
-  | { kind: "checkpoint"; monitor: string; mode: "min" | "max" }
+  /**
+   * Keeps the best weights by `monitor` (restored at the end). With `path`, also writes the model
+   * (a tfjs folder, relative to the run folder; a Keras-style pattern such as
+   * "checkpoints/model.{epoch:02d}-{val_loss:.2f}") on every improvement, or every epoch when
+   * `bestOnly` is false, keeping the last `keep` of them.
+   */
+  | { kind: "checkpoint"; monitor: string; mode: "min" | "max"; path?: string; bestOnly?: boolean; keep?: number }
   | { kind: "reduce_lr"; monitor: string; factor: number; patience: number; minLr: number; mode: "min" | "max" };
 
 export interface TrainSpec {
@@ -117,6 +127,13 @@ export interface TrainSpec {
   callbacks: CallbackSpec[];
   /** Gradient clipping by global norm, when set. */
   clipNorm?: number;
+  /**
+   * Keras's class_weight: each training sample's loss is scaled by its class's weight (validation
+   * and test losses are not). "balanced" is scikit-learn's n / (classes · count) on the training split.
+   */
+  classWeight?: "balanced" | number[];
+  /** Pretrained weights copied in before training: a run folder, a tfjs model.json or a Keras .h5 (runtime/weights.ts). */
+  initWeights?: { path: string; match: "order" | "name"; /** Only the file's first N weighted layers (a base without its head). */ layers?: number };
 }
 
 export interface EvaluateSpec {

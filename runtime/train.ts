@@ -9,7 +9,11 @@ import { augmentBatch, checkAugment } from "./data/augment.ts";
 import { lossJs, lossTensor } from "./losses.ts";
 import { computeMetrics, metricKey, type Predictions } from "./metrics.ts";
 import { disposeOptimizer, makeOptimizer, scheduledLr, setLearningRate } from "./optimizers.ts";
-import { mulberry32, permutation } from "./rng.ts";
+import { mulberry32, permutation, type StatefulRng } from "./rng.ts";
+import { checkPattern, formatPattern, optimizerState, restoreOptimizer, saveTensors, toTensor, type LoopState, type MonitorState, type TrainCheckpoint } from "./checkpoint.ts";
+import { saveModel } from "./io.ts";
+import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { Progress } from "./progress.ts";
 import { TrainingError } from "./errors.ts";
 
@@ -28,6 +32,14 @@ export interface TrainOptions {
   onEpochEnd?: (epoch: number, logs: Record<string, number>) => void | Promise<void>;
   /** Stop after the current batch when this becomes true (SIGINT sets it too). */
   shouldStop?: () => boolean;
+  /** The PRNG installed as Math.random (dropout draws from it): checkpoints save its state. */
+  mathRandom?: StatefulRng;
+  /** Called after every complete epoch with the whole training state (the run writes it to disk). */
+  onCheckpoint?: (state: TrainCheckpoint) => void | Promise<void>;
+  /** A checkpoint to continue from: weights, optimizer, PRNGs, history and callback state. */
+  resume?: TrainCheckpoint;
+  /** Folder that checkpoint(path: …) writes its model files into (the run folder). */
+  checkpointDir?: string;
 }
 
 export interface TrainResult {
@@ -47,6 +59,22 @@ export function targetTensor(y: Int32Array | Float32Array, labels: LabelSpec): t
   if (labels.kind === "class") return tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(y), "int32"), labels.classes).toFloat());
   if (labels.kind === "binary") return tf.tensor2d(Float32Array.from(y), [y.length, 1]);
   return tf.tensor2d(Float32Array.from(y), [y.length / labels.outputs, labels.outputs]);
+}
+
+/**
+ * Per-class loss weights of `class_weight`: the explicit list, or scikit-learn's "balanced"
+ * n / (classes · count_c) from the training labels (0 for a class with no samples).
+ */
+export function classWeights(cw: NonNullable<TrainSpec["classWeight"]>, train: Split, labels: LabelSpec): Float32Array {
+  if (labels.kind === "regression") throw new TrainingError("class_weight needs class or binary labels; this pipeline's targets are regression values");
+  const classes = labels.kind === "class" ? labels.classes : 2;
+  if (cw !== "balanced") {
+    if (cw.length !== classes) throw new TrainingError(`class_weight lists ${cw.length} weight${cw.length === 1 ? "" : "s"}, but the labels have ${classes} classes (one weight per class, class 0 first)`);
+    return Float32Array.from(cw);
+  }
+  const counts = new Array<number>(classes).fill(0);
+  for (let i = 0; i < train.n; i++) counts[train.y[i * train.yWidth]!]! += 1;
+  return Float32Array.from(counts, (c) => (c > 0 ? train.n / (classes * c) : 0));
 }
 
 /** Copies the samples `idx[start..end)` of a split into a batch (the split itself is never copied). */
@@ -113,6 +141,29 @@ function resolveMonitor(key: string, hasValidation: boolean, note: (s: string) =
 
 type Weights = tf.Tensor[];
 
+/** Sets a model's weights from a checkpoint, naming the first weight whose shape differs. */
+function setWeightsChecked(model: tf.LayersModel, saved: { name: string; shape: number[] }[], tensors: tf.Tensor[], what: string): void {
+  const dst = model.weights;
+  if (saved.length !== dst.length) throw new TrainingError(`${what} holds ${saved.length} weight tensors, the model has ${dst.length}`);
+  saved.forEach((w, i) => {
+    const want = dst[i]!.shape.join("×"), got = w.shape.join("×");
+    if (want !== got) throw new TrainingError(`${what}: weight ${i} (${w.name}) is ${got}, the model's ${dst[i]!.name} needs ${want}`);
+  });
+  model.setWeights(tensors);
+}
+
+/** Writes the model as a tfjs folder at `dir` atomically (DIR.tmp, then renamed over DIR). */
+async function saveModelAtomic(model: tf.LayersModel, dir: string): Promise<void> {
+  mkdirSync(dirname(dir), { recursive: true });
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  await saveModel(model, tmp);
+  const old = `${dir}.old-${process.pid}`;
+  if (existsSync(dir)) renameSync(dir, old);
+  renameSync(tmp, dir);
+  rmSync(old, { recursive: true, force: true });
+}
+
 function snapshot(model: tf.LayersModel, old: Weights | null): Weights {
   old?.forEach((t) => t.dispose());
   return model.getWeights().map((w) => tf.keep(w.clone()));
@@ -127,12 +178,15 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
   const optimizer = makeOptimizer(spec.optimizer);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const rng = mulberry32(opts.seed ^ 0x9e3779b9);
-  const history: History = {};
+  let history: History = {};
   const push = (k: string, v: number): void => { (history[k] ??= []).push(v); };
   const steps = Math.ceil(train.n / spec.batchSize);
-  const initialEpoch = opts.initialEpoch ?? 0;
-  const lastEpoch = initialEpoch + opts.epochs;
+  const resume = opts.resume;
+  const initialEpoch = resume ? resume.loop.epoch : opts.initialEpoch ?? 0;
+  const lastEpoch = resume ? resume.loop.targetEpochs : initialEpoch + opts.epochs;
   const trainMetricKeys = opts.labels.kind !== "regression" && spec.metrics.some((m) => m.name === "accuracy");
+  const cw = spec.classWeight ? classWeights(spec.classWeight, train, opts.labels) : null;
+  if (cw && spec.classWeight === "balanced") progress.note(`class_weight balanced: ${Array.from(cw, (w, k) => `${k}: ${w.toFixed(3)}`).join(", ")}`);
   const regLosses = (): tf.Scalar[] => {
     const m = model as tf.LayersModel & { calculateLosses?: () => tf.Scalar[] };
     return typeof m.calculateLosses === "function" ? m.calculateLosses() : [];
@@ -145,25 +199,80 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
   const early = cbs.find((c) => c.kind === "early_stop");
   const reduce = cbs.find((c) => c.kind === "reduce_lr");
   const bestSpec = ckpt ?? early ?? { monitor: validation ? "val_loss" : "loss", mode: "min" as const };
-  const best: Monitor = { key: resolveMonitor(bestSpec.monitor, !!validation, note), mode: bestSpec.mode, best: bestSpec.mode === "min" ? Infinity : -Infinity, wait: 0 };
-  const earlyM: Monitor | null = early ? { key: resolveMonitor(early.monitor, !!validation, note), mode: early.mode, best: early.mode === "min" ? Infinity : -Infinity, wait: 0 } : null;
-  const reduceM: Monitor | null = reduce ? { key: resolveMonitor(reduce.monitor, !!validation, note), mode: reduce.mode, best: reduce.mode === "min" ? Infinity : -Infinity, wait: 0 } : null;
+  let best: Monitor = { key: resolveMonitor(bestSpec.monitor, !!validation, note), mode: bestSpec.mode, best: bestSpec.mode === "min" ? Infinity : -Infinity, wait: 0 };
+  let earlyM: Monitor | null = early ? { key: resolveMonitor(early.monitor, !!validation, note), mode: early.mode, best: early.mode === "min" ? Infinity : -Infinity, wait: 0 } : null;
+  let reduceM: Monitor | null = reduce ? { key: resolveMonitor(reduce.monitor, !!validation, note), mode: reduce.mode, best: reduce.mode === "min" ? Infinity : -Infinity, wait: 0 } : null;
   let lrFactor = 1;
   let bestWeights: Weights | null = null;
   let bestEpoch: number | undefined;
+  // checkpoint(path: …): model files written per epoch or per improvement, the last `keep` kept.
+  const ckptPath = ckpt?.kind === "checkpoint" ? ckpt.path : undefined;
+  if (ckptPath !== undefined) checkPattern(ckptPath);
+  if (ckptPath !== undefined && !opts.checkpointDir) note(`checkpoint: this run saves nothing, so "${ckptPath}" files are not written`);
+  let savedFiles: string[] = [];
+  let stopReason: string | undefined;
+  let stoppedEarly = false;
+  let epochsRun = 0;
+  let trainSeconds = 0;
+  let samplesSeen = 0;
+  let resumedDone = false;
+  if (resume) {
+    const l = resume.loop;
+    setWeightsChecked(model, resume.weights, resume.weights.map((t) => toTensor(t)), "the checkpoint");
+    restoreOptimizer(optimizer, resume.optimizer, l.optimizerScalars, "the checkpoint");
+    rng.setState(l.rng);
+    if (l.mathRandom !== null) opts.mathRandom?.setState(l.mathRandom);
+    history = JSON.parse(JSON.stringify(l.history)) as History;
+    lrFactor = l.lrFactor;
+    const monitor = (m: MonitorState): Monitor => ({ ...m, best: m.best ?? (m.mode === "min" ? Infinity : -Infinity) });
+    best = monitor(l.best);
+    if (earlyM && l.early) earlyM = monitor(l.early);
+    if (reduceM && l.reduce) reduceM = monitor(l.reduce);
+    bestWeights = resume.bestWeights ? resume.bestWeights.map((t) => tf.keep(toTensor(t))) : null;
+    if (l.bestEpoch !== null) bestEpoch = l.bestEpoch;
+    savedFiles = l.savedFiles.slice();
+    trainSeconds = l.trainSeconds;
+    samplesSeen = l.samplesSeen;
+    epochsRun = l.epoch;
+    if (l.done) { resumedDone = true; if (l.stopReason) stopReason = l.stopReason; }
+  }
+  // JSON has no Infinity: a monitor that never saw a finite value is stored as null.
+  const monitorState = (m: Monitor): MonitorState => ({ ...m, best: Number.isFinite(m.best) ? m.best : null });
+  const checkpointState = async (epochsDone: number, done: boolean): Promise<void> => {
+    if (!opts.onCheckpoint) return;
+    const o = optimizerState(optimizer);
+    const loop: LoopState = {
+      epoch: epochsDone, targetEpochs: lastEpoch, done, ...(done && stopReason ? { stopReason } : {}),
+      rng: rng.getState(), mathRandom: opts.mathRandom ? opts.mathRandom.getState() : null,
+      history, lrFactor, best: monitorState(best), early: earlyM ? monitorState(earlyM) : null, reduce: reduceM ? monitorState(reduceM) : null,
+      bestEpoch: bestEpoch ?? null, optimizerScalars: o.scalars, savedFiles, trainSeconds, samplesSeen,
+    };
+    await opts.onCheckpoint({
+      loop,
+      weights: saveTensors(model.weights.map((w) => ({ name: w.name, tensor: w.read() }))),
+      bestWeights: bestWeights ? saveTensors(bestWeights.map((t, i) => ({ name: model.weights[i]?.name ?? String(i), tensor: t }))) : null,
+      optimizer: o.tensors,
+    });
+  };
+  const writeModelFile = async (epoch: number, logs: Record<string, number>, improvedNow: boolean): Promise<void> => {
+    if (ckptPath === undefined || !opts.checkpointDir || ckpt?.kind !== "checkpoint") return;
+    if ((ckpt.bestOnly ?? true) && !improvedNow) return;
+    const rel = formatPattern(ckptPath, epoch, logs);
+    await saveModelAtomic(model, join(opts.checkpointDir, rel));
+    savedFiles = [...savedFiles.filter((f) => f !== rel), rel];
+    while (ckpt.keep !== undefined && savedFiles.length > ckpt.keep) {
+      const gone = savedFiles.shift()!;
+      rmSync(join(opts.checkpointDir, gone), { recursive: true, force: true });
+    }
+  };
 
   let interrupted = false;
   const onSigint = (): void => { interrupted = true; note("interrupt: stopping after the current batch (Ctrl-C again to abort)"); process.removeListener("SIGINT", onSigint); };
   process.on("SIGINT", onSigint);
   const shouldStop = (): boolean => interrupted || (opts.shouldStop?.() ?? false);
 
-  let stopReason: string | undefined;
-  let stoppedEarly = false;
-  let epochsRun = 0;
-  let trainSeconds = 0;
-  let samplesSeen = 0;
   try {
-    for (let epoch = initialEpoch; epoch < lastEpoch; epoch++) {
+    for (let epoch = initialEpoch; epoch < lastEpoch && !resumedDone; epoch++) {
       progress.epochStart();
       const order = opts.shuffle ? permutation(train.n, rng) : null;
       let lossSum = 0, correct = 0, seen = 0;
@@ -178,6 +287,7 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
           const xRaw = tf.tensor(batch.x, [batch.b, ...train.sampleShape]);
           const x = opts.augment.length ? augmentBatch(xRaw, opts.augment, rng) : xRaw;
           const y = targetTensor(batch.y, opts.labels);
+          const sw = cw ? tf.tensor1d(Float32Array.from(batch.y, (c) => cw[c]!)) : undefined;
           let hits: tf.Scalar | null = null;
           const { value, grads } = tf.variableGrads(() => {
             const pred = model.apply(x, { training: true }) as tf.Tensor;
@@ -186,7 +296,7 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
                 ? tf.sum(tf.equal(tf.greaterEqual(pred, 0.5).toFloat(), y).toFloat())
                 : tf.sum(tf.equal(tf.argMax(pred, -1), tf.argMax(y, -1)).toFloat())) as tf.Scalar;
             }
-            let loss = lossTensor(spec.loss, y, pred, spec.lossDelta ?? 1);
+            let loss = lossTensor(spec.loss, y, pred, spec.lossDelta ?? 1, sw);
             for (const r of regLosses()) loss = tf.add(loss, r);
             // The cross-entropies clip predictions, and clipping maps NaN to a bound on some
             // backends (wasm), so diverged weights could train on with a finite loss: 0 · Σpred
@@ -237,11 +347,15 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
       progress.epochEnd(epoch + 1, lastEpoch, steps, logs);
 
       const bv = logs[best.key];
-      if (bv !== undefined && Number.isFinite(bv) && improved(best, bv)) {
+      const improvedNow = bv !== undefined && Number.isFinite(bv) && improved(best, bv);
+      if (improvedNow) {
         best.best = bv;
         bestWeights = snapshot(model, bestWeights);
         bestEpoch = epoch + 1;
       }
+      // A partial epoch (interrupted mid-way) is neither written nor checkpointed.
+      const complete = !stopReason;
+      if (complete) await writeModelFile(epoch + 1, logs, improvedNow);
       if (reduceM && reduce?.kind === "reduce_lr") {
         const v = logs[reduceM.key];
         if (v !== undefined && improved(reduceM, v)) { reduceM.best = v; reduceM.wait = 0; }
@@ -253,14 +367,17 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
       }
       await opts.onEpochEnd?.(epoch + 1, logs);
       if (stopReason) break;
+      let earlyStop = false;
       if (earlyM && early?.kind === "early_stop") {
         const v = logs[earlyM.key];
         if (v !== undefined && improved(earlyM, v, early.minDelta)) { earlyM.best = v; earlyM.wait = 0; }
         else if (++earlyM.wait >= early.patience) {
           stopReason = `early_stop: ${earlyM.key} did not improve for ${early.patience} epochs (best ${earlyM.best.toFixed(4)})`;
-          break;
+          earlyStop = true;
         }
       }
+      await checkpointState(epoch + 1, earlyStop);
+      if (earlyStop) break;
       if (shouldStop()) { stopReason = `interrupted after epoch ${epoch + 1}`; break; }
     }
   } catch (e) {

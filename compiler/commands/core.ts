@@ -93,6 +93,7 @@ export async function run(p: Parsed): Promise<number> {
     params,
     quiet: p.flags.has("--quiet"),
     ...(flag(p, "--seed") !== undefined ? { seed: seedFlag(p) } : {}),
+    ...(p.flags.has("--resume") ? { resume: true } : {}),
   });
   process.stdout.write(`saved to ${result.dir}\n`);
   return result.interrupted ? 130 : 0;

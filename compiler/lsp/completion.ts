@@ -178,7 +178,7 @@ function sigFor(callee: string, sections: string[], words: string[]): CallSignat
   return undefined;
 }
 
-const TRAIN = ["loss", "optimizer", "batch", "epochs", "metrics", "schedule", "clip_norm"];
+const TRAIN = ["loss", "optimizer", "batch", "epochs", "metrics", "schedule", "clip_norm", "class_weight", "init_weights"];
 const DATA = ["source", "x", "y", "split", "augment", "shuffle"];
 
 export function complete(a: Analysis | undefined, text: string, offset: number): CompletionItem[] {

@@ -156,12 +156,13 @@ export const METRICS: Record<string, Entry<MetricSpec>> = {
   auc: metric("auc"),
   precision: metric("precision"),
   recall: metric("recall"),
+  f1: metric("f1"),
   top_k: entry<MetricSpec>("metric top_k", ["k"], obj({ k: int({ minimum: 1, default: 5 }) }), (t) => ({ name: "top_k", k: t.k })),
   mse: metric("mse"),
   mae: metric("mae"),
 };
 
-const MAXIMIZED = /acc|auc|precision|recall|top_k/;
+const MAXIMIZED = /acc|auc|precision|recall|top_k|f1/;
 
 /** "min" or "max" for a watched metric: as given, else by its name (Keras' `mode: auto`). */
 export function modeFor(monitor: unknown, mode: unknown): "min" | "max" {
@@ -178,12 +179,20 @@ function modeTerm(monitor: Term, mode: Term): Traced<"min" | "max"> {
 }
 
 const monitor = { type: "string", default: "val_loss" };
+/** Relative, no "..", braces only in `{name}` / `{name:02d}` / `{name:.2f}` placeholders. */
+const CHECKPOINT_PATH = "^(?!/)(?!.*(^|/)\\.\\.(/|$))([^{}]|\\{[A-Za-z_][A-Za-z0-9_]*(:0?[0-9]*(\\.[0-9]+)?[dfe]?)?\\})*$";
 const mode = { enum: ["auto", "min", "max"], default: "auto" };
 export const CALLBACKS: Record<string, Entry<CallbackSpec>> = {
   early_stop: entry<CallbackSpec>("early_stop", ["patience"], obj({ monitor, patience: int({ minimum: 0, default: 3 }), min_delta: num({ minimum: 0, default: 0 }), mode, restore_best: { type: "boolean", default: true } }), (t) => ({
     kind: "early_stop", monitor: t.monitor, patience: t.patience, minDelta: t.min_delta, mode: modeTerm(t.monitor, t.mode), restoreBest: t.restore_best,
   })),
-  checkpoint: entry<CallbackSpec>("checkpoint", ["best"], obj({ best: { type: "string", default: "val_loss" }, mode }), (t) => ({ kind: "checkpoint", monitor: t.best, mode: modeTerm(t.best, t.mode) })),
+  // path: a Keras ModelCheckpoint file-name pattern inside the run folder ({epoch:02d}, {val_loss:.2f}).
+  checkpoint: entry<CallbackSpec>("checkpoint", ["best"], obj({ best: { type: "string", default: "val_loss" }, mode, path: { type: "string", minLength: 1, pattern: CHECKPOINT_PATH }, best_only: { type: "boolean" }, keep: int({ minimum: 1 }) }), (t) => ({
+    kind: "checkpoint", monitor: t.best, mode: modeTerm(t.best, t.mode),
+    ...(t.path !== undefined ? { path: t.path } : {}),
+    ...(t.best_only !== undefined ? { bestOnly: t.best_only } : {}),
+    ...(t.keep !== undefined ? { keep: t.keep } : {}),
+  })),
   reduce_lr: entry<CallbackSpec>("reduce_lr", [], obj({ monitor, factor: num({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.1 }), patience: int({ minimum: 0, default: 2 }), min_lr: num({ minimum: 0, default: 0 }), mode }), (t) => ({
     kind: "reduce_lr", monitor: t.monitor, factor: t.factor, patience: t.patience, minLr: t.min_lr, mode: modeTerm(t.monitor, t.mode),
   })),

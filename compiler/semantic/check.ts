@@ -543,6 +543,21 @@ function checkSource(s: Setting, env: Env, refs: ParamRefs, out: Diagnostic[]): 
 
 function checkSplit(s: Setting, split: SplitSpec, out: Diagnostic[]): void {
   const [which, ...rest] = s.values;
+  if (which?.kind === "name" && which.name === "kfold") {
+    // `split kfold 5 [stratified]`: k-fold cross-validation, each fold the validation set once.
+    const k = rest[0];
+    if (!k || k.kind !== "number" || !Number.isInteger(k.value) || k.value < 2) {
+      out.push(diag("DLP2004", "error", "`kfold` takes a number of folds, 2 or more", k?.span ?? which.span, { label: k ? `found ${exprText(k)}` : "missing", help: "write `split kfold 5` or `split kfold 5 stratified`" }));
+      return;
+    }
+    const extra = rest.slice(1).find((w) => !(w.kind === "name" && w.name === "stratified"));
+    if (extra) {
+      out.push(diag("DLP2004", "error", `unexpected \`${exprText(extra)}\` in split kfold`, extra.span, { help: "write `split kfold 5` or `split kfold 5 stratified`" }));
+      return;
+    }
+    split.kfold = { k: k.value, stratified: rest.length > 1 };
+    return;
+  }
   if (!which || which.kind !== "name" || !["validation", "test"].includes(which.name)) {
     out.push(diag("DLP2004", "error", "`split` names `validation` or `test`", which?.span ?? s.name.span, { help: "write `split validation 10% stratified` or `split validation last 5000`" }));
     return;
@@ -851,7 +866,7 @@ function addActivationFix(l: LayerInstance, act: string) {
 
 // ---- train -------------------------------------------------------------------------------
 
-const TRAIN_SETTINGS = ["loss", "optimizer", "batch", "epochs", "metrics", "early_stop", "checkpoint", "reduce_lr", "schedule", "clip_norm"];
+const TRAIN_SETTINGS = ["loss", "optimizer", "batch", "epochs", "metrics", "early_stop", "checkpoint", "reduce_lr", "schedule", "clip_norm", "class_weight", "init_weights"];
 
 function checkTrain(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagnostic[]): { spec?: Traced<TrainSpec>; lossSpan?: Span } {
   let loss: TrainSpec["loss"] | undefined;
@@ -861,6 +876,8 @@ function checkTrain(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagnostic[]
   let batchSize: Traced<number> = 32;
   let epochs: Traced<number> = 10;
   let clipNorm: Term | undefined;
+  let classWeight: TrainSpec["classWeight"];
+  let initWeights: TrainSpec["initWeights"];
   // Made once the section is read: a cosine schedule spans the epochs unless given its own.
   let schedule: { def: Entry<ScheduleSpec, { epochs: Traced<number> }>; t: Terms } | undefined;
   const metrics: Traced<MetricSpec>[] = [];
@@ -973,6 +990,34 @@ function checkTrain(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagnostic[]
         else clipNorm = termOf(s.values[0], v, refs);
         break;
       }
+      case "class_weight": {
+        // `class_weight balanced` (n / (classes · count), from the training split) or one weight
+        // per class, class 0 first: `class_weight 1, 5`.
+        const exprs = [...s.values, ...s.more];
+        const vs = exprs.map((e) => evalExpr(e, env));
+        if (vs.length === 1 && vs[0] === "balanced") classWeight = "balanced";
+        else if (vs.length > 0 && vs.every((w) => typeof w === "number" && Number.isFinite(w) && w >= 0) && vs.some((w) => (w as number) > 0)) classWeight = vs as number[];
+        else {
+          const bad = exprs.find((e, i) => !(typeof vs[i] === "number" && (vs[i] as number) >= 0)) ?? exprs[0];
+          out.push(diag("DLP2004", "error", "`class_weight` is `balanced` or one non-negative weight per class", bad?.span ?? s.name.span, { label: bad ? `found ${exprText(bad)}` : "missing value", help: "e.g. `class_weight balanced` or `class_weight 1, 5` (class 0 first)" }));
+        }
+        break;
+      }
+      case "init_weights": {
+        // `init_weights "runs/base"` (a run folder, a tfjs model.json or a Keras .h5), then
+        // `by_name`, `by_order` (the default) or `first N` (by order, the file's first N weighted layers: a base without its head).
+        const path = s.values[0] ? evalExpr(s.values[0], env) : undefined;
+        const how = s.values[1] ? evalExpr(s.values[1], env) : "by_order";
+        const count = s.values[2] ? evalExpr(s.values[2], env) : undefined;
+        const countOk = how === "first" ? typeof count === "number" && Number.isInteger(count) && count >= 1 : s.values.length <= 2;
+        if (typeof path !== "string" || s.values[0]?.kind !== "string" || path === "") {
+          out.push(diag("DLP2004", "error", "`init_weights` takes a quoted path: a run folder, a tfjs model.json or a Keras .h5 weights file", s.values[0]?.span ?? s.name.span, { label: s.values[0] ? `found ${exprText(s.values[0])}` : "missing path", help: 'e.g. `init_weights "runs/base"` or `init_weights "base.h5" by_name`' }));
+        } else if ((how !== "by_order" && how !== "by_name" && how !== "first") || !countOk || s.values.length > 3 || s.more.length) {
+          const bad = (how !== "by_order" && how !== "by_name" && how !== "first" ? s.values[1] : undefined) ?? s.values[2] ?? s.values[3] ?? s.more[0] ?? s.values[1]!;
+          out.push(diag("DLP2004", "error", "`init_weights` matches layers `by_order` (the default), `by_name`, or `first N` (the file's first N layers with weights)", bad.span, { label: `found ${exprText(bad)}` }));
+        } else initWeights = { path, match: how === "by_name" ? "name" : "order", ...(how === "first" ? { layers: count as number } : {}) };
+        break;
+      }
       default:
         unknownSetting(s, "train", TRAIN_SETTINGS, out);
     }
@@ -985,6 +1030,8 @@ function checkTrain(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagnostic[]
   if (schedule) optimizer.schedule = schedule.def.toSpec(schedule.t, { epochs });
   const spec: Traced<TrainSpec> = { loss, optimizer, batchSize, epochs, metrics, callbacks, ...lossFields };
   if (clipNorm !== undefined) spec.clipNorm = clipNorm;
+  if (classWeight !== undefined) spec.classWeight = classWeight;
+  if (initWeights !== undefined) spec.initWeights = initWeights;
   return { spec, lossSpan };
 }
 

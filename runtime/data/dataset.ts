@@ -10,6 +10,27 @@ export interface LoadOptions {
   seed: number;
   /** Caps the training pool and the test set (quick runs, tests). */
   limit?: number;
+  /** With `split kfold K`: which fold (0-based) is the validation set. */
+  fold?: number;
+}
+
+/**
+ * Fold of each pool position for k-fold cross-validation: a seeded shuffle dealt round-robin, per
+ * class when stratified (each fold then holds every class in proportion, as StratifiedKFold).
+ */
+export function kfoldAssign(n: number, k: number, stratified: boolean, label: (i: number) => number | null, rng: Rng): Int32Array {
+  if (k > n) throw new DataError(`split kfold ${k}: only ${n} training samples, fewer than the folds`);
+  const order = permutation(n, rng);
+  const fold = new Int32Array(n);
+  if (!stratified) {
+    order.forEach((p, j) => { fold[p] = j % k; });
+    return fold;
+  }
+  const byClass = new Map<number, number[]>();
+  for (const p of order) { const c = label(p) ?? -1; (byClass.get(c) ?? byClass.set(c, []).get(c)!).push(p); }
+  let next = 0;
+  for (const [, members] of [...byClass.entries()].sort((a, b) => a[0] - b[0])) for (const p of members) fold[p] = next++ % k;
+  return fold;
 }
 
 function count(x: RawX): number {
@@ -111,7 +132,15 @@ export async function loadDataset(spec: DataSpec, opts: LoadOptions): Promise<Da
     testIdx = c.taken.length ? c.taken : null;
   }
   let valIdx: Int32Array | null = null;
-  if (split.validation) {
+  if (spec.split.kfold && spec.split.validation) throw new DataError(`${raw.description}: split kfold and split validation are both given; with kfold, each fold is the validation set once`);
+  if (spec.split.kfold && opts.fold !== undefined) {
+    const { k, stratified } = spec.split.kfold;
+    const y = trainPart.y;
+    const classes = stratified && trainPart.yWidth === 1 && y instanceof Int32Array;
+    const fold = kfoldAssign(pool.length, k, classes, (i) => y[pool[i]!]!, rng);
+    valIdx = pool.filter((_, i) => fold[i] === opts.fold);
+    pool = pool.filter((_, i) => fold[i] !== opts.fold);
+  } else if (split.validation) {
     const c = carve(pool, split.validation, trainPart.y, trainPart.yWidth, rng, "validation");
     pool = c.rest;
     valIdx = c.taken.length ? c.taken : null;

@@ -415,6 +415,13 @@ export function defineLayer(spec: LayerSpec): LayerDef {
     properties[name] = a.schema;
     argDocs.push({ name, type: a.type, doc: a.doc });
   }
+  // Every layer can be frozen (Keras's `trainable=False`): its weights count as non-trainable
+  // and the optimizer leaves them alone.
+  const freezable = !("trainable" in properties);
+  if (freezable) {
+    properties["trainable"] = { type: "boolean", default: true };
+    argDocs.push({ name: "trainable", type: "bool", doc: "false freezes the layer's weights (fine-tuning, a pretrained base)" });
+  }
   const schema: Schema = {
     type: "object",
     properties,
@@ -423,7 +430,11 @@ export function defineLayer(spec: LayerSpec): LayerDef {
     ...(spec.schemaExtra ?? {}),
   };
   const inputs = spec.inputs ?? "one";
-  const params = spec.params ?? (() => NO_PARAMS);
+  const ownParams = spec.params ?? (() => NO_PARAMS);
+  const params = (ins: TensorShape[], a: Args): ParamCount => {
+    const p = ownParams(ins, a);
+    return freezable && a["trainable"] === false ? { trainable: 0, nonTrainable: p.trainable + p.nonTrainable } : p;
+  };
   const shapeFilled = (ins: TensorShape[], filled: Args): TensorShape | ShapeFailure => {
     const act = "activation" in properties ? checkActivationArg(spec.name, filled) : undefined;
     return act ?? spec.shape(ins, filled);
@@ -448,7 +459,13 @@ export function defineLayer(spec: LayerSpec): LayerDef {
       if (isFailure(shapeFilled(ins, fillDefaults(schema, given)))) return NO_PARAMS;
       return params(ins, fillDefaults(schema, given));
     },
-    tfjs: spec.tfjs,
+    tfjs: freezable
+      ? (a) => {
+          const call = spec.tfjs(a);
+          const t = a["trainable"];
+          return t && t.literal !== true ? { ...call, config: [...call.config, ["trainable", t.code]] } : call;
+        }
+      : spec.tfjs,
   };
   return def;
 }
