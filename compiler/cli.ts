@@ -19,9 +19,9 @@ usage:
   dlpc run FILE [--epochs N] [--backend B] [--set NAME=VALUE]... [--seed N] [--limit N] [--out DIR]
                                                train, evaluate and save (FILE: .dlp or compiled .ts)
   dlpc predict RUN_DIR INPUT                   class probabilities from a saved model
-  dlpc tune FILE [--trials N] [--storage URL] [--study NAME] [--out DIR] [--epochs N] [--limit N] [--backend B]
+  dlpc tune FILE [--trials N] [--storage URL] [--study NAME] [--out DIR] [--epochs N] [--limit N] [--backend B] [--stale SECONDS]
                                                search the pipeline's tuned params with its strategy
-  dlpc tune --worker --storage URL --study NAME [--trials N] [--out DIR]
+  dlpc tune --worker --storage URL --study NAME [--trials N] [--out DIR] [--stale SECONDS]
                                                join a running study as one more worker (its pipeline
                                                comes from the study; --trials: the budget it works to)
   dlpc fmt FILE... [--check]                   rewrite files in the canonical format (--check: only report)

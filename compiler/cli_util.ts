@@ -12,7 +12,7 @@ export interface Parsed {
   flags: Map<string, string[]>;
 }
 
-const VALUE_FLAGS = new Set(["--format", "-o", "--out", "--epochs", "--backend", "--set", "--limit", "--trials", "--storage", "--study", "--seed"]);
+const VALUE_FLAGS = new Set(["--format", "-o", "--out", "--epochs", "--backend", "--set", "--limit", "--trials", "--storage", "--study", "--seed", "--stale"]);
 const BOOL_FLAGS = new Set(["--help", "-h", "--quiet", "--worker", "--check", "--stdio", "--html"]);
 
 export function parseArgs(argv: string[]): Parsed {

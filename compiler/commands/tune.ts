@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { CompileResult } from "../driver.ts";
 import { BACKENDS, compileOrReport, flag, type Parsed, positiveInt, readSource, UsageError, writeFileAtomic } from "../cli_util.ts";
+import { resumeCommand } from "../../runtime/tune/resume_hint.ts";
 import { summaryJson } from "../summary.ts";
 import { writeCompiled } from "../codegen/write.ts";
 import type { CompiledPipeline, ParamValue } from "../../runtime/spec.ts";
@@ -214,6 +215,8 @@ export async function tuneCommand(p: Parsed): Promise<number> {
   const trials = positiveInt(p, "--trials");
   const epochs = positiveInt(p, "--epochs");
   const limit = positiveInt(p, "--limit");
+  // A running trial whose worker sends no heartbeat for this long is declared lost (default 60 s).
+  const stale = positiveInt(p, "--stale");
   const quiet = p.flags.has("--quiet");
   const tune = await import("../../runtime/tune/index.ts");
 
@@ -289,7 +292,7 @@ export async function tuneCommand(p: Parsed): Promise<number> {
     if (sigints === 1) {
       controller.abort();
       runner!.interrupt();
-      process.stderr.write(`\ninterrupt: stopping the running trial after its current batch; the study resumes with \`dlpc tune ${loaded!.file}\` (Ctrl-C again to quit at once)\n`);
+      process.stderr.write(`\ninterrupt: stopping the running trial after its current batch; the study resumes with \`${resumeCommand(loaded!.file, storageUrl, flag(p, "--study"))}\` (Ctrl-C again to quit at once)\n`);
     } else {
       process.stderr.write("interrupt: quitting; the running trial is retried when the study resumes\n");
       process.exit(130);
@@ -326,6 +329,7 @@ export async function tuneCommand(p: Parsed): Promise<number> {
       objective: runner.objective,
       worker,
       signal: controller.signal,
+      ...(stale !== undefined ? { staleMs: stale * 1000 } : {}),
       ...(trials !== undefined ? { trials } : {}),
       ...(epochs !== undefined ? { epochs } : {}),
       onUpdate: (u) => {
@@ -345,7 +349,7 @@ export async function tuneCommand(p: Parsed): Promise<number> {
 
   const best = result.best;
   if (controller.signal.aborted) {
-    process.stdout.write(`\nstudy interrupted after ${result.trials.filter((t) => t.status === "complete").length} complete trials; resume with: dlpc tune ${shellQuote(loaded.file)}${storageUrl ? ` --storage ${shellQuote(storageUrl)}` : ""}${flag(p, "--study") ? ` --study ${shellQuote(studyName)}` : ""}\n`);
+    process.stdout.write(`\nstudy interrupted after ${result.trials.filter((t) => t.status === "complete").length} complete trials; resume with: ${resumeCommand(loaded.file, storageUrl, flag(p, "--study"))}\n`);
   }
   if (!best) {
     const failed = result.trials.filter((t) => t.status === "failed" && !t.lost);
