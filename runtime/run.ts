@@ -2,6 +2,7 @@
 // Outputs go to a temporary folder renamed over OUT/<pipeline>/ at the very end, so a failed
 // run never overwrites an earlier one.
 import { cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { fsReason, prepareOutDir } from "./outdir.ts";
 import { join, resolve } from "node:path";
 import { tf } from "./tf.ts";
 import type { Params } from "./spec.ts";
@@ -214,6 +215,14 @@ export async function runPipeline<P extends Params>(pipeline: CompiledPipeline<P
   if (!cached) options.dataCache?.set(dataKey, data);
   say(`data: ${data.description}`);
   const dir = resolve(options.dir ?? join(options.out ?? "runs", pipeline.name));
+  // Before training: an unwritable output folder fails now, not after the last epoch.
+  if ((options.save ?? true) || (options.report ?? true)) {
+    try {
+      prepareOutDir(dir, pipeline.name);
+    } catch (e) {
+      throw new TrainingError((e as Error).message);
+    }
+  }
   const save = options.save ?? true;
   const report = options.report ?? true;
   const writes = save || report;
@@ -378,7 +387,7 @@ export async function runPipeline<P extends Params>(pipeline: CompiledPipeline<P
       rmSync(old, { recursive: true, force: true });
     } catch (e) {
       cleanWork(true);
-      throw e instanceof TrainingError ? e : new TrainingError(`cannot write the run to ${dir}: ${(e as Error).message}`);
+      throw e instanceof TrainingError ? e : new TrainingError(`cannot write the run to ${dir}: ${fsReason(e)}`);
     }
     say(`saved: ${dir}`);
     if (result.interrupted && crashSafe && existsSync(join(dir, STATE_FILE))) say(`the training state was kept: \`dlpc run … --resume\` continues from the last finished epoch`);

@@ -42,6 +42,8 @@ export async function tuneCommand(p: Parsed): Promise<number> {
   const trials = positiveInt(p, "--trials");
   const epochs = positiveInt(p, "--epochs");
   const limit = positiveInt(p, "--limit");
+  // A running trial whose worker sends no heartbeat for this long is declared lost (default 60 s).
+  const stale = positiveInt(p, "--stale");
   const tune = await import("../../runtime/tune/index.ts");
 
   let source: { file: string; text: string };
@@ -97,6 +99,7 @@ export async function tuneCommand(p: Parsed): Promise<number> {
     ...(trials !== undefined ? { trials } : {}),
     ...(epochs !== undefined ? { epochs } : {}),
     ...(limit !== undefined ? { limit } : {}),
+    ...(stale !== undefined ? { stale } : {}),
   };
   return tune.tunePipeline(options);
 }

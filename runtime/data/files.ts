@@ -1,30 +1,35 @@
 // Reading possibly gzipped files, with errors that name the file.
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { gunzipSync } from "node:zlib";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { DataError } from "../errors.ts";
+import { fileSize, gunzipAtMost, isGzip, maxDataBytes } from "./bounded.ts";
 
 /** `$DLP_DATA`, else ~/.dlp/data. */
 export function dataRoot(): string {
   return process.env["DLP_DATA"] || join(homedir(), ".dlp", "data");
 }
 
-export function readMaybeGzip(file: string): Buffer {
-  let buf: Buffer;
+/** A whole file, refused (before reading) when it is larger than a data file may be. */
+export function readWhole(file: string): Buffer {
+  const size = fileSize(file);
+  if (size > maxDataBytes()) throw new DataError(`${file}: ${size} bytes, more than the ${maxDataBytes()} a data file may hold (DLP_MAX_DATA_BYTES)`, file);
   try {
-    buf = readFileSync(file);
+    return readFileSync(file);
   } catch (e) {
     throw new DataError(`cannot read ${file}: ${(e as Error).message}`, file);
   }
-  if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
-    try {
-      return gunzipSync(buf);
-    } catch (e) {
-      throw new DataError(`${file}: corrupt gzip stream (${(e as Error).message})`, file);
-    }
-  }
-  return buf;
+}
+
+/** A file's bytes, inflated when gzipped: at most the size its gzip trailer declares (and the data limit). */
+export function readMaybeGzip(file: string): Buffer {
+  const buf = readWhole(file);
+  if (!isGzip(buf)) return buf;
+  if (buf.length < 18) throw new DataError(`${file}: truncated gzip stream: ${buf.length} bytes (byte offset ${buf.length})`, file);
+  const claimed = buf.readUInt32LE(buf.length - 4);
+  const out = gunzipAtMost(buf, Math.min(maxDataBytes(), claimed + 1), file, `its gzip trailer declares ${claimed} bytes`);
+  if (out.length !== claimed) throw new DataError(`${file}: the gzip trailer declares ${claimed} bytes but the stream inflates to ${out.length}; the file is damaged`, file);
+  return out;
 }
 
 export function isDir(p: string): boolean {

@@ -3,7 +3,8 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { DataError } from "../errors.ts";
-import { readMaybeGzip } from "./files.ts";
+import { readWhole } from "./files.ts";
+import { fileSize, gunzipAtMost, gunzipHead, isGzip, maxDataBytes, readHead } from "./bounded.ts";
 import type { RawPart } from "./types.ts";
 
 export interface IdxArray {
@@ -60,8 +61,46 @@ export function parseIdx(buf: Uint8Array, file: string): IdxArray {
   return { dims, data, dataOffset: headerLen, itemSize: type.size };
 }
 
+/**
+ * Reads an IDX file (gzipped or not) checking its magic number and declared dimensions first:
+ * a raw file's size must match them before it is read whole, and a gzip stream may inflate to
+ * at most the size they declare.
+ */
 export function readIdx(file: string): IdxArray {
-  return parseIdx(readMaybeGzip(file), file);
+  const head = readHead(file, 4 + 4 * 255);
+  if (!isGzip(head)) {
+    const need = declaredIdxBytes(head, file);
+    const size = fileSize(file);
+    // Longer than declared: reported without reading it (shorter: parseIdx says how much is there).
+    if (need !== undefined && size > need) throw new DataError(`${file}: ${size - need} unexpected bytes after the data, starting at byte offset ${need} (the header declares ${need} bytes)`, file);
+    return parseIdx(readWhole(file), file);
+  }
+  const compressed = readWhole(file);
+  const inner = gunzipHead(compressed, 4 + 4 * 255, file);
+  const need = declaredIdxBytes(inner, file);
+  // One byte over the declared size is enough to report trailing bytes without inflating more.
+  const data = gunzipAtMost(compressed, need === undefined ? maxDataBytes() : need + 1, file, `its IDX header declares ${need} bytes`);
+  return parseIdx(data, file);
+}
+
+/** Header + data bytes an IDX header declares; throws on a wrong magic number or a size past the limit. */
+function declaredIdxBytes(head: Uint8Array, file: string): number | undefined {
+  if (head.length < 4) return undefined; // parseIdx reports the truncation
+  if (head[0] !== 0 || head[1] !== 0 || !(head[2]! in TYPES) || head[3] === 0) {
+    parseIdx(head, file); // throws the wrong-magic error
+  }
+  const ndims = head[3]!;
+  const headerLen = 4 + 4 * ndims;
+  if (head.length < headerLen) return undefined;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  let count = 1;
+  for (let i = 0; i < ndims; i++) count *= view.getUint32(4 + 4 * i, false);
+  const need = headerLen + count * TYPES[head[2]!]!.size;
+  if (need > maxDataBytes()) {
+    const dims = Array.from({ length: ndims }, (_, i) => view.getUint32(4 + 4 * i, false));
+    throw new DataError(`${file}: its IDX header (byte offset 4) declares dimensions ${dims.join("×")}, ${need} bytes, more than the ${maxDataBytes()} a data file may hold (DLP_MAX_DATA_BYTES)`, file);
+  }
+  return need;
 }
 
 /** Images + labels files of one part, checked against each other. */

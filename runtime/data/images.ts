@@ -1,9 +1,11 @@
 // Image folders (one sub-folder per class) and single image files: PNG through pngjs, JPEG
 // through jpeg-js, converted to 1 or 3 channels and resized bilinearly. Values stay 0..255.
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { extname, join } from "node:path";
 import { PNG } from "pngjs";
 import jpeg from "jpeg-js";
+import { MAX_IMAGE_PIXELS, pngSize, readHead } from "./bounded.ts";
+import { readWhole } from "./files.ts";
 import { DataError } from "../errors.ts";
 import { isDir } from "./files.ts";
 import type { RawPart } from "./types.ts";
@@ -17,12 +19,13 @@ export function isImageFile(path: string): boolean {
 
 /** Decodes a PNG or JPEG into RGBA bytes. */
 export function decodeImage(file: string): { width: number; height: number; rgba: Uint8Array } {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(file);
-  } catch (e) {
-    throw new DataError(`cannot read ${file}: ${(e as Error).message}`, file);
+  // The declared size first: a small PNG may declare a huge canvas (a decompression bomb).
+  const head = readHead(file, 24);
+  const dims = head.length >= 8 && head.readUInt32BE(0) === 0x89504e47 ? pngSize(head) : undefined;
+  if (dims && dims.width * dims.height > MAX_IMAGE_PIXELS) {
+    throw new DataError(`${file}: the PNG header (byte offset 16) declares ${dims.width}×${dims.height} pixels, more than the ${MAX_IMAGE_PIXELS} an image may have`, file);
   }
+  const buf = readWhole(file);
   const isPng = buf.length >= 8 && buf.readUInt32BE(0) === 0x89504e47;
   const isJpeg = buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff;
   try {
@@ -31,7 +34,7 @@ export function decodeImage(file: string): { width: number; height: number; rgba
       return { width: png.width, height: png.height, rgba: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.length) };
     }
     if (isJpeg) {
-      const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 512 });
+      const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 512, maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6 });
       return { width: img.width, height: img.height, rgba: img.data };
     }
   } catch (e) {

@@ -14,6 +14,7 @@ import { renderStudyHtml, renderTrialTable } from "./report.ts";
 import { SqliteStorage } from "./sqlite.ts";
 import type { Storage } from "./storage.ts";
 import { runStudy, type StudyResult, type StudyUpdate } from "./study.ts";
+import { resumeCommand } from "./resume_hint.ts";
 import { trialRunner, type Backend, type TrialRunner } from "./trial.ts";
 import type { TrialRecord } from "./types.ts";
 
@@ -42,6 +43,8 @@ export interface TuneSessionOptions {
   epochs?: number;
   limit?: number;
   quiet?: boolean;
+  /** A running trial whose worker sends no heartbeat for this many seconds is declared lost (default 60). */
+  stale?: number;
 }
 
 /**
@@ -156,7 +159,7 @@ export async function tunePipeline(o: TuneSessionOptions): Promise<number> {
     if (sigints === 1) {
       controller.abort();
       runner!.interrupt();
-      process.stderr.write(`\ninterrupt: stopping the running trial after its current batch; the study resumes with \`dlpc tune ${source.file}\` (Ctrl-C again to quit at once)\n`);
+      process.stderr.write(`\ninterrupt: stopping the running trial after its current batch; the study resumes with \`${resumeCommand(source.file, o.storageUrl, o.study)}\` (Ctrl-C again to quit at once)\n`);
     } else {
       process.stderr.write("interrupt: quitting; the running trial is retried when the study resumes\n");
       process.exit(130);
@@ -195,6 +198,7 @@ export async function tunePipeline(o: TuneSessionOptions): Promise<number> {
       objective: runner.objective,
       worker: o.worker === true,
       signal: controller.signal,
+      ...(o.stale !== undefined ? { staleMs: o.stale * 1000 } : {}),
       ...(trials !== undefined ? { trials } : {}),
       ...(epochs !== undefined ? { epochs } : {}),
       onUpdate: (u) => {
@@ -214,7 +218,7 @@ export async function tunePipeline(o: TuneSessionOptions): Promise<number> {
 
   const best = result.best;
   if (controller.signal.aborted) {
-    process.stdout.write(`\nstudy interrupted after ${result.trials.filter((t) => t.status === "complete").length} complete trials; resume with: dlpc tune ${shellQuote(source.file)}${o.storageUrl ? ` --storage ${shellQuote(o.storageUrl)}` : ""}${o.study !== undefined ? ` --study ${shellQuote(studyName)}` : ""}\n`);
+    process.stdout.write(`\nstudy interrupted after ${result.trials.filter((t) => t.status === "complete").length} complete trials; resume with: ${resumeCommand(source.file, o.storageUrl, o.study)}\n`);
   }
   if (!best) {
     const failed = result.trials.filter((t) => t.status === "failed" && !t.lost);
