@@ -4,6 +4,7 @@
 // leftovers of a save cut short by a kill (`.NAME.tmp-PID-TIME`, `….old`) are removed.
 import { mkdirSync, readdirSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { pidAlive } from "./process.ts";
 
 const REASONS: Record<string, string> = {
   EROFS: "read-only file system",
@@ -25,15 +26,6 @@ export function fsReason(e: unknown): string {
   return (e as Error).message;
 }
 
-function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /** Removes `.NAME.tmp-PID-…` folders (and their `.old`) of processes that have ended; returns their names. */
 export function cleanLeftovers(parent: string, name: string): string[] {

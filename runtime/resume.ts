@@ -13,6 +13,7 @@ import type { CompiledPipeline } from "./pipeline.ts";
 import { TrainingError } from "./errors.ts";
 import { jsonDiff } from "./tune/storage.ts";
 import type { CheckpointFile } from "./checkpoint.ts";
+import { pidAlive } from "./process.ts";
 
 export const STATE_FILE = "state.ckpt";
 export const LOCK_FILE = "lock";
@@ -56,21 +57,13 @@ export function checkResumable(file: string, ck: CheckpointFile, describe: Recor
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as { code?: string }).code === "EPERM";
-  }
-}
 
 /** Takes the folder's lock; throws when another live process holds it. */
 export function takeLock(partial: string): void {
   const f = join(partial, LOCK_FILE);
   if (existsSync(f)) {
     const pid = Number(readFileSync(f, "utf8").trim());
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidAlive(pid)) {
       throw new TrainingError(`${partial} is in use: process ${pid} is training into it (wait for it, or stop it first)`);
     }
   }

@@ -11,19 +11,11 @@ import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { checkMeta, type ClaimDecision, type ClaimResult, type Storage } from "./storage.ts";
 import type { StudyMeta, TrialRecord } from "./types.ts";
+import { pidAlive } from "../process.ts";
 
 /** How long a process waits for another one's write transaction before giving up (ms). */
 const BUSY_TIMEOUT_MS = 30_000;
 
-function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /** Whether a worker id (`host:pid:nonce`, see runStudy) names a process of this host that has ended. */
 export function workerGone(worker: string): boolean {

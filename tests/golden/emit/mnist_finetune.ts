@@ -26,7 +26,7 @@ export function data(p: Params): DataSpec {
     transforms: [
       {
         op: "scale",
-        by: 0.00392156862745098,
+        by: 1 / 255,
       },
       {
         op: "reshape",
@@ -88,8 +88,7 @@ export const pipeline: CompiledPipeline<Params> = {
   sourceFile: "pipelines/mnist_finetune.dlp",
   sourceHash: "0000000000000000000000000000000000000000000000000000000000000000",
   seed: 7,
-  params: []
-  ,
+  params: [],
   defaults,
   data,
   buildModel,
@@ -102,8 +101,6 @@ export const pipeline: CompiledPipeline<Params> = {
       },
     ],
     confusionMatrix: true,
-  }
-  ,
-  tune: null
-  ,
+  },
+  tune: null,
 };
