@@ -74,7 +74,7 @@ function program(run: (name: string, p: Parsed) => Promise<number>): Command {
   add("fmt", "<file...>", "rewrite files in the canonical format (a folder: its .dlp files; -: stdin to stdout)").option("--check", "only report the files that would change");
   add("import", "<model_json>", "a Keras to_json() / tfjs model.json topology as a .dlp pipeline").option("-o <file>", "write the .dlp here instead of stdout");
   add("export", "<run_dir>", "a saved run's model as ONNX (opset 13; default RUN_DIR/model.onnx)")
-    .addOption(new Option("--format <format>", "export format").choices(["onnx"]).default("onnx"))
+    .option("--format <format>", "export format (onnx)", "onnx")
     .option("-o <file>", "where to write the model");
   add("lsp", "", "the language server (diagnostics, hover, completion, quick fixes) over stdio").option("--stdio", "talk over stdin/stdout (the default)");
   return prog;

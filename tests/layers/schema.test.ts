@@ -113,8 +113,8 @@ test("schemas accept both int and pair forms and fill Keras defaults", () => {
   const c = check("conv2d", { filters: 8, kernel: 3 });
   assert.ok(c.ok);
   assert.equal(c.args, { filters: 8, kernel: 3, strides: 1, padding: "valid", activation: "linear", dilation: 1, use_bias: true, trainable: true });
-  assert.equal(check("max_pool", {}).args, { pool: 2, padding: "valid" });
-  assert.equal(check("batch_norm", {}).args, { axis: -1, momentum: 0.99, epsilon: 0.001, center: true, scale: true });
+  assert.equal(check("max_pool", {}).args, { pool: 2, padding: "valid", trainable: true });
+  assert.equal(check("batch_norm", {}).args, { axis: -1, momentum: 0.99, epsilon: 0.001, center: true, scale: true, trainable: true });
   const b = check("bidirectional", { layer: { layer: "lstm", args: { units: 4 } } });
   assert.ok(b.ok);
   assert.equal(b.args["merge"], "concat");
