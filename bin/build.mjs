@@ -64,11 +64,3 @@ try {
   rmSync(out, { recursive: true, force: true });
   console.warn(`dlpc: no bundle (${e?.message ?? e}); the CLI runs from the TypeScript sources through tsx`);
 }
-
-// The native backend's addon (oneDNN); it prints one line and never fails the install.
-try {
-  const { buildNative } = await import("./build_native.mjs");
-  buildNative();
-} catch (e) {
-  console.warn(`dlpc: native addon not built (${e?.message ?? e}); training uses the wasm backend`);
-}

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds dlp's native addon (native/: oneDNN kernels for the `native` backend, runtime/native.ts)
-// with npm's bundled node-gyp against the machine's Node headers, offline. Runs from the prepare
-// step (bin/build.mjs) and as `npm run build:native`. It never fails the install: without
+// with npm's bundled node-gyp against the machine's Node headers, offline. Runs as the package's
+// `install` step and as `npm run build:native`. It never fails the install: without
 // oneDNN's headers (apt-get install libdnnl-dev), with DLP_NATIVE=0, or on a compiler error it
 // prints one line and exits 0, and training runs on the wasm backend.
 import { spawnSync } from "node:child_process";
@@ -59,4 +59,12 @@ export function buildNative() {
   return true;
 }
 
-if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) buildNative();
+// As npm's `install` step (this package's own, also when it is installed from its tarball) and as
+// `npm run build:native`: whatever goes wrong is one line, never a failed install.
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    buildNative();
+  } catch (e) {
+    console.log(`dlpc: native addon not built (${e?.message ?? e}); training uses the wasm backend`);
+  }
+}
