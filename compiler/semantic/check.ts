@@ -14,7 +14,7 @@ import { argNamed, asCall, callOf, settingOf, type PipelineIR, type ParamIR, typ
 import { SHAPES_NOTE, SHAPES_PENDING, blockReadClosure, branchModel, commitBranch, detachBranch, finishModel, interpretModel, modelUnits, newBlockMemo, sameOutcome, startModel, statementNames, stepModel, type LayerInstance, type ModelResult, type ModelWalk } from "./model.ts";
 import { didYouMean } from "./names.ts";
 import { SpaceError, buildSpace, gridSize } from "../../runtime/tune/space.ts";
-import { bindArgs, evalExpr, termOf, termsOf, validateArgs, type CallSignature, type Env } from "./values.ts";
+import { bindArgs, evalExpr, namesIn, termOf, termsOf, validateArgs, type CallSignature, type Env } from "./values.ts";
 import { derive, lit, operand, paramRefs, tuple, valueOf, type ParamRefs, type Term, type Traced } from "./term.ts";
 import { sampledSpace } from "./budget.ts";
 
@@ -44,6 +44,9 @@ export interface CheckedPipeline {
 }
 
 const tick = (s: string) => "`" + s + "`";
+
+/** True when the expression reads a param. */
+const readsAParam = (e: Expr, refs: ParamRefs): boolean => [...namesIn(e)].some((n) => refs.has(n));
 
 export function checkPipeline(ir: PipelineIR, out: Diagnostic[]): CheckedPipeline {
   const paramNames = paramRefs(ir.params.map((p) => p.name));
@@ -876,8 +879,8 @@ function checkTrain(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagnostic[]
   let batchSize: Traced<number> = 32;
   let epochs: Traced<number> = 10;
   let clipNorm: Term | undefined;
-  let classWeight: TrainSpec["classWeight"];
-  let initWeights: TrainSpec["initWeights"];
+  let classWeight: Traced<TrainSpec["classWeight"]>;
+  let initWeights: Traced<TrainSpec["initWeights"]>;
   // Made once the section is read: a cosine schedule spans the epochs unless given its own.
   let schedule: { def: Entry<ScheduleSpec, { epochs: Traced<number> }>; t: Terms } | undefined;
   const metrics: Traced<MetricSpec>[] = [];
@@ -992,11 +995,15 @@ function checkTrain(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagnostic[]
       }
       case "class_weight": {
         // `class_weight balanced` (n / (classes · count), from the training split) or one weight
-        // per class, class 0 first: `class_weight 1, 5`.
+        // per class, class 0 first: `class_weight 1, 5`. Each weight is a term, so `class_weight 1, w`
+        // reads the trial's `w`.
         const exprs = [...s.values, ...s.more];
         const vs = exprs.map((e) => evalExpr(e, env));
-        if (vs.length === 1 && vs[0] === "balanced") classWeight = "balanced";
-        else if (vs.length > 0 && vs.every((w) => typeof w === "number" && Number.isFinite(w) && w >= 0) && vs.some((w) => (w as number) > 0)) classWeight = vs as number[];
+        if (vs.length === 1 && vs[0] === "balanced" && readsAParam(exprs[0], refs)) {
+          // A string param would let `--set` pass any word where the runtime takes `balanced` or weights.
+          out.push(diag("DLP2004", "error", "`class_weight balanced` is written as the word, not read from a param", exprs[0].span, { label: "a param", help: "write `class_weight balanced`, or weights that read params: `class_weight 1, w`" }));
+        } else if (vs.length === 1 && vs[0] === "balanced") classWeight = "balanced";
+        else if (vs.length > 0 && vs.every((w) => typeof w === "number" && Number.isFinite(w) && w >= 0) && vs.some((w) => (w as number) > 0)) classWeight = exprs.map((e, i) => termOf(e, vs[i]!, refs));
         else {
           const bad = exprs.find((e, i) => !(typeof vs[i] === "number" && (vs[i] as number) >= 0)) ?? exprs[0];
           out.push(diag("DLP2004", "error", "`class_weight` is `balanced` or one non-negative weight per class", bad?.span ?? s.name.span, { label: bad ? `found ${exprText(bad)}` : "missing value", help: "e.g. `class_weight balanced` or `class_weight 1, 5` (class 0 first)" }));
@@ -1006,16 +1013,19 @@ function checkTrain(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagnostic[]
       case "init_weights": {
         // `init_weights "runs/base"` (a run folder, a tfjs model.json or a Keras .h5), then
         // `by_name`, `by_order` (the default) or `first N` (by order, the file's first N weighted layers: a base without its head).
-        const path = s.values[0] ? evalExpr(s.values[0], env) : undefined;
+        // The path (a quoted string or a string param) and N are terms: a param there reaches the trial.
+        const pathExpr = s.values[0];
+        const path = pathExpr ? evalExpr(pathExpr, env) : undefined;
+        const pathIsParam = pathExpr?.kind === "name" && refs.has(pathExpr.name);
         const how = s.values[1] ? evalExpr(s.values[1], env) : "by_order";
         const count = s.values[2] ? evalExpr(s.values[2], env) : undefined;
         const countOk = how === "first" ? typeof count === "number" && Number.isInteger(count) && count >= 1 : s.values.length <= 2;
-        if (typeof path !== "string" || s.values[0]?.kind !== "string" || path === "") {
+        if (typeof path !== "string" || !(pathExpr?.kind === "string" || pathIsParam) || path === "") {
           out.push(diag("DLP2004", "error", "`init_weights` takes a quoted path: a run folder, a tfjs model.json or a Keras .h5 weights file", s.values[0]?.span ?? s.name.span, { label: s.values[0] ? `found ${exprText(s.values[0])}` : "missing path", help: 'e.g. `init_weights "runs/base"` or `init_weights "base.h5" by_name`' }));
         } else if ((how !== "by_order" && how !== "by_name" && how !== "first") || !countOk || s.values.length > 3 || s.more.length) {
           const bad = (how !== "by_order" && how !== "by_name" && how !== "first" ? s.values[1] : undefined) ?? s.values[2] ?? s.values[3] ?? s.more[0] ?? s.values[1]!;
           out.push(diag("DLP2004", "error", "`init_weights` matches layers `by_order` (the default), `by_name`, or `first N` (the file's first N layers with weights)", bad.span, { label: `found ${exprText(bad)}` }));
-        } else initWeights = { path, match: how === "by_name" ? "name" : "order", ...(how === "first" ? { layers: count as number } : {}) };
+        } else initWeights = { path: termOf(pathExpr!, path, refs), match: s.values[1] && readsAParam(s.values[1], refs) ? derive([termOf(s.values[1], how, refs)], (v) => (v === "by_name" ? "name" : "order"), (c) => `${operand(c)} === "by_name" ? "name" : "order"`) : how === "by_name" ? "name" : "order", ...(how === "first" ? { layers: termOf(s.values[2]!, count as number, refs) } : {}) };
         break;
       }
       default:

@@ -150,9 +150,18 @@ for (const file of files) {
   });
 }
 
+test("class_weight balanced is the word, never a param (--set could pass any word)", () => {
+  const src = (cw: string) => `pipeline p {\n  param cw = "balanced"\n  data {\n    source mnist\n    x = images / 255 as image[28, 28, 1]\n    y = labels as class(10)\n  }\n  model {\n    flatten()\n    dense(10, activation: softmax)\n  }\n  train {\n    loss sparse_categorical_crossentropy\n    class_weight ${cw}\n  }\n}\n`;
+  const viaParam = compile(src("cw"), { file: "cw.dlp" });
+  const d = viaParam.diagnostics.find((x) => x.code === "DLP2004");
+  assert.ok(d && d.message.includes("class_weight balanced"), JSON.stringify(viaParam.diagnostics.map((x) => x.message)));
+  assert.not.ok(compile(src("balanced"), { file: "cw.dlp" }).hasErrors);
+});
+
 test("the fixtures exercise every kind of param read", () => {
-  // tuned_everywhere.dlp and tuned_regression.dlp alone read 30 params outside the model.
-  assert.ok(checkedParams >= 40, `only ${checkedParams} param reads were checked`);
+  // tuned_everywhere.dlp and tuned_regression.dlp alone read 30 params outside the model;
+  // tuned_weights*.dlp read 4 more in class_weight and init_weights.
+  assert.ok(checkedParams >= 44, `only ${checkedParams} param reads were checked`);
   assert.ok(oracleChecks >= 40, `only ${oracleChecks} params were checked against a recompilation`);
 });
 
