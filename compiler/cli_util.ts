@@ -1,7 +1,7 @@
 // Argument parsing and output helpers shared by every dlpc command module.
 import { existsSync, readFileSync } from "node:fs";
 import { compile, type CompileResult } from "./driver.ts";
-import type { CheckedPipeline } from "./semantic/check.ts";
+import type { CheckedPipeline } from "./semantic/checked.ts";
 import { renderSummaryLine, renderTerminal } from "./diagnostics/render.ts";
 
 import { UsageError, type Parsed } from "./usage.ts";

@@ -1,5 +1,5 @@
 // `dlpc summary`: the Keras-style table of layers, output shapes and parameter counts.
-import type { CheckedPipeline } from "./semantic/check.ts";
+import type { CheckedPipeline } from "./semantic/checked.ts";
 import { fmtShape } from "./semantic/layers/index.ts";
 
 export interface SummaryJson {

@@ -4,7 +4,7 @@
 import { Project, VariableDeclarationKind, type CodeBlockWriter } from "ts-morph";
 import type { Argument, CallExpr, Expr, Statement } from "../../grammar/ast.ts";
 import { exprChildren, headName } from "../../grammar/ast.ts";
-import type { CheckedPipeline } from "../semantic/check.ts";
+import type { CheckedPipeline } from "../semantic/checked.ts";
 import { Term, literalCode, paramRef } from "../semantic/term.ts";
 import type { BlockIR } from "../semantic/lower.ts";
 import { getLayer, emitLayerCall } from "../semantic/layers/index.ts";

@@ -2,7 +2,7 @@
 // so a reader (a running `dlpc run`, another worker) never sees half a file.
 import { mkdirSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import type { CheckedPipeline } from "../semantic/check.ts";
+import type { CheckedPipeline } from "../semantic/checked.ts";
 import { emitPipeline } from "./emit.ts";
 import { writeFileAtomic } from "../cli_util.ts";
 

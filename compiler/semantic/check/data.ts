@@ -1,0 +1,394 @@
+// The data section: source, x (transforms and the declared input shape), y (labels), split,
+// augmentation, shuffle; each leaf a term so a param read there reaches data(p).
+import type { Expr, Span } from "../../../grammar/ast.ts";
+import { exprText } from "../../../grammar/ast.ts";
+import { diag, type Diagnostic } from "../../diagnostics/diagnostic.ts";
+import type { Augment, DataSpec, LabelSpec, SourceSpec, SplitSpec, Transform } from "../../../runtime/spec.ts";
+import type { Args, TensorShape } from "../layers/types.ts";
+import { fmtShape } from "../layers/index.ts";
+import { AUGMENTS, SOURCES, TRANSFORMS, type SourceInfo, type Terms } from "../catalog.ts";
+import { asCall, callOf, settingOf, type SectionIR, type Setting } from "../lower.ts";
+import { didYouMean } from "../names.ts";
+import { evalExpr, termOf, validateArgs, type Env } from "../values.ts";
+import { derive, lit, operand, tuple, valueOf, type ParamRefs, type Term, type Traced } from "../term.ts";
+import { unknownSetting, checkCall } from "./call.ts";
+
+// ---- data -------------------------------------------------------------------------------
+
+export interface DataResult {
+  spec?: Traced<DataSpec>;
+  labels?: { spec: LabelSpec; span: Span; declared: "class" | "onehot" | "binary" | "regression" };
+  /** The model input, known even when the labels have an error (so the model is still checked). */
+  inputShape?: Traced<TensorShape>;
+}
+
+/** A per-sample shape whose dims may read params (`as image[s, s, 1]`, `pad_sequences(maxlen)`). */
+type TShape = Traced<TensorShape>;
+
+/** The model input under some params' values (for the combinations of the shape check). */
+export function dataInputShape(sec: SectionIR, env: Env, refs: ParamRefs, lossName: string | undefined): TensorShape | undefined {
+  const s = checkData(sec, env, refs, [], lossName).spec?.inputShape;
+  return s && valueOf<TensorShape>(s);
+}
+
+const DATA_SETTINGS = ["source", "split", "augment", "shuffle"];
+
+export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagnostic[], lossName: string | undefined): DataResult {
+  let source: CheckedSource | undefined;
+  let xExpr: Expr | undefined;
+  let yExpr: Expr | undefined;
+  const split: SplitSpec = {};
+  const augment: Traced<Augment>[] = [];
+  let shuffle: Traced<boolean> = true;
+  let sourceWritten = false;
+  for (const st of sec.body.statements) {
+    const first = st.groups[0][0];
+    if (first.kind === "assign" && first.target.kind === "name") {
+      if (first.target.name === "x") {
+        xExpr = first.value;
+      } else if (first.target.name === "y") yExpr = first.value;
+      else out.push(diag("DLP2001", "error", `unknown data field \`${first.target.name}\``, first.target.span, { label: "the data section defines `x` and `y`", help: didYouMean(first.target.name, ["x", "y"]) ? `did you mean \`${didYouMean(first.target.name, ["x", "y"])}\`?` : undefined }));
+      continue;
+    }
+    const s = settingOf(st);
+    if (!s) {
+      out.push(diag("DLP1001", "error", `unexpected \`${exprText(first)}\` in data`, first.span, { help: "the data section holds `source …`, `x = …`, `y = …`, `split …`, `augment { … }`, `shuffle …`" }));
+      continue;
+    }
+    switch (s.name.name) {
+      case "source":
+        sourceWritten = true;
+        source = checkSource(s, env, refs, out);
+        break;
+      case "split":
+        checkSplit(s, split, out);
+        break;
+      case "augment":
+        checkAugment(s, env, refs, augment, out);
+        break;
+      case "shuffle": {
+        const v = s.values[0] ? evalExpr(s.values[0], env) : undefined;
+        if (typeof v !== "boolean") out.push(diag("DLP2004", "error", "`shuffle` takes true or false", s.values[0]?.span ?? s.name.span, {}));
+        else shuffle = termOf(s.values[0], v, refs);
+        break;
+      }
+      default:
+        unknownSetting(s, "data", [...DATA_SETTINGS, "x", "y"], out);
+    }
+  }
+  if (!source) {
+    if (sourceWritten) return {}; // its own error was reported
+    out.push(diag("DLP2005", "error", "the data section has no `source`", sec.name.span, { label: "missing `source …`", help: `add e.g. \`source fashion_mnist\`; sources: ${Object.keys(SOURCES).join(", ")}` }));
+    return {};
+  }
+  if (!xExpr) {
+    out.push(diag("DLP2005", "error", "the data section does not define `x`", sec.name.span, { label: "missing `x = …`", help: `add e.g. \`x = ${source.info.x.name} / 255 as image[28, 28, 1]\`` }));
+    return {};
+  }
+  const errorsBefore = out.filter((d) => d.severity === "error").length;
+  const x = checkX(xExpr, source, env, refs, out);
+  if (!x) {
+    // Never an empty data spec without a word: every refusal above reports itself, and this catches one that did not.
+    if (out.filter((d) => d.severity === "error").length === errorsBefore) {
+      out.push(diag("DLP2004", "error", "cannot read this input expression", xExpr.span, { help: `write e.g. \`x = ${source.info.x.name} / 255 as image[28, 28, 1]\`` }));
+    }
+    return {};
+  }
+  let labels: (DataResult["labels"] & { traced: Traced<LabelSpec> }) | undefined;
+  if (yExpr) {
+    labels = checkY(yExpr, source, env, refs, out, lossName);
+    if (!labels) return { inputShape: x.shape }; // its own error was reported
+  } else if (source.info.y.classes) {
+    const spec: LabelSpec = { kind: "class", classes: source.info.y.classes, encoding: "sparse" };
+    labels = { spec, traced: spec, span: sec.name.span, declared: "class" };
+  }
+  if (!labels) {
+    out.push(diag("DLP2005", "error", "the data section does not define `y`", sec.name.span, { label: "missing `y = …`", help: "add e.g. `y = labels as class(10)`" }));
+    return {};
+  }
+  const { traced, ...decl } = labels;
+  return { spec: { source: source.spec, transforms: x.transforms, inputShape: x.shape, labels: traced, split, augment, shuffle }, labels: decl, inputShape: x.shape };
+}
+
+interface CheckedSource {
+  spec: Traced<SourceSpec>;
+  info: SourceInfo;
+  /** The per-sample shape of the source's inputs, when known statically. */
+  xShape: TShape | null;
+  span: Span;
+}
+
+function checkSource(s: Setting, env: Env, refs: ParamRefs, out: Diagnostic[]): CheckedSource | undefined {
+  const v = s.values[0];
+  const c = v ? callOf(v) : undefined;
+  if (!c) {
+    out.push(diag("DLP2005", "error", "`source` needs a data source", v?.span ?? s.name.span, { help: `sources: ${Object.keys(SOURCES).join(", ")}` }));
+    return undefined;
+  }
+  const info = SOURCES[c.name.name];
+  if (!info) {
+    const alt = didYouMean(c.name.name, Object.keys(SOURCES));
+    out.push(diag("DLP4004", "error", `unknown data source \`${c.name.name}\``, c.name.span, { label: "unknown source", help: alt ? `did you mean \`${alt}\`?` : `sources: ${Object.keys(SOURCES).join(", ")}`, fix: alt ? { title: `rename to \`${alt}\``, span: c.name.span, text: alt } : undefined }));
+    return undefined;
+  }
+  const checked = checkCall(asCall(c.name, c.call), info.sig, env, out, refs);
+  if (!checked) return undefined;
+  const { t } = checked;
+  const spec = info.toSpec ? info.toSpec(t) : ({ kind: c.name.name } as Traced<SourceSpec>);
+  return { spec, info, xShape: info.xShape ? info.xShape(t) : info.x.shape, span: c.name.span };
+}
+
+function checkSplit(s: Setting, split: SplitSpec, out: Diagnostic[]): void {
+  const [which, ...rest] = s.values;
+  if (which?.kind === "name" && which.name === "kfold") {
+    // `split kfold 5 [stratified]`: k-fold cross-validation, each fold the validation set once.
+    const k = rest[0];
+    if (!k || k.kind !== "number" || !Number.isInteger(k.value) || k.value < 2) {
+      out.push(diag("DLP2004", "error", "`kfold` takes a number of folds, 2 or more", k?.span ?? which.span, { label: k ? `found ${exprText(k)}` : "missing", help: "write `split kfold 5` or `split kfold 5 stratified`" }));
+      return;
+    }
+    const extra = rest.slice(1).find((w) => !(w.kind === "name" && w.name === "stratified"));
+    if (extra) {
+      out.push(diag("DLP2004", "error", `unexpected \`${exprText(extra)}\` in split kfold`, extra.span, { help: "write `split kfold 5` or `split kfold 5 stratified`" }));
+      return;
+    }
+    split.kfold = { k: k.value, stratified: rest.length > 1 };
+    return;
+  }
+  if (!which || which.kind !== "name" || !["validation", "test"].includes(which.name)) {
+    out.push(diag("DLP2004", "error", "`split` names `validation` or `test`", which?.span ?? s.name.span, { help: "write `split validation 10% stratified` or `split validation last 5000`" }));
+    return;
+  }
+  const part: { fraction?: number; last?: number; stratified?: boolean } = {};
+  for (let i = 0; i < rest.length; i++) {
+    const w = rest[i];
+    if (w.kind === "number") {
+      if (w.unit === "%" || (w.value > 0 && w.value < 1)) {
+        if (!(w.value > 0 && w.value < 1)) out.push(diag("DLP2004", "error", "a split fraction lies strictly between 0% and 100%", w.span, { label: `found ${w.raw}` }));
+        else part.fraction = w.value;
+      } else out.push(diag("DLP2004", "error", "a split is a fraction (`10%`, `0.1`) or `last N`", w.span, { label: `found ${w.raw}`, help: `write \`${w.value}%\` or \`last ${w.value}\`` }));
+    } else if (w.kind === "name" && w.name === "last") {
+      const n = rest[i + 1];
+      if (!n || n.kind !== "number" || !Number.isInteger(n.value) || n.value < 1) out.push(diag("DLP2004", "error", "`last` takes a sample count", n?.span ?? w.span, {}));
+      else part.last = n.value;
+      i++;
+    } else if (w.kind === "name" && w.name === "stratified") part.stratified = true;
+    else out.push(diag("DLP2004", "error", `unexpected \`${exprText(w)}\` in split`, w.span, { help: didYouMean(exprText(w), ["stratified", "last"]) ? `did you mean \`${didYouMean(exprText(w), ["stratified", "last"])}\`?` : "write `split validation 10% stratified`" }));
+  }
+  if (part.fraction === undefined && part.last === undefined) {
+    out.push(diag("DLP2005", "error", "a split needs a size", s.stmt.span, { help: "write `split validation 10%` or `split validation last 5000`" }));
+    return;
+  }
+  split[which.name as "validation" | "test"] = part;
+}
+
+function checkAugment(s: Setting, env: Env, refs: ParamRefs, augment: Traced<Augment>[], out: Diagnostic[]): void {
+  if (!s.block) {
+    out.push(diag("DLP1001", "error", "`augment` needs a block", s.stmt.span, { help: "write `augment train { rotate 10deg; flip horizontal }`" }));
+    return;
+  }
+  for (const st of s.block.statements) {
+    const a = settingOf(st);
+    if (!a) continue;
+    const sig = AUGMENTS[a.name.name];
+    if (!sig) {
+      unknownSetting(a, "augment", Object.keys(AUGMENTS), out);
+      continue;
+    }
+    // `zoom 0.9..1.2` and `rotate 10deg`: words as positional values.
+    const args: Args = {};
+    const t: Terms = {};
+    const values = [...a.values, ...a.more];
+    for (let i = 0; i < values.length && i < sig.positional.length; i++) {
+      const w = values[i];
+      const name = sig.positional[i];
+      if (w.kind === "range") {
+        const lo = evalExpr(w.low, env);
+        const hi = evalExpr(w.high, env);
+        if (lo === undefined || hi === undefined) continue;
+        args[name] = [lo, hi];
+        t[name] = tuple([termOf(w.low, lo, refs), termOf(w.high, hi, refs)]);
+        continue;
+      }
+      const v = evalExpr(w, env);
+      if (v === undefined) continue;
+      args[name] = v;
+      t[name] = termOf(w, v, refs);
+    }
+    const fake = asCall(a.name);
+    if (!validateArgs(args, sig, { exprs: new Map(values.slice(0, sig.positional.length).map((w, i) => [sig.positional[i], { value: w, span: w.span }])), ok: true }, fake, out)) continue;
+    for (const [k, v] of Object.entries(args)) t[k] ??= lit(v); // schema defaults
+    if (a.name.name === "zoom") {
+      const [lo, hi] = args.range as number[];
+      if (!(lo <= hi)) {
+        out.push(diag("DLP2004", "error", "a zoom range goes from the smaller to the larger factor", values[0].span, {}));
+        continue;
+      }
+    }
+    augment.push(sig.toSpec(t, undefined));
+  }
+}
+
+/** x = FIELD [/ k | * k | - k | + k] [|> standardize() | normalize(m, s) | pad_sequences(n)] [as image[…] | vector[n] | sequence[n]] */
+function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: Diagnostic[]): { shape: TShape; transforms: Traced<Transform>[] } | undefined {
+  const transforms: Traced<Transform>[] = [];
+  const go = (x: Expr): TShape | null | undefined => {
+    switch (x.kind) {
+      case "name": {
+        if (x.name === source.info.x.name) return source.xShape;
+        const alt = didYouMean(x.name, [source.info.x.name]);
+        out.push(diag("DLP4004", "error", `source has no field \`${x.name}\``, x.span, { label: `the inputs of this source are \`${source.info.x.name}\``, help: alt ? `did you mean \`${alt}\`?` : `write \`x = ${source.info.x.name} …\``, fix: { title: `use \`${source.info.x.name}\``, span: x.span, text: source.info.x.name } }));
+        return undefined;
+      }
+      case "binary": {
+        const inner = go(x.left);
+        if (inner === undefined) return undefined;
+        const k = evalExpr(x.right, env);
+        if (typeof k !== "number" || !["/", "*", "+", "-"].includes(x.op)) {
+          out.push(diag("DLP2004", "error", "inputs are scaled or shifted by a number", x.span, { help: "write e.g. `images / 255`" }));
+          return undefined;
+        }
+        if (x.op === "/" && k === 0) {
+          out.push(diag("DLP2004", "error", "division by zero", x.right.span, {}));
+          return undefined;
+        }
+        const kt = termOf(x.right, k, refs);
+        // `images / 255` is written `1 / 255`, as the source said, and `images / sc` reads the param.
+        if (x.op === "/") transforms.push({ op: "scale", by: derive([kt], (v) => 1 / (v as number), (c) => `1 / ${operand(c)}`) });
+        else if (x.op === "*") transforms.push({ op: "scale", by: kt });
+        else transforms.push({ op: "shift", by: x.op === "+" ? kt : derive([kt], (v) => -(v as number), (c) => `-${operand(c)}`) });
+        return inner;
+      }
+      case "pipe": {
+        // `as` binds tighter than `|>`: `features |> standardize() as vector[2]` declares the piped result.
+        const last = x.stages[x.stages.length - 1];
+        if (last.kind === "as") return go({ kind: "as", value: { kind: "pipe", stages: [...x.stages.slice(0, -1), last.value], span: { start: x.span.start, end: last.value.span.end } }, type: last.type, span: x.span });
+        let shape = go(x.stages[0]);
+        if (shape === undefined) return undefined;
+        for (const stage of x.stages.slice(1)) {
+          const c = callOf(stage);
+          if (!c) {
+            out.push(diag("DLP2004", "error", "a data transform is a call", stage.span, { label: `found ${exprText(stage)}`, help: "transforms are standardize(), normalize(mean, std), pad_sequences(maxlen), channels_last()" }));
+            return undefined;
+          }
+          const def = TRANSFORMS[c.name.name];
+          if (!def) {
+            const alt = didYouMean(c.name.name, Object.keys(TRANSFORMS));
+            out.push(diag("DLP2001", "error", `unknown data transform \`${c.name.name}\``, c.name.span, { help: alt ? `did you mean \`${alt}\`?` : "transforms are standardize(), normalize(mean, std), pad_sequences(maxlen), channels_last()" }));
+            return undefined;
+          }
+          const r = checkCall(asCall(c.name, c.call), def, env, out, refs);
+          if (!r) return undefined;
+          const next = def.shape(shape, r.t);
+          if (next && !Array.isArray(next)) {
+            out.push(diag(next.code, "error", next.message, stage.span, { label: `samples are ${shape ? fmtShape(valueOf<TensorShape>(shape)) : "of unknown shape"}` }));
+            return undefined;
+          }
+          transforms.push(def.toSpec(r.t, undefined));
+          shape = next;
+        }
+        return shape;
+      }
+      case "as": {
+        const tinner = go(x.value);
+        if (tinner === undefined) return undefined;
+        const inner = tinner && valueOf<TensorShape>(tinner);
+        const t = x.type;
+        if (t.kind !== "index" || t.target.kind !== "name" || !["image", "vector", "sequence"].includes(t.target.name)) {
+          out.push(diag("DLP2004", "error", "inputs are declared `as image[H, W, C]`, `as vector[N]` or `as sequence[N]`", t.span, { label: `found ${exprText(t)}` }));
+          return undefined;
+        }
+        const dims: number[] = [];
+        const dimTerms: Term[] = [];
+        for (const d of t.items) {
+          const v = evalExpr(d, env);
+          if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
+            if (d.kind === "name" && (d.name === "None" || d.name === "batch" || d.name === "null")) {
+              out.push(diag("DLP4001", "error", "the batch axis is written into the input shape", d.span, { label: "the batch axis is implicit", help: `remove it: \`${t.target.name}[${t.items.filter((i) => i !== d).map(exprText).join(", ")}]\``, fix: { title: "remove the batch axis", span: { start: d.span.start, end: t.items[t.items.indexOf(d) + 1]?.span.start ?? d.span.end }, text: "" } }));
+            } else out.push(diag("DLP2004", "error", "dimensions are positive integers", d.span, { label: `found ${exprText(d)}` }));
+            return undefined;
+          }
+          dims.push(v);
+          dimTerms.push(termOf(d, v, refs));
+        }
+        const kind = t.target.name;
+        const wantRank = kind === "image" ? 3 : 1;
+        if (kind === "image" && dims.length === 4) {
+          out.push(diag("DLP4001", "error", "the batch axis is written into the input shape", t.items[0].span, { label: `image[${dims.join(", ")}] has 4 axes; images have height, width, channels`, help: `the batch axis is implicit: write \`image[${dims.slice(1).join(", ")}]\``, fix: { title: "remove the batch axis", span: { start: t.items[0].span.start, end: t.items[1].span.start }, text: "" } }));
+          return undefined;
+        }
+        if (dims.length !== wantRank) {
+          out.push(diag("DLP2004", "error", `\`${kind}\` takes ${wantRank} dimension${wantRank === 1 ? "" : "s"}`, t.span, { label: `given ${dims.length}`, help: kind === "image" ? "write `image[height, width, channels]`" : `write \`${kind}[length]\`` }));
+          return undefined;
+        }
+        if (inner) {
+          const known = inner.every((d) => d !== null);
+          const have = known ? (inner as number[]).reduce((a, b) => a * b, 1) : null;
+          const want = dims.reduce((a, b) => a * b, 1);
+          if (have !== null && have !== want) {
+            out.push(diag("DLP4003", "error", `the data holds ${have} values per sample, \`${exprText(t)}\` needs ${want}`, t.span, { label: `${fmtShape(inner)} = ${have} values`, notes: [`source ${fmtShape(inner)} → ${exprText(t)} (${dims.join("×")} = ${want})`], help: kind === "image" && inner.length >= 2 ? `write \`image[${inner.length === 2 ? `${inner[0]}, ${inner[1]}, 1` : inner.join(", ")}]\`` : undefined }));
+            return undefined;
+          }
+          // Channels-first: same element count, but the source is channels-last.
+          if (kind === "image" && inner.length === 3 && dims[0] <= 4 && dims[2] > 4 && inner[2] === dims[0]) {
+            out.push(diag("DLP4002", "error", "channels-first shape for channels-last data", t.span, { label: `image[${dims.join(", ")}] puts the ${dims[0]} channels first`, notes: [`the source yields ${fmtShape(inner)} (height × width × channels)`], help: `write \`image[${dims[1]}, ${dims[2]}, ${dims[0]}]\``, fix: { title: "use channels-last", span: { start: t.items[0].span.start, end: t.items[2].span.end }, text: `${dims[1]}, ${dims[2]}, ${dims[0]}` } }));
+            return undefined;
+          }
+        }
+        // A declared shape that reads a param may differ from the source's in another trial: always reshape then.
+        if (!inner || inner.length !== dims.length || inner.some((d, i) => d !== dims[i]) || dimTerms.some((d) => d.dynamic)) transforms.push({ op: "reshape", shape: dimTerms });
+        return dimTerms;
+      }
+      default:
+        out.push(diag("DLP2004", "error", `unexpected \`${exprText(x)}\` in the definition of x`, x.span, { help: "write e.g. `x = images / 255 as image[28, 28, 1]`" }));
+        return undefined;
+    }
+  };
+  const shape = go(e);
+  if (shape === undefined) return undefined;
+  if (shape === null) {
+    out.push(diag("DLP3006", "error", "the input shape is unknown", e.span, { label: "this source's sample shape is only known at run time", help: "declare it: `as image[H, W, C]`, `as vector[N]` or `|> pad_sequences(maxlen)`" }));
+    return undefined;
+  }
+  return { shape, transforms };
+}
+
+function checkY(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: Diagnostic[], lossName: string | undefined): (DataResult["labels"] & { traced: Traced<LabelSpec> }) | undefined {
+  if (e.kind !== "as") {
+    out.push(diag("DLP2004", "error", "labels are declared with `as`", e.span, { help: "write `y = labels as class(10)`, `as onehot(10)`, `as binary` or `as regression`" }));
+    return undefined;
+  }
+  if (e.value.kind !== "name" || e.value.name !== source.info.y.name) {
+    out.push(diag("DLP4004", "error", `source has no field \`${exprText(e.value)}\``, e.value.span, { label: `the labels of this source are \`${source.info.y.name}\``, fix: { title: `use \`${source.info.y.name}\``, span: e.value.span, text: source.info.y.name } }));
+    return undefined;
+  }
+  const c = callOf(e.type);
+  const kinds = ["class", "onehot", "binary", "regression"];
+  if (!c || !kinds.includes(c.name.name)) {
+    const alt = c ? didYouMean(c.name.name, kinds) : undefined;
+    out.push(diag("DLP2001", "error", `unknown label encoding \`${exprText(e.type)}\``, e.type.span, { help: alt ? `did you mean \`${alt}\`?` : "labels are `class(N)`, `onehot(N)`, `binary` or `regression`" }));
+    return undefined;
+  }
+  const kind = c.name.name as "class" | "onehot" | "binary" | "regression";
+  const binary = { spec: { kind: "binary" } as LabelSpec, traced: { kind: "binary" } as Traced<LabelSpec>, span: e.type.span };
+  if (kind === "binary") return { ...binary, declared: "binary" };
+  const arg = c.call?.args[0]?.value;
+  if (kind === "regression") {
+    const n = arg ? evalExpr(arg, env) : 1;
+    const outputs = typeof n === "number" ? n : 1;
+    return { spec: { kind: "regression", outputs }, traced: { kind: "regression", outputs: arg && typeof n === "number" ? termOf(arg, n, refs) : outputs }, span: e.type.span, declared: "regression" };
+  }
+  const n = arg ? evalExpr(arg, env) : source.info.y.classes ?? undefined;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 2) {
+    out.push(diag("DLP2004", "error", `\`${kind}\` needs the number of classes (at least 2)`, e.type.span, { label: arg ? `found ${exprText(arg)}` : "missing", help: `write \`${kind}(10)\`` }));
+    return undefined;
+  }
+  if (source.info.y.classes !== null && n < source.info.y.classes) {
+    out.push(diag("DLP4006", "error", `labels go up to ${source.info.y.classes - 1}, outside the declared ${n} classes`, e.type.span, { label: `this source has ${source.info.y.classes} classes`, help: `write \`${kind}(${source.info.y.classes})\`` }));
+    return undefined;
+  }
+  const encoding: "sparse" | "onehot" = kind === "onehot" ? "onehot" : lossName === "categorical_crossentropy" ? "onehot" : "sparse";
+  if (n === 2 && lossName === "binary_crossentropy" && kind === "class") return { ...binary, declared: "class" };
+  return { spec: { kind: "class", classes: n, encoding }, traced: { kind: "class", classes: arg ? termOf(arg, n, refs) : n, encoding }, span: e.type.span, declared: kind };
+}
+

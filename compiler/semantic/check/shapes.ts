@@ -1,0 +1,335 @@
+// The model checked for every combination of the shape-affecting params, then its output
+// against the labels and the loss.
+import type { Span, Statement } from "../../../grammar/ast.ts";
+import { diag, type Diagnostic } from "../../diagnostics/diagnostic.ts";
+import type { ArgValue, TensorShape } from "../layers/types.ts";
+import { fmtShape } from "../layers/index.ts";
+import { LOSSES } from "../catalog.ts";
+import type { PipelineIR, ParamIR } from "../lower.ts";
+import { SHAPES_NOTE, SHAPES_PENDING, blockReadClosure, branchModel, commitBranch, detachBranch, finishModel, interpretModel, modelUnits, newBlockMemo, sameOutcome, startModel, statementNames, stepModel, type LayerInstance, type ModelResult, type ModelWalk } from "../model.ts";
+import type { Env } from "../values.ts";
+import type { ParamRefs } from "../term.ts";
+import { sampledSpace } from "../budget.ts";
+import { dataInputShape, type DataResult } from "./data.ts";
+import type { CheckedPipeline } from "../checked.ts";
+
+// ---- combinations of the shape-affecting params ----------------------------------------
+
+const MAX_COMBOS = 512;
+
+function candidates(p: ParamIR): ArgValue[] {
+  const s = p.space!;
+  const vals: ArgValue[] = [p.default];
+  switch (s.kind) {
+    case "choice":
+      vals.push(...s.values);
+      break;
+    case "int": {
+      const count = Math.floor((s.high - s.low) / s.step) + 1;
+      if (count <= 16) for (let k = 0; k < count; k++) vals.push(s.low + k * s.step);
+      else vals.push(s.low, s.high, s.low + Math.floor((count - 1) / 2) * s.step);
+      break;
+    }
+    case "uniform":
+    case "log_uniform":
+      vals.push(s.low, s.high);
+      break;
+  }
+  return [...new Set(vals)];
+}
+
+/** The default first, then every combination (or, past MAX_COMBOS, each param's extremes one
+ *  at a time plus a seeded sample), each as the values of `ps` in order. */
+function combinations(ps: ParamIR[], defaults: Env): ArgValue[][] {
+  const lists = ps.map(candidates);
+  const total = lists.reduce((a, l) => a * l.length, 1);
+  const dflt = ps.map((p) => defaults.get(p.name)!);
+  const out: ArgValue[][] = [dflt];
+  if (total <= MAX_COMBOS) {
+    const row = [...dflt];
+    const rec = (i: number) => {
+      if (i === ps.length) {
+        if (row.some((v, k) => v !== dflt[k])) out.push([...row]);
+        return;
+      }
+      for (const v of lists[i]) {
+        row[i] = v;
+        rec(i + 1);
+      }
+    };
+    rec(0);
+    return out;
+  }
+  ps.forEach((p, i) => {
+    for (const v of lists[i]) if (v !== dflt[i]) out.push(dflt.map((d, k) => (k === i ? v : d)));
+  });
+  let state = 12345;
+  const rand = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+  while (out.length < MAX_COMBOS) out.push(ps.map((_, i) => lists[i][Math.floor(rand() * lists[i].length)]));
+  return out;
+}
+
+/** Shape-checks the model for every combination of the shape-affecting params.
+ *
+ *  Rather than interpreting the whole model once per combination, walks go through the
+ *  top-level statements ("units") in lockstep, each walk standing for a set of combinations
+ *  that reached the same state. At each unit a walk's combinations are grouped by the values
+ *  of the params the unit reads (with the blocks it calls); one group runs the unit once. If
+ *  the groups end the unit in the same state (a tuned kernel size under `padding: same`, a
+ *  repeat count of a shape-keeping block) they go on as one walk again; if not, the walk
+ *  splits. A diagnostic found by a group is the one every combination of it gives; it is
+ *  reported once, with the first of those combinations in enumeration order, exactly as a
+ *  per-combination loop would. */
+export function checkModel(
+  ir: PipelineIR,
+  inputShape: TensorShape,
+  shapeParams: ParamIR[],
+  defaults: Env,
+  paramNames: ParamRefs,
+  labelsDecl: DataResult["labels"],
+  lossName: string | undefined,
+  lossSpan: Span | undefined,
+  out: Diagnostic[],
+  result: CheckedPipeline,
+): void {
+  const model = ir.model!;
+  const rows = combinations(shapeParams, defaults);
+  result.combinationsChecked = rows.length;
+  const total = shapeParams.reduce((a, p) => a * candidates(p).length, 1);
+  if (total > MAX_COMBOS) out.push(sampledSpace(total, rows.length, shapeParams.map((p) => p.name), shapeParams[0]!.spaceExpr?.span ?? model.span));
+  // The full values of a combination, made only for the combinations that run something.
+  const envs = new Map<number, Env>();
+  const envOf = (i: number): Env => {
+    let env = envs.get(i);
+    if (!env) {
+      const m = new Map(defaults);
+      shapeParams.forEach((p, k) => m.set(p.name, rows[i][k]));
+      envs.set(i, (env = m));
+    }
+    return env;
+  };
+  const units = modelUnits(model.body.statements);
+  const shapeNames = new Set(shapeParams.map((p) => p.name));
+
+  // The shape params each unit reads (through the blocks it calls too), and those the data
+  // section reads (pad_sequences(maxlen) changes the input).
+  const blockNames = blockReadClosure(ir.blocks);
+  const readsOf = (sts: Statement[]) => [...statementNames(sts, blockNames)].filter((n) => shapeNames.has(n)).sort();
+  const unitReads = units.map(readsOf);
+  const dataReads = ir.data ? readsOf(ir.data.body.statements) : [];
+
+  // Each combination's values as small integers per param, so grouping is cheap.
+  const valueIds = shapeParams.map(() => new Map<ArgValue | undefined, number>());
+  const paramIndex = new Map(shapeParams.map((p, i) => [p.name, i]));
+  const ids = rows.map((row) =>
+    row.map((v, i) => {
+      let id = valueIds[i].get(v);
+      if (id === undefined) valueIds[i].set(v, (id = valueIds[i].size));
+      return id;
+    }),
+  );
+  /** Splits combination indices (ascending) by the values of some params, groups in order of their first index. */
+  const split = (idxs: number[], names: string[]): number[][] => {
+    if (names.length === 0 || idxs.length === 1) return [idxs];
+    const cols = names.map((n) => paramIndex.get(n)!);
+    // A mixed-radix number over the value ids while it stays exact, else their list as text.
+    const exact = cols.reduce((a, c) => a * valueIds[c].size, 1) <= Number.MAX_SAFE_INTEGER;
+    const groups = new Map<number | string, number[]>();
+    for (const i of idxs) {
+      const row = ids[i];
+      let key: number | string = 0;
+      if (exact) for (const c of cols) key = key * valueIds[c].size + row[c];
+      else key = cols.map((c) => row[c]).join(",");
+      const g = groups.get(key);
+      if (g) g.push(i);
+      else groups.set(key, [i]);
+    }
+    return [...groups.values()];
+  };
+
+  const found: { d: Diagnostic; rank: number; seq: number }[] = [];
+  const collect = (ds: Diagnostic[], rank: number) => {
+    for (const d of ds) found.push({ d, rank, seq: found.length });
+    ds.length = 0;
+  };
+
+  interface Walk {
+    idxs: number[];
+    walk: ModelWalk;
+    /** Groupings of `idxs` already made, by the names they split on. */
+    splits: Map<string, number[][]>;
+  }
+  const groupsOf = (w: Walk, names: string[]): number[][] => {
+    const key = names.join(",");
+    let g = w.splits.get(key);
+    if (!g) w.splits.set(key, (g = split(w.idxs, names)));
+    return g;
+  };
+
+  const memo = rows.length > 1 ? newBlockMemo(ir.blocks) : undefined;
+  let walks: Walk[] = split(rows.map((_, i) => i), dataReads).map((idxs) => {
+    const rep = idxs[0];
+    const inShape = rep === 0 || !ir.data ? inputShape : dataInputShape(ir.data, envOf(rep), paramNames, lossName) ?? inputShape;
+    return { idxs, walk: startModel(inShape, envOf(rep), ir.blocks, [], rep === 0, "", memo), splits: new Map() };
+  });
+
+  for (let u = 0; u < units.length; u++) {
+    const next: Walk[] = [];
+    for (const w of walks) {
+      const groups = groupsOf(w, unitReads[u]);
+      result.statementRuns += groups.length;
+      if (groups.length === 1) {
+        stepModel(w.walk, units[u]);
+        collect(w.walk.ctx.out, w.idxs[0]);
+        next.push(w);
+        continue;
+      }
+      // Run the unit once per group from the same state, then merge the groups that ended
+      // in the same state (in order, so each class keeps its first combination's state).
+      const classes: { idxs: number[][]; branch: ModelWalk }[] = [];
+      for (const g of groups) {
+        const rep = g[0];
+        const b = branchModel(w.walk, envOf(rep), [], rep === 0);
+        stepModel(b, units[u]);
+        collect(b.ctx.out, rep);
+        const same = classes.find((c) => sameOutcome(c.branch, b));
+        if (same) same.idxs.push(g);
+        else classes.push({ idxs: [g], branch: b });
+      }
+      const merged = (gs: number[][]) => (gs.length === 1 ? gs[0] : gs.flat().sort((x, y) => x - y));
+      // Detach the other classes before the first is committed into the walk's table. The
+      // first class holds the walk's first combination, so the walk keeps its values.
+      const detached = classes.slice(1).map((c): Walk => {
+        const idxs = merged(c.idxs);
+        return { idxs, walk: detachBranch(c.branch, envOf(idxs[0])), splits: new Map() };
+      });
+      commitBranch(w.walk, classes[0].branch);
+      if (classes[0].idxs.length !== groups.length) {
+        w.idxs = merged(classes[0].idxs);
+        w.splits = new Map();
+      }
+      next.push(w, ...detached);
+    }
+    walks = next;
+  }
+
+  for (const w of walks) {
+    const m = finishModel(w.walk);
+    if (w.idxs[0] === 0) result.model = m;
+    if (m.output) {
+      const local: Diagnostic[] = [];
+      checkOutput(m, labelsDecl, lossName, lossSpan, ir, local, "");
+      collect(local, w.idxs[0]);
+    }
+  }
+
+  // One report per code and span: the one from the first combination in enumeration order.
+  const best = new Map<string, { d: Diagnostic; rank: number; seq: number }>();
+  for (const f of found) {
+    const key = `${f.d.code}@${f.d.span.start}:${f.d.span.end}`;
+    const prev = best.get(key);
+    if (!prev || f.rank < prev.rank) best.set(key, f);
+  }
+  // Only the recording walk (the default combination) keeps the recent layers and shapes a
+  // diagnostic lists in its `shapes:` note, and walks merge whatever their recent layers, so
+  // the other combinations' shape errors take their notes from a run of their own
+  // combination alone (there are few: one per code and span).
+  const alone = new Map<number, Diagnostic[]>();
+  const runAlone = (rank: number): Diagnostic[] => {
+    let ds = alone.get(rank);
+    if (!ds) {
+      ds = [];
+      const inShape = ir.data && dataReads.length ? dataInputShape(ir.data, envOf(rank), paramNames, lossName) ?? inputShape : inputShape;
+      interpretModel(model.body.statements, inShape, envOf(rank), ir.blocks, ds, "");
+      alone.set(rank, ds);
+    }
+    return ds;
+  };
+  for (const f of [...best.values()].sort((a, b) => a.rank - b.rank || a.seq - b.seq)) {
+    if (f.rank > 0 && f.d.notes.some((n) => n.startsWith(SHAPES_NOTE))) {
+      const own = runAlone(f.rank).find((d) => d.code === f.d.code && d.span.start === f.d.span.start && d.span.end === f.d.span.end && d.message === f.d.message);
+      if (own) f.d = own;
+      else f.d.notes = f.d.notes.filter((n) => n !== SHAPES_PENDING);
+    }
+    if (f.rank > 0) {
+      const context = describeCombo(envOf(f.rank), shapeParams);
+      if (!f.d.notes.includes(context)) f.d.notes.unshift(context);
+    }
+    out.push(f.d);
+  }
+}
+
+function describeCombo(env: Env, ps: ParamIR[]): string {
+  const parts = ps.map((p) => `${p.name} = ${String(env.get(p.name))}`);
+  return `with ${parts.join(" and ")} (a combination of the tuning space)`;
+}
+
+// ---- output ↔ labels ↔ loss ---------------------------------------------------------------
+
+function lastActivation(layers: LayerInstance[]): { name: string; layer?: LayerInstance } {
+  const last = layers[layers.length - 1];
+  if (!last) return { name: "linear" };
+  const act = last.args.activation;
+  if (typeof act === "string") return { name: act, layer: last };
+  if (["softmax", "sigmoid", "relu", "tanh", "elu", "leaky_relu", "softplus", "linear"].includes(last.def.name)) return { name: last.def.name, layer: last };
+  if (last.def.name === "activation" && typeof last.args.fn === "string") return { name: last.args.fn, layer: last };
+  return { name: "linear", layer: last };
+}
+
+function checkOutput(m: ModelResult, labels: DataResult["labels"], lossName: string | undefined, lossSpan: Span | undefined, ir: PipelineIR, out: Diagnostic[], context: string): void {
+  const shape = m.output!;
+  const at = m.layers[m.layers.length - 1]?.call.span ?? m.outputSpan ?? ir.model!.name.span;
+  const related = lossSpan ? [{ span: lossSpan, message: "the loss" }] : [];
+  if (shape.length !== 1) {
+    out.push(diag("DLP5007", "error", `the model's output is ${fmtShape(shape)} per sample; a loss needs a vector`, at, { label: `output ${fmtShape(shape)}`, help: "add `flatten()` or `global_avg_pool()` and a dense layer before the output" }));
+    return;
+  }
+  const units = shape[0];
+  const act = lastActivation(m.layers);
+  if (act.name === "softmax" && units === 1) {
+    out.push(diag("DLP5002", "error", "softmax over one unit always outputs 1", at, { label: "softmax on 1 unit", help: "use `activation: sigmoid` for a binary output, or one unit per class with softmax" }));
+    return;
+  }
+  if (!lossName || !labels) return;
+  const loss = LOSSES[lossName];
+  const spec = labels.spec;
+  if (loss.labels === "regression") {
+    if (spec.kind === "class") out.push(diag("DLP5006", "warning", `${lossName} on class labels`, lossSpan ?? at, { label: "a regression loss", help: spec.classes === 2 ? "use `binary_crossentropy`" : "use `sparse_categorical_crossentropy`" }));
+    return;
+  }
+  if (lossName === "binary_crossentropy") {
+    const classes = spec.kind === "class" ? spec.classes : 2;
+    if (classes > 2 || units !== 1) {
+      out.push(diag("DLP5003", "error", `binary cross-entropy on ${classes > 2 ? `${classes} classes` : `${units} output units`}`, lossSpan ?? at, { label: "binary_crossentropy", related: [{ span: at, message: `output has ${units} unit${units === 1 ? "" : "s"}` }], help: classes > 2 ? "use `sparse_categorical_crossentropy` with a softmax over the classes" : "end the model with `dense(1, activation: sigmoid)`" }));
+      return;
+    }
+    if (act.name !== "sigmoid") out.push(diag("DLP5005", "error", "binary cross-entropy needs a sigmoid output", at, { label: `output activation is ${act.name}`, related, help: "add `activation: sigmoid` to the last layer", fix: act.layer && act.name === "linear" ? addActivationFix(act.layer, "sigmoid") : undefined }));
+    return;
+  }
+  // categorical / sparse categorical
+  if (spec.kind === "binary") {
+    out.push(diag("DLP5004", "error", `${lossName} on binary labels`, lossSpan ?? at, { label: "labels are binary", help: "use `binary_crossentropy` with `dense(1, activation: sigmoid)`, or declare `class(2)`" }));
+    return;
+  }
+  if (spec.kind === "regression") {
+    out.push(diag("DLP5004", "error", `${lossName} on regression targets`, lossSpan ?? at, { label: "labels are real values", help: "use `mse`, `mae` or `huber`" }));
+    return;
+  }
+  if (labels.declared === "onehot" && lossName === "sparse_categorical_crossentropy") {
+    out.push(diag("DLP5004", "error", "sparse categorical cross-entropy on one-hot labels", lossSpan ?? at, { label: "expects integer labels", related: [{ span: labels.span, message: "labels are one-hot" }], help: "use `categorical_crossentropy`, or declare `class(N)` and let the loss choose", fix: lossSpan ? { title: "use categorical_crossentropy", span: lossSpan, text: "categorical_crossentropy" } : undefined }));
+    return;
+  }
+  if (units !== spec.classes) {
+    out.push(diag("DLP5001", "error", `the output has ${units} units but the labels have ${spec.classes} classes`, at, { label: `${units} units`, related: [{ span: labels.span, message: `${spec.classes} classes` }], help: `use ${spec.classes} units in the last layer` + (units !== null && units < spec.classes ? `; labels up to ${spec.classes - 1} fall outside [0, ${units})` : "") }));
+    return;
+  }
+  if (act.name !== "softmax") {
+    out.push(diag("DLP5005", "error", `${lossName} needs a softmax output`, at, { label: `output activation is ${act.name}`, related, help: "add `activation: softmax` to the last layer", fix: act.layer && act.name === "linear" ? addActivationFix(act.layer, "softmax") : undefined }));
+  }
+}
+
+function addActivationFix(l: LayerInstance, act: string) {
+  const end = l.call.span.end - 1; // before `)`
+  return { title: `add activation: ${act}`, span: { start: end, end }, text: l.call.args.length ? `, activation: ${act}` : `activation: ${act}` };
+}
+
