@@ -2,15 +2,14 @@
 // Every user string reaches the output through JSON.stringify and every user name through
 // `ident()`, so nothing in a .dlp file can inject code.
 import { Project, VariableDeclarationKind, type CodeBlockWriter } from "ts-morph";
-import type { Argument, CallExpr, Expr, Statement } from "../../grammar/ast.ts";
-import { exprChildren, headName } from "../../grammar/ast.ts";
+import type { Argument, CallExpr, Expr } from "../../grammar/ast.ts";
 import type { CheckedPipeline } from "../semantic/checked.ts";
 import { Term, literalCode, paramRef } from "../semantic/term.ts";
 import type { BlockIR } from "../semantic/lower.ts";
 import { getLayer, emitLayerCall } from "../semantic/layers/index.ts";
 import type { ArgCode } from "../semantic/layers/types.ts";
 import { bindArgs, emitExpr, evalExpr, namesIn } from "../semantic/values.ts";
-import { isTensorArgument, signatureOf } from "../semantic/model.ts";
+import { isCallIR, isTensorInput, signatureOf, type CallIR, type ModelNode, type TensorIR } from "../semantic/model_ir.ts";
 import { escapeLineTerminators, jsString } from "./escape.ts";
 
 const RESERVED = new Set(
@@ -64,8 +63,8 @@ export function emitPipeline(c: CheckedPipeline, sourceFile: string, sourceHash:
         const scope: EmitScope = { tensors: new Set(b.inputs.map((i) => i.name)), names: new Map(paramNames) };
         for (const q of b.params) scope.names.set(q.name, ident(q.name));
         w.writeLine(`let out: tf.SymbolicTensor = ${ident(b.inputs[0].name)};`);
-        emitBody(w, b.body, scope, c);
-        if (!b.body.some((s) => headName(s)?.name === "return")) w.writeLine("return out;");
+        emitBody(w, b.nodes, scope, c);
+        if (!b.nodes.some((n) => n.kind === "return")) w.writeLine("return out;");
       },
     });
   }
@@ -82,7 +81,7 @@ export function emitPipeline(c: CheckedPipeline, sourceFile: string, sourceHash:
       w.write(" });").newLine();
       w.writeLine("let out: tf.SymbolicTensor = input;");
       const scope: EmitScope = { tensors: new Set(["input"]), names: new Map(paramNames) };
-      emitBody(w, ir.model?.body.statements ?? [], scope, c, true);
+      emitBody(w, ir.modelNodes, scope, c, true);
       w.writeLine(`return tf.model({ inputs: input, outputs: out, name: ${JSON.stringify(ir.name)} });`);
     },
   });
@@ -161,80 +160,96 @@ function usedBlocks(c: CheckedPipeline): BlockIR[] {
   return [...c.ir.blocks.values()];
 }
 
-// ---- model statements --------------------------------------------------------------------
+// ---- model statements: a walk of the model IR (compiler/semantic/model_ir.ts) -------------
 
-function emitBody(w: CodeBlockWriter, body: Statement[], scope: EmitScope, c: CheckedPipeline, topLevel = false): void {
-  for (let i = 0; i < body.length; i++) {
-    const st = body[i];
-    const head = headName(st);
-    const first = st.groups[0][0];
-    if (st.block && head && first.kind === "name" && (head.name === "if" || head.name === "repeat")) {
+function emitBody(w: CodeBlockWriter, body: ModelNode[], scope: EmitScope, c: CheckedPipeline, topLevel = false): void {
+  for (const node of body) {
+    if (node.kind === "if" || node.kind === "repeat") {
       // A tensor first assigned inside a branch or loop is used after it: declare it out here.
       const nested = new Set<string>();
-      assignedIn(st.block.statements, nested);
-      const next = body[i + 1];
-      if (head.name === "if" && next && headName(next)?.name === "else" && next.block) assignedIn(next.block.statements, nested);
+      if (node.kind === "if") {
+        assignedIn(node.then ?? [], nested);
+        assignedIn(node.orElse ?? [], nested);
+      } else assignedIn(node.body ?? [], nested);
       for (const n of nested) {
         if (scope.tensors.has(n)) continue;
         w.writeLine(`let ${ident(n)}: tf.SymbolicTensor = out;`);
         scope.tensors.add(n);
       }
     }
-    if (head && first.kind === "name" && head.name === "repeat") {
-      let count = st.groups[0][1];
-      let loopVar = "_";
-      if (count?.kind === "as" && count.type.kind === "name") {
-        loopVar = count.type.name;
-        count = count.value;
+    switch (node.kind) {
+      case "repeat": {
+        const loopVar = node.loopVar && node.loopVar.name !== "_" ? node.loopVar.name : undefined;
+        const v = ident(loopVar ?? "i");
+        const inner: EmitScope = { tensors: scope.tensors, names: new Map(scope.names) };
+        if (loopVar !== undefined) inner.names.set(loopVar, v);
+        w.write(`for (let ${v} = 0; ${v} < ${emitExpr(node.count!, scope.names)}; ${v}++) `).block(() => emitBody(w, node.body!, inner, c, topLevel));
+        break;
       }
-      const v = ident(loopVar === "_" ? "i" : loopVar);
-      const inner: EmitScope = { tensors: scope.tensors, names: new Map(scope.names) };
-      if (loopVar !== "_") inner.names.set(loopVar, v);
-      w.write(`for (let ${v} = 0; ${v} < ${emitExpr(count!, scope.names)}; ${v}++) `).block(() => emitBody(w, st.block!.statements, inner, c, topLevel));
-      continue;
-    }
-    if (head && first.kind === "name" && head.name === "if") {
-      w.write(`if (${emitExpr(st.groups[0][1], scope.names)}) `).block(() => emitBody(w, st.block!.statements, scope, c, topLevel));
-      const next = body[i + 1];
-      if (next && headName(next)?.name === "else" && next.block) {
-        w.write(" else ").block(() => emitBody(w, next.block!.statements, scope, c, topLevel));
-        i++;
+      case "if":
+        w.write(`if (${emitExpr(node.cond!, scope.names)}) `).block(() => emitBody(w, node.then!, scope, c, topLevel));
+        if (node.orElse) w.write(" else ").block(() => emitBody(w, node.orElse!, scope, c, topLevel));
+        break;
+      case "return":
+        emitChain(w, "out", node.value!, scope, c, false);
+        if (!topLevel) {
+          w.writeLine("return out;");
+          return;
+        }
+        break;
+      case "assign": {
+        const name = ident(node.target.name);
+        const fresh = !scope.tensors.has(node.target.name);
+        emitChain(w, name, node.value, scope, c, fresh);
+        scope.tensors.add(node.target.name);
+        w.writeLine(`out = ${name};`);
+        break;
       }
-      continue;
+      case "layers":
+        emitChain(w, "out", node.value, scope, c, false);
+        break;
+      case "invalid":
+        break; // reported by the checker: a pipeline with errors is never emitted
     }
-    if (head && first.kind === "name" && head.name === "return") {
-      emitChain(w, "out", st.groups[0][1], scope, c, false);
-      if (!topLevel) {
-        w.writeLine("return out;");
-        return;
-      }
-      continue;
-    }
-    if (first.kind === "assign" && first.target.kind === "name") {
-      const name = ident(first.target.name);
-      const fresh = !scope.tensors.has(first.target.name);
-      emitChain(w, name, first.value, scope, c, fresh);
-      scope.tensors.add(first.target.name);
-      w.writeLine(`out = ${name};`);
-      continue;
-    }
-    emitChain(w, "out", first, scope, c, false);
   }
 }
 
-/** Names assigned anywhere in these statements, nested blocks included. */
-function assignedIn(body: Statement[], into: Set<string>): void {
-  for (const st of body) {
-    const first = st.groups[0]?.[0];
-    if (first?.kind === "assign" && first.target.kind === "name") into.add(first.target.name);
-    if (st.block) assignedIn(st.block.statements, into);
+/** Names assigned anywhere in these nodes, nested bodies included. */
+function assignedIn(body: ModelNode[], into: Set<string>): void {
+  for (const n of body) {
+    if (n.kind === "assign") into.add(n.target.name);
+    else if (n.kind === "repeat") assignedIn(n.body ?? [], into);
+    else if (n.kind === "if") {
+      assignedIn(n.then ?? [], into);
+      assignedIn(n.orElse ?? [], into);
+    }
   }
 }
 
-/** Every call expression in an expression tree. */
-function callsIn(e: Expr, out: CallExpr[]): void {
-  if (e.kind === "call") out.push(e);
-  for (const c of exprChildren(e)) callsIn(c, out);
+/** Every call of the model IR, with the names that are numbers where it stands (loop variables,
+ *  and in a block body its parameters). */
+function callsOf(body: ModelNode[], numeric: Set<string>, visit: (call: CallIR, numeric: Set<string>) => void): void {
+  const tensor = (t: TensorIR | { kind: "bad-stage" }): void => {
+    if (t.kind === "ref") {
+      if (t.call) tensor(t.call);
+    } else if (t.kind === "pipe") {
+      tensor(t.head);
+      t.stages.forEach(tensor);
+    } else if (isCallIR(t)) {
+      visit(t, numeric);
+      if (t.kind === "layer") for (const a of t.args) tensor(a.tensor);
+      if (t.kind === "apply") t.inputs.forEach(tensor);
+    }
+  };
+  for (const n of body) {
+    if (n.kind === "layers" || n.kind === "assign") tensor(n.value);
+    else if (n.kind === "return" && n.value) tensor(n.value);
+    else if (n.kind === "repeat") callsOf(n.body ?? [], n.loopVar ? new Set([...numeric, n.loopVar.name]) : numeric, visit);
+    else if (n.kind === "if") {
+      callsOf(n.then ?? [], numeric, visit);
+      callsOf(n.orElse ?? [], numeric, visit);
+    }
+  }
 }
 
 /** The TypeScript type of a value expression: literals, params by their default, comparisons, arithmetic; bare words are enum strings. */
@@ -266,87 +281,78 @@ function valueType(e: Expr, c: CheckedPipeline, numeric: Set<string>): string {
  */
 function blockParamType(c: CheckedPipeline, b: BlockIR, k: number): string {
   const types = new Set<string>();
-  const bodies: { body: Statement[]; numeric: Set<string> }[] = [{ body: c.ir.model?.body.statements ?? [], numeric: new Set() }];
-  for (const other of c.ir.blocks.values()) bodies.push({ body: other.body, numeric: new Set(other.params.map((q) => q.name)) });
-  const visit = (body: Statement[], numeric: Set<string>): void => {
-    for (const st of body) {
-      for (const group of st.groups) {
-        for (const e of group) {
-          if (e.kind === "name" && e.name === "repeat") continue;
-          const calls: CallExpr[] = [];
-          callsIn(e, calls);
-          for (const call of calls) {
-            if (call.callee.kind !== "name" || call.callee.name !== b.name) continue;
-            // Bound as emitBlockCall binds them: by name, else by position.
-            const arg = call.args.find((a) => a.name?.name === b.params[k].name) ?? call.args.filter((a) => !a.name)[k];
-            if (arg) types.add(valueType(arg.value, c, numeric));
-          }
-        }
-      }
-      if (st.block) {
-        // A `repeat N as i` loop variable is a number inside its body.
-        const loop = st.groups[0]?.[1];
-        const inner = loop?.kind === "as" && loop.type.kind === "name" ? new Set([...numeric, loop.type.name]) : numeric;
-        visit(st.block.statements, inner);
-      }
-    }
-  };
-  for (const { body, numeric } of bodies) visit(body, numeric);
+  const bodies: { body: ModelNode[]; numeric: Set<string> }[] = [{ body: c.ir.modelNodes, numeric: new Set() }];
+  for (const other of c.ir.blocks.values()) bodies.push({ body: other.nodes, numeric: new Set(other.params.map((q) => q.name)) });
+  for (const { body, numeric } of bodies) {
+    callsOf(body, numeric, (node, num) => {
+      const call = node.kind === "block" && node.block === b.name ? node.call : node.kind === "apply" && node.block === b.name ? node.params : undefined;
+      if (!call) return;
+      // Bound as emitBlockCall binds them: by name, else by position.
+      const arg = call.args.find((a) => a.name?.name === b.params[k].name) ?? call.args.filter((a) => !a.name)[k];
+      if (arg) types.add(valueType(arg.value, c, num));
+    });
+  }
   return types.size === 0 ? "number" : [...types].sort().join(" | ");
 }
 
 /** `a |> f() |> g()` becomes one statement per stage, as a person would write it. */
-function emitChain(w: CodeBlockWriter, target: string, e: Expr, scope: EmitScope, c: CheckedPipeline, declare: boolean): void {
-  const stages = e.kind === "pipe" ? e.stages : [e];
+function emitChain(w: CodeBlockWriter, target: string, e: TensorIR, scope: EmitScope, c: CheckedPipeline, declare: boolean): void {
+  const stages: (TensorIR | { kind: "bad-stage" })[] = e.kind === "pipe" ? [e.head, ...e.stages] : [e];
   stages.forEach((stage, k) => {
-    const code = k === 0 ? emitTensor(stage, scope, "out", c) : stage.kind === "call" ? emitCall(stage, [target], scope, c, target) : emitTensor(stage, scope, target, c);
+    if (stage.kind === "bad-stage") return;
+    const code = k === 0 ? emitTensor(stage, scope, "out", c) : isCallIR(stage) ? emitCall(stage, [target], scope, c, target) : emitTensor(stage, scope, target, c);
     if (k === 0 && declare) w.writeLine(`let ${target}: tf.SymbolicTensor = ${code};`);
     else if (code !== target) w.writeLine(`${target} = ${code};`);
   });
 }
 
-function isTensorExpr(e: Expr, scope: EmitScope, c: CheckedPipeline): boolean {
-  return isTensorArgument(e, scope.tensors, c.ir.blocks);
-}
-
-function emitTensor(e: Expr, scope: EmitScope, current: string, c: CheckedPipeline): string {
+function emitTensor(e: TensorIR, scope: EmitScope, current: string, c: CheckedPipeline): string {
   switch (e.kind) {
-    case "name":
-      if (scope.tensors.has(e.name)) return ident(e.name);
-      return emitCall({ kind: "call", callee: e, args: [], argsSpan: e.span, span: e.span }, [current], scope, c, current);
+    case "ref":
+      if (scope.tensors.has(e.name.name)) return ident(e.name.name);
+      return e.call ? emitCall(e.call, [current], scope, c, current) : current;
     case "pipe": {
-      let acc = emitTensor(e.stages[0], scope, current, c);
-      for (const s of e.stages.slice(1)) {
-        acc = s.kind === "call" ? emitCall(s, [acc], scope, c, current) : emitTensor(s, scope, acc, c);
+      let acc = emitTensor(e.head, scope, current, c);
+      for (const s of e.stages) {
+        if (s.kind === "bad-stage") continue;
+        acc = isCallIR(s) ? emitCall(s, [acc], scope, c, current) : emitTensor(s, scope, acc, c);
       }
       return acc;
     }
-    case "call":
-      return emitCall(e, null, scope, c, current);
-    default:
+    case "error":
+    case "other":
       return current;
+    default:
+      return emitCall(e, null, scope, c, current);
   }
 }
 
-function emitCall(call: CallExpr, piped: string[] | null, scope: EmitScope, c: CheckedPipeline, current: string): string {
-  if (call.callee.kind === "call" && call.callee.callee.kind === "name" && c.ir.blocks.has(call.callee.callee.name)) {
-    const inputs = call.args.map((a) => emitTensor(a.value, scope, current, c));
-    return emitBlockCall(c.ir.blocks.get(call.callee.callee.name)!, call.callee, inputs, scope);
+function emitCall(node: CallIR, piped: string[] | null, scope: EmitScope, c: CheckedPipeline, current: string): string {
+  switch (node.kind) {
+    case "apply": {
+      const inputs = node.inputs.map((a) => emitTensor(a, scope, current, c));
+      return emitBlockCall(c.ir.blocks.get(node.block)!, node.params, inputs, scope);
+    }
+    case "block":
+      return emitBlockCall(c.ir.blocks.get(node.block)!, node.call, piped ?? [current], scope);
+    case "unknown":
+    case "uncallable":
+      return current; // reported by the checker
   }
-  if (call.callee.kind !== "name") return current;
-  const name = call.callee.name;
-  const block = c.ir.blocks.get(name);
-  if (block) return emitBlockCall(block, call, piped ?? [current], scope);
-  const def = getLayer(name)!;
-  const takesLayer = Object.prototype.hasOwnProperty.call((def.schema.properties ?? {}) as object, "layer");
-  const isTensorArg = (a: Argument) => !a.name && !takesLayer && isTensorExpr(a.value, scope, c);
-  const tensorArgs = call.args.filter(isTensorArg).map((a) => emitTensor(a.value, scope, current, c));
-  let inputs = [...(piped ?? []), ...tensorArgs];
+  const def = node.def;
+  const tensorArgs = new Set<Argument>();
+  const emitted: string[] = [];
+  for (const a of node.args) {
+    if (!isTensorInput(a, def, scope.tensors)) continue;
+    tensorArgs.add(a.arg);
+    emitted.push(emitTensor(a.tensor, scope, current, c));
+  }
+  let inputs = [...(piped ?? []), ...emitted];
   if (inputs.length === 0) inputs = [current];
-  const bound = bindArgs(call, signatureOf(def), [], isTensorArg);
+  const bound = bindArgs(node.call, signatureOf(def), [], (a) => tensorArgs.has(a));
   const codes: Record<string, ArgCode> = {};
   for (const [k, a] of bound.exprs) codes[k] = argCode(a.value, scope);
-  const layer = emitLayerCall(name, codes);
+  const layer = emitLayerCall(node.name, codes);
   const applied = inputs.length === 1 ? inputs[0] : `[${inputs.join(", ")}]`;
   return `${layer}.apply(${applied}) as tf.SymbolicTensor`;
 }

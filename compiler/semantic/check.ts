@@ -74,7 +74,7 @@ export function checkPipeline(ir: PipelineIR, out: Diagnostic[]): CheckedPipelin
   } else if (ir.model) {
     // The input is unknown (its own error is reported): still report the model's unknown
     // names and bad arguments, which do not depend on it; shapes stay unchecked.
-    interpretModel(ir.model.body.statements, null, new Map(defaults), ir.blocks, out, "");
+    interpretModel(ir.modelNodes, null, new Map(defaults), ir.blocks, out, "");
   }
 
   if (ir.tune) result.tune = checkTune(ir.tune, ir, result.params, metricsComputed, fixed, out);

@@ -10,6 +10,8 @@ import { evalExpr, type Env } from "./values.ts";
 import type { ArgValue } from "./layers/types.ts";
 import type { ConditionSpec, SpaceSpec } from "../../runtime/spec.ts";
 import { reservedParamName } from "./reserved.ts";
+import type { ModelNode } from "./model_ir.ts";
+import { lowerModelBody } from "./model_lower.ts";
 
 export interface ParamIR {
   name: string;
@@ -30,6 +32,8 @@ export interface BlockIR {
   params: NameExpr[];
   inputs: NameExpr[];
   body: Statement[];
+  /** The body as model IR (filled once every block of the file is known). */
+  nodes: ModelNode[];
 }
 
 export interface Setting {
@@ -61,6 +65,8 @@ export interface PipelineIR {
   blocks: Map<string, BlockIR>;
   data?: SectionIR;
   model?: SectionIR;
+  /** The model section as model IR: what the checker and the emitter walk. */
+  modelNodes: ModelNode[];
   train?: SectionIR;
   evaluate?: SectionIR;
   tune?: SectionIR;
@@ -105,6 +111,10 @@ export function lowerFile(file: SourceFile, out: Diagnostic[]): { pipeline?: Pip
     out.push(diag("DLP2005", "error", "no pipeline in this file", file.span.end > 0 ? { start: 0, end: 0 } : file.span, { help: "add `pipeline NAME { data { … } model { … } train { … } }`" }));
   }
   if (pipeline) for (const [k, v] of blocks) if (!pipeline.blocks.has(k)) pipeline.blocks.set(k, v);
+  // The model IR, now that every block name is known (a block may be defined after its use).
+  const all = pipeline?.blocks ?? blocks;
+  for (const b of all.values()) b.nodes = lowerModelBody(b.body, all);
+  if (pipeline?.model) pipeline.modelNodes = lowerModelBody(pipeline.model.body.statements, all);
   return { pipeline, blocks };
 }
 
@@ -119,7 +129,7 @@ function lowerPipeline(s: Statement, blocks: Map<string, BlockIR>, out: Diagnost
     out.push(diag("DLP1001", "error", "a pipeline needs a body", s.span, { label: "expected `{`", help: `write \`pipeline ${nameExpr.name} { … }\`` }));
     return undefined;
   }
-  const p: PipelineIR = { name: nameExpr.name, nameSpan: nameExpr.span, span: s.span, seed: 42, params: [], blocks };
+  const p: PipelineIR = { name: nameExpr.name, nameSpan: nameExpr.span, span: s.span, seed: 42, params: [], blocks, modelNodes: [] };
   for (const st of s.block.statements) {
     const h = headName(st);
     const first = st.groups[0][0];
@@ -370,7 +380,7 @@ function lowerBlock(st: Statement, blocks: Map<string, BlockIR>, out: Diagnostic
     out.push(diag("DLP2002", "error", `block \`${name}\` defined twice`, call.callee.span, { label: "second definition", related: [{ span: blocks.get(name)!.nameSpan, message: "first definition" }] }));
     return;
   }
-  blocks.set(name, { name, nameSpan: call.callee.span, span: st.span, params, inputs, body: st.block.statements });
+  blocks.set(name, { name, nameSpan: call.callee.span, span: st.span, params, inputs, body: st.block.statements, nodes: [] });
 }
 
 /** Arguments of a setting given as a call (`adam(lr: lr)`) or a bare name (`adam`). */

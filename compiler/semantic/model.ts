@@ -1,14 +1,15 @@
-// Shape interpretation of a model section for one assignment of param values: walks the
-// statements (sequential calls, named tensors, blocks, repeat, if/else) through the layer
+// Shape interpretation of a model section for one assignment of param values: walks the model IR
+// (model_ir.ts: sequential calls, named tensors, blocks, repeat, if/else) through the layer
 // table. A failed layer poisons its output (null) so one root cause gives one error.
 import type { Argument, CallExpr, Expr, NameExpr, Span, Statement } from "../../grammar/ast.ts";
-import { exprText, headName } from "../../grammar/ast.ts";
+import { exprText } from "../../grammar/ast.ts";
 import { diag, type Diagnostic } from "../diagnostics/diagnostic.ts";
-import { getLayer, LAYERS, fmtShape } from "./layers/index.ts";
+import { LAYERS, fmtShape } from "./layers/index.ts";
 import { isFailure, type Args, type ArgValue, type LayerDef, type ParamCount, type TensorShape } from "./layers/types.ts";
 import { bindArgs, evalExpr, namesIn, validateArgs, type BoundArgs, type CallSignature } from "./values.ts";
 import { didYouMean } from "./names.ts";
 import type { BlockIR } from "./lower.ts";
+import { isCallIR, isTensorInput, signatureOf, type CallIR, type ModelNode, type TensorIR } from "./model_ir.ts";
 import { blockCallProblem, blockStack, newBudget, repeatTooLarge, spend, type WorkBudget } from "./budget.ts";
 
 export interface LayerInstance {
@@ -190,21 +191,10 @@ interface Scope {
   values: ReadonlyMap<string, ArgValue>;
 }
 
-const signatures = new WeakMap<LayerDef, CallSignature & { takesLayer: boolean }>();
-export function signatureOf(def: LayerDef): CallSignature & { takesLayer: boolean } {
-  let sig = signatures.get(def);
-  if (!sig) {
-    // A layer that wraps another (bidirectional) takes a layer call as an argument, not a tensor.
-    const takesLayer = Object.prototype.hasOwnProperty.call((def.schema.properties ?? {}) as object, "layer");
-    signatures.set(def, (sig = { what: def.name, positional: def.positional, schema: def.schema, takesLayer }));
-  }
-  return sig;
-}
-
 /** Interprets a whole model for one assignment of param values. `inputShape` null: the data
  *  input is unknown (its own error was reported), so only name and argument errors show. */
 export function interpretModel(
-  body: Statement[],
+  body: ModelNode[],
   inputShape: TensorShape | null,
   values: ReadonlyMap<string, ArgValue>,
   blocks: Map<string, BlockIR>,
@@ -236,21 +226,12 @@ export function startModel(inputShape: TShape, values: ReadonlyMap<string, ArgVa
   return { ctx, scope: { tensors: new Map([["input", inputShape]]), values }, current: inputShape, returned: false };
 }
 
-/** Top-level statements grouped into the units `stepModel` runs: an `if` with its `else`. */
-export function modelUnits(body: Statement[]): Statement[][] {
-  const units: Statement[][] = [];
-  for (let i = 0; i < body.length; i++) {
-    const st = body[i];
-    const next = body[i + 1];
-    if (headName(st)?.name === "if" && st.groups[0][0].kind === "name" && next && headName(next)?.name === "else" && next.groups[0][0].kind === "name") {
-      units.push([st, next]);
-      i++;
-    } else units.push([st]);
-  }
-  return units;
+/** The units `stepModel` runs: the top-level statements of the model IR (an `if` holds its `else`). */
+export function modelUnits(body: ModelNode[]): ModelNode[][] {
+  return body.map((n) => [n]);
 }
 
-export function stepModel(w: ModelWalk, unit: Statement[]): void {
+export function stepModel(w: ModelWalk, unit: ModelNode[]): void {
   if (w.returned) return;
   const r = execBody(unit, w.scope, w.current, w.ctx);
   w.current = r.current;
@@ -354,76 +335,64 @@ function push(ctx: Ctx, d: Diagnostic): void {
   ctx.out.push(d);
 }
 
-function execBody(body: Statement[], scope: Scope, current: TShape, ctx: Ctx): { current: TShape; returned: boolean; span?: Span } {
+function execBody(body: ModelNode[], scope: Scope, current: TShape, ctx: Ctx): { current: TShape; returned: boolean; span?: Span } {
   let span: Span | undefined;
-  for (let i = 0; i < body.length; i++) {
-    const st = body[i];
-    const head = headName(st);
-    const first = st.groups[0][0];
-    if (head && first.kind === "name" && head.name === "repeat") {
-      const r = execRepeat(st, scope, current, ctx);
-      current = r;
-      span = st.span;
-      continue;
-    }
-    if (head && first.kind === "name" && head.name === "if") {
-      const next = body[i + 1];
-      const hasElse = next && headName(next)?.name === "else" && next.groups[0][0].kind === "name";
-      const cond = st.groups[0][1];
-      const v = cond ? evalExpr(cond, scope.values) : undefined;
-      if (typeof v !== "boolean" || !st.block) {
-        push(ctx, diag("DLP1001", "error", "`if` needs a condition on params and a block", cond?.span ?? first.span, { label: "expected e.g. `if layers >= 3 { … }`" }));
-        current = null;
-      } else if (v) {
-        current = execBody(st.block.statements, scope, current, ctx).current;
-      } else if (hasElse && next.block) {
-        current = execBody(next.block.statements, scope, current, ctx).current;
-      }
-      if (hasElse) i++;
-      span = st.span;
-      continue;
-    }
-    if (head && first.kind === "name" && head.name === "return") {
-      const e = st.groups[0][1];
-      if (!e) {
-        push(ctx, diag("DLP1001", "error", "`return` needs a tensor", first.span, { label: "expected e.g. `return relu(add(x, h))`" }));
-        return { current: null, returned: true, span: st.span };
-      }
-      return { current: evalTensor(e, scope, current, ctx), returned: true, span: e.span };
-    }
-    if (st.groups.length > 1 || st.groups[0].length > 1 || st.block) {
-      const alt = head ? didYouMean(head.name, [...LAYERS.keys(), "repeat", "if", "return"]) : undefined;
-      push(ctx, diag("DLP1001", "error", `unexpected statement in a model: \`${exprText(first)} …\``, st.span, { label: "expected a layer call, `name = …`, `repeat`, `if` or `return`", help: alt && alt !== head?.name ? `did you mean \`${alt}(…)\`?` : undefined }));
-      current = null;
-      continue;
-    }
-    if (first.kind === "assign") {
-      if (first.target.kind !== "name") {
-        push(ctx, diag("DLP1001", "error", "only a name can be assigned", first.target.span, {}));
+  for (const node of body) {
+    switch (node.kind) {
+      case "repeat":
+        current = execRepeat(node, scope, current, ctx);
+        span = node.span;
+        continue;
+      case "if": {
+        const v = node.cond ? evalExpr(node.cond, scope.values) : undefined;
+        if (typeof v !== "boolean" || !node.then) {
+          push(ctx, diag("DLP1001", "error", "`if` needs a condition on params and a block", node.cond?.span ?? node.head.span, { label: "expected e.g. `if layers >= 3 { … }`" }));
+          current = null;
+        } else if (v) {
+          current = execBody(node.then, scope, current, ctx).current;
+        } else if (node.orElse) {
+          current = execBody(node.orElse, scope, current, ctx).current;
+        }
+        span = node.span;
         continue;
       }
-      const v = evalTensor(first.value, scope, current, ctx);
-      scope.tensors.set(first.target.name, v);
-      current = v;
-      span = first.value.span;
-      continue;
+      case "return":
+        if (!node.value) {
+          push(ctx, diag("DLP1001", "error", "`return` needs a tensor", node.head.span, { label: "expected e.g. `return relu(add(x, h))`" }));
+          return { current: null, returned: true, span: node.span };
+        }
+        return { current: evalTensor(node.value, scope, current, ctx), returned: true, span: node.span };
+      case "invalid": {
+        if (node.why === "assign-target") {
+          push(ctx, diag("DLP1001", "error", "only a name can be assigned", node.span, {}));
+          continue;
+        }
+        const head = node.head;
+        const alt = head ? didYouMean(head.name, [...LAYERS.keys(), "repeat", "if", "return"]) : undefined;
+        push(ctx, diag("DLP1001", "error", `unexpected statement in a model: \`${exprText(node.first)} …\``, node.span, { label: "expected a layer call, `name = …`, `repeat`, `if` or `return`", help: alt && alt !== head?.name ? `did you mean \`${alt}(…)\`?` : undefined }));
+        current = null;
+        continue;
+      }
+      case "assign": {
+        const v = evalTensor(node.value, scope, current, ctx);
+        scope.tensors.set(node.target.name, v);
+        current = v;
+        span = node.valueSpan;
+        continue;
+      }
+      case "layers":
+        current = evalTensor(node.value, scope, current, ctx);
+        span = node.span;
     }
-    current = evalTensor(first, scope, current, ctx);
-    span = first.span;
   }
   return { current, returned: false, span };
 }
 
-function execRepeat(st: Statement, scope: Scope, current: TShape, ctx: Ctx): TShape {
-  let countExpr = st.groups[0][1];
-  let loopVar: NameExpr | undefined;
-  if (countExpr?.kind === "as" && countExpr.type.kind === "name") {
-    loopVar = countExpr.type;
-    countExpr = countExpr.value;
-  }
+function execRepeat(node: Extract<ModelNode, { kind: "repeat" }>, scope: Scope, current: TShape, ctx: Ctx): TShape {
+  const countExpr = node.count;
   const n = countExpr ? evalExpr(countExpr, scope.values) : undefined;
-  if (!st.block || typeof n !== "number" || !Number.isInteger(n) || n < 0) {
-    push(ctx, diag("DLP2004", "error", "`repeat` needs a non-negative integer count and a block", countExpr?.span ?? st.span, { label: countExpr ? `found ${exprText(countExpr)}${typeof n === "number" ? ` = ${n}` : ""}` : "missing count", help: "write `repeat 3 { … }` or `repeat blocks as i { … }`" }));
+  if (!node.body || typeof n !== "number" || !Number.isInteger(n) || n < 0) {
+    push(ctx, diag("DLP2004", "error", "`repeat` needs a non-negative integer count and a block", countExpr?.span ?? node.span, { label: countExpr ? `found ${exprText(countExpr)}${typeof n === "number" ? ` = ${n}` : ""}` : "missing count", help: "write `repeat 3 { … }` or `repeat blocks as i { … }`" }));
     return null;
   }
   const tooMany = repeatTooLarge(n, countExpr!.span);
@@ -432,104 +401,90 @@ function execRepeat(st: Statement, scope: Scope, current: TShape, ctx: Ctx): TSh
     return null;
   }
   const outerBefore = ctx.work?.outer;
-  if (ctx.work) ctx.work.outer ??= st.span;
+  if (ctx.work) ctx.work.outer ??= node.span;
   try {
-    return repeatRounds(st, n, loopVar, scope, current, ctx);
+    return repeatRounds(node.body, n, node.loopVar, scope, current, ctx);
   } finally {
     if (ctx.work) ctx.work.outer = outerBefore;
   }
 }
 
-function repeatRounds(st: Statement, n: number, loopVar: NameExpr | undefined, scope: Scope, current: TShape, ctx: Ctx): TShape {
+function repeatRounds(body: ModelNode[], n: number, loopVar: NameExpr | undefined, scope: Scope, current: TShape, ctx: Ctx): TShape {
   for (let k = 0; k < n; k++) {
     const values = loopVar ? new BlockValues(scope.values).set(loopVar.name, k) : scope.values;
-    current = execBody(st.block!.statements, { tensors: scope.tensors, values }, current, ctx).current;
+    current = execBody(body, { tensors: scope.tensors, values }, current, ctx).current;
     if (current === null) break;
   }
   return current;
 }
 
-/** Whether an argument is a tensor (an input) rather than a setting; shared with the emitter. */
-export function isTensorArgument(e: Expr, tensors: { has(name: string): boolean }, blocks: ReadonlyMap<string, BlockIR>): boolean {
-  if (e.kind === "name") return tensors.has(e.name);
-  if (e.kind === "pipe") return true;
-  if (e.kind === "call" && e.callee.kind === "name") return !!getLayer(e.callee.name) || blocks.has(e.callee.name);
-  if (e.kind === "call" && e.callee.kind === "call") return true; // block(params)(tensors)
-  return false;
-}
-
-function isTensorExpr(e: Expr, scope: Scope, ctx: Ctx): boolean {
-  return isTensorArgument(e, scope.tensors, ctx.blocks);
-}
-
-function evalTensor(e: Expr, scope: Scope, current: TShape, ctx: Ctx): TShape {
+function evalTensor(e: TensorIR, scope: Scope, current: TShape, ctx: Ctx): TShape {
   switch (e.kind) {
-    case "name": {
-      if (scope.tensors.has(e.name)) return scope.tensors.get(e.name)!;
-      if (getLayer(e.name) || ctx.blocks.has(e.name)) return applyCall({ kind: "call", callee: e, args: [], argsSpan: e.span, span: e.span }, [current], scope, ctx);
-      const alt = didYouMean(e.name, [...scope.tensors.keys(), ...LAYERS.keys(), ...ctx.blocks.keys()]);
-      push(ctx, diag("DLP2001", "error", `unknown tensor or layer \`${e.name}\``, e.span, { label: "not defined", help: alt ? `did you mean \`${alt}\`?` : "name a layer, a block, or a tensor assigned earlier" , fix: alt ? { title: `rename to \`${alt}\``, span: e.span, text: alt } : undefined }));
+    case "ref": {
+      if (scope.tensors.has(e.name.name)) return scope.tensors.get(e.name.name)!;
+      if (e.call) return applyCall(e.call, [current], scope, ctx);
+      const alt = didYouMean(e.name.name, [...scope.tensors.keys(), ...LAYERS.keys(), ...ctx.blocks.keys()]);
+      push(ctx, diag("DLP2001", "error", `unknown tensor or layer \`${e.name.name}\``, e.name.span, { label: "not defined", help: alt ? `did you mean \`${alt}\`?` : "name a layer, a block, or a tensor assigned earlier" , fix: alt ? { title: `rename to \`${alt}\``, span: e.name.span, text: alt } : undefined }));
       return null;
     }
     case "pipe": {
-      let acc = evalTensor(e.stages[0], scope, current, ctx);
-      for (const stage of e.stages.slice(1)) {
-        if (stage.kind === "call") acc = applyCall(stage, [acc], scope, ctx);
-        else if (stage.kind === "name") acc = evalTensor(stage, scope, acc, ctx);
+      let acc = evalTensor(e.head, scope, current, ctx);
+      for (const stage of e.stages) {
+        if (isCallIR(stage)) acc = applyCall(stage, [acc], scope, ctx);
+        else if (stage.kind === "ref") acc = evalTensor(stage, scope, acc, ctx);
         else {
-          push(ctx, diag("DLP1001", "error", "each stage after `|>` is a layer or block call", stage.span, { label: "not a call" }));
+          push(ctx, diag("DLP1001", "error", "each stage after `|>` is a layer or block call", (stage as { expr: Expr }).expr.span, { label: "not a call" }));
           return null;
         }
       }
       return acc;
     }
-    case "call":
-      return applyCall(e, null, scope, ctx, current);
     case "error":
       return null;
-    default:
-      push(ctx, diag("DLP1001", "error", `\`${exprText(e)}\` is not a tensor`, e.span, { label: "expected a layer call or a tensor name" }));
+    case "other":
+      push(ctx, diag("DLP1001", "error", `\`${exprText(e.expr)}\` is not a tensor`, e.expr.span, { label: "expected a layer call or a tensor name" }));
       return null;
+    default:
+      return applyCall(e, null, scope, ctx, current);
   }
 }
 
 /** `piped`: explicit inputs from `|>` (null when the call stands alone, using `current`). */
-function applyCall(call: CallExpr, piped: TShape[] | null, scope: Scope, ctx: Ctx, current: TShape = null): TShape {
+function applyCall(node: CallIR, piped: TShape[] | null, scope: Scope, ctx: Ctx, current: TShape = null): TShape {
+  const call = node.call;
   const spent = spend(ctx.work, call.span);
   if (spent !== true) {
     if (spent) push(ctx, spent);
     return null;
   }
-  // block(params)(tensors)
-  if (call.callee.kind === "call" && call.callee.callee.kind === "name" && ctx.blocks.has(call.callee.callee.name)) {
-    const tensorInputs = call.args.map((a) => evalTensor(a.value, scope, current, ctx));
-    return applyBlock(ctx.blocks.get(call.callee.callee.name)!, call.callee, tensorInputs, scope, ctx);
+  switch (node.kind) {
+    case "apply": {
+      // block(params)(tensors)
+      const tensorInputs = node.inputs.map((a) => evalTensor(a, scope, current, ctx));
+      return applyBlock(ctx.blocks.get(node.block)!, node.params, tensorInputs, scope, ctx);
+    }
+    case "uncallable":
+      push(ctx, diag("DLP1001", "error", `\`${exprText(call.callee)}\` cannot be called`, call.callee.span, { label: "expected a layer or block name" }));
+      return null;
+    case "block":
+      return applyBlock(ctx.blocks.get(node.block)!, call, piped ?? [current], scope, ctx);
+    case "unknown": {
+      const name = node.name.name;
+      const alt = didYouMean(name, [...LAYERS.keys(), ...ctx.blocks.keys()]);
+      push(ctx, diag("DLP2001", "error", `unknown layer \`${name}\``, call.callee.span, { label: "not a layer or block", help: alt ? `did you mean \`${alt}\`?` : "see `docs/layers.md` for the layers dlp knows", fix: alt ? { title: `rename to \`${alt}\``, span: call.callee.span, text: alt } : undefined }));
+      return null;
+    }
   }
-  if (call.callee.kind !== "name") {
-    push(ctx, diag("DLP1001", "error", `\`${exprText(call.callee)}\` cannot be called`, call.callee.span, { label: "expected a layer or block name" }));
-    return null;
-  }
-  const name = call.callee.name;
-  const block = ctx.blocks.get(name);
-  if (block) {
-    return applyBlock(block, call, piped ?? [current], scope, ctx);
-  }
-  const def = getLayer(name);
-  if (!def) {
-    const alt = didYouMean(name, [...LAYERS.keys(), ...ctx.blocks.keys()]);
-    push(ctx, diag("DLP2001", "error", `unknown layer \`${name}\``, call.callee.span, { label: "not a layer or block", help: alt ? `did you mean \`${alt}\`?` : "see `docs/layers.md` for the layers dlp knows", fix: alt ? { title: `rename to \`${alt}\``, span: call.callee.span, text: alt } : undefined }));
-    return null;
-  }
+  const def = node.def;
   const sig = signatureOf(def);
-  const takesLayer = sig.takesLayer;
   // Unnamed arguments that are tensors are inputs, not settings. A merge layer takes only
   // tensors, so there an unknown name is an unknown tensor (with "did you mean"), not a setting.
   let inputs: TShape[] = piped ?? [];
   let tensorArgs: Set<Argument> | undefined;
-  for (const a of call.args) {
-    if (a.name || takesLayer || !(def.inputs === "many" || isTensorExpr(a.value, scope, ctx))) continue;
-    (tensorArgs ??= new Set()).add(a);
-    inputs.push(evalTensor(a.value, scope, current, ctx));
+  for (const a of node.args) {
+    if (!isTensorInput(a, def, scope.tensors)) continue;
+    (tensorArgs ??= new Set()).add(a.arg);
+    inputs.push(evalTensor(a.tensor, scope, current, ctx));
   }
   if (inputs.length === 0) inputs = [current];
   const bound = tensorArgs ? bindArgs(call, sig, ctx.out, (a) => tensorArgs!.has(a)) : bindPlain(call, def, sig, ctx.out);
@@ -628,7 +583,7 @@ function applyBlock(block: BlockIR, call: CallExpr, inputs: TShape[], scope: Sco
   blockStack.push(block.name);
   let r: ReturnType<typeof execBody>;
   try {
-    r = execBody(block.body, { tensors, values }, inputs[0], ctx);
+    r = execBody(block.nodes, { tensors, values }, inputs[0], ctx);
   } finally {
     blockStack.pop();
     ctx.depth--;

@@ -24,6 +24,31 @@ test("the graph is read: every folder has files and edges", () => {
   assert.ok(graph.get("compiler/cli.ts")!.some((t) => t.startsWith("compiler/format/")), "compiler/cli.ts's dynamic imports not seen");
 });
 
+// The emitter reads the checked result and the model IR, never the checker's walk: of
+// compiler/semantic it may import only these (the result and IR types, the terms, expression
+// evaluation/emission, and the layer table it writes tfjs calls from).
+const CODEGEN_MAY_IMPORT = ["compiler/semantic/checked.ts", "compiler/semantic/model_ir.ts", "compiler/semantic/lower.ts", "compiler/semantic/term.ts", "compiler/semantic/values.ts", "compiler/semantic/layers/"];
+
+function codegenViolations(g: Graph): string[] {
+  const out: string[] = [];
+  for (const [file, targets] of g) {
+    if (!file.startsWith("compiler/codegen/")) continue;
+    for (const t of targets) {
+      if (t.startsWith("compiler/semantic/") && !CODEGEN_MAY_IMPORT.some((a) => (a.endsWith("/") ? t.startsWith(a) : t === a))) out.push(`${file} -> ${t}`);
+    }
+  }
+  return out;
+}
+
+test("compiler/codegen imports only the checked result and the IR of compiler/semantic (never model.ts or check.ts)", () => {
+  assert.ok(graph.get("compiler/codegen/emit.ts")!.includes("compiler/semantic/model_ir.ts"), "emit.ts -> model_ir.ts not seen");
+  const bad = codegenViolations(graph);
+  assert.equal(bad, [], `the emitter imports checker internals:\n  ${bad.join("\n  ")}`);
+  // The rule itself can fail.
+  const g: Graph = new Map([["compiler/codegen/emit.ts", ["compiler/semantic/model.ts", "compiler/semantic/check/data.ts", "compiler/semantic/checked.ts", "compiler/semantic/layers/index.ts"]]]);
+  assert.equal(codegenViolations(g), ["compiler/codegen/emit.ts -> compiler/semantic/model.ts", "compiler/codegen/emit.ts -> compiler/semantic/check/data.ts"]);
+});
+
 test("grammar/ and runtime/ import nothing from the layers above them", () => {
   const bad = ruleViolations(graph, RULES);
   assert.equal(bad, [], `forbidden imports:\n  ${bad.join("\n  ")}`);

@@ -108,14 +108,14 @@ export function checkModel(
     }
     return env;
   };
-  const units = modelUnits(model.body.statements);
+  const units = modelUnits(ir.modelNodes);
   const shapeNames = new Set(shapeParams.map((p) => p.name));
 
   // The shape params each unit reads (through the blocks it calls too), and those the data
   // section reads (pad_sequences(maxlen) changes the input).
   const blockNames = blockReadClosure(ir.blocks);
   const readsOf = (sts: Statement[]) => [...statementNames(sts, blockNames)].filter((n) => shapeNames.has(n)).sort();
-  const unitReads = units.map(readsOf);
+  const unitReads = units.map((u) => readsOf(u.flatMap((n) => n.source)));
   const dataReads = ir.data ? readsOf(ir.data.body.statements) : [];
 
   // Each combination's values as small integers per param, so grouping is cheap.
@@ -240,7 +240,7 @@ export function checkModel(
     if (!ds) {
       ds = [];
       const inShape = ir.data && dataReads.length ? dataInputShape(ir.data, envOf(rank), paramNames, lossName) ?? inputShape : inputShape;
-      interpretModel(model.body.statements, inShape, envOf(rank), ir.blocks, ds, "");
+      interpretModel(ir.modelNodes, inShape, envOf(rank), ir.blocks, ds, "");
       alone.set(rank, ds);
     }
     return ds;
