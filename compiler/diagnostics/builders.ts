@@ -4,7 +4,7 @@
 // rendered text is the same; a new site uses these instead of spelling the pattern out again.
 import type { Span } from "../../grammar/ast.ts";
 import type { SyntaxError } from "../../grammar/parser.ts";
-import { didYouMean } from "../semantic/names.ts";
+import { didYouMean, meantHelp } from "../semantic/names.ts";
 import { diag, type Diagnostic } from "./diagnostic.ts";
 
 export interface UnknownNameOptions {
@@ -28,7 +28,7 @@ export function unknownName(message: string, name: string, span: Span, known: It
   return diag(o.code ?? "DLP2001", "error", message, span, {
     ...(o.label !== undefined ? { label: o.label } : {}),
     ...(o.notes ? { notes: o.notes } : {}),
-    help: alt ? `did you mean \`${alt}\`?` : o.otherwise,
+    help: meantHelp(alt) ?? o.otherwise,
     fix: alt && o.fix ? { title: `rename to \`${alt}\``, span, text: alt } : undefined,
   });
 }

@@ -5,7 +5,7 @@ import type { Argument, Block, CallExpr, Expr, NameExpr, SourceFile, Span, State
 import { exprText, headName } from "../../grammar/ast.ts";
 import { diag, type Code, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { definedTwice } from "../diagnostics/builders.ts";
-import { didYouMean } from "./names.ts";
+import { didYouMean, meantHelp } from "./names.ts";
 import { evalExpr, type Env } from "./values.ts";
 import type { ArgValue } from "./layers/types.ts";
 import type { ConditionSpec, SpaceSpec } from "../../runtime/spec.ts";
@@ -103,7 +103,7 @@ export function lowerFile(file: SourceFile, out: Diagnostic[]): { pipeline?: Pip
     out.push(
       diag("DLP2001", "error", head ? `unknown top-level item \`${head.name}\`` : "expected `pipeline NAME { … }` or `block NAME(…) (…) { … }`", head?.span ?? s.span, {
         label: "not a pipeline or block",
-        help: alt ? `did you mean \`${alt}\`?` : "a file holds `pipeline NAME { … }` and `block` definitions",
+        help: meantHelp(alt) ?? "a file holds `pipeline NAME { … }` and `block` definitions",
       }),
     );
   }
@@ -174,7 +174,7 @@ function lowerPipeline(s: Statement, blocks: Map<string, BlockIR>, out: Diagnost
         out.push(
           diag("DLP2001", "error", `unknown pipeline item \`${h.name}\``, h.span, {
             label: "unknown",
-            help: alt ? `did you mean \`${alt}\`?` : `a pipeline holds ${PIPELINE_ITEMS.map((x) => "`" + x + "`").join(", ")}`,
+            help: meantHelp(alt) ?? `a pipeline holds ${PIPELINE_ITEMS.map((x) => "`" + x + "`").join(", ")}`,
             fix: alt ? { title: `rename to \`${alt}\``, span: h.span, text: alt } : undefined,
           }),
         );
@@ -239,7 +239,7 @@ function lowerParam(st: Statement, p: PipelineIR, out: Diagnostic[]): void {
       continue;
     }
     const alt = w.kind === "name" ? didYouMean(w.name, ["tune", "when"]) : undefined;
-    out.push(diag("DLP1001", "error", `unexpected \`${exprText(w)}\` in param \`${name.name}\``, w.span, { help: alt ? `did you mean \`${alt}\`?` : "a param reads `param NAME = default [tune SPACE] [when CONDITION]`" }));
+    out.push(diag("DLP1001", "error", `unexpected \`${exprText(w)}\` in param \`${name.name}\``, w.span, { help: meantHelp(alt) ?? "a param reads `param NAME = default [tune SPACE] [when CONDITION]`" }));
     return;
   }
   p.params.push(param);
@@ -303,7 +303,7 @@ function lowerSpace(call: CallExpr, param: string, def: ArgValue, env: Env, out:
     }
     default: {
       const alt = didYouMean(kind, ["choice", "uniform", "log_uniform", "int"]);
-      out.push(diag("DLP2001", "error", `unknown space \`${kind}\``, call.callee.span, { label: "unknown", help: alt ? `did you mean \`${alt}\`?` : "spaces are `choice(…)`, `uniform(a, b)`, `log_uniform(a, b)`, `int(a..b step s)`" }));
+      out.push(diag("DLP2001", "error", `unknown space \`${kind}\``, call.callee.span, { label: "unknown", help: meantHelp(alt) ?? "spaces are `choice(…)`, `uniform(a, b)`, `log_uniform(a, b)`, `int(a..b step s)`" }));
       return undefined;
     }
   }
@@ -333,7 +333,7 @@ function lowerCondition(c: Expr, p: PipelineIR, out: Diagnostic[]): ConditionSpe
   const other = c.left.name;
   if (!p.params.some((q) => q.name === other)) {
     const alt = didYouMean(other, p.params.map((q) => q.name));
-    out.push(diag("DLP6008", "error", `condition on unknown param \`${other}\``, c.left.span, { label: "not a param defined above", help: alt ? `did you mean \`${alt}\`?` : "a condition may only name a param defined before this one" }));
+    out.push(diag("DLP6008", "error", `condition on unknown param \`${other}\``, c.left.span, { label: "not a param defined above", help: meantHelp(alt) ?? "a condition may only name a param defined before this one" }));
     return undefined;
   }
   const value = evalExpr(c.right, new Map());

@@ -7,7 +7,7 @@ import { diag, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { LAYERS, fmtShape } from "./layers/index.ts";
 import { isFailure, type Args, type ArgValue, type LayerDef, type ParamCount, type TensorShape } from "./layers/types.ts";
 import { bindArgs, evalExpr, namesIn, validateArgs, type BoundArgs, type CallSignature } from "./values.ts";
-import { didYouMean } from "./names.ts";
+import { layerMeant, meantHelp } from "./names.ts";
 import type { BlockIR } from "./lower.ts";
 import { isCallIR, isTensorInput, signatureOf, type CallIR, type ModelNode, type TensorIR } from "./model_ir.ts";
 import { blockCallProblem, blockStack, newBudget, repeatTooLarge, spend, type WorkBudget } from "./budget.ts";
@@ -368,8 +368,8 @@ function execBody(body: ModelNode[], scope: Scope, current: TShape, ctx: Ctx): {
           continue;
         }
         const head = node.head;
-        const alt = head ? didYouMean(head.name, [...LAYERS.keys(), "repeat", "if", "return"]) : undefined;
-        push(ctx, diag("DLP1001", "error", `unexpected statement in a model: \`${exprText(node.first)} …\``, node.span, { label: "expected a layer call, `name = …`, `repeat`, `if` or `return`", help: alt && alt !== head?.name ? `did you mean \`${alt}(…)\`?` : undefined }));
+        const alt = head ? layerMeant(head.name, [...LAYERS.keys(), "repeat", "if", "return"]) : undefined;
+        push(ctx, diag("DLP1001", "error", `unexpected statement in a model: \`${exprText(node.first)} …\``, node.span, { label: "expected a layer call, `name = …`, `repeat`, `if` or `return`", help: meantHelp(alt !== head?.name ? alt : undefined, { call: true }) }));
         current = null;
         continue;
       }
@@ -423,8 +423,8 @@ function evalTensor(e: TensorIR, scope: Scope, current: TShape, ctx: Ctx): TShap
     case "ref": {
       if (scope.tensors.has(e.name.name)) return scope.tensors.get(e.name.name)!;
       if (e.call) return applyCall(e.call, [current], scope, ctx);
-      const alt = didYouMean(e.name.name, [...scope.tensors.keys(), ...LAYERS.keys(), ...ctx.blocks.keys()]);
-      push(ctx, diag("DLP2001", "error", `unknown tensor or layer \`${e.name.name}\``, e.name.span, { label: "not defined", help: alt ? `did you mean \`${alt}\`?` : "name a layer, a block, or a tensor assigned earlier" , fix: alt ? { title: `rename to \`${alt}\``, span: e.name.span, text: alt } : undefined }));
+      const alt = layerMeant(e.name.name, [...scope.tensors.keys(), ...LAYERS.keys(), ...ctx.blocks.keys()]);
+      push(ctx, diag("DLP2001", "error", `unknown tensor or layer \`${e.name.name}\``, e.name.span, { label: "not defined", help: meantHelp(alt) ?? "name a layer, a block, or a tensor assigned earlier" , fix: alt ? { title: `rename to \`${alt}\``, span: e.name.span, text: alt } : undefined }));
       return null;
     }
     case "pipe": {
@@ -470,8 +470,8 @@ function applyCall(node: CallIR, piped: TShape[] | null, scope: Scope, ctx: Ctx,
       return applyBlock(ctx.blocks.get(node.block)!, call, piped ?? [current], scope, ctx);
     case "unknown": {
       const name = node.name.name;
-      const alt = didYouMean(name, [...LAYERS.keys(), ...ctx.blocks.keys()]);
-      push(ctx, diag("DLP2001", "error", `unknown layer \`${name}\``, call.callee.span, { label: "not a layer or block", help: alt ? `did you mean \`${alt}\`?` : "see `docs/layers.md` for the layers dlp knows", fix: alt ? { title: `rename to \`${alt}\``, span: call.callee.span, text: alt } : undefined }));
+      const alt = layerMeant(name, [...LAYERS.keys(), ...ctx.blocks.keys()]);
+      push(ctx, diag("DLP2001", "error", `unknown layer \`${name}\``, call.callee.span, { label: "not a layer or block", help: meantHelp(alt) ?? "see `docs/layers.md` for the layers dlp knows", fix: alt ? { title: `rename to \`${alt}\``, span: call.callee.span, text: alt } : undefined }));
       return null;
     }
   }

@@ -5,7 +5,7 @@ import { validator } from "./validators.ts";
 import { forEachChild, type Argument, type CallExpr, type Expr, type Span } from "../../grammar/ast.ts";
 import type { ArgValue, Args } from "./layers/types.ts";
 import { diag, type Diagnostic } from "../diagnostics/diagnostic.ts";
-import { argumentMeant, didYouMean } from "./names.ts";
+import { argumentMeant, didYouMean, meantHelp } from "./names.ts";
 import { definedTwice } from "../diagnostics/builders.ts";
 import { getLayer } from "./layers/index.ts";
 import { Term, lit, numberCode, type ParamRefs } from "./term.ts";
@@ -167,7 +167,7 @@ export function bindArgs(call: CallExpr, sig: CallSignature, out: Diagnostic[], 
         out.push(
           diag("DLP2003", "error", `unknown argument \`${name}\` for ${sig.what}`, a.name.span, {
             label: meant?.keras ? "Keras's spelling" : "unknown argument",
-            help: alt ? `did you mean \`${alt}\`?${meant?.keras ? ` (dlp's name for Keras's \`${name}\`)` : ""}` : `${sig.what} takes ${props.map((p) => "`" + p + "`").join(", ") || "no arguments"}`,
+            help: meantHelp(alt, { note: meant?.keras ? `(dlp's name for Keras's \`${name}\`)` : undefined }) ?? `${sig.what} takes ${props.map((p) => "`" + p + "`").join(", ") || "no arguments"}`,
             fix: alt ? { title: `rename to \`${alt}\``, span: a.name.span, text: alt } : undefined,
           }),
         );
@@ -238,7 +238,7 @@ function ajvDiagnostic(err: ErrorObject, sig: CallSignature, bound: BoundArgs, c
     return diag("DLP2004", "error", `\`${given}\` is not a valid \`${argName}\` for ${sig.what}`, where, {
       label: `expected one of ${allowed.slice(0, 8).join(", ")}${allowed.length > 8 ? ", …" : ""}`,
       notes,
-      help: alt ? `did you mean \`${alt}\`?` : undefined,
+      help: meantHelp(alt),
       fix: alt && argName && bound.exprs.has(argName) ? { title: `replace with \`${alt}\``, span: where, text: alt } : undefined,
     });
   }

@@ -5,7 +5,7 @@ import { exprText } from "../../../grammar/ast.ts";
 import { diag, type Diagnostic } from "../../diagnostics/diagnostic.ts";
 import type { Args } from "../layers/types.ts";
 import type { Setting } from "../lower.ts";
-import { didYouMean } from "../names.ts";
+import { didYouMean, meantHelp } from "../names.ts";
 import { bindArgs, evalExpr, namesIn, termsOf, validateArgs, type CallSignature, type Env } from "../values.ts";
 import type { ParamRefs, Term } from "../term.ts";
 
@@ -20,7 +20,7 @@ export function unknownSetting(s: Setting, where: string, allowed: string[], out
   out.push(
     diag("DLP2001", "error", `unknown ${where} setting \`${s.name.name}\``, s.name.span, {
       label: "unknown",
-      help: alt ? `did you mean \`${alt}\`?` : `${where} settings are ${allowed.map(tick).join(", ")}`,
+      help: meantHelp(alt) ?? `${where} settings are ${allowed.map(tick).join(", ")}`,
       fix: alt ? { title: `rename to \`${alt}\``, span: s.name.span, text: alt } : undefined,
     }),
   );

@@ -8,7 +8,7 @@ import type { Args, TensorShape } from "../layers/types.ts";
 import { fmtShape } from "../layers/index.ts";
 import { AUGMENTS, SOURCES, TRANSFORMS, type SourceInfo, type Terms } from "../catalog.ts";
 import { asCall, callOf, settingOf, type SectionIR, type Setting } from "../lower.ts";
-import { didYouMean } from "../names.ts";
+import { didYouMean, meantHelp } from "../names.ts";
 import { evalExpr, termOf, validateArgs, type Env } from "../values.ts";
 import { derive, lit, operand, tuple, valueOf, type ParamRefs, type Term, type Traced } from "../term.ts";
 import { unknownSetting, checkCall } from "./call.ts";
@@ -47,7 +47,7 @@ export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagno
       if (first.target.name === "x") {
         xExpr = first.value;
       } else if (first.target.name === "y") yExpr = first.value;
-      else out.push(diag("DLP2001", "error", `unknown data field \`${first.target.name}\``, first.target.span, { label: "the data section defines `x` and `y`", help: didYouMean(first.target.name, ["x", "y"]) ? `did you mean \`${didYouMean(first.target.name, ["x", "y"])}\`?` : undefined }));
+      else out.push(diag("DLP2001", "error", `unknown data field \`${first.target.name}\``, first.target.span, { label: "the data section defines `x` and `y`", help: meantHelp(didYouMean(first.target.name, ["x", "y"])) }));
       continue;
     }
     const s = settingOf(st);
@@ -128,7 +128,7 @@ function checkSource(s: Setting, env: Env, refs: ParamRefs, out: Diagnostic[]): 
   const info = SOURCES[c.name.name];
   if (!info) {
     const alt = didYouMean(c.name.name, Object.keys(SOURCES));
-    out.push(diag("DLP4004", "error", `unknown data source \`${c.name.name}\``, c.name.span, { label: "unknown source", help: alt ? `did you mean \`${alt}\`?` : `sources: ${Object.keys(SOURCES).join(", ")}`, fix: alt ? { title: `rename to \`${alt}\``, span: c.name.span, text: alt } : undefined }));
+    out.push(diag("DLP4004", "error", `unknown data source \`${c.name.name}\``, c.name.span, { label: "unknown source", help: meantHelp(alt) ?? `sources: ${Object.keys(SOURCES).join(", ")}`, fix: alt ? { title: `rename to \`${alt}\``, span: c.name.span, text: alt } : undefined }));
     return undefined;
   }
   const checked = checkCall(asCall(c.name, c.call), info.sig, env, out, refs);
@@ -173,7 +173,7 @@ function checkSplit(s: Setting, split: SplitSpec, out: Diagnostic[]): void {
       else part.last = n.value;
       i++;
     } else if (w.kind === "name" && w.name === "stratified") part.stratified = true;
-    else out.push(diag("DLP2004", "error", `unexpected \`${exprText(w)}\` in split`, w.span, { help: didYouMean(exprText(w), ["stratified", "last"]) ? `did you mean \`${didYouMean(exprText(w), ["stratified", "last"])}\`?` : "write `split validation 10% stratified`" }));
+    else out.push(diag("DLP2004", "error", `unexpected \`${exprText(w)}\` in split`, w.span, { help: meantHelp(didYouMean(exprText(w), ["stratified", "last"])) ?? "write `split validation 10% stratified`" }));
   }
   if (part.fraction === undefined && part.last === undefined) {
     out.push(diag("DLP2005", "error", "a split needs a size", s.stmt.span, { help: "write `split validation 10%` or `split validation last 5000`" }));
@@ -237,7 +237,7 @@ function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
       case "name": {
         if (x.name === source.info.x.name) return source.xShape;
         const alt = didYouMean(x.name, [source.info.x.name]);
-        out.push(diag("DLP4004", "error", `source has no field \`${x.name}\``, x.span, { label: `the inputs of this source are \`${source.info.x.name}\``, help: alt ? `did you mean \`${alt}\`?` : `write \`x = ${source.info.x.name} …\``, fix: { title: `use \`${source.info.x.name}\``, span: x.span, text: source.info.x.name } }));
+        out.push(diag("DLP4004", "error", `source has no field \`${x.name}\``, x.span, { label: `the inputs of this source are \`${source.info.x.name}\``, help: meantHelp(alt) ?? `write \`x = ${source.info.x.name} …\``, fix: { title: `use \`${source.info.x.name}\``, span: x.span, text: source.info.x.name } }));
         return undefined;
       }
       case "binary": {
@@ -274,7 +274,7 @@ function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
           const def = TRANSFORMS[c.name.name];
           if (!def) {
             const alt = didYouMean(c.name.name, Object.keys(TRANSFORMS));
-            out.push(diag("DLP2001", "error", `unknown data transform \`${c.name.name}\``, c.name.span, { help: alt ? `did you mean \`${alt}\`?` : "transforms are standardize(), normalize(mean, std), pad_sequences(maxlen), channels_last()" }));
+            out.push(diag("DLP2001", "error", `unknown data transform \`${c.name.name}\``, c.name.span, { help: meantHelp(alt) ?? "transforms are standardize(), normalize(mean, std), pad_sequences(maxlen), channels_last()" }));
             return undefined;
           }
           const r = checkCall(asCall(c.name, c.call), def, env, out, refs);
@@ -366,7 +366,7 @@ function checkY(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
   const kinds = ["class", "onehot", "binary", "regression"];
   if (!c || !kinds.includes(c.name.name)) {
     const alt = c ? didYouMean(c.name.name, kinds) : undefined;
-    out.push(diag("DLP2001", "error", `unknown label encoding \`${exprText(e.type)}\``, e.type.span, { help: alt ? `did you mean \`${alt}\`?` : "labels are `class(N)`, `onehot(N)`, `binary` or `regression`" }));
+    out.push(diag("DLP2001", "error", `unknown label encoding \`${exprText(e.type)}\``, e.type.span, { help: meantHelp(alt) ?? "labels are `class(N)`, `onehot(N)`, `binary` or `regression`" }));
     return undefined;
   }
   const kind = c.name.name as "class" | "onehot" | "binary" | "regression";

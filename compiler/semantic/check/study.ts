@@ -6,7 +6,7 @@ import { diag, type Diagnostic } from "../../diagnostics/diagnostic.ts";
 import type { EvaluateSpec, MetricSpec, ParamSpec, TuneSpec, StrategySpec } from "../../../runtime/spec.ts";
 import { METRICS, STRATEGIES } from "../catalog.ts";
 import { asCall, callOf, settingOf, type PipelineIR, type SectionIR } from "../lower.ts";
-import { didYouMean } from "../names.ts";
+import { didYouMean, meantHelp } from "../names.ts";
 import { SpaceError, buildSpace, gridSize } from "../../../runtime/tune/space.ts";
 import { evalExpr, type Env } from "../values.ts";
 import { valueOf } from "../term.ts";
@@ -59,7 +59,7 @@ export function checkEvaluate(sec: SectionIR, fixed: StudyConstants, out: Diagno
       const sig = METRICS[c.name.name];
       if (!sig) {
         const alt = didYouMean(c.name.name, [...Object.keys(METRICS), "confusion_matrix"]);
-        out.push(diag("DLP2001", "error", `unknown metric \`${c.name.name}\``, c.name.span, { label: "unknown", help: alt ? `did you mean \`${alt}\`?` : `metrics: ${Object.keys(METRICS).join(", ")}, confusion_matrix` }));
+        out.push(diag("DLP2001", "error", `unknown metric \`${c.name.name}\``, c.name.span, { label: "unknown", help: meantHelp(alt) ?? `metrics: ${Object.keys(METRICS).join(", ")}, confusion_matrix` }));
         continue;
       }
       if (c.call && !readsNoTuned(c.call, "evaluate", fixed, out)) continue;
@@ -96,7 +96,7 @@ export function checkTune(sec: SectionIR, ir: PipelineIR, params: ParamSpec[], c
         const sig = c ? STRATEGIES[c.name.name] : undefined;
         if (!c || !sig) {
           const alt = c ? didYouMean(c.name.name, Object.keys(STRATEGIES)) : undefined;
-          out.push(diag("DLP2001", "error", `unknown tuning strategy \`${c ? c.name.name : ""}\``, c?.name.span ?? s.name.span, { label: "unknown", help: alt ? `did you mean \`${alt}\`?` : `strategies: ${Object.keys(STRATEGIES).join(", ")}` }));
+          out.push(diag("DLP2001", "error", `unknown tuning strategy \`${c ? c.name.name : ""}\``, c?.name.span ?? s.name.span, { label: "unknown", help: meantHelp(alt) ?? `strategies: ${Object.keys(STRATEGIES).join(", ")}` }));
           break;
         }
         if (c.call && !readsNoTuned(c.call, "tune", fixed, out)) break;
@@ -114,7 +114,7 @@ export function checkTune(sec: SectionIR, ir: PipelineIR, params: ParamSpec[], c
         }
         if (!computed.has(metric.name)) {
           const alt = didYouMean(metric.name, [...computed]);
-          out.push(diag("DLP6005", "error", `the objective \`${metric.name}\` is never computed`, metric.span, { label: "not a computed metric", notes: [`computed: ${[...computed].join(", ")}`], help: alt ? `did you mean \`${alt}\`?` : `add the metric to \`train { metrics … }\`` }));
+          out.push(diag("DLP6005", "error", `the objective \`${metric.name}\` is never computed`, metric.span, { label: "not a computed metric", notes: [`computed: ${[...computed].join(", ")}`], help: meantHelp(alt) ?? `add the metric to \`train { metrics … }\`` }));
           break;
         }
         objective = { metric: metric.name, direction: dir.name as "maximize" | "minimize" };

@@ -6,7 +6,7 @@ import { diag, type Diagnostic } from "../../diagnostics/diagnostic.ts";
 import type { CallbackSpec, MetricSpec, OptimizerSpec, TrainSpec, ScheduleSpec } from "../../../runtime/spec.ts";
 import { CALLBACKS, LOSSES, LOSS_ALIASES, METRICS, OPTIMIZERS, SCHEDULES, type Entry, type Terms } from "../catalog.ts";
 import { argNamed, asCall, callOf, settingOf, type SectionIR, type Setting } from "../lower.ts";
-import { didYouMean } from "../names.ts";
+import { didYouMean, meantHelp } from "../names.ts";
 import { evalExpr, termOf, type Env } from "../values.ts";
 import { derive, operand, type ParamRefs, type Term, type Traced } from "../term.ts";
 import { tick, readsAParam, unknownSetting, checkCall } from "./call.ts";
@@ -49,7 +49,7 @@ export function checkTrain(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagn
     if (!s) {
       if (callSetting) {
         const alt = didYouMean(callSetting, TRAIN_SETTINGS);
-        out.push(diag("DLP2001", "error", `unknown train setting \`${callSetting}\``, (first as CallExpr).callee.span, { help: alt ? `did you mean \`${alt}\`?` : `train settings are ${TRAIN_SETTINGS.map(tick).join(", ")}` }));
+        out.push(diag("DLP2001", "error", `unknown train setting \`${callSetting}\``, (first as CallExpr).callee.span, { help: meantHelp(alt) ?? `train settings are ${TRAIN_SETTINGS.map(tick).join(", ")}` }));
       } else out.push(diag("DLP1001", "error", `unexpected \`${exprText(first)}\` in train`, first.span, { help: `train settings are ${TRAIN_SETTINGS.map(tick).join(", ")}` }));
       continue;
     }
@@ -64,7 +64,7 @@ export function checkTrain(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagn
         const def = LOSSES[name];
         if (!def) {
           const alt = didYouMean(c.name.name, [...Object.keys(LOSSES), ...Object.keys(LOSS_ALIASES)]);
-          out.push(diag("DLP2001", "error", `unknown loss \`${c.name.name}\``, c.name.span, { label: "unknown", help: alt ? `did you mean \`${alt}\`?` : `losses: ${Object.keys(LOSSES).join(", ")}`, fix: alt ? { title: `rename to \`${alt}\``, span: c.name.span, text: alt } : undefined }));
+          out.push(diag("DLP2001", "error", `unknown loss \`${c.name.name}\``, c.name.span, { label: "unknown", help: meantHelp(alt) ?? `losses: ${Object.keys(LOSSES).join(", ")}`, fix: alt ? { title: `rename to \`${alt}\``, span: c.name.span, text: alt } : undefined }));
           break;
         }
         const r = checkCall(asCall(c.name, c.call), def.sig, env, out, refs);
@@ -83,7 +83,7 @@ export function checkTrain(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagn
         const sig = OPTIMIZERS[c.name.name];
         if (!sig) {
           const alt = didYouMean(c.name.name, Object.keys(OPTIMIZERS));
-          out.push(diag("DLP2001", "error", `unknown optimizer \`${c.name.name}\``, c.name.span, { label: "unknown", help: alt ? `did you mean \`${alt}\`?` : `optimizers: ${Object.keys(OPTIMIZERS).join(", ")}`, fix: alt ? { title: `rename to \`${alt}\``, span: c.name.span, text: alt } : undefined }));
+          out.push(diag("DLP2001", "error", `unknown optimizer \`${c.name.name}\``, c.name.span, { label: "unknown", help: meantHelp(alt) ?? `optimizers: ${Object.keys(OPTIMIZERS).join(", ")}`, fix: alt ? { title: `rename to \`${alt}\``, span: c.name.span, text: alt } : undefined }));
           break;
         }
         const r = checkCall(asCall(c.name, c.call), sig, env, out, refs);
@@ -111,7 +111,7 @@ export function checkTrain(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagn
           const sig = METRICS[c.name.name];
           if (!sig) {
             const alt = didYouMean(c.name.name, Object.keys(METRICS));
-            out.push(diag("DLP2001", "error", `unknown metric \`${c.name.name}\``, c.name.span, { label: "unknown", help: alt ? `did you mean \`${alt}\`?` : `metrics: ${Object.keys(METRICS).join(", ")}`, fix: alt ? { title: `rename to \`${alt}\``, span: c.name.span, text: alt } : undefined }));
+            out.push(diag("DLP2001", "error", `unknown metric \`${c.name.name}\``, c.name.span, { label: "unknown", help: meantHelp(alt) ?? `metrics: ${Object.keys(METRICS).join(", ")}`, fix: alt ? { title: `rename to \`${alt}\``, span: c.name.span, text: alt } : undefined }));
             continue;
           }
           const r = checkCall(asCall(c.name, c.call), sig, env, out, refs);
