@@ -210,6 +210,10 @@ function emitBody(w: CodeBlockWriter, body: ModelNode[], scope: EmitScope, c: Ch
         break;
       case "invalid":
         break; // reported by the checker: a pipeline with errors is never emitted
+      default: {
+        const unhandled: never = node;
+        throw new Error(`emitBody: unhandled model node ${JSON.stringify((unhandled as ModelNode).kind)}`);
+      }
     }
   }
 }

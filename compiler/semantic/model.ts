@@ -383,6 +383,11 @@ function execBody(body: ModelNode[], scope: Scope, current: TShape, ctx: Ctx): {
       case "layers":
         current = evalTensor(node.value, scope, current, ctx);
         span = node.span;
+        continue;
+      default: {
+        const unhandled: never = node;
+        throw new Error(`execBody: unhandled model node ${JSON.stringify((unhandled as ModelNode).kind)}`);
+      }
     }
   }
   return { current, returned: false, span };
