@@ -12,6 +12,8 @@ import { didYouMean } from "../names.ts";
 import { evalExpr, termOf, validateArgs, type Env } from "../values.ts";
 import { derive, lit, operand, tuple, valueOf, type ParamRefs, type Term, type Traced } from "../term.ts";
 import { unknownSetting, checkCall } from "./call.ts";
+import { checkDeclaredLabels, checkDeclaredShape, shapeHint, sourceFacts } from "../data_facts.ts";
+import type { DataFacts } from "../../../runtime/data/probe.ts";
 
 // ---- data -------------------------------------------------------------------------------
 
@@ -116,6 +118,8 @@ interface CheckedSource {
   /** The per-sample shape of the source's inputs, when known statically. */
   xShape: TShape | null;
   span: Span;
+  /** What a bounded read of the source's files shows (csv, idx, images); for diagnostics only. */
+  facts?: DataFacts;
 }
 
 function checkSource(s: Setting, env: Env, refs: ParamRefs, out: Diagnostic[]): CheckedSource | undefined {
@@ -135,7 +139,8 @@ function checkSource(s: Setting, env: Env, refs: ParamRefs, out: Diagnostic[]): 
   if (!checked) return undefined;
   const { t } = checked;
   const spec = info.toSpec ? info.toSpec(t) : ({ kind: c.name.name } as Traced<SourceSpec>);
-  return { spec, info, xShape: info.xShape ? info.xShape(t) : info.x.shape, span: c.name.span };
+  const facts = sourceFacts(c.name.name, checked.args, v.span, out);
+  return { spec, info, xShape: info.xShape ? info.xShape(t) : info.x.shape, span: c.name.span, ...(facts ? { facts } : {}) };
 }
 
 function checkSplit(s: Setting, split: SplitSpec, out: Diagnostic[]): void {
@@ -321,6 +326,7 @@ function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
           out.push(diag("DLP2004", "error", `\`${kind}\` takes ${wantRank} dimension${wantRank === 1 ? "" : "s"}`, t.span, { label: `given ${dims.length}`, help: kind === "image" ? "write `image[height, width, channels]`" : `write \`${kind}[length]\`` }));
           return undefined;
         }
+        if (!inner && !checkDeclaredShape(source.facts, kind, dims, exprText(t), t.span, out)) return undefined;
         if (inner) {
           const known = inner.every((d) => d !== null);
           const have = known ? (inner as number[]).reduce((a, b) => a * b, 1) : null;
@@ -347,7 +353,7 @@ function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
   const shape = go(e);
   if (shape === undefined) return undefined;
   if (shape === null) {
-    out.push(diag("DLP3006", "error", "the input shape is unknown", e.span, { label: "this source's sample shape is only known at run time", help: "declare it: `as image[H, W, C]`, `as vector[N]` or `|> pad_sequences(maxlen)`" }));
+    out.push(diag("DLP3006", "error", "the input shape is unknown", e.span, { label: "this source's sample shape is only known at run time", help: shapeHint(source.facts) ?? "declare it: `as image[H, W, C]`, `as vector[N]` or `|> pad_sequences(maxlen)`" }));
     return undefined;
   }
   return { shape, transforms };
@@ -371,9 +377,10 @@ function checkY(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
   }
   const kind = c.name.name as "class" | "onehot" | "binary" | "regression";
   const binary = { spec: { kind: "binary" } as LabelSpec, traced: { kind: "binary" } as Traced<LabelSpec>, span: e.type.span };
-  if (kind === "binary") return { ...binary, declared: "binary" };
+  if (kind === "binary") return checkDeclaredLabels(source.facts, kind, 2, e.type.span, out) ? { ...binary, declared: "binary" } : undefined;
   const arg = c.call?.args[0]?.value;
   if (kind === "regression") {
+    if (!checkDeclaredLabels(source.facts, kind, undefined, e.type.span, out)) return undefined;
     const n = arg ? evalExpr(arg, env) : 1;
     const outputs = typeof n === "number" ? n : 1;
     return { spec: { kind: "regression", outputs }, traced: { kind: "regression", outputs: arg && typeof n === "number" ? termOf(arg, n, refs) : outputs }, span: e.type.span, declared: "regression" };
@@ -387,6 +394,7 @@ function checkY(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
     out.push(diag("DLP4006", "error", `labels go up to ${source.info.y.classes - 1}, outside the declared ${n} classes`, e.type.span, { label: `this source has ${source.info.y.classes} classes`, help: `write \`${kind}(${source.info.y.classes})\`` }));
     return undefined;
   }
+  if (!checkDeclaredLabels(source.facts, kind, n, e.type.span, out)) return undefined;
   const encoding: "sparse" | "onehot" = kind === "onehot" ? "onehot" : lossName === "categorical_crossentropy" ? "onehot" : "sparse";
   if (n === 2 && lossName === "binary_crossentropy" && kind === "class") return { ...binary, declared: "class" };
   return { spec: { kind: "class", classes: n, encoding }, traced: { kind: "class", classes: arg ? termOf(arg, n, refs) : n, encoding }, span: e.type.span, declared: kind };
