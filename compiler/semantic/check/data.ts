@@ -299,8 +299,8 @@ function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
         if (tinner === undefined) return undefined;
         const inner = tinner && valueOf<TensorShape>(tinner);
         const t = x.type;
-        if (t.kind !== "index" || t.target.kind !== "name" || !["image", "vector", "sequence"].includes(t.target.name)) {
-          out.push(diag("DLP2004", "error", "inputs are declared `as image[H, W, C]`, `as vector[N]` or `as sequence[N]`", t.span, { label: `found ${exprText(t)}` }));
+        if (t.kind !== "index" || t.target.kind !== "name" || !["image", "vector", "sequence", "series"].includes(t.target.name)) {
+          out.push(diag("DLP2004", "error", "inputs are declared `as image[H, W, C]`, `as vector[N]`, `as series[steps, features]` or `as sequence[N]`", t.span, { label: `found ${exprText(t)}` }));
           return undefined;
         }
         const dims: number[] = [];
@@ -308,7 +308,9 @@ function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
         for (const d of t.items) {
           const v = evalExpr(d, env);
           if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
-            if (d.kind === "name" && (d.name === "None" || d.name === "batch" || d.name === "null")) {
+            if (t.target.name === "series" && d.kind === "name" && (d.name === "None" || d.name === "null") && t.items.length === 2 && d === t.items[0]) {
+              out.push(diag("DLP2004", "error", "a series needs a fixed number of steps", d.span, { label: "a variable time axis", help: "give the steps, e.g. `series[30, " + exprText(t.items[1]!) + "]`: cut or pad the series to that length (a window over a long series)" }));
+            } else if (d.kind === "name" && (d.name === "None" || d.name === "batch" || d.name === "null")) {
               out.push(diag("DLP4001", "error", "the batch axis is written into the input shape", d.span, { label: "the batch axis is implicit", help: `remove it: \`${t.target.name}[${t.items.filter((i) => i !== d).map(exprText).join(", ")}]\``, fix: { title: "remove the batch axis", span: { start: d.span.start, end: t.items[t.items.indexOf(d) + 1]?.span.start ?? d.span.end }, text: "" } }));
             } else out.push(diag("DLP2004", "error", "dimensions are positive integers", d.span, { label: `found ${exprText(d)}` }));
             return undefined;
@@ -317,13 +319,13 @@ function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
           dimTerms.push(termOf(d, v, refs));
         }
         const kind = t.target.name;
-        const wantRank = kind === "image" ? 3 : 1;
-        if (kind === "image" && dims.length === 4) {
-          out.push(diag("DLP4001", "error", "the batch axis is written into the input shape", t.items[0].span, { label: `image[${dims.join(", ")}] has 4 axes; images have height, width, channels`, help: `the batch axis is implicit: write \`image[${dims.slice(1).join(", ")}]\``, fix: { title: "remove the batch axis", span: { start: t.items[0].span.start, end: t.items[1].span.start }, text: "" } }));
+        const wantRank = kind === "image" ? 3 : kind === "series" ? 2 : 1;
+        if ((kind === "image" && dims.length === 4) || (kind === "series" && dims.length === 3)) {
+          out.push(diag("DLP4001", "error", "the batch axis is written into the input shape", t.items[0].span, { label: kind === "image" ? `image[${dims.join(", ")}] has 4 axes; images have height, width, channels` : `series[${dims.join(", ")}] has 3 axes; a series has steps and features`, help: `the batch axis is implicit: write \`${kind}[${dims.slice(1).join(", ")}]\``, fix: { title: "remove the batch axis", span: { start: t.items[0].span.start, end: t.items[1].span.start }, text: "" } }));
           return undefined;
         }
         if (dims.length !== wantRank) {
-          out.push(diag("DLP2004", "error", `\`${kind}\` takes ${wantRank} dimension${wantRank === 1 ? "" : "s"}`, t.span, { label: `given ${dims.length}`, help: kind === "image" ? "write `image[height, width, channels]`" : `write \`${kind}[length]\`` }));
+          out.push(diag("DLP2004", "error", `\`${kind}\` takes ${wantRank} dimension${wantRank === 1 ? "" : "s"}`, t.span, { label: `given ${dims.length}`, help: kind === "image" ? "write `image[height, width, channels]`" : kind === "series" ? "write `series[steps, features]`" : `write \`${kind}[length]\`` }));
           return undefined;
         }
         if (!inner && !checkDeclaredShape(source.facts, kind, dims, exprText(t), t.span, out)) return undefined;
