@@ -173,9 +173,12 @@ const CATALOGUE = {
     meaning:
       "More than 512 combinations of the shape-affecting params' candidate values (info). dlpc then checks the defaults, every candidate of each param with the others at their defaults, and a seeded sample up to 512 combinations, and says so here; a shape error only a rarer combination reaches is reported when its trial builds the model.",
   },
+  DLP5008: { severity: "error", phase: "training", title: "output width ≠ regression targets", meaning: "A regression model's output has a different number of units than the targets declared with `regression(N)` (one value per sample when N is not given)." },
   DLP7001: { severity: "warning", phase: "lint", title: "dropout drops most activations", meaning: "A dropout rate above 0.7 (warning)." },
   DLP7002: { severity: "warning", phase: "lint", title: "one dense layer holds most parameters", meaning: "A dense layer holds more than 90% of a model's (over 100 000) parameters, usually a flatten of a large map (warning)." },
   DLP7003: { severity: "warning", phase: "lint", title: "unusual learning rate", meaning: "A learning rate outside 1e-6..1 (warning)." },
+  DLP7004: { severity: "warning", phase: "lint", title: "recurrent layer over one time step", meaning: "A recurrent layer receives a sequence of a single step, where it is a dense layer with extra weights; usually the time and feature axes are swapped (warning)." },
+  DLP7005: { severity: "warning", phase: "lint", title: "bottleneck before the classifier", meaning: "The layer that feeds a softmax over K classes has fewer than K units, so the classifier's scores live in a smaller space than the classes (warning)." },
 } as const satisfies Record<string, CodeInfo>;
 
 /** A catalogued diagnostic code. */

@@ -94,13 +94,18 @@ export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagno
     if (out.filter((d) => d.severity === "error").length === errorsBefore) {
       out.push(diag("DLP2004", "error", "cannot read this input expression", xExpr.span, { help: `write e.g. \`x = ${source.info.x.name} / 255 as image[28, 28, 1]\`` }));
     }
-    return {};
   }
+  // The labels do not depend on x: they are checked (and reported) whatever x's outcome.
   let labels: (DataResult["labels"] & { traced: Traced<LabelSpec> }) | undefined;
   if (yExpr) {
     labels = checkY(yExpr, source, env, refs, out, lossName);
-    if (!labels) return { inputShape: x.shape }; // its own error was reported
-  } else if (source.info.y.classes) {
+    if (!labels) return x ? { inputShape: x.shape } : {}; // its own error was reported
+    if (!x || x.failed) {
+      const { traced: _t, ...decl } = labels;
+      return x ? { inputShape: x.shape, labels: decl } : { labels: decl };
+    }
+  } else if (!x || x.failed) return x ? { inputShape: x.shape } : {};
+  else if (source.info.y.classes) {
     const spec: LabelSpec = { kind: "class", classes: source.info.y.classes, encoding: "sparse" };
     labels = { spec, traced: spec, span: sec.name.span, declared: "class" };
   }
@@ -235,8 +240,12 @@ function checkAugment(s: Setting, env: Env, refs: ParamRefs, augment: Traced<Aug
 }
 
 /** x = FIELD [/ k | * k | - k | + k] [|> standardize() | normalize(m, s) | pad_sequences(n)] [as image[…] | vector[n] | sequence[n]] */
-function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: Diagnostic[]): { shape: TShape; transforms: Traced<Transform>[] } | undefined {
+function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: Diagnostic[]): { shape: TShape; transforms: Traced<Transform>[]; failed: boolean } | undefined {
   const transforms: Traced<Transform>[] = [];
+  // The declared shape disagrees with the data (its error is reported): the model is still
+  // checked on the declared shape, which is the one it was written for (issue 13: one error
+  // must not hide the others).
+  let failed = false;
   const go = (x: Expr): TShape | null | undefined => {
     switch (x.kind) {
       case "name": {
@@ -328,14 +337,15 @@ function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
           out.push(diag("DLP2004", "error", `\`${kind}\` takes ${wantRank} dimension${wantRank === 1 ? "" : "s"}`, t.span, { label: `given ${dims.length}`, help: kind === "image" ? "write `image[height, width, channels]`" : kind === "series" ? "write `series[steps, features]`" : `write \`${kind}[length]\`` }));
           return undefined;
         }
-        if (!inner && !checkDeclaredShape(source.facts, kind, dims, exprText(t), t.span, out)) return undefined;
+        if (!inner && !checkDeclaredShape(source.facts, kind, dims, exprText(t), t.span, out)) failed = true;
         if (inner) {
           const known = inner.every((d) => d !== null);
           const have = known ? (inner as number[]).reduce((a, b) => a * b, 1) : null;
           const want = dims.reduce((a, b) => a * b, 1);
           if (have !== null && have !== want) {
             out.push(diag("DLP4003", "error", `the data holds ${have} values per sample, \`${exprText(t)}\` needs ${want}`, t.span, { label: `${fmtShape(inner)} = ${have} values`, notes: [`source ${fmtShape(inner)} → ${exprText(t)} (${dims.join("×")} = ${want})`], help: kind === "image" && inner.length >= 2 ? `write \`image[${inner.length === 2 ? `${inner[0]}, ${inner[1]}, 1` : inner.join(", ")}]\`` : undefined }));
-            return undefined;
+            failed = true;
+            return dimTerms;
           }
           // Channels-first: same element count, but the source is channels-last.
           if (kind === "image" && inner.length === 3 && dims[0] <= 4 && dims[2] > 4 && inner[2] === dims[0]) {
@@ -358,7 +368,7 @@ function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
     out.push(diag("DLP3006", "error", "the input shape is unknown", e.span, { label: "this source's sample shape is only known at run time", help: shapeHint(source.facts) ?? "declare it: `as image[H, W, C]`, `as vector[N]` or `|> pad_sequences(maxlen)`" }));
     return undefined;
   }
-  return { shape, transforms };
+  return { shape, transforms, failed };
 }
 
 function checkY(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: Diagnostic[], lossName: string | undefined): (DataResult["labels"] & { traced: Traced<LabelSpec> }) | undefined {
