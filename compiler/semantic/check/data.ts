@@ -29,13 +29,14 @@ type TShape = Traced<TensorShape>;
 
 /** The model input under some params' values (for the combinations of the shape check). */
 export function dataInputShape(sec: SectionIR, env: Env, refs: ParamRefs, lossName: string | undefined): TensorShape | undefined {
-  const s = checkData(sec, env, refs, [], lossName).spec?.inputShape;
+  // Data facts only add diagnostics, which this discards: no probe per combination.
+  const s = checkData(sec, env, refs, [], lossName, false).spec?.inputShape;
   return s && valueOf<TensorShape>(s);
 }
 
 const DATA_SETTINGS = ["source", "split", "augment", "shuffle"];
 
-export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagnostic[], lossName: string | undefined): DataResult {
+export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagnostic[], lossName: string | undefined, probe = true): DataResult {
   let source: CheckedSource | undefined;
   let xExpr: Expr | undefined;
   let yExpr: Expr | undefined;
@@ -60,7 +61,7 @@ export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagno
     switch (s.name.name) {
       case "source":
         sourceWritten = true;
-        source = checkSource(s, env, refs, out);
+        source = checkSource(s, env, refs, out, probe);
         break;
       case "split":
         checkSplit(s, split, out);
@@ -127,7 +128,7 @@ interface CheckedSource {
   facts?: DataFacts;
 }
 
-function checkSource(s: Setting, env: Env, refs: ParamRefs, out: Diagnostic[]): CheckedSource | undefined {
+function checkSource(s: Setting, env: Env, refs: ParamRefs, out: Diagnostic[], probe: boolean): CheckedSource | undefined {
   const v = s.values[0];
   const c = v ? callOf(v) : undefined;
   if (!c) {
@@ -144,7 +145,7 @@ function checkSource(s: Setting, env: Env, refs: ParamRefs, out: Diagnostic[]): 
   if (!checked) return undefined;
   const { t } = checked;
   const spec = info.toSpec ? info.toSpec(t) : ({ kind: c.name.name } as Traced<SourceSpec>);
-  const facts = sourceFacts(c.name.name, checked.args, v.span, out);
+  const facts = probe ? sourceFacts(c.name.name, checked.args, v.span, out) : undefined;
   return { spec, info, xShape: info.xShape ? info.xShape(t) : info.x.shape, span: c.name.span, ...(facts ? { facts } : {}) };
 }
 
