@@ -138,6 +138,10 @@ const CATALOGUE = {
   DLP4005: { severity: "error", phase: "data", title: "pad_sequences on non-sequences", meaning: "`pad_sequences(maxlen)` applies to token-id sequences, not to images or vectors." },
   DLP4006: { severity: "error", phase: "data", title: "labels outside the declared classes", meaning: "The source's labels go above the number of classes declared with `class(N)` / `onehot(N)`." },
   DLP4007: { severity: "error", phase: "data", alsoAs: { severity: "warning", when: "a folder source (`idx`, `images`) whose files decide whether it has a test set" }, title: "split test on a source with its own test set", meaning: "`split test N%` carves a test set out of the training data, but the source ships a test set of its own (mnist, fashion_mnist, cifar10, imdb), which `dlpc run` would refuse to ignore; remove the line to evaluate on the source's test set, or split off a `validation` set. For `idx` and `images` the folder's files decide (t10k- files, a test/ sub-folder), so it is a warning." },
+  DLP4010: { severity: "error", phase: "data", title: "malformed data file", meaning: "A bounded read of a source's file at check time (an IDX header, a CSV header and first rows, an image folder listing) found what `dlpc run` would stop on; the note gives the run's own message with the file and the byte or line." },
+  DLP4011: { severity: "error", phase: "data", title: "labels of the wrong kind", meaning: "The label values in the source's file cannot be the declared encoding: class names or text under `as regression`, fractional values under `as class(N)`." },
+  DLP4012: { severity: "info", phase: "data", title: "data not found at check time", meaning: "A `csv(…)`, `idx(…)` or `images(…)` path does not exist when `dlpc check` runs, so the declared shape and labels are not compared with the data (info). Paths are relative to the folder dlpc runs in." },
+  DLP4013: { severity: "warning", phase: "data", title: "more classes declared than the data has", meaning: "An image folder has fewer class folders than `class(N)` declares, so the model learns classes no sample has (warning)." },
   DLP5001: { severity: "error", phase: "training", title: "output units ≠ classes", meaning: "The last layer's units differ from the number of classes of the labels (Keras: \"Shapes (None, 1) and (None, 10) are incompatible\")." },
   DLP5002: { severity: "error", phase: "training", title: "softmax over one unit", meaning: "A softmax over a single unit always outputs 1, so the model learns nothing; use sigmoid for a binary output." },
   DLP5003: { severity: "error", phase: "training", title: "binary cross-entropy on many classes", meaning: "binary_crossentropy with more than two classes, or with more than one output unit for binary labels." },
@@ -170,9 +174,12 @@ const CATALOGUE = {
     meaning:
       "More than 512 combinations of the shape-affecting params' candidate values (info). dlpc then checks the defaults, every candidate of each param with the others at their defaults, and a seeded sample up to 512 combinations, and says so here; a shape error only a rarer combination reaches is reported when its trial builds the model.",
   },
+  DLP5008: { severity: "error", phase: "training", title: "output width ≠ regression targets", meaning: "A regression model's output has a different number of units than the targets declared with `regression(N)` (one value per sample when N is not given)." },
   DLP7001: { severity: "warning", phase: "lint", title: "dropout drops most activations", meaning: "A dropout rate above 0.7 (warning)." },
   DLP7002: { severity: "warning", phase: "lint", title: "one dense layer holds most parameters", meaning: "A dense layer holds more than 90% of a model's (over 100 000) parameters, usually a flatten of a large map (warning)." },
   DLP7003: { severity: "warning", phase: "lint", title: "unusual learning rate", meaning: "A learning rate outside 1e-6..1 (warning)." },
+  DLP7004: { severity: "warning", phase: "lint", title: "recurrent layer over one time step", meaning: "A recurrent layer receives a sequence of a single step, where it is a dense layer with extra weights; usually the time and feature axes are swapped (warning)." },
+  DLP7005: { severity: "warning", phase: "lint", title: "bottleneck before the classifier", meaning: "The layer that feeds a softmax over K classes has fewer than K units, so the classifier's scores live in a smaller space than the classes (warning)." },
 } as const satisfies Record<string, CodeInfo>;
 
 /** A catalogued diagnostic code. */

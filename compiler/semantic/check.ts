@@ -7,10 +7,10 @@ import type { DataSpec, LabelSpec, TrainSpec } from "../../runtime/spec.ts";
 import type { TensorShape } from "./layers/types.ts";
 import { fmtShape } from "./layers/index.ts";
 import { settingOf, type PipelineIR, type SectionIR } from "./lower.ts";
-import { interpretModel, statementNames } from "./model.ts";
+import { interpretModel, statementNames, type LayerInstance } from "./model.ts";
 import type { Env } from "./values.ts";
 import { paramRefs, valueOf } from "./term.ts";
-import { checkModel } from "./check/shapes.ts";
+import { checkModel, widthSetter } from "./check/shapes.ts";
 import { checkData } from "./check/data.ts";
 import { checkTrain } from "./check/train.ts";
 import { checkEvaluate, checkTune, studyConstants } from "./check/study.ts";
@@ -110,6 +110,7 @@ function warnings(r: CheckedPipeline, out: Diagnostic[]): void {
     out.push(diag("DLP7003", "warning", `learning rate ${lr} is outside the usual 1e-6..1`, at.span, { label: `lr = ${lr}`, help: "typical values: 1e-3 for adam, 1e-2 for sgd" }));
   }
   const layers = r.model?.layers ?? [];
+  bottleneck(layers, out);
   const total = layers.reduce((a, l) => a + l.params.trainable + l.params.nonTrainable, 0);
   // Only after a feature map (image or sequence) was flattened: an MLP's first layer on a vector
   // input always holds most parameters, and pooling cannot shrink a vector.
@@ -120,10 +121,35 @@ function warnings(r: CheckedPipeline, out: Diagnostic[]): void {
     if (l.def.name === "dense" && sawMap && l.inputs[0]?.length === 1 && total > 100_000 && n / total > 0.9) {
       out.push(diag("DLP7002", "warning", `this dense layer holds ${Math.round((100 * n) / total)}% of the model's parameters`, l.call.span, { label: `${n.toLocaleString("en-US")} of ${total.toLocaleString("en-US")} parameters`, notes: [`its input has ${fmtShape(l.inputs[0])} values`], help: "shrink its input with pooling or `global_avg_pool()` first" }));
     }
+    const seq = l.inputs[0];
+    if (["lstm", "gru", "simple_rnn", "bidirectional"].includes(l.def.name) && seq?.length === 2 && seq[0] === 1 && seq[1] !== null && seq[1] > 1) {
+      out.push(diag("DLP7004", "warning", `${l.def.name} reads a sequence of one time step`, l.call.span, {
+        label: `input ${fmtShape(seq)}: 1 step of ${seq[1]} features`,
+        notes: ["over one step a recurrent layer is a dense layer with extra weights"],
+        help: `the time and feature axes look swapped: give it [steps, features], e.g. \`reshape([${seq[1]}, 1])\` for one value per step`,
+      }));
+    }
     if (l.def.name === "dropout" && typeof l.args.rate === "number" && l.args.rate > 0.7) {
       out.push(diag("DLP7001", "warning", `dropout ${l.args.rate} drops most activations`, l.call.span, { label: `keeps ${Math.round((1 - l.args.rate) * 100)}%`, help: "rates of 0.1–0.5 are usual" }));
     }
   }
+}
+
+/** DLP7005: the layer feeding a softmax over K > 2 classes is narrower than K. */
+function bottleneck(layers: LayerInstance[], out: Diagnostic[]): void {
+  const head = widthSetter(layers);
+  const k = head?.output.length === 1 ? head.output[0] : null;
+  const i = head ? layers.indexOf(head) : -1;
+  if (!head || k === null || k === undefined || k <= 2 || head.def.name !== "dense" || (head.args.activation !== "softmax" && !layers.slice(i + 1).some((l) => l.def.name === "softmax"))) return;
+  const feed = widthSetter(layers.slice(0, i));
+  const w = feed?.output.length === 1 ? feed.output[0] : null;
+  if (!feed || feed.def.name !== "dense" || w === null || w === undefined || w >= k) return;
+  out.push(diag("DLP7005", "warning", `this layer has ${w} units, fewer than the ${k} classes it feeds`, feed.call.span, {
+    label: `${w} units`,
+    related: [{ span: head.call.span, message: `a softmax over ${k} classes` }],
+    notes: [`the ${k} class scores are computed from ${w} numbers, so they cannot all vary independently`],
+    help: `use at least ${k} units here (e.g. ${Math.max(k, 2 ** Math.ceil(Math.log2(k)))})`,
+  }));
 }
 
 function findSetting(sec: SectionIR, name: string): NameExpr | undefined {

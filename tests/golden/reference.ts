@@ -136,6 +136,10 @@ function layerSection(d: LayerDef): string[] {
     lines.push("```dlp", "bidirectional(lstm(32))   // runs the wrapped recurrent layer forwards and backwards", "```", "");
     return lines;
   }
+  if (d.name === "time_distributed") {
+    lines.push("```dlp", "lstm(32, return_sequences: true)   // 20×8 → 20×32", "time_distributed(dense(10))        // 20×32 → 20×10: one dense layer at every step", "```", "");
+    return lines;
+  }
   const ex = example(d.name, d.positional, d.schema);
   const call = `${d.name}(${ex.text})`;
   const preferred: TensorShape[] = d.name === "embedding" ? [[20]] : d.name === "dense" ? [[64]] : [];

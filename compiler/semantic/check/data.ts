@@ -12,6 +12,8 @@ import { didYouMean, meantHelp } from "../names.ts";
 import { evalExpr, termOf, validateArgs, type Env } from "../values.ts";
 import { derive, lit, operand, tuple, valueOf, type ParamRefs, type Term, type Traced } from "../term.ts";
 import { unknownSetting, checkCall } from "./call.ts";
+import { checkDeclaredLabels, checkDeclaredShape, shapeHint, sourceFacts } from "../data_facts.ts";
+import type { DataFacts } from "../../../runtime/data/probe.ts";
 
 // ---- data -------------------------------------------------------------------------------
 
@@ -27,13 +29,14 @@ type TShape = Traced<TensorShape>;
 
 /** The model input under some params' values (for the combinations of the shape check). */
 export function dataInputShape(sec: SectionIR, env: Env, refs: ParamRefs, lossName: string | undefined): TensorShape | undefined {
-  const s = checkData(sec, env, refs, [], lossName).spec?.inputShape;
+  // Data facts only add diagnostics, which this discards: no probe per combination.
+  const s = checkData(sec, env, refs, [], lossName, false).spec?.inputShape;
   return s && valueOf<TensorShape>(s);
 }
 
 const DATA_SETTINGS = ["source", "split", "augment", "shuffle"];
 
-export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagnostic[], lossName: string | undefined): DataResult {
+export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagnostic[], lossName: string | undefined, probe = true): DataResult {
   let source: CheckedSource | undefined;
   let xExpr: Expr | undefined;
   let yExpr: Expr | undefined;
@@ -59,7 +62,7 @@ export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagno
     switch (s.name.name) {
       case "source":
         sourceWritten = true;
-        source = checkSource(s, env, refs, out);
+        source = checkSource(s, env, refs, out, probe);
         break;
       case "split":
         checkSplit(s, split, out);
@@ -95,13 +98,18 @@ export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagno
     if (out.filter((d) => d.severity === "error").length === errorsBefore) {
       out.push(diag("DLP2004", "error", "cannot read this input expression", xExpr.span, { help: `write e.g. \`x = ${source.info.x.name} / 255 as image[28, 28, 1]\`` }));
     }
-    return {};
   }
+  // The labels do not depend on x: they are checked (and reported) whatever x's outcome.
   let labels: (DataResult["labels"] & { traced: Traced<LabelSpec> }) | undefined;
   if (yExpr) {
     labels = checkY(yExpr, source, env, refs, out, lossName);
-    if (!labels) return { inputShape: x.shape }; // its own error was reported
-  } else if (source.info.y.classes) {
+    if (!labels) return x ? { inputShape: x.shape } : {}; // its own error was reported
+    if (!x || x.failed) {
+      const { traced: _t, ...decl } = labels;
+      return x ? { inputShape: x.shape, labels: decl } : { labels: decl };
+    }
+  } else if (!x || x.failed) return x ? { inputShape: x.shape } : {};
+  else if (source.info.y.classes) {
     const spec: LabelSpec = { kind: "class", classes: source.info.y.classes, encoding: "sparse" };
     labels = { spec, traced: spec, span: sec.name.span, declared: "class" };
   }
@@ -121,9 +129,11 @@ interface CheckedSource {
   span: Span;
   /** The source's name as written (`mnist`). */
   name: string;
+  /** What a bounded read of the source's files shows (csv, idx, images); for diagnostics only. */
+  facts?: DataFacts;
 }
 
-function checkSource(s: Setting, env: Env, refs: ParamRefs, out: Diagnostic[]): CheckedSource | undefined {
+function checkSource(s: Setting, env: Env, refs: ParamRefs, out: Diagnostic[], probe: boolean): CheckedSource | undefined {
   const v = s.values[0];
   const c = v ? callOf(v) : undefined;
   if (!c) {
@@ -140,13 +150,26 @@ function checkSource(s: Setting, env: Env, refs: ParamRefs, out: Diagnostic[]): 
   if (!checked) return undefined;
   const { t } = checked;
   const spec = info.toSpec ? info.toSpec(t) : ({ kind: c.name.name } as Traced<SourceSpec>);
-  return { spec, info, xShape: info.xShape ? info.xShape(t) : info.x.shape, span: c.name.span, name: c.name.name };
+  const facts = probe ? sourceFacts(c.name.name, checked.args, v.span, out) : undefined;
+  return { spec, info, xShape: info.xShape ? info.xShape(t) : info.x.shape, span: c.name.span, name: c.name.name, ...(facts ? { facts } : {}) };
 }
 
 /** DLP4007: `split test` on a source that has a test set of its own (the run would refuse it). */
 function ownTestSplit(s: Setting, source: CheckedSource, out: Diagnostic[]): void {
   const own = source.info.ownTest!;
   const name = source.name;
+  // A folder source read at check time: its files say whether it holds a test set.
+  const known = source.facts?.hasTest;
+  if (!own.always && known === false) return;
+  if (!own.always && known === true) {
+    out.push(diag("DLP4007", "error", `\`split test\` on \`${name}\`, whose folder holds its own test set`, s.stmt.span, {
+      label: "a second test set",
+      related: [{ span: source.span, message: `its test set: ${own.what}` }],
+      notes: [`found in ${source.facts!.file}`],
+      help: "remove this line to evaluate on the source's own test set, or write `split validation …` instead",
+    }));
+    return;
+  }
   out.push(
     diag("DLP4007", own.always ? "error" : "warning", own.always ? `\`split test\` on \`${name}\`, which has its own test set` : `\`split test\` on \`${name}\`, whose folder may hold its own test set`, s.stmt.span, {
       label: own.always ? "a second test set" : "a second test set, if the folder holds one",
@@ -248,8 +271,12 @@ function checkAugment(s: Setting, env: Env, refs: ParamRefs, augment: Traced<Aug
 }
 
 /** x = FIELD [/ k | * k | - k | + k] [|> standardize() | normalize(m, s) | pad_sequences(n)] [as image[…] | vector[n] | sequence[n]] */
-function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: Diagnostic[]): { shape: TShape; transforms: Traced<Transform>[] } | undefined {
+function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: Diagnostic[]): { shape: TShape; transforms: Traced<Transform>[]; failed: boolean } | undefined {
   const transforms: Traced<Transform>[] = [];
+  // The declared shape disagrees with the data (its error is reported): the model is still
+  // checked on the declared shape, which is the one it was written for (issue 13: one error
+  // must not hide the others).
+  let failed = false;
   const go = (x: Expr): TShape | null | undefined => {
     switch (x.kind) {
       case "name": {
@@ -312,8 +339,8 @@ function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
         if (tinner === undefined) return undefined;
         const inner = tinner && valueOf<TensorShape>(tinner);
         const t = x.type;
-        if (t.kind !== "index" || t.target.kind !== "name" || !["image", "vector", "sequence"].includes(t.target.name)) {
-          out.push(diag("DLP2004", "error", "inputs are declared `as image[H, W, C]`, `as vector[N]` or `as sequence[N]`", t.span, { label: `found ${exprText(t)}` }));
+        if (t.kind !== "index" || t.target.kind !== "name" || !["image", "vector", "sequence", "series"].includes(t.target.name)) {
+          out.push(diag("DLP2004", "error", "inputs are declared `as image[H, W, C]`, `as vector[N]`, `as series[steps, features]` or `as sequence[N]`", t.span, { label: `found ${exprText(t)}` }));
           return undefined;
         }
         const dims: number[] = [];
@@ -321,7 +348,9 @@ function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
         for (const d of t.items) {
           const v = evalExpr(d, env);
           if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
-            if (d.kind === "name" && (d.name === "None" || d.name === "batch" || d.name === "null")) {
+            if (t.target.name === "series" && d.kind === "name" && (d.name === "None" || d.name === "null") && t.items.length === 2 && d === t.items[0]) {
+              out.push(diag("DLP2004", "error", "a series needs a fixed number of steps", d.span, { label: "a variable time axis", help: "give the steps, e.g. `series[30, " + exprText(t.items[1]!) + "]`: cut or pad the series to that length (a window over a long series)" }));
+            } else if (d.kind === "name" && (d.name === "None" || d.name === "batch" || d.name === "null")) {
               out.push(diag("DLP4001", "error", "the batch axis is written into the input shape", d.span, { label: "the batch axis is implicit", help: `remove it: \`${t.target.name}[${t.items.filter((i) => i !== d).map(exprText).join(", ")}]\``, fix: { title: "remove the batch axis", span: { start: d.span.start, end: t.items[t.items.indexOf(d) + 1]?.span.start ?? d.span.end }, text: "" } }));
             } else out.push(diag("DLP2004", "error", "dimensions are positive integers", d.span, { label: `found ${exprText(d)}` }));
             return undefined;
@@ -330,22 +359,24 @@ function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
           dimTerms.push(termOf(d, v, refs));
         }
         const kind = t.target.name;
-        const wantRank = kind === "image" ? 3 : 1;
-        if (kind === "image" && dims.length === 4) {
-          out.push(diag("DLP4001", "error", "the batch axis is written into the input shape", t.items[0].span, { label: `image[${dims.join(", ")}] has 4 axes; images have height, width, channels`, help: `the batch axis is implicit: write \`image[${dims.slice(1).join(", ")}]\``, fix: { title: "remove the batch axis", span: { start: t.items[0].span.start, end: t.items[1].span.start }, text: "" } }));
+        const wantRank = kind === "image" ? 3 : kind === "series" ? 2 : 1;
+        if ((kind === "image" && dims.length === 4) || (kind === "series" && dims.length === 3)) {
+          out.push(diag("DLP4001", "error", "the batch axis is written into the input shape", t.items[0].span, { label: kind === "image" ? `image[${dims.join(", ")}] has 4 axes; images have height, width, channels` : `series[${dims.join(", ")}] has 3 axes; a series has steps and features`, help: `the batch axis is implicit: write \`${kind}[${dims.slice(1).join(", ")}]\``, fix: { title: "remove the batch axis", span: { start: t.items[0].span.start, end: t.items[1].span.start }, text: "" } }));
           return undefined;
         }
         if (dims.length !== wantRank) {
-          out.push(diag("DLP2004", "error", `\`${kind}\` takes ${wantRank} dimension${wantRank === 1 ? "" : "s"}`, t.span, { label: `given ${dims.length}`, help: kind === "image" ? "write `image[height, width, channels]`" : `write \`${kind}[length]\`` }));
+          out.push(diag("DLP2004", "error", `\`${kind}\` takes ${wantRank} dimension${wantRank === 1 ? "" : "s"}`, t.span, { label: `given ${dims.length}`, help: kind === "image" ? "write `image[height, width, channels]`" : kind === "series" ? "write `series[steps, features]`" : `write \`${kind}[length]\`` }));
           return undefined;
         }
+        if (!inner && !checkDeclaredShape(source.facts, kind, dims, exprText(t), t.span, out)) failed = true;
         if (inner) {
           const known = inner.every((d) => d !== null);
           const have = known ? (inner as number[]).reduce((a, b) => a * b, 1) : null;
           const want = dims.reduce((a, b) => a * b, 1);
           if (have !== null && have !== want) {
             out.push(diag("DLP4003", "error", `the data holds ${have} values per sample, \`${exprText(t)}\` needs ${want}`, t.span, { label: `${fmtShape(inner)} = ${have} values`, notes: [`source ${fmtShape(inner)} → ${exprText(t)} (${dims.join("×")} = ${want})`], help: kind === "image" && inner.length >= 2 ? `write \`image[${inner.length === 2 ? `${inner[0]}, ${inner[1]}, 1` : inner.join(", ")}]\`` : undefined }));
-            return undefined;
+            failed = true;
+            return dimTerms;
           }
           // Channels-first: same element count, but the source is channels-last.
           if (kind === "image" && inner.length === 3 && dims[0] <= 4 && dims[2] > 4 && inner[2] === dims[0]) {
@@ -365,10 +396,10 @@ function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
   const shape = go(e);
   if (shape === undefined) return undefined;
   if (shape === null) {
-    out.push(diag("DLP3006", "error", "the input shape is unknown", e.span, { label: "this source's sample shape is only known at run time", help: "declare it: `as image[H, W, C]`, `as vector[N]` or `|> pad_sequences(maxlen)`" }));
+    out.push(diag("DLP3006", "error", "the input shape is unknown", e.span, { label: "this source's sample shape is only known at run time", help: shapeHint(source.facts) ?? "declare it: `as image[H, W, C]`, `as vector[N]` or `|> pad_sequences(maxlen)`" }));
     return undefined;
   }
-  return { shape, transforms };
+  return { shape, transforms, failed };
 }
 
 function checkY(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: Diagnostic[], lossName: string | undefined): (DataResult["labels"] & { traced: Traced<LabelSpec> }) | undefined {
@@ -389,9 +420,10 @@ function checkY(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
   }
   const kind = c.name.name as "class" | "onehot" | "binary" | "regression";
   const binary = { spec: { kind: "binary" } as LabelSpec, traced: { kind: "binary" } as Traced<LabelSpec>, span: e.type.span };
-  if (kind === "binary") return { ...binary, declared: "binary" };
+  if (kind === "binary") return checkDeclaredLabels(source.facts, kind, 2, e.type.span, out) ? { ...binary, declared: "binary" } : undefined;
   const arg = c.call?.args[0]?.value;
   if (kind === "regression") {
+    if (!checkDeclaredLabels(source.facts, kind, undefined, e.type.span, out)) return undefined;
     const n = arg ? evalExpr(arg, env) : 1;
     const outputs = typeof n === "number" ? n : 1;
     return { spec: { kind: "regression", outputs }, traced: { kind: "regression", outputs: arg && typeof n === "number" ? termOf(arg, n, refs) : outputs }, span: e.type.span, declared: "regression" };
@@ -405,6 +437,7 @@ function checkY(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
     out.push(diag("DLP4006", "error", `labels go up to ${source.info.y.classes - 1}, outside the declared ${n} classes`, e.type.span, { label: `this source has ${source.info.y.classes} classes`, help: `write \`${kind}(${source.info.y.classes})\`` }));
     return undefined;
   }
+  if (!checkDeclaredLabels(source.facts, kind, n, e.type.span, out)) return undefined;
   const encoding: "sparse" | "onehot" = kind === "onehot" ? "onehot" : lossName === "categorical_crossentropy" ? "onehot" : "sparse";
   if (n === 2 && lossName === "binary_crossentropy" && kind === "class") return { ...binary, declared: "class" };
   return { spec: { kind: "class", classes: n, encoding }, traced: { kind: "class", classes: arg ? termOf(arg, n, refs) : n, encoding }, span: e.type.span, declared: kind };

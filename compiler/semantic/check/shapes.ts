@@ -4,6 +4,7 @@ import type { Span, Statement } from "../../../grammar/ast.ts";
 import { diag, type Diagnostic } from "../../diagnostics/diagnostic.ts";
 import type { ArgValue, TensorShape } from "../layers/types.ts";
 import { fmtShape } from "../layers/index.ts";
+import { ACTIVATION_LAYERS } from "../layers/activation.ts";
 import { LOSSES } from "../catalog.ts";
 import type { PipelineIR, ParamIR } from "../lower.ts";
 import { SHAPES_NOTE, SHAPES_PENDING, blockReadClosure, branchModel, commitBranch, detachBranch, finishModel, interpretModel, modelUnits, newBlockMemo, sameOutcome, startModel, statementNames, stepModel, type LayerInstance, type ModelResult, type ModelWalk } from "../model.ts";
@@ -276,9 +277,20 @@ function lastActivation(layers: LayerInstance[]): { name: string; layer?: LayerI
   return { name: "linear", layer: last };
 }
 
+/** Layers that keep their input's width: a width error belongs to the layer before them. */
+const WIDTH_KEEPING = new Set(["activation", "dropout", "spatial_dropout1d", "gaussian_noise", "batch_norm", "layer_norm", ...ACTIVATION_LAYERS.map((d) => d.name)]);
+
+/** The layer that set the output's width: the last one, skipping trailing activations, dropout, normalization. */
+export function widthSetter(layers: LayerInstance[]): LayerInstance | undefined {
+  for (let i = layers.length - 1; i >= 0; i--) if (!WIDTH_KEEPING.has(layers[i]!.def.name)) return layers[i];
+  return layers[layers.length - 1];
+}
+
 function checkOutput(m: ModelResult, labels: DataResult["labels"], lossName: string | undefined, lossSpan: Span | undefined, ir: PipelineIR, out: Diagnostic[], context: string): void {
   const shape = m.output!;
   const at = m.layers[m.layers.length - 1]?.call.span ?? m.outputSpan ?? ir.model!.name.span;
+  // Width errors sit on the layer that set the width, not on a trailing activation or dropout.
+  const widthAt = widthSetter(m.layers)?.call.span ?? at;
   const related = lossSpan ? [{ span: lossSpan, message: "the loss" }] : [];
   if (shape.length !== 1) {
     out.push(diag("DLP5007", "error", `the model's output is ${fmtShape(shape)} per sample; a loss needs a vector`, at, { label: `output ${fmtShape(shape)}`, help: "add `flatten()` or `global_avg_pool()` and a dense layer before the output" }));
@@ -295,6 +307,13 @@ function checkOutput(m: ModelResult, labels: DataResult["labels"], lossName: str
   const spec = labels.spec;
   if (loss.labels === "regression") {
     if (spec.kind === "class") out.push(diag("DLP5006", "warning", `${lossName} on class labels`, lossSpan ?? at, { label: "a regression loss", help: spec.classes === 2 ? "use `binary_crossentropy`" : "use `sparse_categorical_crossentropy`" }));
+    if (spec.kind === "regression" && units !== null && units !== spec.outputs) {
+      out.push(diag("DLP5008", "error", `the output has ${units} unit${units === 1 ? "" : "s"} but the targets have ${spec.outputs} value${spec.outputs === 1 ? "" : "s"} per sample`, widthAt, {
+        label: `${units} units`,
+        related: [{ span: labels.span, message: `regression(${spec.outputs})` }],
+        help: `use ${spec.outputs} unit${spec.outputs === 1 ? "" : "s"} in this layer, or declare \`regression(${units})\` if the data has ${units} targets`,
+      }));
+    }
     return;
   }
   if (lossName === "binary_crossentropy") {
@@ -320,8 +339,9 @@ function checkOutput(m: ModelResult, labels: DataResult["labels"], lossName: str
     return;
   }
   if (units !== spec.classes) {
-    out.push(diag("DLP5001", "error", `the output has ${units} units but the labels have ${spec.classes} classes`, at, { label: `${units} units`, related: [{ span: labels.span, message: `${spec.classes} classes` }], help: `use ${spec.classes} units in the last layer` + (units !== null && units < spec.classes ? `; labels up to ${spec.classes - 1} fall outside [0, ${units})` : "") }));
-    return;
+    // Independent of the activation check below: both are reported.
+    out.push(diag("DLP5001", "error", `the output has ${units} units but the labels have ${spec.classes} classes`, widthAt, { label: `${units} units`, related: [{ span: labels.span, message: `${spec.classes} classes` }], help: `use ${spec.classes} units in this layer` + (units !== null && units < spec.classes ? `; labels up to ${spec.classes - 1} fall outside [0, ${units})` : "") }));
+    // no return: a wrong activation is a second, independent mistake
   }
   if (act.name !== "softmax") {
     out.push(diag("DLP5005", "error", `${lossName} needs a softmax output`, at, { label: `output activation is ${act.name}`, related, help: "add `activation: softmax` to the last layer", fix: act.layer && act.name === "linear" ? addActivationFix(act.layer, "softmax") : undefined }));

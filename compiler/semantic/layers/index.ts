@@ -9,6 +9,7 @@ import { avgPool, avgPool1d, globalAvgPool, globalAvgPool1d, globalMaxPool, glob
 import { bidirectional, gru, lstm, simpleRnn } from "./recurrent.ts";
 import { cropping2d, flatten, permute, repeatVector, reshape, upsampling2d, zeroPadding2d } from "./reshape.ts";
 import { callCode } from "./util.ts";
+import { timeDistributed, wrapLayers } from "./wrappers.ts";
 
 export * from "./types.ts";
 export {
@@ -55,6 +56,7 @@ const DEFS: LayerDef[] = [
   gru,
   simpleRnn,
   bidirectional,
+  timeDistributed,
   zeroPadding2d,
   cropping2d,
   upsampling2d,
@@ -66,6 +68,7 @@ const DEFS: LayerDef[] = [
   minimum,
   ...ACTIVATION_LAYERS,
 ];
+wrapLayers(DEFS);
 
 /** Other spellings accepted in .dlp → the canonical layer name. */
 export const LAYER_ALIASES: ReadonlyMap<string, string> = new Map([
