@@ -10,6 +10,7 @@ import { bindArgs, evalExpr, namesIn, validateArgs, type BoundArgs, type CallSig
 import { didYouMean } from "./names.ts";
 import type { BlockIR } from "./lower.ts";
 import { blockCallProblem, blockStack, newBudget, repeatTooLarge, spend, type WorkBudget } from "./budget.ts";
+import { blockParamArgs, blockTrainable, freezeFrom, freezeProblem, isFreezeStatement } from "./freeze.ts";
 
 export interface LayerInstance {
   def: LayerDef;
@@ -391,6 +392,12 @@ function execBody(body: Statement[], scope: Scope, current: TShape, ctx: Ctx): {
       }
       return { current: evalTensor(e, scope, current, ctx), returned: true, span: e.span };
     }
+    if (isFreezeStatement(st)) {
+      const bad = freezeProblem(st, ctx.depth > 0);
+      if (bad) push(ctx, bad);
+      else if (ctx.record) freezeFrom(ctx.layers, 0);
+      continue;
+    }
     if (st.groups.length > 1 || st.groups[0].length > 1 || st.block) {
       const alt = head ? didYouMean(head.name, [...LAYERS.keys(), "repeat", "if", "return"]) : undefined;
       push(ctx, diag("DLP1001", "error", `unexpected statement in a model: \`${exprText(first)} …\``, st.span, { label: "expected a layer call, `name = …`, `repeat`, `if` or `return`", help: alt && alt !== head?.name ? `did you mean \`${alt}(…)\`?` : undefined }));
@@ -590,8 +597,14 @@ function applyBlock(block: BlockIR, call: CallExpr, inputs: TShape[], scope: Sco
     push(ctx, blocked);
     return null;
   }
-  if (call.args.length !== block.params.length || call.args.some((a) => a.name && !block.params.some((p) => p.name === a.name!.name))) {
-    push(ctx, diag("DLP2006", "error", `block \`${block.name}\` takes ${block.params.length} argument${block.params.length === 1 ? "" : "s"}, given ${call.args.length}`, call.span, { label: `expected (${block.params.map((p) => p.name).join(", ")})`, related: [{ span: block.nameSpan, message: "defined here" }] }));
+  const trainable = blockTrainable(block, call, scope.values);
+  if (typeof trainable !== "boolean") {
+    push(ctx, trainable);
+    return null;
+  }
+  const callArgs = blockParamArgs(block, call);
+  if (callArgs.length !== block.params.length || callArgs.some((a) => a.name && !block.params.some((p) => p.name === a.name!.name))) {
+    push(ctx, diag("DLP2006", "error", `block \`${block.name}\` takes ${block.params.length} argument${block.params.length === 1 ? "" : "s"}, given ${callArgs.length}`, call.span, { label: `expected (${block.params.map((p) => p.name).join(", ")})`, related: [{ span: block.nameSpan, message: "defined here" }] }));
     return null;
   }
   if (inputs.length !== block.inputs.length) {
@@ -600,7 +613,7 @@ function applyBlock(block: BlockIR, call: CallExpr, inputs: TShape[], scope: Sco
   }
   const values = new BlockValues(scope.values);
   for (let k = 0; k < block.params.length; k++) {
-    const a = call.args.find((x) => x.name?.name === block.params[k].name) ?? call.args.filter((x) => !x.name)[k];
+    const a = callArgs.find((x) => x.name?.name === block.params[k].name) ?? callArgs.filter((x) => !x.name)[k];
     const v = a ? evalExpr(a.value, scope.values) : undefined;
     if (v === undefined) {
       push(ctx, diag("DLP2004", "error", `cannot evaluate argument \`${block.params[k].name}\``, a?.span ?? call.span, {}));
@@ -622,6 +635,7 @@ function applyBlock(block: BlockIR, call: CallExpr, inputs: TShape[], scope: Sco
   }
   const outBefore = ctx.out.length;
   const lastBefore = ctx.last;
+  const layersBefore = ctx.layers.length;
   const tensors = new Map<string, TShape>();
   for (let k = 0; k < block.inputs.length; k++) tensors.set(block.inputs[k].name, inputs[k]);
   ctx.depth++;
@@ -633,6 +647,7 @@ function applyBlock(block: BlockIR, call: CallExpr, inputs: TShape[], scope: Sco
     blockStack.pop();
     ctx.depth--;
   }
+  if (!trainable && ctx.record) freezeFrom(ctx.layers, layersBefore);
   if (key !== undefined && ctx.out.length === outBefore) {
     ctx.memo!.results.set(key, { output: r.current, last: ctx.last !== lastBefore ? ctx.last : undefined });
   }
