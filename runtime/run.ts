@@ -162,8 +162,9 @@ async function runKFold<P extends Params>(pipeline: CompiledPipeline<P>, options
       // A tuner's per-epoch reports come once, after the folds, as the mean over folds (below).
       const { onEpochEnd: _perEpoch, resume: _resume, ...foldOptions } = options;
       last = await runPipeline(pipeline, { ...foldOptions, fold: f, dir: foldDir(f), crashSafe, resume, predictPage: false, dataCache: cache });
-      if (last.interrupted) {
+      if (last.interrupted && crashSafe) {
         // Ctrl-C: the fold was saved with its training state; the k-fold run stops here.
+        rmSync(join(work, LOCK_FILE), { force: true });
         say(`k-fold run stopped in fold ${f + 1}/${k}; \`dlpc run … --resume\` continues it (${work})`);
         return { ...last, dir: work };
       }

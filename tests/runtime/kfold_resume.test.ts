@@ -57,11 +57,27 @@ function start(cwd: string, args: string[], onErr: (stderr: string, kill: (s: No
   });
 }
 
-test("a k-fold run SIGKILLed in fold 2, then --resume: fold 1 kept, fold 2 continued, the same folds as an uninterrupted run", async () => {
-  const cwd = scratchDir("kfold-kill");
-  writeFileSync(join(cwd, "x.dlp"), PIPELINE);
-  const whole = dlpc(cwd, "run", "x.dlp", ...ARGS, "--out", "a");
+// One uninterrupted run that both tests compare with.
+const cwd = scratchDir("kfold-kill");
+writeFileSync(join(cwd, "x.dlp"), PIPELINE);
+let whole: Out | null = null;
+const uninterrupted = (): void => {
+  whole ??= dlpc(cwd, "run", "x.dlp", ...ARGS, "--out", "a");
   assert.is(whole.code, 0, show(whole));
+};
+const sameFolds = (out: string): void => {
+  for (const f of ["1", "2", "3"]) {
+    for (const file of ["weights.bin", "history.json"]) {
+      assert.ok(readFileSync(join(cwd, "a", "cvkill", "folds", f, file)).equals(readFileSync(join(cwd, out, "cvkill", "folds", f, file))), `fold ${f}'s ${file} differs from the uninterrupted run's`);
+    }
+  }
+  const cv = (o: string) => JSON.parse(readFileSync(join(cwd, o, "cvkill", "metrics.json"), "utf8")).crossValidation;
+  assert.equal(cv(out), cv("a"));
+  assert.ok(readFileSync(join(cwd, "a", "cvkill", "history.json")).equals(readFileSync(join(cwd, out, "cvkill", "history.json"))));
+};
+
+test("a k-fold run SIGKILLed in fold 2, then --resume: fold 1 kept, fold 2 continued, the same folds as an uninterrupted run", async () => {
+  uninterrupted();
 
   // Kill half an epoch after fold 2's first epoch line (the epoch length measured in fold 1).
   const times: number[] = [];
@@ -98,14 +114,7 @@ test("a k-fold run SIGKILLed in fold 2, then --resume: fold 1 kept, fold 2 conti
   assert.match(r.stderr, new RegExp(`^fold 2/3 \\(resumed\\)\\n[\\s\\S]*resuming from .*2\\.partial/state\\.ckpt: ${ck.loop.epoch} of 3 epochs done`, "m"));
   const fold2 = r.stderr.split(/^fold 2\/3 \(resumed\)$/m)[1]!.split(/^fold 3\/3$/m)[0]!;
   assert.not.match(fold2, /^epoch 1\/3 /m, "fold 2's finished epochs are not trained again");
-  for (const f of ["1", "2", "3"]) {
-    for (const file of ["weights.bin", "history.json"]) {
-      assert.ok(readFileSync(join(cwd, "a", "cvkill", "folds", f, file)).equals(readFileSync(join(cwd, "b", "cvkill", "folds", f, file))), `fold ${f}'s ${file} differs from the uninterrupted run's`);
-    }
-  }
-  const cv = (o: string) => JSON.parse(readFileSync(join(cwd, o, "cvkill", "metrics.json"), "utf8")).crossValidation;
-  assert.equal(cv("b"), cv("a"));
-  assert.ok(readFileSync(join(cwd, "a", "cvkill", "history.json")).equals(readFileSync(join(cwd, "b", "cvkill", "history.json"))));
+  sameFolds("b");
   assert.ok(existsSync(join(cwd, "b", "cvkill", "report.html")));
   assert.not.ok(existsSync(partial), "the partial folder became the run");
   assert.not.ok(existsSync(join(cwd, "b", "cvkill", "kfold.json")));
@@ -114,6 +123,22 @@ test("a k-fold run SIGKILLed in fold 2, then --resume: fold 1 kept, fold 2 conti
   const again = dlpc(cwd, "run", "x.dlp", ...ARGS, "--out", "b", "--resume");
   assert.is(again.code, 1, show(again));
   assert.match(again.stderr, /nothing to resume: there is no unfinished k-fold run in .*cvkill\.partial \(.*cvkill is a finished run\)/);
+});
+
+test("a k-fold run stopped with Ctrl-C in fold 1 keeps its state, and --resume continues it to the same folds", async () => {
+  uninterrupted();
+  let sent = false;
+  const s = await start(cwd, ["run", "x.dlp", ...ARGS, "--out", "c"], (stderr, kill) => {
+    if (!sent && /^epoch 1\/3 /m.test(stderr)) { sent = true; kill("SIGINT"); }
+  });
+  assert.is(s.code, 130, show(s));
+  assert.match(s.stderr, /k-fold run stopped in fold 1\/3; `dlpc run … --resume` continues it/);
+  assert.ok(existsSync(join(cwd, "c", "cvkill.partial", "folds", "1", "state.ckpt")), show(s));
+  assert.not.match(s.stderr, /^fold 2\/3/m, "no further fold starts after Ctrl-C");
+  const r = dlpc(cwd, "run", "x.dlp", ...ARGS, "--out", "c", "--resume");
+  assert.is(r.code, 0, show(r));
+  assert.match(r.stderr, /^fold 1\/3 \(resumed\)$/m);
+  sameFolds("c");
 });
 
 test.run();
