@@ -12,4 +12,5 @@ export { loadDataset, type Dataset, type Split, type Preprocess } from "./data/i
 export { dirHandler, saveModel, loadModel } from "./io.ts";
 export { computeMetrics, confusionMatrix } from "./metrics.ts";
 export { DataError, BackendError, TrainingError, DlpRuntimeError, formatError } from "./errors.ts";
+export { freezeBlock, freezeUpTo, batchNormInferenceWhenFrozen } from "./freeze.ts";
 export { mulberry32, withSeededMathRandom } from "./rng.ts";

@@ -82,6 +82,74 @@ function table(rows: (string | number)[][], head: string[], foot: (string | numb
   return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join("")}</tr></thead><tbody>${rows.map(tr).join("")}</tbody>${foot.length ? `<tfoot>${foot.map(tr).join("")}</tfoot>` : ""}</table>`;
 }
 
+/** What the top-level report.html of a `split kfold K` run shows. */
+export interface KFoldReportInput {
+  pipeline: string;
+  sourceFile: string;
+  backend: string;
+  cv: {
+    k: number;
+    stratified: boolean;
+    folds: { fold: number; final: Record<string, number>; test: Record<string, number> | null }[];
+    mean: Record<string, number>;
+    std: Record<string, number>;
+  };
+  /** The per-epoch mean over the folds. */
+  history: History;
+  /** Each fold's report, relative to this page (null when it has none). */
+  foldReports: (string | null)[];
+  settings: Record<string, unknown>;
+}
+
+const STYLE = `<style>
+body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1000px;color:#222;padding:0 16px}
+h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 10px;text-align:right}th{background:#f4f4f4}td:first-child{text-align:left}
+pre{background:#f6f8fa;padding:10px;overflow:auto;font-size:12px}
+.charts{display:flex;flex-wrap:wrap;gap:12px}
+svg .t{font-size:13px;font-weight:600}svg .a{font-size:11px;fill:#444}svg .w{font-size:11px;fill:#fff}svg .g{stroke:#e5e5e5}
+.note{background:#fff6e0;border-left:4px solid #e0a800;padding:6px 10px}
+</style>`;
+
+/**
+ * report.html of a k-fold run: one row per fold (its last epoch's logs and its test metrics,
+ * linked to the fold's own report), the mean ± std over folds, and the mean training curves.
+ */
+export function renderKFoldReport(r: KFoldReportInput): string {
+  const { cv } = r;
+  // The final logs' keys (loss, accuracy, val_loss, …, not lr) then the test metrics as test_….
+  const finalKeys = [...new Set(cv.folds.flatMap((f) => Object.keys(f.final)))].filter((key) => key !== "lr");
+  const testKeys = [...new Set(cv.folds.flatMap((f) => Object.keys(f.test ?? {})))];
+  const cols = [...finalKeys.map((key) => ({ key, head: key, get: (f: (typeof cv.folds)[number]) => f.final[key] })), ...testKeys.map((key) => ({ key: `test_${key}`, head: `test ${key}`, get: (f: (typeof cv.folds)[number]) => f.test?.[key] }))];
+  const cell = (v: number | undefined): string => `<td>${typeof v === "number" ? fmt(v) : ""}</td>`;
+  const rows = cv.folds.map((f, i) => {
+    const link = r.foldReports[i];
+    const name = link ? `<a href="${esc(link)}">fold ${f.fold}</a>` : `fold ${f.fold}`;
+    return `<tr data-fold="${f.fold}"><td>${name}</td>${cols.map((c) => cell(c.get(f))).join("")}</tr>`;
+  });
+  // As the terminal prints them (4 decimals): a std of 1e-17 is rounding noise, not a figure.
+  const meanRow = `<tr class="mean"><td>mean ± std</td>${cols.map((c) => `<td data-metric="${esc(c.key)}">${typeof cv.mean[c.key] === "number" ? `${cv.mean[c.key]!.toFixed(4)} ± ${(cv.std[c.key] ?? 0).toFixed(4)}` : ""}</td>`).join("")}</tr>`;
+  const foldTable = `<table class="folds"><thead><tr><th>fold</th>${cols.map((c) => `<th>${esc(c.head)}</th>`).join("")}</tr></thead><tbody>${rows.join("")}</tbody><tfoot>${meanRow}</tfoot></table>`;
+  const h = r.history;
+  const charts: string[] = [];
+  for (const key of Object.keys(h)) {
+    if (key === "epoch" || key === "lr" || key.startsWith("val_")) continue;
+    const series = [{ name: key, values: h[key]!, color: "#1f77b4" }];
+    if (h[`val_${key}`]) series.push({ name: `val_${key}`, values: h[`val_${key}`]!, color: "#d62728" });
+    charts.push(lineChart(`${key} (mean over folds)`, series));
+  }
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(r.pipeline)} — dlp k-fold report</title><link rel="icon" href="data:,">
+${STYLE}</head><body>
+<h1>${esc(r.pipeline)}: ${cv.k}-fold cross-validation${cv.stratified ? " (stratified)" : ""}</h1>
+<p>${esc(r.sourceFile)} · backend <b>${esc(r.backend)}</b> · each fold validates the model trained on the other ${cv.k - 1}; the mean ± (population) standard deviation is over the ${cv.k} folds</p>
+<h2>Folds</h2>${foldTable}
+<h2>Training curves</h2><div class="charts">${charts.join("\n")}</div>
+<h2>Settings</h2><pre>${esc(JSON.stringify(r.settings, null, 2))}</pre>
+</body></html>
+`;
+}
+
 export function renderReport(r: ReportInput): string {
   const h = r.history;
   const charts: string[] = [];

@@ -1,7 +1,8 @@
 // runPipeline: backend -> data -> model (seeded) -> train -> evaluate -> save -> report.
 // Outputs go to a temporary folder renamed over OUT/<pipeline>/ at the very end, so a failed
 // run never overwrites an earlier one.
-import { cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { fsReason, prepareOutDir } from "./outdir.ts";
 import { join, resolve } from "node:path";
 import { tf } from "./tf.ts";
@@ -13,8 +14,9 @@ import type { Dataset, Split } from "./data/types.ts";
 import { evaluateSplit, trainModel, type History } from "./train.ts";
 import { classificationReport, confusionMatrix, reportText, type AverageRow } from "./metrics.ts";
 import { withSeededMathRandom } from "./rng.ts";
-import { loadWeightsInto, saveModel } from "./io.ts";
-import { renderReport } from "./report.ts";
+import { loadModel, loadWeightsInto, saveModel } from "./io.ts";
+import { renderKFoldReport, renderReport } from "./report.ts";
+import { jsonDiff } from "./tune/storage.ts";
 import { writePredictPage } from "./export/predict_page.ts";
 import { TrainingError } from "./errors.ts";
 import { readCheckpointFile, writeCheckpointFile, type CheckpointFile } from "./checkpoint.ts";
@@ -84,30 +86,88 @@ function meanStd(rows: Record<string, number>[]): { mean: Record<string, number>
   return { mean, std };
 }
 
+/** The file in a crash-safe k-fold run's DIR.partial/ that says which run its folds belong to. */
+export const KFOLD_FILE = "kfold.json";
+
 /**
  * `split kfold K`: K runs, fold i validating the model trained on the others, each a full run
  * folder under DIR/folds/<i>; DIR/metrics.json holds the last fold's metrics with `final` the
  * mean over folds, plus `crossValidation` (per fold, mean, std); DIR/history.json (and the
- * returned history, which a tuner scores) is the per-epoch mean over folds. The folder is
- * replaced in one rename at the end.
+ * returned history, which a tuner scores) is the per-epoch mean over folds; DIR/report.html
+ * shows the folds side by side with links to each fold's report. The folder is replaced in one
+ * rename at the end. A crash-safe run (as single runs: saving to OUT/<pipeline>) works in
+ * DIR.partial/, each fold checkpointing in its own folds/<i>.partial/ as a single run does, so
+ * `--resume` keeps the finished folds, continues the interrupted one from its state.ckpt and
+ * runs the rest; kfold.json there refuses a resume with another pipeline or settings.
  */
 async function runKFold<P extends Params>(pipeline: CompiledPipeline<P>, options: RunOptions<P>, k: number): Promise<RunResult> {
   const say = (s: string): void => { if (!options.quiet) process.stderr.write(`${s}\n`); };
-  if (options.resume) throw new TrainingError("--resume does not apply to a k-fold run (split kfold): its folds are rerun");
   const dir = resolve(options.dir ?? join(options.out ?? "runs", pipeline.name));
-  const tmp = join(resolve(dir, ".."), `.${pipeline.name}.kfold-${process.pid}-${Date.now()}`);
-  const spec = pipeline.data({ ...pipeline.defaults, ...(options.params ?? {}) } as P).split.kfold!;
+  const save = options.save ?? true;
+  if (options.resume && !save) throw new TrainingError("--resume continues a saved run; this k-fold run does not save");
+  const crashSafe = save && (options.resume || (options.crashSafe ?? options.dir === undefined));
+  const work = crashSafe ? partialDir(dir) : join(resolve(dir, ".."), `.${pipeline.name}.kfold-${process.pid}-${Date.now()}`);
+  const params = { ...pipeline.defaults, ...(options.params ?? {}) } as P;
+  const spec = pipeline.data(params).split.kfold!;
+  const plan = kfoldPlan(pipeline, params, options, k, spec.stratified);
+  const planFile = join(work, KFOLD_FILE);
+  const foldDir = (f: number): string => join(work, "folds", String(f + 1));
+  const foldDone = (f: number): boolean => existsSync(join(foldDir(f), "metrics.json")) && !existsSync(join(foldDir(f), STATE_FILE));
+  const foldStarted = (f: number): boolean => existsSync(join(partialDir(foldDir(f)), STATE_FILE)) || existsSync(join(foldDir(f), STATE_FILE));
+  if (crashSafe) {
+    try {
+      prepareOutDir(dir, pipeline.name);
+    } catch (e) {
+      throw new TrainingError((e as Error).message);
+    }
+    const doneCount = (): number => Array.from({ length: k }, (_, f) => f).filter(foldDone).length;
+    if (options.resume) {
+      if (!existsSync(planFile)) throw new TrainingError(`nothing to resume: there is no unfinished k-fold run in ${work}${existsSync(dir) ? ` (${dir} is a finished run)` : ""}; run without --resume to start training`);
+      checkKFoldResumable(planFile, plan);
+      takeLock(work);
+      say(`resuming the k-fold run in ${work}: ${doneCount()} of ${k} folds done`);
+    } else {
+      if (existsSync(planFile)) throw new TrainingError(`${work} holds an unfinished k-fold run (${doneCount()} of ${k} folds done): continue it with --resume, or delete that folder to start over`);
+      if (existsSync(work)) {
+        takeLock(work);
+        rmSync(work, { recursive: true, force: true });
+      }
+      mkdirSync(work, { recursive: true });
+      takeLock(work);
+      writeFileSync(planFile, JSON.stringify(plan, null, 2));
+    }
+  }
   const cache = options.dataCache ?? new Map<string, Dataset>();
   const folds: CrossValidation["folds"] = [];
   const histories: History[] = [];
   let last: RunResult | null = null;
+  const readJson = <T>(f: string): T => JSON.parse(readFileSync(f, "utf8")) as T;
   try {
     for (let f = 0; f < k; f++) {
-      say(`fold ${f + 1}/${k}`);
+      if (crashSafe && foldDone(f)) {
+        // Finished before the interruption: its files stay, its numbers join the mean.
+        say(`fold ${f + 1}/${k}: finished earlier, kept`);
+        const m = readJson<RunMetrics>(join(foldDir(f), "metrics.json"));
+        folds.push({ fold: f + 1, final: m.final, test: m.test });
+        histories.push(readJson<History>(join(foldDir(f), "history.json")));
+        last?.model.dispose();
+        last = f === k - 1
+          ? { dir: foldDir(f), backend: m.backend, history: histories[f]!, metrics: m, epochsRun: m.epochs, stoppedEarly: m.stoppedEarly, interrupted: false, model: await loadModel(foldDir(f)), ...(m.stopReason ? { stopReason: m.stopReason } : {}) }
+          : null;
+        continue;
+      }
+      const resume = crashSafe && foldStarted(f);
+      say(`fold ${f + 1}/${k}${resume ? " (resumed)" : ""}`);
       last?.model.dispose();
       // A tuner's per-epoch reports come once, after the folds, as the mean over folds (below).
-      const { onEpochEnd: _perEpoch, ...foldOptions } = options;
-      last = await runPipeline(pipeline, { ...foldOptions, fold: f, dir: join(tmp, "folds", String(f + 1)), crashSafe: false, predictPage: false, dataCache: cache });
+      const { onEpochEnd: _perEpoch, resume: _resume, ...foldOptions } = options;
+      last = await runPipeline(pipeline, { ...foldOptions, fold: f, dir: foldDir(f), crashSafe, resume, predictPage: false, dataCache: cache });
+      if (last.interrupted && crashSafe) {
+        // Ctrl-C: the fold was saved with its training state; the k-fold run stops here.
+        rmSync(join(work, LOCK_FILE), { force: true });
+        say(`k-fold run stopped in fold ${f + 1}/${k}; \`dlpc run … --resume\` continues it (${work})`);
+        return { ...last, dir: work };
+      }
       folds.push({ fold: f + 1, final: last.metrics.final, test: last.metrics.test });
       histories.push(last.history);
     }
@@ -132,19 +192,61 @@ async function runKFold<P extends Params>(pipeline: CompiledPipeline<P>, options
     const shown = Object.keys(cv.mean).filter((key) => key.startsWith("val_") || key.startsWith("test_"));
     say(`cross-validation (${k} folds): ${shown.map((key) => `${key} ${cv.mean[key]!.toFixed(4)} ± ${cv.std[key]!.toFixed(4)}`).join(", ")}`);
     const metrics = { ...last!.metrics, final: finals.mean, crossValidation: cv } as RunMetrics;
-    if (options.save ?? true) {
-      writeFileSync(join(tmp, "metrics.json"), JSON.stringify(metrics, null, 2));
-      writeFileSync(join(tmp, "history.json"), JSON.stringify(history, null, 2));
-      const old = `${tmp}.old`;
+    if (save) {
+      writeFileSync(join(work, "metrics.json"), JSON.stringify(metrics, null, 2));
+      writeFileSync(join(work, "history.json"), JSON.stringify(history, null, 2));
+      if (options.report ?? true) {
+        writeFileSync(join(work, "report.html"), renderKFoldReport({
+          pipeline: pipeline.name, sourceFile: pipeline.sourceFile, backend: last!.backend, cv, history,
+          foldReports: folds.map((x) => (existsSync(join(foldDir(x.fold - 1), "report.html")) ? `folds/${x.fold}/report.html` : null)),
+          settings: { seed: options.seed ?? pipeline.seed, hyperparameters: params, limit: options.limit ?? null },
+        }));
+      }
+      if (crashSafe) {
+        rmSync(planFile, { force: true });
+        rmSync(join(work, LOCK_FILE), { force: true });
+      }
+      const old = `${work}.old-${process.pid}`;
       if (existsSync(dir)) renameSync(dir, old);
-      renameSync(tmp, dir);
+      renameSync(work, dir);
       rmSync(old, { recursive: true, force: true });
-      say(`saved: ${dir} (each fold in ${join(dir, "folds")})`);
-    } else rmSync(tmp, { recursive: true, force: true });
+      say(`saved: ${dir} (each fold in ${join(dir, "folds")}; report.html compares them)`);
+    } else rmSync(work, { recursive: true, force: true });
     return { ...last!, dir, metrics, history };
   } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
+    if (!crashSafe) rmSync(work, { recursive: true, force: true });
+    else {
+      rmSync(join(work, LOCK_FILE), { force: true });
+      if (e instanceof Error && !/cannot resume from|holds an unfinished|is in use/.test(e.message)) e.message += `\nthe finished folds and the last epoch's checkpoint are kept in ${work}: \`dlpc run … --resume\` continues from them`;
+    }
     throw e;
+  }
+}
+
+/** What a resumed k-fold run must share with the one it continues (its finished folds' numbers are kept). */
+function kfoldPlan<P extends Params>(pipeline: CompiledPipeline<P>, params: P, options: RunOptions<P>, k: number, stratified: boolean): Record<string, unknown> {
+  const { epochs: _epochs, ...train } = pipeline.train(params);
+  return {
+    pipeline: pipeline.name, k, stratified, seed: options.seed ?? pipeline.seed, params, limit: options.limit ?? null, epochs: options.epochs ?? null,
+    data: pipeline.data(params), train,
+    model: createHash("sha256").update(pipeline.buildModel.toString()).digest("hex").slice(0, 16),
+  };
+}
+
+function checkKFoldResumable(file: string, plan: Record<string, unknown>): void {
+  let was: Record<string, unknown>;
+  try {
+    was = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new TrainingError(`cannot resume from ${file}: not a readable k-fold record (${(e as Error).message}); delete ${join(file, "..")} to start over`);
+  }
+  const changes = jsonDiff(was, JSON.parse(JSON.stringify(plan)));
+  if (changes.length > 0) {
+    throw new TrainingError(
+      `cannot resume from ${file}: the k-fold run was started with a different pipeline or settings:\n` +
+        changes.slice(0, 20).map((c) => `  ${c}`).join("\n") + (changes.length > 20 ? `\n  … ${changes.length - 20} more` : "") +
+        `\nrestore the original pipeline and flags, or delete ${join(file, "..")} to start over`,
+    );
   }
 }
 

@@ -3,6 +3,7 @@
 // (early_stop, checkpoint, reduce_lr), a stop on a non-finite loss or SIGINT that keeps the best
 // weights, and progress on stderr.
 import { tf } from "./tf.ts";
+import { batchNormInferenceWhenFrozen } from "./freeze.ts";
 import type { Augment, CallbackSpec, LabelSpec, TrainSpec } from "./spec.ts";
 import type { Split } from "./data/types.ts";
 import { augmentBatch, checkAugment } from "./data/augment.ts";
@@ -176,6 +177,7 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
   checkAugment(opts.augment, train.sampleShape);
   const width = opts.labels.kind === "class" ? opts.labels.classes : opts.labels.kind === "binary" ? 1 : opts.labels.outputs;
   const optimizer = makeOptimizer(spec.optimizer);
+  batchNormInferenceWhenFrozen(model);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const rng = mulberry32(opts.seed ^ 0x9e3779b9);
   let history: History = {};

@@ -9,12 +9,12 @@ import type { BlockIR } from "../semantic/lower.ts";
 import { getLayer, emitLayerCall } from "../semantic/layers/index.ts";
 import type { ArgCode } from "../semantic/layers/types.ts";
 import { bindArgs, emitExpr, evalExpr, namesIn } from "../semantic/values.ts";
-import { isCallIR, isTensorInput, signatureOf, type CallIR, type ModelNode, type TensorIR } from "../semantic/model_ir.ts";
+import { blockTrainableArg, isCallIR, isTensorInput, signatureOf, type CallIR, type ModelNode, type TensorIR } from "../semantic/model_ir.ts";
 import { escapeLineTerminators, jsString } from "./escape.ts";
 
 const RESERVED = new Set(
   ("break case catch class const continue debugger default delete do else enum export extends false finally for function if import in instanceof new null return super switch this throw true try typeof var void while with yield let static implements interface package private protected public await as any boolean number string symbol type from of " +
-    "tf p out input params defaults pipeline buildModel data train undefined NaN Infinity arguments eval").split(" "),
+    "tf p out input params defaults pipeline buildModel data train undefined NaN Infinity arguments eval freezeBlock freezeUpTo").split(" "),
 );
 
 /** A safe TypeScript identifier for a user name (names are already [A-Za-z_][A-Za-z0-9_]*). */
@@ -33,7 +33,8 @@ export function emitPipeline(c: CheckedPipeline, sourceFile: string, sourceHash:
   const project = new Project({ useInMemoryFileSystem: true, compilerOptions: { strict: true } });
   const sf = project.createSourceFile("pipeline.ts", "", { overwrite: true });
   const ir = c.ir;
-  sf.addImportDeclaration({ moduleSpecifier: "dlp/runtime", namedImports: ["tf", { name: "CompiledPipeline", isTypeOnly: true }, { name: "DataSpec", isTypeOnly: true }, { name: "TrainSpec", isTypeOnly: true }] });
+  const runtimeImport = sf.addImportDeclaration({ moduleSpecifier: "dlp/runtime", namedImports: ["tf", { name: "CompiledPipeline", isTypeOnly: true }, { name: "DataSpec", isTypeOnly: true }, { name: "TrainSpec", isTypeOnly: true }] });
+  freezeHelpers.clear();
 
   sf.addInterface({
     name: "Params",
@@ -141,6 +142,7 @@ export function emitPipeline(c: CheckedPipeline, sourceFile: string, sourceHash:
       },
     ],
   });
+  for (const h of [...freezeHelpers].sort()) runtimeImport.addNamedImport(h);
   sf.formatText({ indentSize: 2, convertTabsToSpaces: true });
   // The path is written exactly as the string literal below (jsString: no CR, LF, U+2028/2029 or
   // `*/` survives), and a last pass escapes any raw U+2028/2029 left anywhere, so no comment ends early.
@@ -207,6 +209,10 @@ function emitBody(w: CodeBlockWriter, body: ModelNode[], scope: EmitScope, c: Ch
       }
       case "layers":
         emitChain(w, "out", node.value, scope, c, false);
+        break;
+      case "freeze":
+        freezeHelpers.add("freezeUpTo");
+        w.writeLine(`freezeUpTo([${[...new Set(["out", ...[...scope.tensors].map((n) => (n === "input" ? n : ident(n)))])].join(", ")}]);`);
         break;
       case "invalid":
         break; // reported by the checker: a pipeline with errors is never emitted
@@ -382,8 +388,16 @@ function emitBlockCall(b: BlockIR, call: CallExpr, inputs: string[], scope: Emit
     const a = call.args.find((x) => x.name?.name === q.name) ?? call.args.filter((x) => !x.name)[k];
     return a ? emitExpr(a.value, scope.names) : "undefined";
   });
-  return `block_${ident(b.name)}(p, ${[...inputs, ...args].join(", ")})`;
+  const trainable = blockTrainableArg(b, call);
+  if (!trainable) return `block_${ident(b.name)}(p, ${[...inputs, ...args].join(", ")})`;
+  // `trainable: false` on the call freezes every layer it builds (runtime/freeze.ts).
+  freezeHelpers.add("freezeBlock");
+  const t = inputs.map((_, k) => `t[${k}]!`);
+  return `freezeBlock(${emitExpr(trainable.value, scope.names)}, [${inputs.join(", ")}], (t) => block_${ident(b.name)}(p, ${[...t, ...args].join(", ")}))`;
 }
+
+/** The runtime's freezing helpers the emitted code calls, imported when used. */
+const freezeHelpers = new Set<string>();
 
 // ---- plain data as object literals -------------------------------------------------------------
 

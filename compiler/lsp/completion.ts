@@ -221,7 +221,7 @@ export function complete(a: Analysis | undefined, text: string, offset: number):
   const w = ctx.words;
   const prev = w[w.length - 1];
   if (inModel) {
-    if (w.length === 0) return [...layerItems(blockNames(a)), ...["repeat", "if", "else", "return"].map((x) => item(x, k.Keyword))];
+    if (w.length === 0) return [...layerItems(blockNames(a)), ...["repeat", "if", "else", "return", "freeze"].map((x) => item(x, k.Keyword))];
     if (ctx.last === "|>" || ctx.last === "=") return layerItems(blockNames(a));
     if (prev === "repeat" || prev === "if") return paramItems(a);
     return [];

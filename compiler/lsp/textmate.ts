@@ -31,7 +31,7 @@ export function textmateGrammar(): Record<string, unknown> {
       },
       keywords: {
         patterns: [
-          { name: "keyword.control.dlp", match: "\\b(?:repeat|if|else|return|tune|when)\\b" },
+          { name: "keyword.control.dlp", match: "\\b(?:repeat|if|else|return|freeze|tune|when)\\b" },
           { name: "keyword.operator.word.dlp", match: "\\b(?:as|and|or|not)\\b" },
           { name: "storage.type.section.dlp", match: "\\b(?:data|model|train|evaluate|tune)(?=\\s*\\{)" },
           { name: "keyword.other.setting.dlp", match: "^\\s*(?:seed|source|split|augment|shuffle|loss|optimizer|batch|epochs|metrics|schedule|clip_norm|class_weight|init_weights|strategy|objective|trials)\\b" },

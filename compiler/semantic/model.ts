@@ -11,6 +11,7 @@ import { layerMeant, meantHelp } from "./names.ts";
 import type { BlockIR } from "./lower.ts";
 import { isCallIR, isTensorInput, signatureOf, type CallIR, type ModelNode, type TensorIR } from "./model_ir.ts";
 import { blockCallProblem, blockStack, newBudget, repeatTooLarge, spend, type WorkBudget } from "./budget.ts";
+import { blockParamArgs, blockTrainable, freezeFrom, freezeProblem } from "./freeze.ts";
 
 export interface LayerInstance {
   def: LayerDef;
@@ -362,6 +363,12 @@ function execBody(body: ModelNode[], scope: Scope, current: TShape, ctx: Ctx): {
           return { current: null, returned: true, span: node.span };
         }
         return { current: evalTensor(node.value, scope, current, ctx), returned: true, span: node.span };
+      case "freeze": {
+        const bad = freezeProblem(node, ctx.depth > 0);
+        if (bad) push(ctx, bad);
+        else if (ctx.record) freezeFrom(ctx.layers, 0);
+        continue;
+      }
       case "invalid": {
         if (node.why === "assign-target") {
           push(ctx, diag("DLP1001", "error", "only a name can be assigned", node.span, {}));
@@ -550,8 +557,14 @@ function applyBlock(block: BlockIR, call: CallExpr, inputs: TShape[], scope: Sco
     push(ctx, blocked);
     return null;
   }
-  if (call.args.length !== block.params.length || call.args.some((a) => a.name && !block.params.some((p) => p.name === a.name!.name))) {
-    push(ctx, diag("DLP2006", "error", `block \`${block.name}\` takes ${block.params.length} argument${block.params.length === 1 ? "" : "s"}, given ${call.args.length}`, call.span, { label: `expected (${block.params.map((p) => p.name).join(", ")})`, related: [{ span: block.nameSpan, message: "defined here" }] }));
+  const trainable = blockTrainable(block, call, scope.values);
+  if (typeof trainable !== "boolean") {
+    push(ctx, trainable);
+    return null;
+  }
+  const callArgs = blockParamArgs(block, call);
+  if (callArgs.length !== block.params.length || callArgs.some((a) => a.name && !block.params.some((p) => p.name === a.name!.name))) {
+    push(ctx, diag("DLP2006", "error", `block \`${block.name}\` takes ${block.params.length} argument${block.params.length === 1 ? "" : "s"}, given ${callArgs.length}`, call.span, { label: `expected (${block.params.map((p) => p.name).join(", ")})`, related: [{ span: block.nameSpan, message: "defined here" }] }));
     return null;
   }
   if (inputs.length !== block.inputs.length) {
@@ -560,7 +573,7 @@ function applyBlock(block: BlockIR, call: CallExpr, inputs: TShape[], scope: Sco
   }
   const values = new BlockValues(scope.values);
   for (let k = 0; k < block.params.length; k++) {
-    const a = call.args.find((x) => x.name?.name === block.params[k].name) ?? call.args.filter((x) => !x.name)[k];
+    const a = callArgs.find((x) => x.name?.name === block.params[k].name) ?? callArgs.filter((x) => !x.name)[k];
     const v = a ? evalExpr(a.value, scope.values) : undefined;
     if (v === undefined) {
       push(ctx, diag("DLP2004", "error", `cannot evaluate argument \`${block.params[k].name}\``, a?.span ?? call.span, {}));
@@ -582,6 +595,7 @@ function applyBlock(block: BlockIR, call: CallExpr, inputs: TShape[], scope: Sco
   }
   const outBefore = ctx.out.length;
   const lastBefore = ctx.last;
+  const layersBefore = ctx.layers.length;
   const tensors = new Map<string, TShape>();
   for (let k = 0; k < block.inputs.length; k++) tensors.set(block.inputs[k].name, inputs[k]);
   ctx.depth++;
@@ -593,6 +607,7 @@ function applyBlock(block: BlockIR, call: CallExpr, inputs: TShape[], scope: Sco
     blockStack.pop();
     ctx.depth--;
   }
+  if (!trainable && ctx.record) freezeFrom(ctx.layers, layersBefore);
   if (key !== undefined && ctx.out.length === outBefore) {
     ctx.memo!.results.set(key, { output: r.current, last: ctx.last !== lastBefore ? ctx.last : undefined });
   }

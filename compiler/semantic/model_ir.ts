@@ -18,6 +18,8 @@ export type ModelNode = (
   /** `if COND { … } [else { … }]`; `hasElse` with `orElse` undefined: an `else` without a block. */
   | { kind: "if"; cond?: Expr; head: NameExpr; then?: ModelNode[]; hasElse: boolean; orElse?: ModelNode[]; span: Span }
   | { kind: "return"; value?: TensorIR; head: NameExpr; span: Span }
+  /** `freeze`: every layer built before it is frozen (compiler/semantic/freeze.ts); `words`: anything written after it (an error). */
+  | { kind: "freeze"; inWords: boolean; span: Span }
   /** A statement a model cannot hold (`foo bar`, a block after a call, `a.b = …`). */
   | { kind: "invalid"; why: "statement" | "assign-target"; head?: NameExpr; first: Expr; span: Span }
 ) & { source: Statement[] };
@@ -69,4 +71,16 @@ export function signatureOf(def: LayerDef): CallSignature & { takesLayer: boolea
     signatures.set(def, (sig = { what: def.name, positional: def.positional, schema: def.schema, takesLayer }));
   }
   return sig;
+}
+
+/** The `trainable:` argument of a block call, unless the block has a parameter of that name. */
+export function blockTrainableArg(block: { params: { name: string }[] }, call: CallExpr): Argument | undefined {
+  if (block.params.some((p) => p.name === "trainable")) return undefined;
+  return call.args.find((a) => a.name?.name === "trainable");
+}
+
+/** The call's arguments that bind to the block's parameters (all but its `trainable:`). */
+export function blockParamArgs(block: { params: { name: string }[] }, call: CallExpr): Argument[] {
+  const t = blockTrainableArg(block, call);
+  return t ? call.args.filter((a) => a !== t) : call.args;
 }

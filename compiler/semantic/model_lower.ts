@@ -43,6 +43,10 @@ export function lowerModelBody(body: Statement[], blocks: { has(name: string): b
       out.push({ kind: "return", value: e ? lowerTensor(e, blocks) : undefined, head, span: e ? e.span : st.span, source: [st] });
       continue;
     }
+    if (head && first.kind === "name" && head.name === "freeze" && !st.block) {
+      out.push({ kind: "freeze", inWords: st.groups.length > 1 || st.groups[0].length > 1, span: st.span, source: [st] });
+      continue;
+    }
     if (st.groups.length > 1 || st.groups[0].length > 1 || st.block) {
       out.push({ kind: "invalid", why: "statement", head, first, span: st.span, source: [st] });
       continue;

@@ -36,7 +36,14 @@ const ROOT = join(tmpdir(), `dlp-params-reach-${process.pid}`);
 mkdirSync(join(ROOT, "node_modules", "dlp"), { recursive: true });
 writeFileSync(join(ROOT, "package.json"), JSON.stringify({ name: "dlp-params-reach", type: "module" }));
 writeFileSync(join(ROOT, "node_modules", "dlp", "package.json"), JSON.stringify({ name: "dlp", type: "module", exports: { "./runtime": "./runtime.js" } }));
-writeFileSync(join(ROOT, "node_modules", "dlp", "runtime.js"), "export const tf = globalThis.__dlpRecordingTf;\n");
+// The freezing helpers the emitted code imports when a model freezes (runtime/freeze.ts) build
+// the block as the real ones do and are recorded as calls too (a param can set `trainable:`).
+writeFileSync(join(ROOT, "node_modules", "dlp", "runtime.js"), [
+  "export const tf = globalThis.__dlpRecordingTf;",
+  "export const freezeBlock = (trainable, inputs, build) => { const out = build(inputs); tf.freezeBlock(trainable, inputs, out); return out; };",
+  "export const freezeUpTo = (tensors) => { tf.freezeUpTo(tensors); };",
+  "",
+].join("\n"));
 process.on("exit", () => rmSync(ROOT, { recursive: true, force: true }));
 
 /** A stand-in for tfjs that records each call (path and arguments); results are references to earlier calls. */

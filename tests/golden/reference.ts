@@ -14,6 +14,7 @@ import { LAYER_ALIASES, LAYER_DEFS } from "../../compiler/semantic/layers/index.
 import { isFailure, type Args, type LayerDef, type TensorShape } from "../../compiler/semantic/layers/types.ts";
 import { validator } from "../../compiler/semantic/validators.ts";
 import { KERAS_ARGUMENTS } from "../../compiler/semantic/names.ts";
+import { FREEZE_DOC } from "../../compiler/semantic/freeze.ts";
 import type { CallSignature } from "../../compiler/semantic/values.ts";
 
 export const REFERENCE_PATH = "docs/reference.md";
@@ -183,6 +184,7 @@ export function referenceDoc(): string {
     "",
   ];
   for (const d of [...LAYER_DEFS].sort((a, b) => a.name.localeCompare(b.name))) out.push(...layerSection(d));
+  out.push(...FREEZE_DOC);
   out.push("## Data sources", "", "Written `source NAME(…)` in the `data` section.", "");
   for (const [name, s] of Object.entries(SOURCES)) {
     out.push(...sigSection("source ", name, s.sig, s.doc));

@@ -100,6 +100,18 @@ test("a k-fold run trains every fold and writes per-fold metrics, mean and std",
   assert.ok(Math.abs(r.history["val_accuracy"]![0]! - want) < 1e-12, `history ${r.history["val_accuracy"]} vs mean ${want}`);
   assert.equal(JSON.parse(readFileSync(join(r.dir, "history.json"), "utf8")), r.history);
   assert.ok(Math.abs(m.final["val_loss"] - cv.mean["val_loss"]) < 1e-12, "metrics.final is the cross-validated mean");
+
+  // report.html beside metrics.json: a row per fold linking its report, then mean ± std.
+  const html = readFileSync(join(r.dir, "report.html"), "utf8");
+  assert.match(html, /<h1>cv: 3-fold cross-validation \(stratified\)<\/h1>/);
+  for (const f of [1, 2, 3]) {
+    assert.match(html, new RegExp(`<tr data-fold="${f}"><td><a href="folds/${f}/report\\.html">fold ${f}</a></td>`));
+    assert.ok(existsSync(join(r.dir, "folds", String(f), "report.html")), `fold ${f}'s report exists`);
+    assert.ok(html.includes(`<td>${cv.folds[f - 1].final["val_loss"].toFixed(4)}</td>`), `fold ${f}'s val_loss is in its row`);
+  }
+  const meanCell = (key: string): string => `<td data-metric="${key}">${cv.mean[key].toFixed(4)} ± ${cv.std[key].toFixed(4)}</td>`;
+  for (const key of ["val_loss", "val_accuracy", "test_accuracy"]) assert.ok(html.includes(meanCell(key)), `mean ± std of ${key}: ${meanCell(key)} in ${/<tfoot>.*<\/tfoot>/.exec(html)?.[0]}`);
+  assert.not.ok(existsSync(join(r.dir, "kfold.json")) || existsSync(`${r.dir}.partial`), "no resume leftovers in a finished run");
 });
 
 test.run();

@@ -33,7 +33,7 @@ async function compare(model: tf.LayersModel, batch: number, input: (n: number) 
 
 const uniform = (seed: number) => (n: number): Float32Array => { const r = mulberry32(seed); return Float32Array.from({ length: n }, () => r()); };
 
-const PIPELINES = ["mnist_mlp", "mnist_cnn", "mnist_cnn_deep", "fashion_cnn", "cifar10_cnn", "cifar10_resnet", "resnet_small", "imdb_conv1d", "zoo/mobilenet", "zoo/resnet50"];
+const PIPELINES = ["mnist_mlp", "mnist_cnn", "mnist_cnn_deep", "fashion_cnn", "cifar10_cnn", "cifar10_resnet", "resnet_small", "imdb_conv1d", "mobilenet_finetune", "zoo/mobilenet", "zoo/resnet50"];
 
 for (const name of PIPELINES) {
   test(`${name}: onnxruntime's predictions equal tfjs's (max |Δ| ≤ 1e-5)`, async () => {
