@@ -2,7 +2,7 @@
 // without errors, and the first one is the main job, pipelines/mnist_cnn.dlp (less its comments).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { compile } from "../../compiler/driver.ts";
 import { formatDlp } from "../../compiler/format/format.ts";
 
@@ -24,6 +24,19 @@ test("the README's first block is pipelines/mnist_cnn.dlp, the job `npm start` r
   const file = readFileSync("pipelines/mnist_cnn.dlp", "utf8").replace(/^(\/\/[^\n]*\n)+/, "");
   assert.fixture(blocks[0]!, file);
   assert.match(JSON.parse(readFileSync("package.json", "utf8")).scripts.start, "pipelines/mnist_cnn.dlp");
+});
+
+test("the main job and every tutorial model (pipelines/, pipelines/zoo/) check without warnings", () => {
+  const files = [...readdirSync("pipelines"), ...readdirSync("pipelines/zoo").map((f) => `zoo/${f}`)].filter((f) => f.endsWith(".dlp"));
+  assert.ok(files.length >= 10);
+  const noisy: string[] = [];
+  for (const f of files) {
+    const file = `pipelines/${f}`;
+    const r = compile(readFileSync(file, "utf8"), { file });
+    if (r.hasErrors) noisy.push(`${file}: has errors`);
+    for (const d of r.diagnostics) if (d.severity === "warning") noisy.push(`${file}: warning[${d.code}] ${d.message}`);
+  }
+  assert.equal(noisy, []);
 });
 
 test.run();
