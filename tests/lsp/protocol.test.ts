@@ -181,6 +181,51 @@ lsp("hover: a layer's input → output shape and params; a param's default and s
   assert.is(await h({ line: 0, character: 3 }), null, "nothing to say inside a comment");
 });
 
+/** docs/reference.md's entries, keyed "Section title name", each the text under its heading. */
+function referenceEntries(): Map<string, string> {
+  const out = new Map<string, string>();
+  let section = "";
+  let key: string | undefined;
+  let body: string[] = [];
+  const flush = () => { if (key) out.set(key, body.join("\n").trim()); key = undefined; body = []; };
+  for (const line of read("docs/reference.md").split("\n")) {
+    const h2 = /^## (.+)$/.exec(line);
+    const h3 = /^### `([^`]+)`$/.exec(line);
+    if (h2) { flush(); section = h2[1]!; }
+    else if (h3) { flush(); key = `${section} ${h3[1]}`; }
+    else if (key) body.push(line);
+  }
+  flush();
+  return out;
+}
+
+lsp("hover on a layer, source, loss, optimizer, metric, callback or strategy shows its docs/reference.md entry word for word", async () => {
+  const ref = referenceEntries();
+  const text = read("pipelines/fashion_cnn.dlp");
+  const { uri } = await openFresh("reference", text);
+  const h = async (needle: string, delta: number) => hoverText(await client.conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position: posOf(text, needle, delta) }));
+  const cases: [string, number, string][] = [
+    ["dense(512", 2, "Layers dense"],
+    ["max_pool(2)", 2, "Layers max_pool"],
+    ["fashion_mnist", 3, "Data sources fashion_mnist"],
+    ["categorical_crossentropy", 3, "Losses categorical_crossentropy"],
+    ["adam(lr", 2, "Optimizers adam"],
+    ["metrics   accuracy", 12, "Metrics accuracy"],
+    ["early_stop(", 3, "Callbacks early_stop"],
+    ["checkpoint(", 3, "Callbacks checkpoint"],
+    ["random(trials", 2, "Tuning strategies random"],
+  ];
+  for (const [needle, delta, key] of cases) {
+    const entry = ref.get(key);
+    assert.ok(entry && entry.length > 40, `docs/reference.md has an entry ${key}`);
+    const shown = await h(needle, delta);
+    assert.ok(shown.includes(entry!), `hover on ${needle} shows docs/reference.md's ${key}:\n--- hover\n${shown}\n--- reference\n${entry}`);
+  }
+  // The layer hover keeps this file's shapes above the reference text.
+  const dense = await h("dense(512", 2);
+  assert.ok(dense.indexOf("1152 → **512**") < dense.indexOf(ref.get("Layers dense")!));
+});
+
 lsp("completion: layers, argument names with types, activations, losses, optimizers, params", async () => {
   const base = read("pipelines/fashion_cnn.dlp");
   const complete = async (text: string, needle: string, delta: number) => {
