@@ -10,7 +10,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 
@@ -125,6 +125,20 @@ test("the installed dlpc reports its version and checks a file through its bundl
   assert.is(v.code, 0, show(v));
   assert.is(v.stdout.trim(), pkg.version);
   assert.ok(existsSync(join(project, "node_modules", "dlp", "dist", "cli", "cli.js")), "the bundle is shipped");
+  // The installed files carry the install's time, newer than the bundle: it is still the one
+  // used, so --help and check start without tsx (moved away here, which the TypeScript path needs).
+  const tsx = join(project, "node_modules", "tsx");
+  renameSync(tsx, `${tsx}.away`);
+  try {
+    const h = dlpc(project, "--help");
+    assert.is(h.code, 0, show(h));
+    assert.match(h.stdout, "Usage: dlpc");
+    writeFileSync(join(project, "ok.dlp"), tiny);
+    const c = dlpc(project, "check", "ok.dlp");
+    assert.is(c.code, 0, show(c));
+  } finally {
+    renameSync(`${tsx}.away`, tsx);
+  }
 });
 
 test("the install ran the install steps: better-sqlite3 compiled in the installed copy, dlp's native addon built when oneDNN is there", () => {
