@@ -78,7 +78,7 @@ for (const v of variants) {
 }
 
 function assertSameParams(m: tf.LayersModel): void {
-  if (m.countParams() !== 225_034) throw new Error(`model has ${m.countParams()} params, expected 225 034`);
+  if (m.countParams() !== 34_826) throw new Error(`model has ${m.countParams()} params, expected 34 826`);
 }
 
 const times: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v.name, []]));

@@ -38,7 +38,7 @@ if args.model == "mnist_cnn":
     model = nn.Sequential(
         nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(64 * 5 * 5, 128), nn.ReLU(), nn.Linear(128, 10),
+        nn.Flatten(), nn.Dropout(0.5), nn.Linear(64 * 5 * 5, 10),
     )
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
     loss_fn = nn.CrossEntropyLoss()  # softmax + cross-entropy, as the dlp model's softmax + loss

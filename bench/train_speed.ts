@@ -118,6 +118,9 @@ if (args.includes("--child")) {
       for (const threads of [1, 2]) {
         const r = last(spawnSync("/usr/bin/python3", [join(here, "train_speed.py"), ...common, "--threads", String(threads)], { encoding: "utf8", env }));
         torchRuns.push(r);
+        // The PyTorch twin must be the .dlp model: same parameter count, or the ratio means nothing.
+        const ours = (result[variants[0]!.label] as Figures | undefined)?.["params"];
+        if (typeof r["params"] === "number" && typeof ours === "number" && r["params"] !== ours) throw new Error(`bench/train_speed.py's ${model} has ${r["params"]} parameters, pipelines/${model}.dlp ${ours}`);
         result["pytorch"] = faster(result["pytorch"] as Figures | undefined, r);
       }
     }

@@ -5,7 +5,7 @@
 // while it is fresher than every source file it was built from, and runs the TypeScript
 // sources through tsx otherwise, so a stale or missing bundle is never wrong, only slower.
 // Runs as npm's `prepare` step (after `npm ci`); a failure leaves the tsx path and exits 0.
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -58,7 +58,9 @@ try {
   const inputs = Object.keys(result.metafile.inputs)
     .map((f) => relative(root, join(process.cwd(), f)))
     .filter((f) => !f.startsWith("..") && !f.split(/[\\/]/).includes("node_modules"));
-  writeFileSync(join(out, "inputs.json"), JSON.stringify({ builtAt: Date.now(), inputs }, null, 1));
+  // Each source's size too: an installed copy's files all carry the install's time (see bin/dlpc.mjs).
+  const sizes = inputs.map((f) => statSync(join(root, f)).size);
+  writeFileSync(join(out, "inputs.json"), JSON.stringify({ builtAt: Date.now(), inputs, sizes }, null, 1));
   console.log(`dlpc: bundled the compiler CLI into ${relative(process.cwd(), out) || out} (${inputs.length} sources)`);
 } catch (e) {
   rmSync(out, { recursive: true, force: true });

@@ -12,12 +12,21 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const argv = process.argv.slice(2);
 const BUNDLED = new Set(["check", "summary", "compile", "fmt", "import", "lsp", "help", "--help", "-h", "--version", "-V"]);
 
+// An installed copy (npm install -g, a project's node_modules) gets its files written at install
+// time, after the bundle was built by `npm pack`'s prepare step, so there mtimes say nothing: the
+// bundle is used while every source still has the size it was built from. A checkout (also one
+// `npm link`ed, whose real path is the repository) judges by mtime.
+const installed = realpathSync(root).split(/[\\/]/).includes("node_modules");
+
 function freshBundle() {
   if (process.env.DLP_NO_BUNDLE || !BUNDLED.has(argv[0] ?? "help")) return null;
   try {
     const dir = join(root, "dist", "cli");
-    const { builtAt, inputs } = JSON.parse(readFileSync(join(dir, "inputs.json"), "utf8"));
-    for (const f of inputs) if (statSync(join(root, f)).mtimeMs > builtAt) return null;
+    const { builtAt, inputs, sizes } = JSON.parse(readFileSync(join(dir, "inputs.json"), "utf8"));
+    for (let i = 0; i < inputs.length; i++) {
+      const st = statSync(join(root, inputs[i]));
+      if (st.mtimeMs > builtAt && !(installed && sizes?.[i] === st.size)) return null;
+    }
     return join(dir, "cli.js");
   } catch {
     return null;

@@ -9,11 +9,15 @@ import { occurrenceAt, occurrences } from "./names.ts";
 import { spanToRange } from "./convert.ts";
 import { exprChildren, exprText, type CallExpr, type Expr, type NameExpr, type Span, type Statement } from "../../grammar/ast.ts";
 import { fmtShape, getLayer, ACTIVATIONS, INITIALIZERS, type LayerDef } from "../semantic/layers/index.ts";
-import { LOSSES, LOSS_ALIASES, OPTIMIZERS, SOURCES, STRATEGIES, METRICS, CALLBACKS, SPACES } from "../semantic/catalog.ts";
+import { LOSSES, LOSS_ALIASES, OPTIMIZERS, SOURCES, STRATEGIES, METRICS, CALLBACKS, SCHEDULES, SPACES } from "../semantic/catalog.ts";
+import { referenceEntry, type ReferenceKind } from "../reference.ts";
 import { formatValue } from "../semantic/values.ts";
 import type { LayerInstance } from "../semantic/model.ts";
 
 const num = (x: number) => x.toLocaleString("en-US");
+/** docs/reference.md's entry for a name, word for word (the same generator writes both). */
+const ref = (kind: ReferenceKind, name: string): string => referenceEntry(kind, name) ?? "";
+const entry = (head: string, kind: ReferenceKind, name: string): string => [head, ref(kind, name)].filter(Boolean).join("\n\n");
 const code = (s: string) => "`" + s + "`";
 
 export function hover(a: Analysis, offset: number): Hover | null {
@@ -67,19 +71,20 @@ export function hover(a: Analysis, offset: number): Hover | null {
   const source = SOURCES[w];
   if (source && word.setting === "source") {
     const data = r.checked?.data;
-    const lines = [`**source** ${code(w)} — ${source.doc}`];
+    const lines = [`**source** ${code(w)}`];
     const fieldShape = source.x.shape ? fmtShape(source.x.shape) : "known at run time";
     lines.push(`${code(source.x.name)}: ${fieldShape} per sample${source.y.classes ? `; ${code(source.y.name)}: ${source.y.classes} classes` : ""}`);
     if (data) lines.push(`model input ${code("x")}: **${fmtShape(data.inputShape)}**; labels: ${data.labels.kind === "class" ? `${data.labels.classes} classes (${data.labels.encoding})` : data.labels.kind}`);
-    if (source.install) lines.push(`install: ${code(source.install)}`);
+    lines.push(ref("source", w));
     return md(lines.join("\n\n"), word.span);
   }
-  const loss = LOSSES[LOSS_ALIASES[w] ?? w];
-  if (loss && word.setting === "loss") return md(`**loss** ${code(w)} — ${loss.doc}; labels: ${loss.labels}${loss.probability ? `, output: ${loss.probability}` : ""}`, word.span);
-  if (OPTIMIZERS[w] && word.setting === "optimizer") return md(`**optimizer** ${code(w)}\n\n${signatureDoc(OPTIMIZERS[w].schema)}`, word.span);
-  if (STRATEGIES[w] && word.setting === "strategy") return md(`**strategy** ${code(w)}\n\n${signatureDoc(STRATEGIES[w].schema)}`, word.span);
-  if (CALLBACKS[w]) return md(`**callback** ${code(w)}\n\n${signatureDoc(CALLBACKS[w].schema)}`, word.span);
-  if (METRICS[w] && (word.setting === "metrics" || word.setting === "evaluate")) return md(`**metric** ${code(w)}`, word.span);
+  const lossName = LOSS_ALIASES[w] ?? w;
+  if (LOSSES[lossName] && word.setting === "loss") return md(entry(`**loss** ${code(w)}${lossName !== w ? ` (= ${code(lossName)})` : ""}`, "loss", lossName), word.span);
+  if (OPTIMIZERS[w] && word.setting === "optimizer") return md(entry(`**optimizer** ${code(w)}`, "optimizer", w), word.span);
+  if (STRATEGIES[w] && word.setting === "strategy") return md(entry(`**strategy** ${code(w)}`, "strategy", w), word.span);
+  if (SCHEDULES[w] && word.setting === "schedule") return md(entry(`**schedule** ${code(w)}`, "schedule", w), word.span);
+  if (CALLBACKS[w]) return md(entry(`**callback** ${code(w)}`, "callback", w), word.span);
+  if (METRICS[w] && (word.setting === "metrics" || word.setting === "evaluate")) return md(entry(`**metric** ${code(w)}`, "metric", w), word.span);
   const act = ACTIVATIONS.get(w);
   if (act && word.argName === "activation") return md(`**activation** ${code(w)}: ${act.doc}`, word.span);
   const init = INITIALIZERS.get(w);
@@ -93,16 +98,18 @@ function calleeName(c: CallExpr): string {
   return c.callee.kind === "name" ? c.callee.name : exprText(c.callee);
 }
 
+/** A layer: its shapes in this file (each instance), then its entry in docs/reference.md. */
 export function layerHover(def: LayerDef, instances: LayerInstance[]): string {
-  const head = `**${def.name}** (${def.kerasClass}) — ${def.doc}`;
-  if (!instances.length) return `${head}\n\n${signatureLine(def)}`;
+  const head = `**${def.name}** (${def.kerasClass})`;
+  const doc = ref("layer", def.name) || `${def.doc}\n\n${signatureLine(def)}`;
+  if (!instances.length) return `${head}\n\n${doc}`;
   const rows = instances.slice(0, 8).map((l) => {
     const p = l.params.trainable + l.params.nonTrainable;
     const params = l.params.nonTrainable ? `${num(p)} params (${num(l.params.nonTrainable)} non-trainable)` : `${num(p)} params`;
     return `${code(l.name)}: ${l.inputs.map(fmtShape).join(", ")} → **${fmtShape(l.output)}** · ${params}`;
   });
   if (instances.length > 8) rows.push(`… and ${instances.length - 8} more instances`);
-  return `${head}\n\n${rows.join("  \n")}\n\n${signatureLine(def)}`;
+  return `${head}\n\n${rows.join("  \n")}\n\n${doc}`;
 }
 
 function signatureLine(def: LayerDef): string {
@@ -116,12 +123,6 @@ export function argumentDoc(def: LayerDef, name: string): string {
   const dflt = prop && prop.default !== undefined ? ` (default ${code(String(prop.default))})` : def.positional.includes(name) && (def.schema.required as string[] | undefined)?.includes(name) ? " (required)" : "";
   const keras = Object.entries(KERAS_ARGUMENTS).find(([, ours]) => ours === name)?.[0];
   return `${code(`${name}: ${d.type}`)}${dflt}\n\n${d.doc}${keras ? `\n\nKeras: ${code(keras)}` : ""}`;
-}
-
-function signatureDoc(schema: Record<string, unknown>): string {
-  const props = (schema.properties ?? {}) as Record<string, { default?: unknown; type?: string; enum?: unknown[] }>;
-  const parts = Object.entries(props).map(([k, v]) => `${k}${v.default !== undefined ? ` = ${String(v.default)}` : ""}`);
-  return parts.length ? code(`(${parts.join(", ")})`) : "no arguments";
 }
 
 /** The named argument (its name) or positional argument under the cursor, within a layer call's own parentheses. */

@@ -36,7 +36,7 @@ test("summary --format json", () => {
   assert.is(r.status, 0);
   const s = JSON.parse(r.stdout);
   assert.is(s.pipeline, "mnist_cnn");
-  assert.is(s.totalParams, 225034);
+  assert.is(s.totalParams, 34826);
   assert.equal(s.layers[0], { name: "conv2d", type: "Conv2D", outputShape: [null, 26, 26, 32], params: 320 });
 });
 

@@ -12,8 +12,8 @@ import { scratchDir } from "../runtime/compiled.ts";
 
 const EXPECTED: Record<string, number> = {
   mnist_mlp: 407_050,
-  mnist_cnn: 225_034,
-  mnist_cnn_deep: 600_810,
+  mnist_cnn: 34_826,
+  mnist_cnn_deep: 197_482,
   fashion_cnn: 881_898,
   cifar10_cnn: 122_570,
   imdb_conv1d: 661_601,

@@ -3,13 +3,16 @@
 // spaces and non-ASCII names, given by absolute, relative and symlinked paths. The install is
 // offline: a lockfile for the temporary project is derived from the repository's own (same
 // versions, same integrity hashes), so `npm ci --offline` takes every package from npm's cache,
-// where the repository's own `npm ci` put them.
+// where the repository's own `npm ci` put them. It is a real install, scripts on: better-sqlite3
+// compiles its addon there (no prebuilt binary can be downloaded offline; node-gyp gets the
+// machine's Node headers through --nodedir) and dlp's own `install` step builds its oneDNN addon,
+// so `dlpc tune` on SQLite and the native backend are checked in the installed copy itself.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 
 const REPO = realpathSync(join(import.meta.dirname, "..", ".."));
 const pkg = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8"));
@@ -41,6 +44,9 @@ function lockfileFor(tarball: string): object {
       optionalDependencies: pkg.optionalDependencies,
       bin: pkg.bin,
       engines: pkg.engines,
+      // As npm writes it for a package with an install step; `npm ci` runs only the steps the
+      // lockfile announces.
+      ...(pkg.scripts?.install ? { hasInstallScript: true } : {}),
     },
   };
   for (const [path, entry] of Object.entries(lock.packages as Record<string, { dev?: boolean; link?: boolean }>)) {
@@ -93,8 +99,22 @@ function install(): void {
   mkdirSync(project, { recursive: true });
   writeFileSync(join(project, "package.json"), JSON.stringify({ name: "dlp-install-test", version: "1.0.0", private: true, dependencies: { dlp: `file:${tarballs[0]}` } }, null, 2));
   writeFileSync(join(project, "package-lock.json"), JSON.stringify(lockfileFor(tarballs[0]), null, 2));
-  execFileSync(npm, ["ci", "--offline", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel", "error"], { cwd: project, stdio: ["ignore", "pipe", "pipe"] });
+  // Scripts on (npm's default): every package's install step runs, dlp's included. The compilers
+  // run at -O0 (CFLAGS/CXXFLAGS come after node-gyp's own flags): the same build steps, minutes
+  // less on a loaded machine for better-sqlite3's 9 MB sqlite3.c.
+  const nodedir = join(dirname(process.execPath), "..");
+  const r = spawnSync(npm, ["ci", "--offline", "--foreground-scripts", `--nodedir=${nodedir}`, "--no-audit", "--no-fund"], {
+    cwd: project, encoding: "utf8", timeout: 900_000, maxBuffer: 1 << 26,
+    env: { ...process.env, CFLAGS: "-O0", CXXFLAGS: "-O0" },
+  });
+  installLog = `${r.stdout}\n${r.stderr}`;
+  if (r.status !== 0) throw Object.assign(new Error(`npm ci in the test project failed (exit ${r.status}${r.error ? `, ${r.error.message}` : ""})`), { stderr: installLog.slice(-4000) });
 }
+
+/** What dlp's own install step printed (its one line: built, or why not). */
+let installLog = "";
+/** oneDNN's headers, which dlp's install step needs for the native addon (apt-get install libdnnl-dev). */
+const ONEDNN = existsSync("/usr/include/oneapi/dnnl/dnnl.hpp") || existsSync("/usr/include/dnnl.hpp");
 
 test.after(() => {
   if (!process.env.DLP_KEEP_TEMP) rmSync(base, { recursive: true, force: true });
@@ -105,6 +125,60 @@ test("the installed dlpc reports its version and checks a file through its bundl
   assert.is(v.code, 0, show(v));
   assert.is(v.stdout.trim(), pkg.version);
   assert.ok(existsSync(join(project, "node_modules", "dlp", "dist", "cli", "cli.js")), "the bundle is shipped");
+  // The installed files carry the install's time, newer than the bundle: it is still the one
+  // used, so --help and check start without tsx (moved away here, which the TypeScript path needs).
+  const tsx = join(project, "node_modules", "tsx");
+  renameSync(tsx, `${tsx}.away`);
+  try {
+    const h = dlpc(project, "--help");
+    assert.is(h.code, 0, show(h));
+    assert.match(h.stdout, "Usage: dlpc");
+    writeFileSync(join(project, "ok.dlp"), tiny);
+    const c = dlpc(project, "check", "ok.dlp");
+    assert.is(c.code, 0, show(c));
+  } finally {
+    renameSync(`${tsx}.away`, tsx);
+  }
+});
+
+test("the install ran the install steps: better-sqlite3 compiled in the installed copy, dlp's native addon built when oneDNN is there", () => {
+  const installed = join(project, "node_modules");
+  assert.ok(existsSync(join(installed, "better-sqlite3", "build", "Release", "better_sqlite3.node")), `better-sqlite3's addon was built by its install script\n${installLog}`);
+  const addon = join(installed, "dlp", "native", "build", "Release", "dlp_native.node");
+  if (ONEDNN) {
+    assert.match(installLog, /dlpc: built the native addon \(oneDNN\)/);
+    assert.ok(existsSync(addon), "dlp's install step built native/build/Release/dlp_native.node");
+  } else {
+    assert.match(installLog, /dlpc: native addon not built: oneDNN's headers are missing/);
+    assert.not.ok(existsSync(addon));
+  }
+});
+
+test("the installed dlpc tunes on SQLite storage and trains on the native backend when oneDNN is there", () => {
+  const work = join(base, "étude");
+  mkdirSync(work);
+  writeFileSync(join(work, "flowers.csv"), `x1,x2,kind\n${rows.join("\n")}\n`);
+  const tuned = tiny.replace("  seed 1\n", "  seed 1\n  param lr = 0.05 tune log_uniform(0.01, 0.1)\n").replace("sgd(lr: 0.05)", "sgd(lr: lr)").replace(/\}\n$/, "  tune {\n    strategy random(trials: 2)\n    objective minimize val_loss\n  }\n}\n");
+  writeFileSync(join(work, "flowers.dlp"), tuned);
+  const c = dlpc(work, "check", "flowers.dlp");
+  assert.is(c.code, 0, show(c));
+  const t = dlpc(work, "tune", "flowers.dlp", "--storage", "study file.sqlite", "--quiet");
+  assert.is(t.code, 0, show(t));
+  const trials = JSON.parse(readFileSync(join(work, "runs", "flowers", "tune", "trials.json"), "utf8")) as { storage: string; trials: { status: string }[] };
+  assert.is(trials.storage, "sqlite:study file.sqlite");
+  assert.equal(trials.trials.map((x) => x.status), ["complete", "complete"]);
+  // The study is a real SQLite database (its header), written by the installed better-sqlite3.
+  assert.is(readFileSync(join(work, "study file.sqlite")).subarray(0, 16).toString("latin1"), "SQLite format 3\0");
+  // A second tune of the same study resumes it from the database: nothing left to run.
+  const again = dlpc(work, "tune", "flowers.dlp", "--storage", "study file.sqlite", "--quiet");
+  assert.is(again.code, 0, show(again));
+
+  const r = dlpc(work, "run", "flowers.dlp");
+  assert.is(r.code, 0, show(r));
+  const backend = `${r.stdout}\n${r.stderr}`.split("\n").find((l) => l.startsWith("backend: "));
+  assert.ok(backend, show(r));
+  if (ONEDNN) assert.match(backend!, /^backend: native \(wasm \+ oneDNN /);
+  else assert.match(backend!, /^backend: wasm/);
 });
 
 test("compile and run in a folder with spaces and non-ASCII letters: build/ and runs/ are written there, the code imports the installed runtime", () => {

@@ -24,6 +24,8 @@ export function buildModel(p: Params): tf.LayersModel {
   out = tf.layers.maxPooling2d({ poolSize: 2 }).apply(out) as tf.SymbolicTensor;
   out = tf.layers.conv2d({ filters: p.filters * 2, kernelSize: p.kernel, padding: "same", activation: "relu", kernelInitializer: "glorotUniform" }).apply(out) as tf.SymbolicTensor;
   out = tf.layers.maxPooling2d({ poolSize: 2 }).apply(out) as tf.SymbolicTensor;
+  out = tf.layers.conv2d({ filters: p.filters * 4, kernelSize: p.kernel, padding: "same", activation: "relu", kernelInitializer: "glorotUniform" }).apply(out) as tf.SymbolicTensor;
+  out = tf.layers.maxPooling2d({ poolSize: 2 }).apply(out) as tf.SymbolicTensor;
   out = tf.layers.dropout({ rate: p.drop }).apply(out) as tf.SymbolicTensor;
   out = tf.layers.flatten({}).apply(out) as tf.SymbolicTensor;
   out = tf.layers.dense({ units: 128, activation: "relu", kernelInitializer: "glorotUniform" }).apply(out) as tf.SymbolicTensor;

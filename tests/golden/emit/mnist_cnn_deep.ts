@@ -15,6 +15,10 @@ export function buildModel(p: Params): tf.LayersModel {
     out = tf.layers.conv2d({ filters: 32, kernelSize: 3, activation: "relu", kernelInitializer: "heUniform" }).apply(out) as tf.SymbolicTensor;
   }
   out = tf.layers.maxPooling2d({ poolSize: 2 }).apply(out) as tf.SymbolicTensor;
+  for (let i = 0; i < 2; i++) {
+    out = tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: "relu", kernelInitializer: "heUniform" }).apply(out) as tf.SymbolicTensor;
+  }
+  out = tf.layers.maxPooling2d({ poolSize: 2 }).apply(out) as tf.SymbolicTensor;
   out = tf.layers.dropout({ rate: 0.2 }).apply(out) as tf.SymbolicTensor;
   out = tf.layers.flatten({}).apply(out) as tf.SymbolicTensor;
   out = tf.layers.dense({ units: 128, activation: "relu", kernelInitializer: "heUniform" }).apply(out) as tf.SymbolicTensor;

@@ -5,13 +5,13 @@ import { tf, type CompiledPipeline, type DataSpec, type TrainSpec } from "dlp/ru
 export interface Params {
   [name: string]: number | string | boolean;
   filters: number;
-  units: number;
+  drop: number;
   lr: number;
 }
 
 export const defaults: Params = {
   filters: 32,
-  units: 128,
+  drop: 0.5,
   lr: 0.001,
 };
 
@@ -23,7 +23,7 @@ export function buildModel(p: Params): tf.LayersModel {
   out = tf.layers.conv2d({ filters: p.filters * 2, kernelSize: 3, activation: "relu", kernelInitializer: "glorotUniform" }).apply(out) as tf.SymbolicTensor;
   out = tf.layers.maxPooling2d({ poolSize: 2 }).apply(out) as tf.SymbolicTensor;
   out = tf.layers.flatten({}).apply(out) as tf.SymbolicTensor;
-  out = tf.layers.dense({ units: p.units, activation: "relu", kernelInitializer: "glorotUniform" }).apply(out) as tf.SymbolicTensor;
+  out = tf.layers.dropout({ rate: p.drop }).apply(out) as tf.SymbolicTensor;
   out = tf.layers.dense({ units: 10, activation: "softmax", kernelInitializer: "glorotUniform" }).apply(out) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: out, name: "mnist_cnn_hyperband" });
 }
@@ -66,7 +66,7 @@ export function train(p: Params): TrainSpec {
       name: "adam",
       learningRate: p.lr,
     },
-    batchSize: 64,
+    batchSize: 128,
     epochs: 9,
     metrics: [
       {
@@ -93,11 +93,12 @@ export const pipeline: CompiledPipeline<Params> = {
       affectsShape: true,
     },
     {
-      name: "units",
-      default: 128,
+      name: "drop",
+      default: 0.5,
       space: {
-        kind: "choice",
-        values: [64, 128, 256],
+        kind: "uniform",
+        low: 0.2,
+        high: 0.6,
       },
       affectsShape: true,
     },
