@@ -128,11 +128,13 @@ test("a failed run (bad data, diverging loss) leaves the earlier run in DIR/ unt
   const saved = files(dir);
   assert.ok("model.json" in saved && "weights.bin" in saved && "metrics.json" in saved && "history.json" in saved, Object.keys(saved).join(", "));
 
-  // A non-numeric cell: a DataError naming the file and line, before training; no stack trace.
+  // A non-numeric cell: caught by the check that `dlpc run` starts with (the data file is read
+  // at check time), naming the file and line, before training; no stack trace.
   writeFileSync(join(cwd, "flowers.csv"), `x1,x2,kind\n${rows.slice(0, 10).join("\n")}\n1,oops,a\n${rows.slice(10).join("\n")}\n`);
   const bad = dlpc(cwd, "run", "flowers.dlp", "--backend", "wasm", "--out", "out");
   assert.is(bad.code, 1, show(bad));
-  assert.match(bad.stderr, /error: flowers\.csv:12: column "x2" is not a number: "oops"/);
+  assert.match(bad.stderr, /error\[DLP4010\]: the data file is malformed/);
+  assert.match(bad.stderr, /flowers\.csv:12: column "x2" is not a number: "oops"/);
   assert.not.match(bad.stderr, /^\s+at /m);
   assert.not.match(bad.stderr, /epoch 1\//);
   assert.equal(files(dir), saved, "bad data: the earlier run is unchanged");
