@@ -65,6 +65,7 @@ function program(run: (name: string, p: Parsed) => Promise<number>): Command {
     .addOption(backend())
     .option("--worker", "join a running study (with --storage and --study) as one more worker")
     .option("--stale <seconds>", "a trial whose worker sends no heartbeat this long is declared lost and retried (default 60)")
+    .option("--connect-timeout <seconds>", "how long to wait for a PostgreSQL --storage to answer, name lookup included (default 3)")
     .option("-q, --quiet", "no live table, only the result and errors");
   add("init", "", "write a checked, runnable .dlp for a CSV file, a folder of IDX files or a folder of images")
     .requiredOption("--data <path>", "the data: a .csv file, a folder of train-/t10k- IDX files, or a folder with one sub-folder of images per class")

@@ -5,10 +5,12 @@
 // model that adds a new head) or by name (Keras's names: dense, dense_1, conv2d, …, or the tfjs
 // names). Every mismatch is an error naming the model's layer, the file's layer and both shapes;
 // nothing is copied unless everything fits.
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { tf } from "./tf.ts";
 import { TrainingError } from "./errors.ts";
+import { readHead } from "./data/bounded.ts";
+import { causeOf } from "./library_errors.ts";
 import { MODEL_FILE, readArtifacts } from "./io.ts";
 
 export interface InitWeightsSpec {
@@ -55,20 +57,39 @@ interface H5Group { keys(): string[]; get(k: string): unknown; attrs: Record<str
 interface H5Dataset { shape: number[]; value: unknown; dtype: string }
 
 async function fromH5(file: string): Promise<SourceLayer[]> {
-  let h5: { ready: Promise<unknown>; File: new (path: string, mode: string) => H5Group & { close(): void } };
+  let h5: { ready: Promise<unknown>; File: new (path: string, mode: string) => H5Group & { close(): void }; Module?: { activate_throwing_error_handler?(): number } };
   try {
     h5 = (await import("h5wasm/node")) as unknown as typeof h5;
   } catch (e) {
     throw new TrainingError(`${file}: reading HDF5 needs the npm package h5wasm (${(e as Error).message})`);
   }
   await h5.ready;
-  const head = readFileSync(file).subarray(0, 8);
-  if (!head.equals(Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]))) throw new TrainingError(`${file}: not an HDF5 file (no HDF5 signature in its first bytes)`);
+  let head: Buffer;
+  try {
+    head = readHead(file, 8);
+  } catch (e) {
+    throw new TrainingError(`init_weights: ${(e as Error).message}`); // readHead's message names the file and the reason
+  }
+  if (!head.equals(Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]))) {
+    throw new TrainingError(`init_weights: ${file} is not an HDF5 file (its first bytes are not the HDF5 signature): give a Keras .h5 weights file, a tfjs model.json or a dlp run folder`);
+  }
+  // By default HDF5 reports a damaged file by printing its error stack on stderr (HDF5-DIAG,
+  // dozens of lines) and fails later with texts like "error - name not defined!". h5wasm's
+  // throwing handler turns the stack into the thrown error instead; its innermost frame becomes
+  // the cause of one message in our words.
+  h5.Module?.activate_throwing_error_handler?.();
+  const damaged = (e: unknown): TrainingError => {
+    const text = e instanceof Error ? e.message : String(e);
+    const last = text.split("\n").map((l) => l.trim()).filter((l) => /^#\d+:/.test(l)).pop();
+    const why = last ? last.replace(/^#\d+:\s*\S+ line \d+ in /, "") : text;
+    return new TrainingError(`init_weights: ${file} has the HDF5 signature but cannot be read: the file is damaged or truncated; copy or save it again${causeOf(why)}`);
+  };
   let f: H5Group & { close(): void };
   try {
     f = new h5.File(file, "r");
+    f.keys(); // a file whose superblock could not be read fails here
   } catch (e) {
-    throw new TrainingError(`${file}: cannot open as HDF5: ${(e as Error).message}`);
+    throw damaged(e);
   }
   try {
     const strings = (v: unknown): string[] => (Array.isArray(v) ? v : [v]).map((x) => (typeof x === "string" ? x : new TextDecoder().decode(x as Uint8Array)));
@@ -98,8 +119,15 @@ async function fromH5(file: string): Promise<SourceLayer[]> {
       if (entry.weights.length) out.push(entry);
     }
     return out;
+  } catch (e) {
+    if (e instanceof TrainingError) throw e;
+    throw damaged(e);
   } finally {
-    f.close();
+    try {
+      f.close();
+    } catch {
+      // closing a damaged file fails too; the error above says what matters
+    }
   }
 }
 

@@ -5,8 +5,6 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { BACKENDS, compileOrReport, flag, type Parsed, positiveInt, readSource, UsageError } from "../cli_util.ts";
-import { summaryJson } from "../summary.ts";
-import { writeCompiled } from "../codegen/write.ts";
 import type { CompiledPipeline } from "../../runtime/pipeline.ts";
 import type { Storage, TuneSessionOptions } from "../../runtime/tune/index.ts";
 
@@ -21,6 +19,8 @@ interface Loaded {
 async function load(file: string, text: string): Promise<Loaded | undefined> {
   const result = compileOrReport(text, file);
   if (!result) return undefined;
+  // Loaded here, not at the top: the emitter (ts-morph) takes seconds to load, and a shared database is reached first.
+  const [{ summaryJson }, { writeCompiled }] = await Promise.all([import("../summary.ts"), import("../codegen/write.ts")]);
   const target = writeCompiled(result.checked, file, result.sourceHash, "build");
   // A fresh URL per content: a worker that loads two versions of one pipeline must not get the cached first.
   const mod = (await import(`${pathToFileURL(resolve(target)).href}?v=${result.sourceHash.slice(0, 16)}`)) as { pipeline?: CompiledPipeline };
@@ -31,6 +31,16 @@ async function load(file: string, text: string): Promise<Loaded | undefined> {
     modelLayers: layers.map((x) => `${x.name} ${x.type} (${x.outputShape.map((v) => (v === null ? "None" : v)).join(", ")}) ${x.params}`),
     combinationsChecked: result.checked.combinationsChecked,
   };
+}
+
+/** What a worker compiles: the .dlp file it was given, else the pipeline stored with the study. */
+async function workerSource(shared: Storage, study: string, file: string | undefined): Promise<{ file: string; text: string }> {
+  const meta = await shared.meta(study);
+  if (!meta) throw new Error(`there is no study "${study}" in ${shared.location}; start it with \`dlpc tune FILE --storage URL --study ${study}\``);
+  if (file !== undefined) return { file, text: readSource(file) };
+  if (!meta.pipeline) throw new Error(`study "${study}" does not hold its pipeline; pass the .dlp file: dlpc tune FILE --worker …`);
+  // Data only: a stored name never reaches a path or emitted code unescaped.
+  return (await import("../../runtime/tune/stored.ts")).readStoredPipeline(meta.pipeline, study);
 }
 
 export async function tuneCommand(p: Parsed): Promise<number> {
@@ -44,33 +54,41 @@ export async function tuneCommand(p: Parsed): Promise<number> {
   const limit = positiveInt(p, "--limit");
   // A running trial whose worker sends no heartbeat for this long is declared lost (default 60 s).
   const stale = positiveInt(p, "--stale");
+  const connectTimeout = flag(p, "--connect-timeout");
+  const connectTimeoutS = connectTimeout === undefined ? undefined : Number(connectTimeout);
+  if (connectTimeoutS !== undefined && !(Number.isFinite(connectTimeoutS) && connectTimeoutS > 0 && connectTimeoutS <= 3600)) {
+    throw new UsageError(`--connect-timeout takes seconds (a number above 0, at most 3600), not ${connectTimeout}`);
+  }
+  const postgres = storageUrl !== undefined && /^postgres(ql)?:\/\//.test(storageUrl);
+  if (connectTimeoutS !== undefined && !postgres) throw new UsageError("--connect-timeout applies to a PostgreSQL --storage (postgresql://…)");
+  if (worker) {
+    if (p.positional.length > 1) throw new UsageError("tune --worker takes at most one .dlp file");
+    if (!postgres) throw new UsageError("tune --worker needs --storage postgresql://… (a storage several processes share)");
+    if (!study) throw new UsageError("tune --worker needs --study NAME (the study to join)");
+  } else if (p.positional.length !== 1) throw new UsageError("tune takes one .dlp file");
+
+  // A shared database is reached first, before compiling or loading TensorFlow.js: one that cannot
+  // be reached fails within the connect timeout (default 3 s) with one line naming host:port.
+  let shared: Storage | undefined;
+  if (postgres) {
+    const { PostgresStorage } = await import("../../runtime/tune/postgres.ts");
+    const pgStorage = new PostgresStorage(storageUrl, connectTimeoutS !== undefined ? { connectTimeoutMs: connectTimeoutS * 1000 } : {});
+    try {
+      await pgStorage.check();
+    } catch (e) {
+      await pgStorage.close().catch(() => undefined);
+      throw e;
+    }
+    shared = pgStorage;
+  }
   const tune = await import("../../runtime/tune/index.ts");
 
   let source: { file: string; text: string };
-  let shared: Storage | undefined;
-  if (worker) {
-    if (p.positional.length > 1) throw new UsageError("tune --worker takes at most one .dlp file");
-    if (!storageUrl || !/^postgres(ql)?:\/\//.test(storageUrl)) throw new UsageError("tune --worker needs --storage postgresql://… (a storage several processes share)");
-    if (!study) throw new UsageError("tune --worker needs --study NAME (the study to join)");
-    shared = await tune.openStorage(storageUrl);
-    const meta = await shared.meta(study);
-    if (!meta) {
-      await shared.close();
-      throw new Error(`there is no study "${study}" in ${shared.location}; start it with \`dlpc tune FILE --storage URL --study ${study}\``);
-    }
-    if (p.positional.length === 1) {
-      source = { file: p.positional[0]!, text: readSource(p.positional[0]!) };
-    } else {
-      if (!meta.pipeline) {
-        await shared.close();
-        throw new Error(`study "${study}" does not hold its pipeline; pass the .dlp file: dlpc tune FILE --worker …`);
-      }
-      // Data only: a stored name never reaches a path or emitted code unescaped.
-      source = (await import("../../runtime/tune/stored.ts")).readStoredPipeline(meta.pipeline, study);
-    }
-  } else {
-    if (p.positional.length !== 1) throw new UsageError("tune takes one .dlp file");
-    source = { file: p.positional[0]!, text: readSource(p.positional[0]!) };
+  try {
+    source = worker ? await workerSource(shared!, study!, p.positional[0]) : { file: p.positional[0]!, text: readSource(p.positional[0]!) };
+  } catch (e) {
+    await shared?.close();
+    throw e;
   }
   let loaded: Loaded | undefined;
   try {

@@ -5,6 +5,7 @@
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { constants, gunzipSync } from "node:zlib";
 import { DataError } from "../errors.ts";
+import { causeOf, fsFailure, gzipReason } from "../library_errors.ts";
 
 /** The most bytes one data file may hold or inflate to (DLP_MAX_DATA_BYTES overrides; default 4 GiB). */
 export function maxDataBytes(): number {
@@ -21,12 +22,14 @@ export function readHead(file: string, n: number): Buffer {
   try {
     fd = openSync(file, "r");
   } catch (e) {
-    throw new DataError(`cannot read ${file}: ${(e as Error).message}`, file);
+    throw new DataError(fsFailure("cannot read", file, e), file);
   }
   try {
     const buf = Buffer.alloc(n);
     const got = readSync(fd, buf, 0, n, 0);
     return buf.subarray(0, got);
+  } catch (e) {
+    throw new DataError(fsFailure("cannot read", file, e), file);
   } finally {
     closeSync(fd);
   }
@@ -36,7 +39,7 @@ export function fileSize(file: string): number {
   try {
     return statSync(file).size;
   } catch (e) {
-    throw new DataError(`cannot read ${file}: ${(e as Error).message}`, file);
+    throw new DataError(fsFailure("cannot read", file, e), file);
   }
 }
 
@@ -51,7 +54,7 @@ export function gunzipHead(compressed: Buffer, n: number, file: string): Buffer 
     try {
       out = gunzipSync(part, { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: 32 * 1024 * 1024 });
     } catch (e) {
-      throw new DataError(`${file}: corrupt gzip stream at its start (${(e as Error).message})`, file);
+      throw new DataError(`${file}: ${gzipReason(e)} (at its start); the file is damaged: fetch or copy it again${causeOf(e)}`, file);
     }
     if (out.length >= n || part.length === compressed.length || take >= 16 * 1024) return out.subarray(0, n);
   }
@@ -66,7 +69,7 @@ export function gunzipAtMost(compressed: Buffer, limit: number, file: string, wh
     if (code === "ERR_BUFFER_TOO_LARGE" || /larger than/i.test((e as Error).message)) {
       throw new DataError(`${file}: the gzip stream inflates to more than ${limit} bytes, which ${what}; the file is damaged or not what it claims (a decompression bomb is refused)`, file);
     }
-    throw new DataError(`${file}: corrupt gzip stream (${(e as Error).message})`, file);
+    throw new DataError(`${file}: ${gzipReason(e)}; the file is damaged: fetch or copy it again${causeOf(e)}`, file);
   }
 }
 

@@ -1,6 +1,7 @@
 // CSV with a header row. Feature cells must be numbers; the label column may hold numbers or
 // class names (sorted names become ids 0..k-1). Errors name the file and the line.
 import { readFileSync } from "node:fs";
+import { fsFailure } from "../library_errors.ts";
 import { DataError } from "../errors.ts";
 import type { RawPart } from "./types.ts";
 
@@ -47,7 +48,7 @@ export function readCsv(file: string, opts: CsvOptions): CsvResult {
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
-    throw new DataError(`cannot read ${file}: ${(e as Error).message}`, file);
+    throw new DataError(fsFailure("cannot read", file, e), file);
   }
   const delimiter = opts.delimiter ?? ",";
   const lines = text.split(/\r?\n/);

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { DataError } from "../errors.ts";
+import { fsFailure } from "../library_errors.ts";
 import { fileSize, gunzipAtMost, isGzip, maxDataBytes } from "./bounded.ts";
 
 /** `$DLP_DATA`, else ~/.dlp/data. */
@@ -17,7 +18,7 @@ export function readWhole(file: string): Buffer {
   try {
     return readFileSync(file);
   } catch (e) {
-    throw new DataError(`cannot read ${file}: ${(e as Error).message}`, file);
+    throw new DataError(fsFailure("cannot read", file, e), file);
   }
 }
 

@@ -4,6 +4,7 @@ import { readdirSync } from "node:fs";
 import { extname, join } from "node:path";
 import { PNG } from "pngjs";
 import jpeg from "jpeg-js";
+import { causeOf, fsFailure, jpegReason, pngReason } from "../library_errors.ts";
 import { MAX_IMAGE_PIXELS, pngSize, readHead } from "./bounded.ts";
 import { readWhole } from "./files.ts";
 import { DataError } from "../errors.ts";
@@ -38,7 +39,8 @@ export function decodeImage(file: string): { width: number; height: number; rgba
       return { width: img.width, height: img.height, rgba: img.data };
     }
   } catch (e) {
-    throw new DataError(`${file}: cannot decode ${isPng ? "PNG" : "JPEG"}: ${(e as Error).message}`, file);
+    const why = isPng ? pngReason(e) : jpegReason(e);
+    throw new DataError(`${file}: cannot decode this ${isPng ? "PNG" : "JPEG"}: ${why}; replace or re-save the image${causeOf(e)}`, file);
   }
   const hex = Array.from(buf.subarray(0, 4), (b) => b.toString(16).padStart(2, "0")).join(" ");
   throw new DataError(`${file}: not a PNG or JPEG image (first bytes ${hex || "none"} at byte offset 0)`, file);
@@ -57,12 +59,19 @@ export function loadImageFile(file: string, size: [number, number], channels: 1 
 /** One folder per class (sorted names are the classes). */
 export function readImageFolder(dir: string, size: [number, number], channels: 1 | 3, classNames?: string[]): { part: RawPart; classNames: string[] } {
   if (!isDir(dir)) throw new DataError(`image folder ${dir} does not exist`, dir);
-  const classes = classNames ?? readdirSync(dir).filter((n) => isDir(join(dir, n))).sort();
+  const list = (d: string): string[] => {
+    try {
+      return readdirSync(d);
+    } catch (e) {
+      throw new DataError(fsFailure("cannot list the image folder", d, e), d);
+    }
+  };
+  const classes = classNames ?? list(dir).filter((n) => isDir(join(dir, n))).sort();
   if (classes.length === 0) throw new DataError(`${dir}: no class sub-folders (expected one folder of images per class)`, dir);
   const files: { file: string; cls: number }[] = [];
   classes.forEach((name, cls) => {
     const sub = join(dir, name);
-    const names = isDir(sub) ? readdirSync(sub).sort() : [];
+    const names = isDir(sub) ? list(sub).sort() : [];
     for (const n of names) if (isImageFile(n)) files.push({ file: join(sub, n), cls });
   });
   if (files.length === 0) throw new DataError(`${dir}: no .png/.jpg/.jpeg files in the class folders ${classes.join(", ")}`, dir);

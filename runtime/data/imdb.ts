@@ -6,6 +6,7 @@
 // become 2.
 import { readFileSync } from "node:fs";
 import { DataError } from "../errors.ts";
+import { fsFailure } from "../library_errors.ts";
 import type { RawPart } from "./types.ts";
 
 export const IMDB_OOV = 2;
@@ -15,7 +16,7 @@ export function readImdbFile(file: string, numWords?: number): RawPart {
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
-    throw new DataError(`cannot read ${file}: ${(e as Error).message}`, file);
+    throw new DataError(fsFailure("cannot read", file, e), file);
   }
   const seqs: Int32Array[] = [];
   const labels: number[] = [];

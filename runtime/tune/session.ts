@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import type { ParamValue } from "../spec.ts";
 import type { CompiledPipeline } from "../pipeline.ts";
 import { writeFileAtomic } from "../atomic.ts";
+import { fsFailure } from "../library_errors.ts";
 import { openStorage } from "./postgres.ts";
 import { renderStudyHtml, renderTrialTable } from "./report.ts";
 import { SqliteStorage } from "./sqlite.ts";
@@ -75,7 +76,17 @@ export function reproduceCommand(file: string, trial: TrialRecord, opts: { pipel
   return parts.join(" ");
 }
 
-const writeJson = (path: string, value: unknown): void => writeFileAtomic(path, JSON.stringify(value, null, 2) + "\n");
+/** Writes a result file; a file system error is named in words with the file (the study itself is safe in its storage). */
+function writeResult(path: string, write: () => void): void {
+  try {
+    write();
+  } catch (e) {
+    if (!(e as NodeJS.ErrnoException).code) throw e;
+    throw new Error(`${fsFailure("cannot write the study's results to", path, e)} (the trials are kept in the study's storage: rerun with another --out to write them)`);
+  }
+}
+
+const writeJson = (path: string, value: unknown): void => writeResult(path, () => writeFileAtomic(path, JSON.stringify(value, null, 2) + "\n"));
 
 const safeName = (s: string): string => s.replace(/[^A-Za-z0-9_.-]/g, "_");
 
@@ -136,7 +147,12 @@ export async function tunePipeline(o: TuneSessionOptions): Promise<number> {
   const { trials, epochs, limit, backend } = o;
   const quiet = o.quiet === true;
   const studyDir = resolve(o.out, pipeline.name, "tune");
-  mkdirSync(studyDir, { recursive: true });
+  try {
+    mkdirSync(studyDir, { recursive: true });
+  } catch (e) {
+    await o.storage?.close();
+    throw new Error(`${fsFailure("cannot make the study folder", studyDir, e)} (choose another folder with --out)`);
+  }
   const storage = o.storage ?? (o.storageUrl ? await openStorage(o.storageUrl) : SqliteStorage.inFolder(studyDir));
   const trialsDir = join(studyDir, "trials", safeName(studyName));
   const metric = spec.objective.metric;
@@ -213,7 +229,7 @@ export async function tunePipeline(o: TuneSessionOptions): Promise<number> {
 
   saveResults(result.trials, result.best);
   const html = join(studyDir, "report.html");
-  writeFileSync(html, renderStudyHtml(result, `Study ${studyName} — ${pipeline.name}`));
+  writeResult(html, () => writeFileSync(html, renderStudyHtml(result, `Study ${studyName} — ${pipeline.name}`)));
   if (!tty && !quiet) process.stdout.write("\n" + renderTrialTable(result.trials, { metric, best: result.best }) + "\n");
 
   const best = result.best;

@@ -12,6 +12,7 @@ import Database from "better-sqlite3";
 import { checkMeta, type ClaimDecision, type ClaimResult, type Storage } from "./storage.ts";
 import type { StudyMeta, TrialRecord } from "./types.ts";
 import { pidAlive } from "../process.ts";
+import { causeOf, fsFailure } from "../library_errors.ts";
 
 /** How long a process waits for another one's write transaction before giving up (ms). */
 const BUSY_TIMEOUT_MS = 30_000;
@@ -59,10 +60,14 @@ export class SqliteStorage implements Storage {
 
   private database(): Database.Database {
     if (this.db) return this.db;
-    mkdirSync(dirname(this.file), { recursive: true });
-    let db: Database.Database;
     try {
-      db = new Database(this.file, { timeout: BUSY_TIMEOUT_MS });
+      mkdirSync(dirname(this.file), { recursive: true });
+    } catch (e) {
+      throw new Error(`${fsFailure("cannot make the folder of the study database", dirname(this.file), e)} (or choose another --storage / --out)`);
+    }
+    let opened: Database.Database | undefined;
+    try {
+      const db = (opened = new Database(this.file, { timeout: BUSY_TIMEOUT_MS }));
       db.pragma("journal_mode = WAL");
       db.pragma("synchronous = NORMAL");
       db.transaction(() => {
@@ -72,10 +77,15 @@ export class SqliteStorage implements Storage {
         if (!cols.some((c) => c.name === "pipeline")) db.exec("ALTER TABLE studies ADD COLUMN pipeline TEXT");
       }).immediate();
     } catch (e) {
+      try {
+        opened?.close();
+      } catch {
+        // the open failed; nothing to close
+      }
       throw new Error(`${this.file}: cannot open the study database: ${sqliteReason(e)}`);
     }
-    this.db = db;
-    return db;
+    this.db = opened;
+    return opened;
   }
 
   /** Runs `f` in one IMMEDIATE transaction (the write lock taken at once); errors name the file. */
@@ -143,12 +153,23 @@ export class SqliteStorage implements Storage {
     );
   }
 
+  /** A read outside a transaction; errors name the file, like `tx`'s. */
+  private read<T>(f: (db: Database.Database) => T): T {
+    const db = this.database();
+    try {
+      return f(db);
+    } catch (e) {
+      if (isSqliteError(e)) throw new Error(`${this.file}: ${sqliteReason(e)}`);
+      throw e;
+    }
+  }
+
   async trials(study: string): Promise<TrialRecord[]> {
-    return this.load(this.database(), study);
+    return this.read((db) => this.load(db, study));
   }
 
   async meta(study: string): Promise<StudyMeta | null> {
-    const row = this.database().prepare("SELECT name, fingerprint, seed, space, created_at, pipeline FROM studies WHERE name = ?").get(study) as StudyRow | undefined;
+    const row = this.read((db) => db.prepare("SELECT name, fingerprint, seed, space, created_at, pipeline FROM studies WHERE name = ?").get(study) as StudyRow | undefined);
     return row ? toMeta(row) : null;
   }
 
@@ -170,13 +191,14 @@ function isSqliteError(e: unknown): boolean {
   return e instanceof Error && (e.name === "SqliteError" || /^SQLITE_/.test((e as { code?: string }).code ?? ""));
 }
 
-/** SQLite's error in our words: the code that matters to a user first. */
-function sqliteReason(e: unknown): string {
+/** SQLite's error in our words: what happened, its code, what to do, and SQLite's text as the cause. */
+export function sqliteReason(e: unknown): string {
   const code = (e as { code?: string }).code ?? "";
-  const msg = (e as Error).message;
-  if (code === "SQLITE_BUSY") return `another process held the study database for more than ${BUSY_TIMEOUT_MS / 1000} s (SQLITE_BUSY)`;
-  if (code === "SQLITE_NOTADB" || code === "SQLITE_CORRUPT") return `the file is not a SQLite database, or is damaged (${code})`;
-  if (code === "SQLITE_READONLY" || code === "SQLITE_CANTOPEN") return `cannot write the file or its folder (${code}: ${msg})`;
-  if (code === "SQLITE_FULL") return "the disk is full (SQLITE_FULL)";
-  return code ? `${msg} (${code})` : msg;
+  const cause = causeOf(e);
+  if (code.startsWith("SQLITE_BUSY")) return `another process held the study database for more than ${BUSY_TIMEOUT_MS / 1000} s (${code}): is another \`dlpc tune\` of this study stuck? stop it, or wait and run again${cause}`;
+  if (code.startsWith("SQLITE_NOTADB") || code.startsWith("SQLITE_CORRUPT")) return `the file is not a SQLite database, or is damaged (${code}): move it away to start the study afresh, or restore it from a copy${cause}`;
+  if (code.startsWith("SQLITE_READONLY") || code.startsWith("SQLITE_CANTOPEN") || code.startsWith("SQLITE_PERM") || code.startsWith("SQLITE_AUTH")) return `cannot open or write the file or its folder (${code}): check their permissions, or choose another --storage / --out${cause}`;
+  if (code.startsWith("SQLITE_FULL")) return `the disk is full (${code}): free some space and run again (the study resumes)${cause}`;
+  if (code.startsWith("SQLITE_IOERR")) return `a read or write of the file failed (${code}): check the disk and the file system${cause}`;
+  return `SQLite failed${code ? ` (${code})` : ""}${cause}`;
 }

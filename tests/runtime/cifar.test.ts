@@ -119,7 +119,7 @@ test("cifar10: a corrupt label byte names the file and its byte offset", async (
 test("cifar10: a corrupt gzip stream and a missing batch", async () => {
   const { root, dir } = fixture(4);
   writeFileSync(join(dir, "data_batch_4.bin"), Buffer.concat([gzipSync(batch(0, 1)).subarray(0, 40)]));
-  await withData(root, async () => dataError(loadDataset(await spec(), { seed: 1 }), /data_batch_4\.bin: corrupt gzip stream/));
+  await withData(root, async () => dataError(loadDataset(await spec(), { seed: 1 }), /data_batch_4\.bin: the gzip stream ends early \(the file is truncated\); the file is damaged: fetch or copy it again \(cause: unexpected end of file\)/));
   const f2 = fixture(4);
   const { rmSync } = await import("node:fs");
   rmSync(join(f2.dir, "data_batch_5.bin"));

@@ -160,7 +160,7 @@ test("images: a corrupt file and an image of the wrong size are DataErrors namin
   mkdirSync(join(dir, "cat"));
   writeFileSync(join(dir, "cat", "a.png"), png(4, 4, 1));
   writeFileSync(join(dir, "cat", "broken.png"), png(4, 4, 1).subarray(0, 30));
-  await dataError(loadDataset(imageSpec(dir), { seed: 1 }), /broken\.png: cannot decode PNG/);
+  await dataError(loadDataset(imageSpec(dir), { seed: 1 }), /broken\.png: cannot decode this PNG: /);
   writeFileSync(join(dir, "cat", "broken.png"), Buffer.from("hello"));
   await dataError(loadDataset(imageSpec(dir), { seed: 1 }), /broken\.png: not a PNG or JPEG image/);
   const dir2 = tmp();

@@ -1,8 +1,8 @@
 // PostgreSQL storage: a throwaway cluster on loopback, three worker processes sharing a study,
 // one killed with SIGKILL mid-trial. Skipped (with the reason printed) only when the PostgreSQL
 // server binaries are not installed.
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -94,13 +94,140 @@ test("a server that never answers times out within 5 s instead of hanging", asyn
     await storage.trials("x");
     assert.unreachable("got an answer from a silent server");
   } catch (e) {
-    assert.match((e as Error).message, /cannot reach the PostgreSQL study database at postgres:\/\/dlp:\*\*\*@127\.0\.0\.1/);
+    assert.match((e as Error).message, /cannot reach the PostgreSQL study database at 127\.0\.0\.1:\d+ \(postgres:\/\/dlp:\*\*\*@127\.0\.0\.1:\d+\/db\): 127\.0\.0\.1:\d+ did not answer within 1\.5 s/);
   } finally {
     await storage.close().catch(() => undefined);
     for (const s of sockets) s.destroy();
     server.close();
   }
   assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
+});
+
+/** `dlpc ARGS`: exit code, stdout, stderr and the wall time. */
+function dlpc(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+  const t0 = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["bin/dlpc.mjs", ...args], { env: { ...process.env, NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (d) => (stdout += String(d)));
+    child.stderr!.on("data", (d) => (stderr += String(d)));
+    child.once("exit", (code) => resolve({ code, stdout, stderr, ms: Date.now() - t0 }));
+  });
+}
+
+/** How long `dlpc tune --help` takes now: the start-up every CLI timing below includes. */
+async function startup(): Promise<number> {
+  return (await dlpc(["tune", "--help"])).ms;
+}
+
+const FILE = "tests/tune/fixtures/tiny_random.dlp";
+
+test("dlpc tune on a closed port: one line naming host:port and what to check, before compiling anything", async () => {
+  const r = await dlpc(["tune", FILE, "--storage", "postgres://dlp:hunter2@127.0.0.1:1/studies", "--out", join(tmpdir(), "dlp-never")]);
+  assert.is(r.code, 1, r.stderr);
+  assert.is(r.stderr.trim().split("\n").length, 1, r.stderr);
+  assert.match(r.stderr, /^error: cannot reach the PostgreSQL study database at 127\.0\.0\.1:1 \(postgres:\/\/dlp:\*\*\*@127\.0\.0\.1:1\/studies\): nothing accepts connections at 127\.0\.0\.1:1: check that PostgreSQL runs there/);
+  assert.match(r.stderr, /\(cause: connect ECONNREFUSED 127\.0\.0\.1:1\)\n$/);
+  assert.not.match(r.stderr + r.stdout, /hunter2/);
+  assert.not.ok(existsSync(join(tmpdir(), "dlp-never")), "nothing was written");
+});
+
+test("dlpc tune --worker on a host name that does not resolve says so", async () => {
+  const r = await dlpc(["tune", "--worker", "--storage", "postgresql://dlp@no-such-host.invalid:6543/studies", "--study", "s"]);
+  assert.is(r.code, 1, r.stderr);
+  assert.is(r.stderr.trim().split("\n").length, 1, r.stderr);
+  assert.match(r.stderr, /at no-such-host\.invalid:6543 \(postgresql:\/\/dlp@no-such-host\.invalid:6543\/studies\): the host name "no-such-host\.invalid" does not resolve: check its spelling/);
+  assert.match(r.stderr, /\(cause: getaddrinfo E[A-Z_]+ no-such-host\.invalid\)/);
+});
+
+test("a server that accepts and never answers: --connect-timeout bounds the whole command", async () => {
+  const sockets: import("node:net").Socket[] = [];
+  const server = createServer((s) => sockets.push(s));
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as import("node:net").AddressInfo).port;
+  try {
+    const base = await startup();
+    const r = await dlpc(["tune", FILE, "--storage", `postgres://dlp:pw@127.0.0.1:${port}/db`, "--connect-timeout", "1.5"]);
+    assert.is(r.code, 1, r.stderr);
+    assert.is(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`127\\.0\\.0\\.1:${port} did not answer within 1\\.5 s: check the host and port, and that no firewall drops the connection \\(a slow link: raise --connect-timeout\\)`));
+    // The timeout and the start-up (measured just before), with room for a loaded machine.
+    assert.ok(r.ms < base + 1500 + 4000, `took ${r.ms} ms, start-up ${base} ms`);
+    const bad = await dlpc(["tune", FILE, "--storage", `postgres://dlp:pw@127.0.0.1:${port}/db`, "--connect-timeout", "0"]);
+    assert.is(bad.code, 2);
+    assert.match(bad.stderr, /--connect-timeout takes seconds \(a number above 0, at most 3600\), not 0/);
+    const sqlite = await dlpc(["tune", FILE, "--storage", join(tmpdir(), "x.sqlite"), "--connect-timeout", "2"]);
+    assert.is(sqlite.code, 2);
+    assert.match(sqlite.stderr, /--connect-timeout applies to a PostgreSQL --storage/);
+  } finally {
+    for (const s of sockets) s.destroy();
+    server.close();
+  }
+});
+
+// A DNS server that never answers: getaddrinfo waits 10 s and more, and a lookup in flight keeps
+// the process alive, so the CLI must not only report in time but also exit in time. Needs a
+// mount namespace (root) to give the child its own /etc/resolv.conf.
+const canUnshare = root && spawnSync("unshare", ["-m", "true"]).status === 0;
+(canUnshare ? test : test.skip)("an unanswering DNS server: the error and the exit both come within the timeout", async () => {
+  if (!canUnshare) return;
+  const dir = mkdtempSync(join(tmpdir(), "dlp-dns-"));
+  // glibc's resolv.conf takes no port, so the silent server (it reads queries and never answers)
+  // listens on 127.0.0.1:53, started by the script inside the namespace.
+  writeFileSync(join(dir, "resolv.conf"), "nameserver 127.0.0.1\noptions timeout:10 attempts:2\n");
+  writeFileSync(
+    join(dir, "run.sh"),
+    [
+      "set -e",
+      `mount --bind ${join(dir, "resolv.conf")} /etc/resolv.conf`,
+      `${process.execPath} -e 'const s=require("dgram").createSocket("udp4");s.bind(53,"127.0.0.1",()=>console.log("up"));setTimeout(()=>{},60000)' > ${join(dir, "dns.log")} &`,
+      "DNS=$!",
+      `for i in $(seq 50); do [ -s ${join(dir, "dns.log")} ] && break; sleep 0.1; done`,
+      `start=$(date +%s%N)`,
+      `${process.execPath} bin/dlpc.mjs tune --worker --storage postgres://dlp@db.example.org/db --study s --connect-timeout 2 2> ${join(dir, "err")} || echo "exit $?" > ${join(dir, "code")}`,
+      `echo $(( ($(date +%s%N) - start) / 1000000 )) > ${join(dir, "ms")}`,
+      "kill $DNS",
+    ].join("\n"),
+  );
+  try {
+    const base = await startup();
+    const r = spawnSync("unshare", ["-m", "sh", join(dir, "run.sh")], { encoding: "utf8", timeout: 60_000 });
+    assert.is(r.status, 0, r.stderr);
+    const err = readFileSync(join(dir, "err"), "utf8");
+    const ms = Number(readFileSync(join(dir, "ms"), "utf8"));
+    assert.is(readFileSync(join(dir, "code"), "utf8").trim(), "exit 1");
+    assert.is(err.trim().split("\n").length, 1, err);
+    assert.match(err, /at db\.example\.org:5432 \(postgres:\/\/dlp@db\.example\.org\/db\): the host name "db\.example\.org" could not be looked up within 2 s: check the DNS server/);
+    // The resolver itself would give up after 20 s (timeout:10 attempts:2); the CLI must exit at its 2 s.
+    assert.ok(ms < base + 2000 + 6000, `exited after ${ms} ms, start-up ${base} ms`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+pgTest("a database that does not exist, and a user without rights on the tables, in words", async () => {
+  const wrongDb = url.replace(/\/postgres$/, "/no_such_db");
+  const r = await dlpc(["tune", "--worker", "--storage", wrongDb, "--study", "s"]);
+  assert.is(r.code, 1, r.stderr);
+  assert.match(r.stderr, /: there is no database "no_such_db" at 127\.0\.0\.1:\d+: create it \(createdb no_such_db\) or fix the URL's path \(cause: database "no_such_db" does not exist, 3D000\)\n$/);
+  assert.not.match(r.stderr, /s3cret/);
+  // The tables exist (made by the owner); a login role that was granted nothing.
+  const owner = new PostgresStorage(url);
+  await owner.check();
+  await owner.close();
+  const { default: pg } = await import("pg");
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query("DROP ROLE IF EXISTS dlp_nobody");
+  await admin.query("CREATE ROLE dlp_nobody LOGIN");
+  await admin.end();
+  const nobody = url.replace("postgres:s3cret@", "dlp_nobody@");
+  const w = await dlpc(["tune", "--worker", "--storage", nobody, "--study", "s"]);
+  assert.is(w.code, 1, w.stderr);
+  assert.is(w.stderr.trim().split("\n").length, 1, w.stderr);
+  assert.match(w.stderr, /^error: the PostgreSQL study database at 127\.0\.0\.1:\d+ \(postgres:\/\/dlp_nobody@127\.0\.0\.1:\d+\/postgres\): the database user may not read or write the study tables: GRANT it SELECT, INSERT, UPDATE on dlp_studies and dlp_trials/);
+  assert.match(w.stderr, /\(cause: permission denied for table dlp_studies, 42501\)/);
 });
 
 pgTest("a worker joining a ready database takes no table locks, so it cannot deadlock with a running claim", async () => {
@@ -228,6 +355,69 @@ pgTest("dlpc tune with --storage postgresql:// and another machine's `dlpc tune 
   assert.ok(existsSync(join(out1, "tiny_random", "tune", "best.json")));
   rmSync(out1, { recursive: true, force: true });
   rmSync(out2, { recursive: true, force: true });
+});
+
+pgTest("a hostile study row (file name, pipeline text, trial params) is data to `dlpc tune --worker`: no code of it runs", async () => {
+  // Each payload would leave a marker file in the worker's folder if any of it ever ran as code.
+  const work = mkdtempSync(join(tmpdir(), "dlp-pghostile-"));
+  const P = (n: number): string => `import("node:fs").then((f)=>f.writeFileSync("pwned-${n}","x"))`;
+  const dq = (s: string): string => s.replace(/"/g, '\\"');
+  const choices = [`plain`, `a\u2028${P(1)}`, `b*/${P(2)}/*`, `\`\${${P(3)}}\``, `</script><script>${P(4)}</script>`];
+  const text = readFileSync(FILE, "utf8").replace("param lr", `param note = "plain" tune choice(${choices.map((c) => `"${dq(c)}"`).join(", ")})\n  param lr`);
+  writeFileSync(join(work, "h.dlp"), text);
+  const cli = (args: string[]) =>
+    new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(process.execPath, [join(process.cwd(), "bin/dlpc.mjs"), "tune", ...args], { cwd: work, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      child.stdout!.on("data", (d) => (out += String(d)));
+      child.stderr!.on("data", (d) => (out += String(d)));
+      child.once("exit", (code) => resolve({ code, out }));
+    });
+  const common = ["--storage", url, "--study", "hostile", "--limit", "300", "--epochs", "1"];
+  try {
+    const lead = await cli(["h.dlp", ...common, "--trials", "1", "--out", "out1"]);
+    assert.is(lead.code, 0, lead.out);
+    // Now the row as an attacker with write access to the database leaves it: a stored file name
+    // that would end a comment or a string, and a finished trial whose params and metrics hold code.
+    const { default: pg } = await import("pg");
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    const file = `runs/x\u2028${P(5)}//*/${P(6)}/h\u2028${P(7)}\u2029\`\${${P(8)}}\`*\u002f"+${P(9)}+"'.dlp`;
+    await db.query("UPDATE dlp_studies SET pipeline = $1 WHERE name = 'hostile'", [JSON.stringify({ file, text })]);
+    const first = (await db.query("SELECT data FROM dlp_trials WHERE study = 'hostile' AND number = 0")).rows[0].data as Record<string, unknown>;
+    const evil = {
+      ...first,
+      number: 1,
+      job: `job\u2028${P(10)}`,
+      params: { ...(first.params as object), note: `\`\${${P(11)}}\`</script><script>${P(12)}</script>\u2028` },
+      metrics: { ...(first.metrics as object), [`<img src=x onerror='${P(13)}'>`]: 1 },
+      worker: `evil\u2028${P(14)}:1:x`,
+    };
+    await db.query("INSERT INTO dlp_trials (study, number, status, worker, data) VALUES ('hostile', 1, 'complete', $1, $2)", [evil.worker, JSON.stringify(evil)]);
+    await db.end();
+
+    const worker = await cli(["--worker", ...common, "--trials", "4", "--out", "out2"]);
+    assert.is(worker.code, 0, worker.out);
+    assert.match(worker.out, /study "hostile" in postgres:\/\/postgres:\*\*\*@/);
+    const storage = new PostgresStorage(url);
+    const all = (await storage.trials("hostile")).sort((a, b) => a.number - b.number);
+    await storage.close();
+    assert.equal(all.map((t) => t.number), [0, 1, 2, 3]);
+    assert.ok(all.slice(2).every((t) => t.status === "complete" && choices.includes(String(t.params.note))), JSON.stringify(all.map((t) => [t.status, t.error])));
+    // No payload ran: not in the worker's folder, nor anywhere under it (build/, out2/), nor in the repository.
+    const found = (dir: string): string[] => readdirSync(dir, { recursive: true }).map(String).filter((f) => /pwned-/.test(f));
+    assert.equal(found(work), []);
+    assert.not.ok(readdirSync(process.cwd()).some((f) => f.startsWith("pwned-")));
+    // What the worker compiled and wrote is inert: the emitted module holds no raw line separator,
+    // and the HTML report escapes the stored params and metric names.
+    for (const f of readdirSync(join(work, "build"))) assert.not.match(readFileSync(join(work, "build", f), "utf8"), /[\u2028\u2029]/, f);
+    const html = readFileSync(join(work, "out2", "tiny_random", "tune", "report.html"), "utf8");
+    assert.not.ok(html.includes("<script>import("), "a stored param became a script element");
+    assert.not.ok(html.includes("<img src=x"), "a stored metric name became an element");
+    assert.ok(html.includes("&lt;/script&gt;&lt;script&gt;"), "the stored param is shown, escaped");
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 });
 
 test.run();
