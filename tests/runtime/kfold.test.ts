@@ -10,6 +10,7 @@ import { kfoldAssign } from "../../runtime/data/dataset.ts";
 import { mulberry32 } from "../../runtime/rng.ts";
 import { compile } from "../../compiler/driver.ts";
 import { compileText, scratchDir } from "./compiled.ts";
+import { trialRunner } from "../../runtime/tune/trial.ts";
 
 test("kfoldAssign deals equal folds, and per class when stratified", () => {
   const plain = kfoldAssign(20, 5, false, () => 0, mulberry32(1));
@@ -112,6 +113,18 @@ test("a k-fold run trains every fold and writes per-fold metrics, mean and std",
   const meanCell = (key: string): string => `<td data-metric="${key}">${cv.mean[key].toFixed(4)} ± ${cv.std[key].toFixed(4)}</td>`;
   for (const key of ["val_loss", "val_accuracy", "test_accuracy"]) assert.ok(html.includes(meanCell(key)), `mean ± std of ${key}: ${meanCell(key)} in ${/<tfoot>.*<\/tfoot>/.exec(html)?.[0]}`);
   assert.not.ok(existsSync(join(r.dir, "kfold.json")) || existsSync(`${r.dir}.partial`), "no resume leftovers in a finished run");
+});
+
+test("a tuning trial of a k-fold pipeline is scored on the cross-validated mean (issue 15: the objective can be the CV mean)", async () => {
+  const cwd = scratchDir("kfold-trial");
+  const { pipeline } = await compileText(text("split kfold 3 stratified").replace("epochs 1", "epochs 2"), "cv.dlp");
+  const runner = await trialRunner(pipeline, { trialsDir: cwd, backend: "cpu", limit: 90, metric: "val_accuracy", direction: "maximize" });
+  const outcome = await runner.objective({ number: 1, params: {}, seed: 5, initialEpoch: 0 });
+  const folds = [1, 2, 3].map((f) => JSON.parse(readFileSync(join(cwd, "1", "folds", String(f), "history.json"), "utf8")) as Record<string, number[]>);
+  const mean = [0, 1].map((e) => folds.reduce((a, h) => a + h["val_accuracy"]![e]!, 0) / 3);
+  const best = mean[1]! > mean[0]! ? 1 : 0;
+  assert.ok(Math.abs(outcome.metrics["val_accuracy"]! - mean[best]!) < 1e-12, `objective ${outcome.metrics["val_accuracy"]} vs the folds' mean ${mean}`);
+  assert.is(outcome.epochsRun, 2);
 });
 
 test.run();
