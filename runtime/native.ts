@@ -31,6 +31,8 @@ export interface NativeAddon {
   avgPoolGrad(heap: ArrayBuffer, p: Int32Array, dy: number, dx: number): void;
   maxPoolGrad(heap: ArrayBuffer, p: Int32Array, x: number, dy: number, dx: number): void;
   sumLeading(heap: ArrayBuffer, outer: number, inner: number, x: number, y: number): void;
+  gather(heap: ArrayBuffer, p: Int32Array, x: number, indices: number, out: number): void;
+  segmentSum(heap: ArrayBuffer, p: Int32Array, x: number, ids: number, out: number): void;
   setThreads(n: number): void;
   info(): { major: number; minor: number; patch: number; threads: number; isa: string };
 }
@@ -274,6 +276,50 @@ const sum: NativeFn = ({ inputs, backend, attrs = {} }) => {
   return run("Sum", b, shape, (heap, y) => addon!.sumLeading(heap, outer, inner, offset(b, x), y));
 };
 
+/** Allocates an output of any dtype on the wasm heap and runs `call`; a throw frees it and falls back. */
+function runAs(kernel: string, backend: WasmBackend, shape: number[], dtype: tf.DataType, call: (heap: ArrayBuffer, out: number) => void): TensorInfo | null {
+  const out = backend.makeOutput(shape, dtype);
+  try {
+    call(backend.wasm.HEAPU8.buffer as ArrayBuffer, offset(backend, out));
+    nativeRuns.set(kernel, (nativeRuns.get(kernel) ?? 0) + 1);
+    return out;
+  } catch (e) {
+    backend.disposeData(out.dataId);
+    return fellBack(kernel, e instanceof Error ? e.message : String(e));
+  }
+}
+
+/**
+ * GatherV2 (embedding lookups) as row copies, parallel over rows; an index out of range makes
+ * the addon throw before writing, and the wasm kernel then reports it.
+ */
+const gatherV2: NativeFn = ({ inputs, backend, attrs = {} }) => {
+  const { x, indices } = inputs;
+  if (!x || !indices || indices.dtype !== "int32" || (x.dtype !== "float32" && x.dtype !== "int32")) return fellBack("GatherV2", "dtype");
+  const axis = tf.util.parseAxisParam(attrs["axis"] as number, x.shape)[0]!;
+  const info = tf.backend_util.segment_util.collectGatherOpShapeInfo(
+    x as unknown as tf.TensorInfo & tf.Tensor, indices as unknown as tf.TensorInfo & tf.Tensor, axis, (attrs["batchDims"] as number | undefined) ?? 0);
+  const n = tf.util.sizeFromShape(indices.shape);
+  if (n * info.outerSize * info.sliceSize === 0) return fellBack("GatherV2", "empty");
+  const b = backend as WasmBackend;
+  return runAs("GatherV2", b, info.outputShape, x.dtype, (heap, out) =>
+    addon!.gather(heap, Int32Array.from([info.batchSize, info.outerSize, info.dimSize, info.sliceSize, n / info.batchSize]), offset(b, x), offset(b, indices), out));
+};
+
+/** UnsortedSegmentSum (gather's gradient) of float32 rows by int32 ids, summed in double. */
+const unsortedSegmentSum: NativeFn = ({ inputs, backend, attrs = {} }) => {
+  const { x, segmentIds } = inputs;
+  const numSegments = attrs["numSegments"] as number;
+  if (!x || !segmentIds || x.dtype !== "float32" || segmentIds.dtype !== "int32") return fellBack("UnsortedSegmentSum", "dtype");
+  const n = tf.util.sizeFromShape(segmentIds.shape);
+  const rowShape = x.shape.slice(segmentIds.shape.length);
+  const inner = tf.util.sizeFromShape(rowShape);
+  if (n * inner * numSegments === 0 || x.shape.slice(0, segmentIds.shape.length).join() !== segmentIds.shape.join()) return fellBack("UnsortedSegmentSum", "shape");
+  const b = backend as WasmBackend;
+  return run("UnsortedSegmentSum", b, [numSegments, ...rowShape], (heap, out) =>
+    addon!.segmentSum(heap, Int32Array.from([n, inner, numSegments]), offset(b, x), offset(b, segmentIds), out));
+};
+
 const KERNELS: Record<string, NativeFn> = {
   Conv2D: convForward("Conv2D", false),
   FusedConv2D: convForward("FusedConv2D", true),
@@ -286,6 +332,8 @@ const KERNELS: Record<string, NativeFn> = {
   MaxPoolGrad: maxPoolGrad,
   AvgPoolGrad: avgPoolGrad,
   Sum: sum,
+  GatherV2: gatherV2,
+  UnsortedSegmentSum: unsortedSegmentSum,
 };
 
 /** Names of the kernels the native backend replaces. */

@@ -18,8 +18,8 @@
 //   BatchMatMul (the transposed variants take a scalar path in tfjs-wasm 4.22).
 // - Sum over leading axes (bias gradients: [N,H,W,C] over N,H,W): a row of ones times the
 //   [R, C] view (one XNNPACK matmul), instead of a transpose of the whole tensor and a reduce.
-// - Identity, and Transpose by a permutation that moves only size-1 axes: the input's memory
-//   shared (reference counted), instead of a copy.
+// - Identity, and Transpose by the identity permutation: the input's memory shared (reference
+//   counted), instead of a copy.
 // - GatherV2 (embedding lookups): row copies on the heap, instead of a per-element index loop.
 // Kernels here register under the backend name "wasm", so any backend that reuses wasm's
 // kernel registry and tensor storage (the native one) gets them too. A backend that registers
@@ -369,19 +369,19 @@ function identity(fallback: KernelFn): KernelFn {
 }
 
 /**
- * Transpose whose permutation moves only axes of size 1 (a gather's gradient transposes with the
- * identity permutation): the input's memory under the new shape, as Identity above; tfjs-wasm
- * 4.22 copies it. Every other permutation runs the shipped kernel.
+ * Transpose by the identity permutation (a gather's gradient transposes so): the input itself,
+ * shared as Identity above; tfjs-wasm 4.22 copies it. Only the identity: a permutation that
+ * moves size-1 axes would also be a no-op on memory, but under another shape, and tfjs-wasm
+ * caches XNNPACK operators by tensor id, not shape (see alias below): a [32, 1] kernel shared as
+ * [1, 32] reused the forward matmul's operator in a Dense layer's input gradient.
  */
 function transpose(fallback: KernelFn): KernelFn {
   return (args) => {
     const x = args.inputs["x"]!;
     const perm = args.attrs?.["perm"] as number[] | undefined;
-    if (!perm || x.dtype === "string" || perm.length !== x.shape.length) return fallback(args);
-    const moved = perm.filter((a) => x.shape[a] !== 1);
-    if (moved.some((a, i) => i > 0 && a < moved[i - 1]!)) return fallback(args);
+    if (!perm || x.dtype === "string" || perm.length !== x.shape.length || perm.some((a, i) => a !== i)) return fallback(args);
     args.backend.incRef(x.dataId);
-    return { dataId: x.dataId, shape: perm.map((a) => x.shape[a]!), dtype: x.dtype };
+    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
   };
 }
 

@@ -171,6 +171,33 @@ t("sum over leading axes (bias gradients), keepDims, and a full sum", () => pari
   return [x.sum([0, 1, 2]), x.sum(0), x.sum([0, 1], true), x.sum(), rand([5, 3], 0.2).sum(0)];
 }, ["Sum"], "sum"));
 
+// ---- embeddings ------------------------------------------------------------------------------
+
+t("gather (axis 0, 1 and 2, batchDims 1, int32 values) and the embedding gradient (UnsortedSegmentSum)", () => parity(() => {
+  const table = rand([50, 24], 0.3);
+  const ids = tf.tensor2d(Int32Array.from({ length: 2 * 300 }, (_, i) => (i * 7919) % 50), [2, 300], "int32");
+  const x3 = rand([5, 6, 20], 0.41);
+  const r = rand([2, 300, 24], 0.13);
+  const [gTable] = tf.grads((w: tf.Tensor) => tf.gather(w, ids).mul(r).sum())([table]);
+  return [
+    tf.gather(table, ids), gTable!,
+    tf.gather(x3, tf.tensor1d([5, 0, 5, 2], "int32"), 1), tf.gather(x3, tf.tensor1d([19, 0, 7], "int32"), 2),
+    tf.gather(x3, tf.tensor2d([[3, 0], [1, 1], [5, 2], [0, 0], [4, 4]], [5, 2], "int32"), 1, 1),
+    tf.gather(tf.tensor2d(Int32Array.from({ length: 12 }, (_, i) => i * 3 - 7), [4, 3], "int32"), tf.tensor1d([3, 3, 1], "int32")).toFloat(),
+    tf.unsortedSegmentSum(rand([9, 5], 0.8), tf.tensor1d([2, 0, 2, 9, -1, 4, 2, 0, 3], "int32"), 5),
+  ];
+}, ["GatherV2", "UnsortedSegmentSum"], "gather"));
+
+t("gather with an index out of range is the wasm kernel's error", async () => {
+  requireNative();
+  assert.is(await initBackend("native"), "native");
+  nativeFallbacks.clear();
+  const x = rand([4, 3], 0.2);
+  assert.throws(() => tf.gather(x, tf.tensor1d([1, 4], "int32")).dataSync(), /index value 4 is not in \[0, 3\]/);
+  assert.match(nativeFallbacks.get("GatherV2")?.why ?? "", /gather index 4 is not in \[0, 3\]/);
+  x.dispose();
+});
+
 t("cases native does not cover fall back to wasm and stay right", () => parity(() => {
   const x = rand([4, 5, 6], 0.37);
   const ints = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3], "int32");

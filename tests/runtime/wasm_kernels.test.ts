@@ -158,12 +158,26 @@ test("GatherV2 on wasm: an index out of range is an error, as on cpu", async () 
   x.dispose();
 });
 
+test("a Dense layer's input gradient on wasm (its [32, 1] kernel transposed to [1, 32]) matches cpu", async () => {
+  // A transpose that only moves a size-1 axis once shared the kernel's tensor id under the new
+  // shape, and tfjs-wasm's matmul reused the forward pass's XNNPACK operator cached for that id.
+  const run = (): number[][] => tf.tidy(() => {
+    const x = tf.tensor2d(fill(32, 0.3), [1, 32]);
+    const w = tf.tensor2d(fill(32, 0.9), [32, 1]);
+    const [gx, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sigmoid(tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D)).sum())([x, w]);
+    return [Array.from(gx!.dataSync()), Array.from(gw!.dataSync())];
+  });
+  const cpu = await on("cpu", run);
+  const wasm = await on("wasm", run);
+  assert.ok(maxDiff(wasm, cpu) < 1e-5, `max relative difference ${maxDiff(wasm, cpu)}`);
+});
+
 test("Identity and no-op Transposes on wasm share memory, and disposing either side keeps the other", async () => {
   await initBackend("wasm");
   const before = tf.memory().numBytes;
   const x = tf.tensor3d(fill(24, 0.5), [2, 3, 4]);
   const y = tf.clone(x);
-  const t = tf.tidy(() => tf.transpose(tf.tensor3d(fill(8, 0.5), [1, 8, 1]), [2, 1, 0]));
+  const t = tf.tidy(() => tf.transpose(tf.tensor3d(fill(8, 0.5), [1, 8, 1]), [0, 1, 2]));
   assert.equal(t.shape, [1, 8, 1]);
   assert.equal(Array.from(t.dataSync()), Array.from(fill(8, 0.5)));
   const u = tf.transpose(x, [0, 2, 1]);
