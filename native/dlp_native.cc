@@ -10,6 +10,7 @@
 #include <dnnl.hpp>
 #include <omp.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <map>
@@ -538,6 +539,72 @@ napi_value SumLeading(napi_env env, napi_callback_info info) {
   });
 }
 
+// ---- elementwise ---------------------------------------------------------------------------
+
+// binary(heap, p = [op, n, m, mode], a, b, out), float32, op 0 add, 1 sub, 2 mul:
+// mode 0: a and b both n elements; mode 1: b has m elements, repeated along a (n a multiple of
+// m: a bias, a scalar); mode 2: a has m elements, repeated along b. Parallel for large n.
+napi_value Binary(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = getArgs(env, info, 5);
+    heapOf(a, 0);
+    std::vector<int64_t> p = ints(a, 1);
+    if (p.size() != 4) throw JsError{"dlp_native: binary parameters must have 4 entries"};
+    const int64_t op = p[0], n = p[1], m = p[2], mode = p[3];
+    if (op < 0 || op > 2 || mode < 0 || mode > 2 || m < 1 || (mode != 0 && n % m != 0)) throw JsError{"dlp_native: bad binary parameters"};
+    const float* A = ptr(a, 2, mode == 2 ? m : n);
+    const float* B = ptr(a, 3, mode == 1 ? m : n);
+    float* out = ptr(a, 4, n);
+    if (!A || !B || !out) throw JsError{"dlp_native: binary needs a, b and output"};
+    const int64_t rows = mode == 0 ? 1 : n / m, cols = mode == 0 ? n : m;
+    const int64_t sa = mode == 2 ? 0 : cols, sb = mode == 1 ? 0 : cols;
+    // Rows of `cols` elements (the whole tensor as one row when shapes are equal), split over
+    // threads by row, or by column chunks when there is one row.
+    const int64_t chunk = 16384;
+    const int64_t pieces = mode == 0 ? (n + chunk - 1) / chunk : rows;
+#pragma omp parallel for schedule(static) if (n >= 65536)
+    for (int64_t q = 0; q < pieces; q++) {
+      const int64_t r = mode == 0 ? 0 : q;
+      const int64_t from = mode == 0 ? q * chunk : 0;
+      const int64_t to = mode == 0 ? std::min(n, from + chunk) : cols;
+      const float* __restrict x = A + r * sa;
+      const float* __restrict y = B + r * sb;
+      float* __restrict z = out + r * cols;
+      switch (op) {
+        case 0: for (int64_t j = from; j < to; j++) z[j] = x[j] + y[j]; break;
+        case 1: for (int64_t j = from; j < to; j++) z[j] = x[j] - y[j]; break;
+        default: for (int64_t j = from; j < to; j++) z[j] = x[j] * y[j]; break;
+      }
+    }
+    return undefinedValue(env);
+  });
+}
+
+// unary(heap, p = [op, n], alpha, x, out), float32: op 0 relu (x < 0 ? 0 : x, NaN kept),
+// 1 step (NaN stays NaN, x > 0 gives 1, else alpha), as tfjs's cpu backend computes them.
+napi_value Unary(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = getArgs(env, info, 5);
+    heapOf(a, 0);
+    std::vector<int64_t> p = ints(a, 1);
+    if (p.size() != 2) throw JsError{"dlp_native: unary parameters must have 2 entries"};
+    const int64_t op = p[0], n = p[1];
+    if (op < 0 || op > 1) throw JsError{"dlp_native: unknown unary op " + std::to_string(op)};
+    const float alpha = static_cast<float>(dbl(a, 2));
+    const float* __restrict x = ptr(a, 3, n);
+    float* __restrict out = ptr(a, 4, n);
+    if (!x || !out) throw JsError{"dlp_native: unary needs x and output"};
+    if (op == 0) {
+#pragma omp parallel for schedule(static) if (n >= 65536)
+      for (int64_t j = 0; j < n; j++) out[j] = x[j] < 0.f ? 0.f : x[j];
+    } else {
+#pragma omp parallel for schedule(static) if (n >= 65536)
+      for (int64_t j = 0; j < n; j++) out[j] = x[j] != x[j] ? x[j] : (x[j] > 0.f ? 1.f : alpha);
+    }
+    return undefinedValue(env);
+  });
+}
+
 // ---- embeddings --------------------------------------------------------------------------
 
 // A 32-bit pointer `count` elements long at byte offset argument i (gathers copy bits, any dtype).
@@ -664,6 +731,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"avgPoolGrad", nullptr, AvgPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumLeading", nullptr, SumLeading, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"gather", nullptr, Gather, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"segmentSum", nullptr, SegmentSum, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},

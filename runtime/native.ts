@@ -31,6 +31,8 @@ export interface NativeAddon {
   avgPoolGrad(heap: ArrayBuffer, p: Int32Array, dy: number, dx: number): void;
   maxPoolGrad(heap: ArrayBuffer, p: Int32Array, x: number, dy: number, dx: number): void;
   sumLeading(heap: ArrayBuffer, outer: number, inner: number, x: number, y: number): void;
+  binary(heap: ArrayBuffer, p: Int32Array, a: number, b: number, out: number): void;
+  unary(heap: ArrayBuffer, p: Int32Array, alpha: number, x: number, out: number): void;
   gather(heap: ArrayBuffer, p: Int32Array, x: number, indices: number, out: number): void;
   segmentSum(heap: ArrayBuffer, p: Int32Array, x: number, ids: number, out: number): void;
   setThreads(n: number): void;
@@ -276,6 +278,49 @@ const sum: NativeFn = ({ inputs, backend, attrs = {} }) => {
   return run("Sum", b, shape, (heap, y) => addon!.sumLeading(heap, outer, inner, offset(b, x), y));
 };
 
+/**
+ * Elementwise kernels run natively from this many elements on (activations, their gradients,
+ * bias adds); below it the N-API call costs more than the single-threaded wasm loop, and the
+ * wasm kernel runs (not counted as a fallback: nothing is missing).
+ */
+export const NATIVE_ELEMENTWISE_MIN = 1 << 15;
+
+const stripOnes = (s: number[]): number[] => { let i = 0; while (i < s.length && s[i] === 1) i++; return s.slice(i); };
+const isSuffix = (part: number[], whole: number[]): boolean => part.length <= whole.length && part.every((d, i) => d === whole[whole.length - part.length + i]);
+
+/** Add, Sub, Multiply of float32 tensors: equal shapes, or one side repeated along the other (a bias, a scalar). */
+function binary(kernel: string, op: 0 | 1 | 2): NativeFn {
+  return ({ inputs, backend }) => {
+    const { a, b } = inputs;
+    if (!a || !b || a.dtype !== "float32" || b.dtype !== "float32") return fellBack(kernel, "not float32");
+    let outShape: number[];
+    try { outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape); } catch { return fellBack(kernel, "shapes"); }
+    const n = tf.util.sizeFromShape(outShape);
+    if (n < NATIVE_ELEMENTWISE_MIN) return null;
+    const sa = tf.util.sizeFromShape(a.shape), sb = tf.util.sizeFromShape(b.shape);
+    let mode: number, m: number;
+    if (sa === n && sb === n) { mode = 0; m = n; }
+    else if (sa === n && isSuffix(stripOnes(b.shape), outShape)) { mode = 1; m = sb; }
+    else if (sb === n && isSuffix(stripOnes(a.shape), outShape)) { mode = 2; m = sa; }
+    else return fellBack(kernel, "broadcast");
+    if (m === 0) return fellBack(kernel, "empty");
+    const be = backend as WasmBackend;
+    return run(kernel, be, outShape, (heap, out) => addon!.binary(heap, Int32Array.from([op, n, m, mode]), offset(be, a), offset(be, b), out));
+  };
+}
+
+/** Relu and Step (relu's gradient mask) of float32 tensors. */
+function unary(kernel: string, op: 0 | 1): NativeFn {
+  return ({ inputs, backend, attrs = {} }) => {
+    const x = inputs["x"];
+    if (!x || x.dtype !== "float32") return fellBack(kernel, "not float32");
+    const n = tf.util.sizeFromShape(x.shape);
+    if (n < NATIVE_ELEMENTWISE_MIN) return null;
+    const be = backend as WasmBackend;
+    return run(kernel, be, [...x.shape], (heap, out) => addon!.unary(heap, Int32Array.from([op, n]), (attrs["alpha"] as number | undefined) ?? 0, offset(be, x), out));
+  };
+}
+
 /** Allocates an output of any dtype on the wasm heap and runs `call`; a throw frees it and falls back. */
 function runAs(kernel: string, backend: WasmBackend, shape: number[], dtype: tf.DataType, call: (heap: ArrayBuffer, out: number) => void): TensorInfo | null {
   const out = backend.makeOutput(shape, dtype);
@@ -334,6 +379,11 @@ const KERNELS: Record<string, NativeFn> = {
   Sum: sum,
   GatherV2: gatherV2,
   UnsortedSegmentSum: unsortedSegmentSum,
+  Add: binary("Add", 0),
+  Sub: binary("Sub", 1),
+  Multiply: binary("Multiply", 2),
+  Relu: unary("Relu", 0),
+  Step: unary("Step", 1),
 };
 
 /** Names of the kernels the native backend replaces. */

@@ -171,6 +171,29 @@ t("sum over leading axes (bias gradients), keepDims, and a full sum", () => pari
   return [x.sum([0, 1, 2]), x.sum(0), x.sum([0, 1], true), x.sum(), rand([5, 3], 0.2).sum(0)];
 }, ["Sum"], "sum"));
 
+// ---- elementwise -----------------------------------------------------------------------------
+
+t("add, sub, multiply (equal shapes, a bias, a scalar, either side repeated), relu, step and relu's gradient", () => parity(() => {
+  const x = rand([64, 13, 13, 32], 0.37), y = rand([64, 13, 13, 32], 0.11), bias = rand([32], 0.9), row = rand([1, 13, 32], 0.23);
+  const s = tf.scalar(0.7);
+  const [g] = tf.grads((v: tf.Tensor) => tf.relu(v.add(bias)).mul(y).sum())([x]);
+  return [
+    x.add(y), x.add(bias), bias.add(x), x.add(s), x.add(row),
+    x.sub(y), x.sub(bias), bias.sub(x), s.sub(x),
+    x.mul(y), x.mul(bias), s.mul(x),
+    tf.relu(x), tf.step(x), tf.step(x, 0.25), g!,
+  ];
+}, ["Add", "Sub", "Multiply", "Relu", "Step"], "elementwise"));
+
+t("elementwise: small tensors and broadcasts native does not cover run wasm's kernels and stay right", () => parity(() => {
+  const a = rand([128, 1, 32], 0.3), b = rand([1, 300, 1], 0.4);
+  return [a.add(b), a.mul(b), b.sub(a), rand([5, 7], 0.1).add(rand([7], 0.2)), tf.relu(rand([9], 0.5))];
+}, [], "elementwise fallbacks").then(() => {
+  assert.match(nativeFallbacks.get("Add")?.why ?? "", /broadcast/);
+  assert.not.ok(nativeRuns.has("Relu"), "a 9-element relu runs on wasm");
+  assert.not.ok(nativeFallbacks.has("Relu"), "and is not counted as a fallback");
+}));
+
 // ---- embeddings ------------------------------------------------------------------------------
 
 t("gather (axis 0, 1 and 2, batchDims 1, int32 values) and the embedding gradient (UnsortedSegmentSum)", () => parity(() => {
