@@ -125,9 +125,9 @@ function offset(backend: WasmBackend, t: TensorInfo): number {
 const f32 = (...ts: (TensorInfo | undefined)[]): boolean => ts.every((t) => !t || t.dtype === "float32");
 const nonEmpty = (...shapes: number[][]): boolean => shapes.every((s) => s.every((d) => d > 0));
 
-/** Allocates the output on the wasm heap and runs `call`; a throw frees it and falls back. */
-function run(kernel: string, backend: WasmBackend, shape: number[], call: (heap: ArrayBuffer, out: number) => void): TensorInfo | null {
-  const out = backend.makeOutput(shape, "float32");
+/** Allocates the output (float32 unless `dtype`) on the wasm heap and runs `call`; a throw frees it and falls back. */
+function run(kernel: string, backend: WasmBackend, shape: number[], call: (heap: ArrayBuffer, out: number) => void, dtype: tf.DataType = "float32"): TensorInfo | null {
+  const out = backend.makeOutput(shape, dtype);
   try {
     // The heap's buffer is read after the allocation: growing memory replaces it.
     call(backend.wasm.HEAPU8.buffer as ArrayBuffer, offset(backend, out));
@@ -321,19 +321,6 @@ function unary(kernel: string, op: 0 | 1): NativeFn {
   };
 }
 
-/** Allocates an output of any dtype on the wasm heap and runs `call`; a throw frees it and falls back. */
-function runAs(kernel: string, backend: WasmBackend, shape: number[], dtype: tf.DataType, call: (heap: ArrayBuffer, out: number) => void): TensorInfo | null {
-  const out = backend.makeOutput(shape, dtype);
-  try {
-    call(backend.wasm.HEAPU8.buffer as ArrayBuffer, offset(backend, out));
-    nativeRuns.set(kernel, (nativeRuns.get(kernel) ?? 0) + 1);
-    return out;
-  } catch (e) {
-    backend.disposeData(out.dataId);
-    return fellBack(kernel, e instanceof Error ? e.message : String(e));
-  }
-}
-
 /**
  * GatherV2 (embedding lookups) as row copies, parallel over rows; an index out of range makes
  * the addon throw before writing, and the wasm kernel then reports it.
@@ -347,8 +334,8 @@ const gatherV2: NativeFn = ({ inputs, backend, attrs = {} }) => {
   const n = tf.util.sizeFromShape(indices.shape);
   if (n * info.outerSize * info.sliceSize === 0) return fellBack("GatherV2", "empty");
   const b = backend as WasmBackend;
-  return runAs("GatherV2", b, info.outputShape, x.dtype, (heap, out) =>
-    addon!.gather(heap, Int32Array.from([info.batchSize, info.outerSize, info.dimSize, info.sliceSize, n / info.batchSize]), offset(b, x), offset(b, indices), out));
+  return run("GatherV2", b, info.outputShape, (heap, out) =>
+    addon!.gather(heap, Int32Array.from([info.batchSize, info.outerSize, info.dimSize, info.sliceSize, n / info.batchSize]), offset(b, x), offset(b, indices), out), x.dtype);
 };
 
 /** UnsortedSegmentSum (gather's gradient) of float32 rows by int32 ids, summed in double. */
