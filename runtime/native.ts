@@ -279,11 +279,12 @@ const sum: NativeFn = ({ inputs, backend, attrs = {} }) => {
 };
 
 /**
- * Elementwise kernels run natively from this many elements on (activations, their gradients,
- * bias adds); below it the N-API call costs more than the single-threaded wasm loop, and the
- * wasm kernel runs (not counted as a fallback: nothing is missing).
+ * Elementwise kernels run natively from this many elements on (a CNN's activations, their
+ * gradients, bias adds: 1–3 M elements at batch 128); below it (most of the optimizer's
+ * updates) the N-API call and the thread wake-up cost about what the second thread saves, on a
+ * loaded machine more, and the wasm kernel runs (not counted as a fallback: nothing is missing).
  */
-export const NATIVE_ELEMENTWISE_MIN = 1 << 15;
+export const NATIVE_ELEMENTWISE_MIN = 1 << 18;
 
 const stripOnes = (s: number[]): number[] => { let i = 0; while (i < s.length && s[i] === 1) i++; return s.slice(i); };
 const isSuffix = (part: number[], whole: number[]): boolean => part.length <= whole.length && part.every((d, i) => d === whole[whole.length - part.length + i]);
