@@ -17,14 +17,7 @@ if (process.env.DLP_NATIVE !== "0" && !existsSync(new URL("../native/build/Relea
 register();
 const pattern = process.argv[2] ? new RegExp(process.argv[2]) : /\.test\.ts$/;
 const { suites } = await parse("tests", /\.test\.ts$/, { ignore: /^golden|fixtures/ });
-// Suites that measure the process itself (numerical parity of kernels that share one wasm heap
-// and its memory with every earlier suite) run in a process of their own, so what earlier suites
-// left on the heap cannot decide their outcome; their counts join the closing line.
-const OWN_PROCESS = [/\/tests\/runtime\/wasm_pipelines\.test\.ts$/];
-const child = process.env.DLP_TEST_CHILD === "1";
-const matched = suites.filter((s) => pattern.test(s.file));
-const chosen = child ? matched : matched.filter((s) => !OWN_PROCESS.some((r) => r.test(s.file)));
-const separate = child ? [] : matched.filter((s) => OWN_PROCESS.some((r) => r.test(s.file)));
+const chosen = suites.filter((s) => pattern.test(s.file));
 // uvu prints "Total/Passed"; keep them to add the plain closing line CI reads.
 let total = 0, passed = 0, skipped = 0;
 const write = process.stdout.write.bind(process.stdout);
@@ -35,20 +28,8 @@ process.stdout.write = (chunk, ...rest) => {
   const s = /Skipped:\s+(\d+)/.exec(text); if (s) skipped = Number(s[1]);
   return write(chunk, ...rest);
 };
-if (chosen.length > 0) await run(chosen, { bail: false });
+await run(chosen, { bail: false });
 process.stdout.write = write;
-for (const s of separate) {
-  const { spawnSync } = await import("node:child_process");
-  const escaped = s.file.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-  const r = spawnSync(process.execPath, [new URL(import.meta.url).pathname, `^${escaped}$`], {
-    env: { ...process.env, DLP_TEST_CHILD: "1" }, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"],
-  });
-  const out = r.stdout ?? "";
-  const last = /^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$/m.exec(out.trimEnd().split("\n").pop() ?? "");
-  write(out.trimEnd().replace(/\n?[^\n]*$/, "") + "\n");
-  if (!last) { total += 1; continue; } // a child that died without its closing line counts as a failure
-  passed += Number(last[1]); total += Number(last[1]) + Number(last[2]) + Number(last[3] ?? 0); skipped += Number(last[3] ?? 0);
-}
 const failed = Math.max(0, total - passed - skipped);
 console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
 if (failed > 0 || total === 0) process.exitCode = 1;

@@ -10,6 +10,7 @@
 #include <dnnl.hpp>
 #include <omp.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <map>
@@ -175,168 +176,125 @@ convolution_forward::primitive_desc convFwdPd(const ConvShape& s, bool bias, con
   return convolution_forward::primitive_desc(d, attr, eng());
 }
 
-struct ConvFwd {
-  convolution_forward prim;
+// The forward convolution and its two gradients share one entry type and one setup: the
+// primitive, the descriptors of its two activations (src and dst; diff_src and diff_dst for the
+// data gradient, src and diff_dst for the weight gradient), and the weights (the weight gradient
+// for kind weights) in the primitive's own layout, with a reorder from (to, for the weight
+// gradient) tfjs's HWIO when the two layouts differ.
+enum class ConvKind : int64_t { forward = 0, data = 1, weights = 2 };
+
+struct ConvEntry {
+  primitive prim;
   memory::desc srcMd, dstMd, biasMd, userWeiMd;
   bool reorderWei = false;
   reorder weiReorder;
   memory wei;
 };
 
-struct ConvBwdData {
-  convolution_backward_data prim;
-  memory::desc diffSrcMd, diffDstMd, userWeiMd;
-  bool reorderWei = false;
-  reorder weiReorder;
-  memory wei;
-};
+std::map<std::vector<int64_t>, std::unique_ptr<ConvEntry>> convCache;
 
-struct ConvBwdWeights {
-  convolution_backward_weights prim;
-  memory::desc srcMd, diffDstMd, userWeiMd;
-  bool reorderWei = false;
-  reorder weiReorder;
-  memory diffWei;
-};
-
-std::map<std::vector<int64_t>, std::unique_ptr<ConvFwd>> convFwdCache;
-std::map<std::vector<int64_t>, std::unique_ptr<ConvBwdData>> convBwdDataCache;
-std::map<std::vector<int64_t>, std::unique_ptr<ConvBwdWeights>> convBwdWeightsCache;
-
-// conv2d(heap, p, x, w, bias|-1, y, act, alpha)
-napi_value Conv2D(napi_env env, napi_callback_info info) {
-  return guarded(env, [&]() -> napi_value {
-    Args a = getArgs(env, info, 8);
-    heapOf(a, 0);
-    std::vector<int64_t> p = ints(a, 1);
-    ConvShape s(p);
-    float* x = ptr(a, 2, s.srcSize());
-    float* w = ptr(a, 3, s.weiSize());
-    float* b = ptr(a, 4, s.oc);
-    float* y = ptr(a, 5, s.dstSize());
-    if (!x || !w || !y) throw JsError{"dlp_native: conv2d needs x, filter and output"};
-    int64_t act = num(a, 6);
-    float alpha = static_cast<float>(dbl(a, 7));
-    std::vector<int64_t> key = p;
-    key.push_back(b ? 1 : 0);
-    key.push_back(act);
-    int32_t alphaBits;
-    std::memcpy(&alphaBits, &alpha, 4);
-    key.push_back(alphaBits);
-    auto& slot = convFwdCache[key];
-    if (!slot) {
-      auto e = std::make_unique<ConvFwd>();
-      auto pd = convFwdPd(s, b != nullptr, activationAttr(act, alpha), prop_kind::forward_inference);
-      e->prim = convolution_forward(pd);
-      e->srcMd = pd.src_desc();
-      e->dstMd = pd.dst_desc();
-      e->biasMd = memory::desc({s.oc}, dt::f32, tag::a);
-      e->userWeiMd = memory::desc(s.wei(), dt::f32, tag::hwio);
-      e->reorderWei = pd.weights_desc() != e->userWeiMd;
-      e->wei = memory(pd.weights_desc(), eng());
-      if (e->reorderWei) e->weiReorder = reorder(memory(e->userWeiMd, eng(), nullptr), e->wei);
-      slot = std::move(e);
-    }
-    ConvFwd& e = *slot;
-    memory userWei(e.userWeiMd, eng(), w);
-    memory weiMem = userWei;
-    if (e.reorderWei) {
-      e.weiReorder.execute(strm(), userWei, e.wei);
-      weiMem = e.wei;
-    }
-    std::unordered_map<int, memory> margs{
-        {DNNL_ARG_SRC, memory(e.srcMd, eng(), x)},
-        {DNNL_ARG_WEIGHTS, weiMem},
-        {DNNL_ARG_DST, memory(e.dstMd, eng(), y)}};
-    if (b) margs.insert({DNNL_ARG_BIAS, memory(e.biasMd, eng(), b)});
-    e.prim.execute(strm(), margs);
-    strm().wait();
-    return undefinedValue(env);
-  });
-}
-
-// conv2dBackpropInput(heap, p, dy, w, dx)
-napi_value Conv2DBackpropInput(napi_env env, napi_callback_info info) {
-  return guarded(env, [&]() -> napi_value {
-    Args a = getArgs(env, info, 5);
-    heapOf(a, 0);
-    std::vector<int64_t> p = ints(a, 1);
-    ConvShape s(p);
-    float* dy = ptr(a, 2, s.dstSize());
-    float* w = ptr(a, 3, s.weiSize());
-    float* dx = ptr(a, 4, s.srcSize());
-    if (!dy || !w || !dx) throw JsError{"dlp_native: conv2dBackpropInput needs dy, filter and output"};
-    auto& slot = convBwdDataCache[p];
-    if (!slot) {
-      auto e = std::make_unique<ConvBwdData>();
-      auto hint = convFwdPd(s, false, primitive_attr(), prop_kind::forward_training);
-      memory::desc diffSrc(s.src(), dt::f32, tag::nhwc), diffDst(s.dst(), dt::f32, tag::nhwc);
-      memory::desc wei(s.wei(), dt::f32, tag::any);
-      convolution_backward_data::desc d(algorithm::convolution_direct, diffSrc, wei, diffDst, s.strides(), s.dil(), s.padL(), s.padR());
+// The cached entry for (kind, shape, bias, activation), created on first use.
+ConvEntry& convEntry(ConvKind kind, const std::vector<int64_t>& p, const ConvShape& s, bool bias, int64_t act, float alpha) {
+  std::vector<int64_t> key = p;
+  int32_t alphaBits;
+  std::memcpy(&alphaBits, &alpha, 4);
+  key.insert(key.end(), {static_cast<int64_t>(kind), bias ? 1 : 0, act, alphaBits});
+  auto& slot = convCache[key];
+  if (slot) return *slot;
+  auto e = std::make_unique<ConvEntry>();
+  memory::desc weiMd;
+  if (kind == ConvKind::forward) {
+    auto pd = convFwdPd(s, bias, activationAttr(act, alpha), prop_kind::forward_inference);
+    e->prim = convolution_forward(pd);
+    e->srcMd = pd.src_desc();
+    e->dstMd = pd.dst_desc();
+    weiMd = pd.weights_desc();
+  } else {
+    auto hint = convFwdPd(s, false, primitive_attr(), prop_kind::forward_training);
+    memory::desc src(s.src(), dt::f32, tag::nhwc), dst(s.dst(), dt::f32, tag::nhwc), wei(s.wei(), dt::f32, tag::any);
+    if (kind == ConvKind::data) {
+      convolution_backward_data::desc d(algorithm::convolution_direct, src, wei, dst, s.strides(), s.dil(), s.padL(), s.padR());
       convolution_backward_data::primitive_desc pd(d, eng(), hint);
       e->prim = convolution_backward_data(pd);
-      e->diffSrcMd = pd.diff_src_desc();
-      e->diffDstMd = pd.diff_dst_desc();
-      e->userWeiMd = memory::desc(s.wei(), dt::f32, tag::hwio);
-      e->reorderWei = pd.weights_desc() != e->userWeiMd;
-      e->wei = memory(pd.weights_desc(), eng());
-      if (e->reorderWei) e->weiReorder = reorder(memory(e->userWeiMd, eng(), nullptr), e->wei);
-      slot = std::move(e);
-    }
-    ConvBwdData& e = *slot;
-    memory userWei(e.userWeiMd, eng(), w);
-    memory weiMem = userWei;
-    if (e.reorderWei) {
-      e.weiReorder.execute(strm(), userWei, e.wei);
-      weiMem = e.wei;
-    }
-    e.prim.execute(strm(), {{DNNL_ARG_DIFF_DST, memory(e.diffDstMd, eng(), dy)},
-                            {DNNL_ARG_WEIGHTS, weiMem},
-                            {DNNL_ARG_DIFF_SRC, memory(e.diffSrcMd, eng(), dx)}});
-    strm().wait();
-    return undefinedValue(env);
-  });
-}
-
-// conv2dBackpropFilter(heap, p, x, dy, dw)
-napi_value Conv2DBackpropFilter(napi_env env, napi_callback_info info) {
-  return guarded(env, [&]() -> napi_value {
-    Args a = getArgs(env, info, 5);
-    heapOf(a, 0);
-    std::vector<int64_t> p = ints(a, 1);
-    ConvShape s(p);
-    float* x = ptr(a, 2, s.srcSize());
-    float* dy = ptr(a, 3, s.dstSize());
-    float* dw = ptr(a, 4, s.weiSize());
-    if (!x || !dy || !dw) throw JsError{"dlp_native: conv2dBackpropFilter needs x, dy and output"};
-    auto& slot = convBwdWeightsCache[p];
-    if (!slot) {
-      auto e = std::make_unique<ConvBwdWeights>();
-      auto hint = convFwdPd(s, false, primitive_attr(), prop_kind::forward_training);
-      memory::desc src(s.src(), dt::f32, tag::nhwc), diffDst(s.dst(), dt::f32, tag::nhwc);
-      memory::desc wei(s.wei(), dt::f32, tag::any);
-      convolution_backward_weights::desc d(algorithm::convolution_direct, src, wei, diffDst, s.strides(), s.dil(), s.padL(), s.padR());
+      e->srcMd = pd.diff_src_desc();
+      e->dstMd = pd.diff_dst_desc();
+      weiMd = pd.weights_desc();
+    } else {
+      convolution_backward_weights::desc d(algorithm::convolution_direct, src, wei, dst, s.strides(), s.dil(), s.padL(), s.padR());
       convolution_backward_weights::primitive_desc pd(d, eng(), hint);
       e->prim = convolution_backward_weights(pd);
       e->srcMd = pd.src_desc();
-      e->diffDstMd = pd.diff_dst_desc();
-      e->userWeiMd = memory::desc(s.wei(), dt::f32, tag::hwio);
-      e->reorderWei = pd.diff_weights_desc() != e->userWeiMd;
-      e->diffWei = memory(pd.diff_weights_desc(), eng());
-      if (e->reorderWei) e->weiReorder = reorder(e->diffWei, memory(e->userWeiMd, eng(), nullptr));
-      slot = std::move(e);
+      e->dstMd = pd.diff_dst_desc();
+      weiMd = pd.diff_weights_desc();
     }
-    ConvBwdWeights& e = *slot;
-    memory userWei(e.userWeiMd, eng(), dw);
-    memory diffWei = e.reorderWei ? e.diffWei : userWei;
-    e.prim.execute(strm(), {{DNNL_ARG_SRC, memory(e.srcMd, eng(), x)},
-                            {DNNL_ARG_DIFF_DST, memory(e.diffDstMd, eng(), dy)},
-                            {DNNL_ARG_DIFF_WEIGHTS, diffWei}});
-    if (e.reorderWei) e.weiReorder.execute(strm(), e.diffWei, userWei);
+  }
+  e->biasMd = memory::desc({s.oc}, dt::f32, tag::a);
+  e->userWeiMd = memory::desc(s.wei(), dt::f32, tag::hwio);
+  e->reorderWei = weiMd != e->userWeiMd;
+  e->wei = memory(weiMd, eng());
+  if (e->reorderWei) {
+    memory user(e->userWeiMd, eng(), nullptr);
+    e->weiReorder = kind == ConvKind::weights ? reorder(e->wei, user) : reorder(user, e->wei);
+  }
+  slot = std::move(e);
+  return *slot;
+}
+
+// conv2d(heap, p, x, w, bias|-1, y, act, alpha)                  kind forward
+// conv2dBackpropInput(heap, p, dy, w, dx)                         kind data
+// conv2dBackpropFilter(heap, p, x, dy, dw)                        kind weights
+// Each pointer is checked against the heap; the weights (or the weight gradient) are tfjs's HWIO.
+napi_value ConvCall(napi_env env, napi_callback_info info, ConvKind kind) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = getArgs(env, info, kind == ConvKind::forward ? 8 : 5);
+    heapOf(a, 0);
+    std::vector<int64_t> p = ints(a, 1);
+    ConvShape s(p);
+    float *src = nullptr, *dst = nullptr, *userWei = nullptr, *bias = nullptr;
+    int64_t act = 0;
+    float alpha = 0.f;
+    switch (kind) {
+      case ConvKind::forward:
+        src = ptr(a, 2, s.srcSize()); userWei = ptr(a, 3, s.weiSize()); bias = ptr(a, 4, s.oc); dst = ptr(a, 5, s.dstSize());
+        act = num(a, 6);
+        alpha = static_cast<float>(dbl(a, 7));
+        break;
+      case ConvKind::data:
+        dst = ptr(a, 2, s.dstSize()); userWei = ptr(a, 3, s.weiSize()); src = ptr(a, 4, s.srcSize());
+        break;
+      case ConvKind::weights:
+        src = ptr(a, 2, s.srcSize()); dst = ptr(a, 3, s.dstSize()); userWei = ptr(a, 4, s.weiSize());
+        break;
+    }
+    if (!src || !dst || !userWei) throw JsError{"dlp_native: a convolution needs its two activations and its filter"};
+    ConvEntry& e = convEntry(kind, p, s, bias != nullptr, act, alpha);
+    memory user(e.userWeiMd, eng(), userWei);
+    memory wei = e.reorderWei ? e.wei : user;
+    if (e.reorderWei && kind != ConvKind::weights) e.weiReorder.execute(strm(), user, e.wei);
+    memory srcMem(e.srcMd, eng(), src), dstMem(e.dstMd, eng(), dst);
+    std::unordered_map<int, memory> margs;
+    switch (kind) {
+      case ConvKind::forward:
+        margs = {{DNNL_ARG_SRC, srcMem}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dstMem}};
+        if (bias) margs.insert({DNNL_ARG_BIAS, memory(e.biasMd, eng(), bias)});
+        break;
+      case ConvKind::data:
+        margs = {{DNNL_ARG_DIFF_SRC, srcMem}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DIFF_DST, dstMem}};
+        break;
+      case ConvKind::weights:
+        margs = {{DNNL_ARG_SRC, srcMem}, {DNNL_ARG_DIFF_WEIGHTS, wei}, {DNNL_ARG_DIFF_DST, dstMem}};
+        break;
+    }
+    e.prim.execute(strm(), margs);
+    if (e.reorderWei && kind == ConvKind::weights) e.weiReorder.execute(strm(), e.wei, user);
     strm().wait();
     return undefinedValue(env);
   });
 }
+
+napi_value Conv2D(napi_env env, napi_callback_info info) { return ConvCall(env, info, ConvKind::forward); }
+napi_value Conv2DBackpropInput(napi_env env, napi_callback_info info) { return ConvCall(env, info, ConvKind::data); }
+napi_value Conv2DBackpropFilter(napi_env env, napi_callback_info info) { return ConvCall(env, info, ConvKind::weights); }
 
 // ---- matmul -----------------------------------------------------------------------------
 
@@ -581,6 +539,142 @@ napi_value SumLeading(napi_env env, napi_callback_info info) {
   });
 }
 
+// ---- elementwise ---------------------------------------------------------------------------
+
+// binary(heap, p = [op, n, m, mode], a, b, out), float32, op 0 add, 1 sub, 2 mul:
+// mode 0: a and b both n elements; mode 1: b has m elements, repeated along a (n a multiple of
+// m: a bias, a scalar); mode 2: a has m elements, repeated along b. Parallel for large n.
+napi_value Binary(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = getArgs(env, info, 5);
+    heapOf(a, 0);
+    std::vector<int64_t> p = ints(a, 1);
+    if (p.size() != 4) throw JsError{"dlp_native: binary parameters must have 4 entries"};
+    const int64_t op = p[0], n = p[1], m = p[2], mode = p[3];
+    if (op < 0 || op > 2 || mode < 0 || mode > 2 || m < 1 || (mode != 0 && n % m != 0)) throw JsError{"dlp_native: bad binary parameters"};
+    const float* A = ptr(a, 2, mode == 2 ? m : n);
+    const float* B = ptr(a, 3, mode == 1 ? m : n);
+    float* out = ptr(a, 4, n);
+    if (!A || !B || !out) throw JsError{"dlp_native: binary needs a, b and output"};
+    const int64_t rows = mode == 0 ? 1 : n / m, cols = mode == 0 ? n : m;
+    const int64_t sa = mode == 2 ? 0 : cols, sb = mode == 1 ? 0 : cols;
+    // Rows of `cols` elements (the whole tensor as one row when shapes are equal), split over
+    // threads by row, or by column chunks when there is one row.
+    const int64_t chunk = 16384;
+    const int64_t pieces = mode == 0 ? (n + chunk - 1) / chunk : rows;
+#pragma omp parallel for schedule(static) if (n >= 65536)
+    for (int64_t q = 0; q < pieces; q++) {
+      const int64_t r = mode == 0 ? 0 : q;
+      const int64_t from = mode == 0 ? q * chunk : 0;
+      const int64_t to = mode == 0 ? std::min(n, from + chunk) : cols;
+      const float* __restrict x = A + r * sa;
+      const float* __restrict y = B + r * sb;
+      float* __restrict z = out + r * cols;
+      switch (op) {
+        case 0: for (int64_t j = from; j < to; j++) z[j] = x[j] + y[j]; break;
+        case 1: for (int64_t j = from; j < to; j++) z[j] = x[j] - y[j]; break;
+        default: for (int64_t j = from; j < to; j++) z[j] = x[j] * y[j]; break;
+      }
+    }
+    return undefinedValue(env);
+  });
+}
+
+// unary(heap, p = [op, n], alpha, x, out), float32: op 0 relu (x < 0 ? 0 : x, NaN kept),
+// 1 step (NaN stays NaN, x > 0 gives 1, else alpha), as tfjs's cpu backend computes them.
+napi_value Unary(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = getArgs(env, info, 5);
+    heapOf(a, 0);
+    std::vector<int64_t> p = ints(a, 1);
+    if (p.size() != 2) throw JsError{"dlp_native: unary parameters must have 2 entries"};
+    const int64_t op = p[0], n = p[1];
+    if (op < 0 || op > 1) throw JsError{"dlp_native: unknown unary op " + std::to_string(op)};
+    const float alpha = static_cast<float>(dbl(a, 2));
+    const float* __restrict x = ptr(a, 3, n);
+    float* __restrict out = ptr(a, 4, n);
+    if (!x || !out) throw JsError{"dlp_native: unary needs x and output"};
+    if (op == 0) {
+#pragma omp parallel for schedule(static) if (n >= 65536)
+      for (int64_t j = 0; j < n; j++) out[j] = x[j] < 0.f ? 0.f : x[j];
+    } else {
+#pragma omp parallel for schedule(static) if (n >= 65536)
+      for (int64_t j = 0; j < n; j++) out[j] = x[j] != x[j] ? x[j] : (x[j] > 0.f ? 1.f : alpha);
+    }
+    return undefinedValue(env);
+  });
+}
+
+// ---- embeddings --------------------------------------------------------------------------
+
+// A 32-bit pointer `count` elements long at byte offset argument i (gathers copy bits, any dtype).
+int32_t* ptr32(Args& a, size_t i, int64_t count) {
+  return reinterpret_cast<int32_t*>(ptr(a, i, count));
+}
+
+// gather(heap, p = [batch, outer, dim, inner, perBatch], x, ids, out):
+// out[b, o, i, :] = x[b, o, ids[b, i], :] (GatherV2; 32-bit elements). An id outside [0, dim)
+// throws before anything is written, so the caller's fallback reports it.
+napi_value Gather(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = getArgs(env, info, 5);
+    heapOf(a, 0);
+    std::vector<int64_t> p = ints(a, 1);
+    if (p.size() != 5) throw JsError{"dlp_native: gather parameters must have 5 entries"};
+    const int64_t batch = p[0], outer = p[1], dim = p[2], inner = p[3], per = p[4];
+    const int32_t* x = ptr32(a, 2, batch * outer * dim * inner);
+    const int32_t* ids = ptr32(a, 3, batch * per);
+    int32_t* out = ptr32(a, 4, batch * outer * per * inner);
+    if (!x || !ids || !out) throw JsError{"dlp_native: gather needs x, indices and output"};
+    for (int64_t i = 0; i < batch * per; i++) {
+      if (ids[i] < 0 || ids[i] >= dim) throw JsError{"dlp_native: gather index " + std::to_string(ids[i]) + " is not in [0, " + std::to_string(dim - 1) + "]"};
+    }
+    const int64_t rows = batch * outer * per;
+    const size_t bytes = static_cast<size_t>(inner) * 4;
+#pragma omp parallel for schedule(static) if (rows * inner >= 65536)
+    for (int64_t r = 0; r < rows; r++) {
+      const int64_t i = r % per, bo = r / per, b = bo / outer;
+      std::memcpy(out + r * inner, x + (bo * dim + ids[b * per + i]) * inner, bytes);
+    }
+    return undefinedValue(env);
+  });
+}
+
+// segmentSum(heap, p = [n, inner, segments], x, ids, out): out[s, :] = sum of x[i, :] over the
+// rows i with ids[i] == s (UnsortedSegmentSum, the gradient of gather); ids outside
+// [0, segments) are dropped. Sums accumulate in double (as the cpu backend's do), each thread
+// owning a range of segments, so no two threads write one row.
+napi_value SegmentSum(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = getArgs(env, info, 5);
+    heapOf(a, 0);
+    std::vector<int64_t> p = ints(a, 1);
+    if (p.size() != 3) throw JsError{"dlp_native: segmentSum parameters must have 3 entries"};
+    const int64_t n = p[0], inner = p[1], segments = p[2];
+    const float* x = ptr(a, 2, n * inner);
+    const int32_t* ids = ptr32(a, 3, n);
+    float* out = ptr(a, 4, segments * inner);
+    if (!x || !ids || !out) throw JsError{"dlp_native: segmentSum needs x, ids and output"};
+    std::vector<double> acc(static_cast<size_t>(segments * inner), 0.0);
+    int threads = omp_get_max_threads();
+    if (n * inner < 65536) threads = 1;
+#pragma omp parallel num_threads(threads)
+    {
+      const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+      const int64_t from = segments * t / nt, to = segments * (t + 1) / nt;
+      for (int64_t i = 0; i < n; i++) {
+        const int64_t sg = ids[i];
+        if (sg < from || sg >= to) continue;
+        double* dst = acc.data() + sg * inner;
+        const float* src = x + i * inner;
+        for (int64_t k = 0; k < inner; k++) dst[k] += src[k];
+      }
+      for (int64_t j = from * inner; j < to * inner; j++) out[j] = static_cast<float>(acc[j]);
+    }
+    return undefinedValue(env);
+  });
+}
+
 // ---- threads and identity ---------------------------------------------------------------
 
 napi_value SetThreads(napi_env env, napi_callback_info info) {
@@ -637,6 +731,10 @@ napi_value Init(napi_env env, napi_value exports) {
       {"avgPoolGrad", nullptr, AvgPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumLeading", nullptr, SumLeading, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"gather", nullptr, Gather, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"segmentSum", nullptr, SegmentSum, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

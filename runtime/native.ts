@@ -31,6 +31,10 @@ export interface NativeAddon {
   avgPoolGrad(heap: ArrayBuffer, p: Int32Array, dy: number, dx: number): void;
   maxPoolGrad(heap: ArrayBuffer, p: Int32Array, x: number, dy: number, dx: number): void;
   sumLeading(heap: ArrayBuffer, outer: number, inner: number, x: number, y: number): void;
+  binary(heap: ArrayBuffer, p: Int32Array, a: number, b: number, out: number): void;
+  unary(heap: ArrayBuffer, p: Int32Array, alpha: number, x: number, out: number): void;
+  gather(heap: ArrayBuffer, p: Int32Array, x: number, indices: number, out: number): void;
+  segmentSum(heap: ArrayBuffer, p: Int32Array, x: number, ids: number, out: number): void;
   setThreads(n: number): void;
   info(): { major: number; minor: number; patch: number; threads: number; isa: string };
 }
@@ -121,9 +125,9 @@ function offset(backend: WasmBackend, t: TensorInfo): number {
 const f32 = (...ts: (TensorInfo | undefined)[]): boolean => ts.every((t) => !t || t.dtype === "float32");
 const nonEmpty = (...shapes: number[][]): boolean => shapes.every((s) => s.every((d) => d > 0));
 
-/** Allocates the output on the wasm heap and runs `call`; a throw frees it and falls back. */
-function run(kernel: string, backend: WasmBackend, shape: number[], call: (heap: ArrayBuffer, out: number) => void): TensorInfo | null {
-  const out = backend.makeOutput(shape, "float32");
+/** Allocates the output (float32 unless `dtype`) on the wasm heap and runs `call`; a throw frees it and falls back. */
+function run(kernel: string, backend: WasmBackend, shape: number[], call: (heap: ArrayBuffer, out: number) => void, dtype: tf.DataType = "float32"): TensorInfo | null {
+  const out = backend.makeOutput(shape, dtype);
   try {
     // The heap's buffer is read after the allocation: growing memory replaces it.
     call(backend.wasm.HEAPU8.buffer as ArrayBuffer, offset(backend, out));
@@ -274,6 +278,81 @@ const sum: NativeFn = ({ inputs, backend, attrs = {} }) => {
   return run("Sum", b, shape, (heap, y) => addon!.sumLeading(heap, outer, inner, offset(b, x), y));
 };
 
+/**
+ * Elementwise kernels run natively from this many elements on (a CNN's activations, their
+ * gradients, bias adds: 1–3 M elements at batch 128); below it (most of the optimizer's
+ * updates) the N-API call and the thread wake-up cost about what the second thread saves, on a
+ * loaded machine more, and the wasm kernel runs (not counted as a fallback: nothing is missing).
+ */
+export const NATIVE_ELEMENTWISE_MIN = 1 << 18;
+
+const stripOnes = (s: number[]): number[] => { let i = 0; while (i < s.length && s[i] === 1) i++; return s.slice(i); };
+const isSuffix = (part: number[], whole: number[]): boolean => part.length <= whole.length && part.every((d, i) => d === whole[whole.length - part.length + i]);
+
+/** Add, Sub, Multiply of float32 tensors: equal shapes, or one side repeated along the other (a bias, a scalar). */
+function binary(kernel: string, op: 0 | 1 | 2): NativeFn {
+  return ({ inputs, backend }) => {
+    const { a, b } = inputs;
+    if (!a || !b || a.dtype !== "float32" || b.dtype !== "float32") return fellBack(kernel, "not float32");
+    let outShape: number[];
+    try { outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape); } catch { return fellBack(kernel, "shapes"); }
+    const n = tf.util.sizeFromShape(outShape);
+    if (n < NATIVE_ELEMENTWISE_MIN) return null;
+    const sa = tf.util.sizeFromShape(a.shape), sb = tf.util.sizeFromShape(b.shape);
+    let mode: number, m: number;
+    if (sa === n && sb === n) { mode = 0; m = n; }
+    else if (sa === n && isSuffix(stripOnes(b.shape), outShape)) { mode = 1; m = sb; }
+    else if (sb === n && isSuffix(stripOnes(a.shape), outShape)) { mode = 2; m = sa; }
+    else return fellBack(kernel, "broadcast");
+    if (m === 0) return fellBack(kernel, "empty");
+    const be = backend as WasmBackend;
+    return run(kernel, be, outShape, (heap, out) => addon!.binary(heap, Int32Array.from([op, n, m, mode]), offset(be, a), offset(be, b), out));
+  };
+}
+
+/** Relu and Step (relu's gradient mask) of float32 tensors. */
+function unary(kernel: string, op: 0 | 1): NativeFn {
+  return ({ inputs, backend, attrs = {} }) => {
+    const x = inputs["x"];
+    if (!x || x.dtype !== "float32") return fellBack(kernel, "not float32");
+    const n = tf.util.sizeFromShape(x.shape);
+    if (n < NATIVE_ELEMENTWISE_MIN) return null;
+    const be = backend as WasmBackend;
+    return run(kernel, be, [...x.shape], (heap, out) => addon!.unary(heap, Int32Array.from([op, n]), (attrs["alpha"] as number | undefined) ?? 0, offset(be, x), out));
+  };
+}
+
+/**
+ * GatherV2 (embedding lookups) as row copies, parallel over rows; an index out of range makes
+ * the addon throw before writing, and the wasm kernel then reports it.
+ */
+const gatherV2: NativeFn = ({ inputs, backend, attrs = {} }) => {
+  const { x, indices } = inputs;
+  if (!x || !indices || indices.dtype !== "int32" || (x.dtype !== "float32" && x.dtype !== "int32")) return fellBack("GatherV2", "dtype");
+  const axis = tf.util.parseAxisParam(attrs["axis"] as number, x.shape)[0]!;
+  const info = tf.backend_util.segment_util.collectGatherOpShapeInfo(
+    x as unknown as tf.TensorInfo & tf.Tensor, indices as unknown as tf.TensorInfo & tf.Tensor, axis, (attrs["batchDims"] as number | undefined) ?? 0);
+  const n = tf.util.sizeFromShape(indices.shape);
+  if (n * info.outerSize * info.sliceSize === 0) return fellBack("GatherV2", "empty");
+  const b = backend as WasmBackend;
+  return run("GatherV2", b, info.outputShape, (heap, out) =>
+    addon!.gather(heap, Int32Array.from([info.batchSize, info.outerSize, info.dimSize, info.sliceSize, n / info.batchSize]), offset(b, x), offset(b, indices), out), x.dtype);
+};
+
+/** UnsortedSegmentSum (gather's gradient) of float32 rows by int32 ids, summed in double. */
+const unsortedSegmentSum: NativeFn = ({ inputs, backend, attrs = {} }) => {
+  const { x, segmentIds } = inputs;
+  const numSegments = attrs["numSegments"] as number;
+  if (!x || !segmentIds || x.dtype !== "float32" || segmentIds.dtype !== "int32") return fellBack("UnsortedSegmentSum", "dtype");
+  const n = tf.util.sizeFromShape(segmentIds.shape);
+  const rowShape = x.shape.slice(segmentIds.shape.length);
+  const inner = tf.util.sizeFromShape(rowShape);
+  if (n * inner * numSegments === 0 || x.shape.slice(0, segmentIds.shape.length).join() !== segmentIds.shape.join()) return fellBack("UnsortedSegmentSum", "shape");
+  const b = backend as WasmBackend;
+  return run("UnsortedSegmentSum", b, [numSegments, ...rowShape], (heap, out) =>
+    addon!.segmentSum(heap, Int32Array.from([n, inner, numSegments]), offset(b, x), offset(b, segmentIds), out));
+};
+
 const KERNELS: Record<string, NativeFn> = {
   Conv2D: convForward("Conv2D", false),
   FusedConv2D: convForward("FusedConv2D", true),
@@ -286,6 +365,13 @@ const KERNELS: Record<string, NativeFn> = {
   MaxPoolGrad: maxPoolGrad,
   AvgPoolGrad: avgPoolGrad,
   Sum: sum,
+  GatherV2: gatherV2,
+  UnsortedSegmentSum: unsortedSegmentSum,
+  Add: binary("Add", 0),
+  Sub: binary("Sub", 1),
+  Multiply: binary("Multiply", 2),
+  Relu: unary("Relu", 0),
+  Step: unary("Step", 1),
 };
 
 /** Names of the kernels the native backend replaces. */

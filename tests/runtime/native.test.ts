@@ -171,6 +171,56 @@ t("sum over leading axes (bias gradients), keepDims, and a full sum", () => pari
   return [x.sum([0, 1, 2]), x.sum(0), x.sum([0, 1], true), x.sum(), rand([5, 3], 0.2).sum(0)];
 }, ["Sum"], "sum"));
 
+// ---- elementwise -----------------------------------------------------------------------------
+
+t("add, sub, multiply (equal shapes, a bias, a scalar, either side repeated), relu, step and relu's gradient", () => parity(() => {
+  const x = rand([64, 13, 13, 32], 0.37), y = rand([64, 13, 13, 32], 0.11), bias = rand([32], 0.9), row = rand([1, 13, 32], 0.23);
+  const s = tf.scalar(0.7);
+  const [g] = tf.grads((v: tf.Tensor) => tf.relu(v.add(bias)).mul(y).sum())([x]);
+  return [
+    x.add(y), x.add(bias), bias.add(x), x.add(s), x.add(row),
+    x.sub(y), x.sub(bias), bias.sub(x), s.sub(x),
+    x.mul(y), x.mul(bias), s.mul(x),
+    tf.relu(x), tf.step(x), tf.step(x, 0.25), g!,
+  ];
+}, ["Add", "Sub", "Multiply", "Relu", "Step"], "elementwise"));
+
+t("elementwise: small tensors and broadcasts native does not cover run wasm's kernels and stay right", () => parity(() => {
+  const a = rand([128, 1, 32], 0.3), b = rand([1, 300, 1], 0.4);
+  return [a.add(b), a.mul(b), b.sub(a), rand([5, 7], 0.1).add(rand([7], 0.2)), tf.relu(rand([9], 0.5))];
+}, [], "elementwise fallbacks").then(() => {
+  assert.match(nativeFallbacks.get("Add")?.why ?? "", /broadcast/);
+  assert.not.ok(nativeRuns.has("Relu"), "a 9-element relu runs on wasm");
+  assert.not.ok(nativeFallbacks.has("Relu"), "and is not counted as a fallback");
+}));
+
+// ---- embeddings ------------------------------------------------------------------------------
+
+t("gather (axis 0, 1 and 2, batchDims 1, int32 values) and the embedding gradient (UnsortedSegmentSum)", () => parity(() => {
+  const table = rand([50, 24], 0.3);
+  const ids = tf.tensor2d(Int32Array.from({ length: 2 * 300 }, (_, i) => (i * 7919) % 50), [2, 300], "int32");
+  const x3 = rand([5, 6, 20], 0.41);
+  const r = rand([2, 300, 24], 0.13);
+  const [gTable] = tf.grads((w: tf.Tensor) => tf.gather(w, ids).mul(r).sum())([table]);
+  return [
+    tf.gather(table, ids), gTable!,
+    tf.gather(x3, tf.tensor1d([5, 0, 5, 2], "int32"), 1), tf.gather(x3, tf.tensor1d([19, 0, 7], "int32"), 2),
+    tf.gather(x3, tf.tensor2d([[3, 0], [1, 1], [5, 2], [0, 0], [4, 4]], [5, 2], "int32"), 1, 1),
+    tf.gather(tf.tensor2d(Int32Array.from({ length: 12 }, (_, i) => i * 3 - 7), [4, 3], "int32"), tf.tensor1d([3, 3, 1], "int32")).toFloat(),
+    tf.unsortedSegmentSum(rand([9, 5], 0.8), tf.tensor1d([2, 0, 2, 9, -1, 4, 2, 0, 3], "int32"), 5),
+  ];
+}, ["GatherV2", "UnsortedSegmentSum"], "gather"));
+
+t("gather with an index out of range is the wasm kernel's error", async () => {
+  requireNative();
+  assert.is(await initBackend("native"), "native");
+  nativeFallbacks.clear();
+  const x = rand([4, 3], 0.2);
+  assert.throws(() => tf.gather(x, tf.tensor1d([1, 4], "int32")).dataSync(), /index value 4 is not in \[0, 3\]/);
+  assert.match(nativeFallbacks.get("GatherV2")?.why ?? "", /gather index 4 is not in \[0, 3\]/);
+  x.dispose();
+});
+
 t("cases native does not cover fall back to wasm and stay right", () => parity(() => {
   const x = rand([4, 5, 6], 0.37);
   const ints = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3], "int32");

@@ -58,7 +58,7 @@ async function on<T>(backend: "cpu" | "wasm", f: () => T): Promise<T> {
 
 test("the wasm backend gains the kernels CNN training needs", async () => {
   await initBackend("wasm");
-  for (const k of ["Conv2DBackpropFilter", "Conv2DBackpropInput", "BatchMatMul", "Sum", "DepthwiseConv2dNativeBackpropFilter", "DepthwiseConv2dNativeBackpropInput", "MaxPoolGrad", "AvgPoolGrad", "UnsortedSegmentSum"]) {
+  for (const k of ["Conv2DBackpropFilter", "Conv2DBackpropInput", "BatchMatMul", "Sum", "DepthwiseConv2dNativeBackpropFilter", "DepthwiseConv2dNativeBackpropInput", "MaxPoolGrad", "AvgPoolGrad", "UnsortedSegmentSum", "GatherV2", "Identity", "Transpose"]) {
     assert.ok(tf.getKernel(k, "wasm"), `${k} registered for wasm`);
   }
 });
@@ -120,6 +120,74 @@ test("UnsortedSegmentSum on wasm: 64 000 ids into 10 000 segments without densif
   assert.equal(out.shape, [10000, 64]);
   assert.ok(v.every((e, i) => e === (Math.floor(i / 64) < 4000 ? 7 : 6)), "segment s sums the ones of ids s, s + 10 000, ...");
   tf.dispose([x, ids, out]);
+});
+
+test("GatherV2 on wasm matches cpu: axis 0, 1 and 2, 2-D indices, narrow and wide rows, int32, repeated ids", async () => {
+  const run = (): number[][] => tf.tidy(() => {
+    const x = tf.tensor3d(fill(5 * 6 * 20, 0.41), [5, 6, 20]);
+    const ids = tf.tensor1d([4, 0, 4, 2], "int32");
+    const ids2 = tf.tensor2d([[1, 5], [0, 0], [3, 2]], [3, 2], "int32");
+    const xi = tf.tensor2d(Int32Array.from({ length: 12 }, (_, i) => i * 3 - 7), [4, 3], "int32");
+    const wide = tf.tensor2d(fill(30 * 64, 0.13), [30, 64]);
+    return [
+      tf.gather(x, ids, 0), tf.gather(x, ids2, 1), tf.gather(x, tf.tensor1d([19, 0, 7], "int32"), 2),
+      tf.gather(xi, tf.tensor1d([3, 3, 1], "int32")), tf.gather(wide, tf.tensor1d([29, 0, 13, 29, 7], "int32")),
+    ].map((t) => [...t.shape, ...Array.from(t.dataSync())]);
+  });
+  const cpu = await on("cpu", run);
+  const wasm = await on("wasm", run);
+  assert.equal(wasm, cpu, "row copies are exact");
+});
+
+test("GatherV2 on wasm with batchDims matches cpu (tfjs-wasm's own kernel got it wrong)", async () => {
+  const run = (): number[][] => tf.tidy(() => [
+    tf.gather(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([[1], [0]], [2, 1], "int32"), 1, 1),
+    tf.gather(tf.tensor4d(fill(2 * 3 * 4 * 5, 0.7), [2, 3, 4, 5]), tf.tensor2d([[3, 0, 3], [1, 2, 2]], [2, 3], "int32"), 2, 1),
+  ].map((t) => [...t.shape, ...Array.from(t.dataSync())]));
+  const cpu = await on("cpu", run);
+  const wasm = await on("wasm", run);
+  assert.equal(wasm[0], [2, 1, 2, 3]);
+  assert.equal(wasm, cpu);
+});
+
+test("GatherV2 on wasm: an index out of range is an error, as on cpu", async () => {
+  await initBackend("wasm");
+  const x = tf.tensor2d(fill(12, 0.2), [4, 3]);
+  assert.throws(() => tf.gather(x, tf.tensor1d([1, 4], "int32")).dataSync(), /index value 4 is not in \[0, 3\]/);
+  assert.throws(() => tf.gather(x, tf.tensor1d([-1], "int32")).dataSync(), /index value -1/);
+  x.dispose();
+});
+
+test("a Dense layer's input gradient on wasm (its [32, 1] kernel transposed to [1, 32]) matches cpu", async () => {
+  // A transpose that only moves a size-1 axis once shared the kernel's tensor id under the new
+  // shape, and tfjs-wasm's matmul reused the forward pass's XNNPACK operator cached for that id.
+  const run = (): number[][] => tf.tidy(() => {
+    const x = tf.tensor2d(fill(32, 0.3), [1, 32]);
+    const w = tf.tensor2d(fill(32, 0.9), [32, 1]);
+    const [gx, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sigmoid(tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D)).sum())([x, w]);
+    return [Array.from(gx!.dataSync()), Array.from(gw!.dataSync())];
+  });
+  const cpu = await on("cpu", run);
+  const wasm = await on("wasm", run);
+  assert.ok(maxDiff(wasm, cpu) < 1e-5, `max relative difference ${maxDiff(wasm, cpu)}`);
+});
+
+test("Identity and no-op Transposes on wasm share memory, and disposing either side keeps the other", async () => {
+  await initBackend("wasm");
+  const before = tf.memory().numBytes;
+  const x = tf.tensor3d(fill(24, 0.5), [2, 3, 4]);
+  const y = tf.clone(x);
+  const t = tf.tidy(() => tf.transpose(tf.tensor3d(fill(8, 0.5), [1, 8, 1]), [0, 1, 2]));
+  assert.equal(t.shape, [1, 8, 1]);
+  assert.equal(Array.from(t.dataSync()), Array.from(fill(8, 0.5)));
+  const u = tf.transpose(x, [0, 2, 1]);
+  const ref = await on("cpu", () => tf.tidy(() => Array.from(tf.transpose(tf.tensor3d(fill(24, 0.5), [2, 3, 4]), [0, 2, 1]).dataSync())));
+  await initBackend("wasm");
+  assert.equal(Array.from(u.dataSync()), ref, "a real permutation still moves the data");
+  x.dispose();
+  assert.equal(Array.from(y.dataSync()), Array.from(fill(24, 0.5)), "the clone outlives its source");
+  tf.dispose([y, t, u]);
+  assert.is(tf.memory().numBytes, before, "nothing leaks");
 });
 
 test("BatchMatMul with transposes on wasm matches cpu (rank 2, rank 3, broadcast batch)", async () => {
