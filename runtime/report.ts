@@ -177,15 +177,7 @@ export function renderReport(r: ReportInput): string {
   const testRows = r.test ? Object.entries(r.test).map(([k, v]) => [k, v]) : [];
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(r.pipeline)} — dlp run report</title><link rel="icon" href="data:,">
-<style>
-body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1000px;color:#222;padding:0 16px}
-h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 10px;text-align:right}th{background:#f4f4f4}td:first-child{text-align:left}
-pre{background:#f6f8fa;padding:10px;overflow:auto;font-size:12px}
-.charts{display:flex;flex-wrap:wrap;gap:12px}
-svg .t{font-size:13px;font-weight:600}svg .a{font-size:11px;fill:#444}svg .w{font-size:11px;fill:#fff}svg .g{stroke:#e5e5e5}
-.note{background:#fff6e0;border-left:4px solid #e0a800;padding:6px 10px}
-</style></head><body>
+${STYLE}</head><body>
 <h1>${esc(r.pipeline)}</h1>
 <p>${esc(r.sourceFile)} · backend <b>${esc(r.backend)}</b> · ${h["epoch"]?.length ?? 0} epoch(s)</p>
 ${r.stopReason ? `<p class="note">${esc(r.stopReason)}</p>` : ""}
