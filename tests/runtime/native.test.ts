@@ -8,6 +8,7 @@
 // The addon is built by `npm ci` (prepare) from Debian's libdnnl-dev, which CI installs. When it
 // is missing these tests FAIL, saying why; DLP_NATIVE=0 skips them explicitly (and the last tests
 // check that DLP_NATIVE=0 gives wasm and says why).
+import { mulberry32 } from "../../runtime/rng.ts";
 import { spawnSync } from "node:child_process";
 import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -247,7 +248,19 @@ for (const file of pipelineFiles) {
     const embedding = cpuModel.layers.find((l) => l.getClassName() === "Embedding") as unknown as { inputDim?: number } | undefined;
     const x = new Float32Array(batch * numel(shape));
     for (let i = 0; i < x.length; i++) x[i] = embedding ? (i * 7919) % Math.min(embedding.inputDim ?? 100, 100) : Math.abs(Math.sin(i * 0.37));
-    const weights = cpuModel.getWeights().map((w) => ({ values: w.dataSync().slice(), shape: w.shape, dtype: w.dtype }));
+    // The same weights on every run (the layers' initializers are unseeded): random weights now and
+    // then put a relu pre-activation within rounding of 0, where the two backends' last bits land on
+    // opposite sides of the kink (see wasm_pipelines.test.ts). Constant initial values (biases,
+    // batch-norm statistics) stay; every other weight is drawn again from a seeded generator with its initial spread.
+    const weights = cpuModel.getWeights().map((w, k) => {
+      const v = w.dataSync().slice() as Float32Array;
+      const mean = v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
+      const sd = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, v.length));
+      const rng = mulberry32(1000 + k);
+      if (sd > 0) for (let i = 0; i < v.length; i++) v[i] = mean + sd * Math.sqrt(3) * (2 * rng() - 1);
+      return { values: v, shape: w.shape, dtype: w.dtype };
+    });
+    cpuModel.setWeights(weights.map((w) => tf.tensor(w.values, w.shape, w.dtype)));
     const step = (model: tf.LayersModel): Float32Array[] => tf.tidy(() => {
       const input = tf.tensor(x, [batch, ...shape]);
       const out0 = model.apply(input, { training: false }) as tf.Tensor;
