@@ -11,13 +11,13 @@ function layersInto(outputs: tf.SymbolicTensor[], stop: tf.SymbolicTensor[]): Se
   const stopIds = new Set(stop.map((t) => t.id));
   const seen = new Set<number>();
   const layers = new Set<Layer>();
-  const todo = [...outputs];
-  while (todo.length) {
-    const t = todo.pop()!;
+  const pending = [...outputs];
+  while (pending.length) {
+    const t = pending.pop()!;
     if (stopIds.has(t.id) || seen.has(t.id)) continue;
     seen.add(t.id);
     if (t.sourceLayer && t.sourceLayer.getClassName() !== "InputLayer") layers.add(t.sourceLayer);
-    todo.push(...(t.inputs ?? []));
+    pending.push(...(t.inputs ?? []));
   }
   return layers;
 }

@@ -28,8 +28,8 @@ const FS_WHAT_TO_DO: Record<string, string> = {
 /** "`<doing> <path>`: <reason in words> (<CODE>); <what to do>", e.g. "cannot read x.csv: permission denied (EACCES); check its permissions and owner". */
 export function fsFailure(doing: string, path: string, e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
-  const todo = code ? FS_WHAT_TO_DO[code] : undefined;
-  if (code && todo) return `${doing} ${path}: ${fsReason(e)}; ${todo}`;
+  const advice = code ? FS_WHAT_TO_DO[code] : undefined;
+  if (code && advice) return `${doing} ${path}: ${fsReason(e)}; ${advice}`;
   return `${doing} ${path}${causeOf(e).replace(/^ \(cause: (.*)\)$/, ": $1")}`;
 }
 

@@ -5,21 +5,10 @@
 // stops after the current batch, keeps the best weights, saves, and exits 130.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { REPO, scratchDir } from "./compiled.ts";
-
-const DLPC = join(REPO, "bin", "dlpc.mjs");
-
-interface Out { code: number | null; stdout: string; stderr: string }
-
-function dlpc(cwd: string, ...args: string[]): Out {
-  const r = spawnSync(process.execPath, [DLPC, ...args], { cwd, encoding: "utf8", timeout: 240_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-const show = (o: Out): string => `exit ${o.code}\n--- stdout\n${o.stdout}\n--- stderr\n${o.stderr}`;
+import { DLPC, dlpc, scratchDir, show } from "./compiled.ts";
 
 const mlp = (units: number, extra = ""): string => `pipeline tiny {
   seed 3

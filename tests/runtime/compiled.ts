@@ -2,6 +2,7 @@
 // the emitted module, so runtime tests always run what dlpc generates today (no hand-written
 // copies that could drift). Modules are written under build/.test-runtime/ (inside the package,
 // so "dlp/runtime" resolves; ignored by git and by tsc) and removed when the process exits.
+import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -51,3 +52,13 @@ export async function compileText(text: string, file: string): Promise<Compiled>
 export async function compilePipeline(path: string): Promise<Compiled> {
   return compileText(readFileSync(join(REPO, path), "utf8"), path);
 }
+
+/** The repository's CLI, run as a user runs it (a fresh process, in `cwd`). */
+export const DLPC = join(REPO, "bin", "dlpc.mjs");
+export interface Out { code: number | null; stdout: string; stderr: string }
+export function dlpc(cwd: string, ...args: string[]): Out {
+  const r = spawnSync(process.execPath, [DLPC, ...args], { cwd, encoding: "utf8", timeout: 300_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+/** An Out for an assertion message. */
+export const show = (o: Out): string => `exit ${o.code}\n--- stdout\n${o.stdout}\n--- stderr\n${o.stderr}`;

@@ -3,20 +3,11 @@
 // to those of an uninterrupted run (separate processes, the cpu backend). Ctrl-C'd runs resume too.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { REPO, scratchDir } from "./compiled.ts";
+import { DLPC, dlpc, scratchDir, show, type Out } from "./compiled.ts";
 import { readCheckpointFile } from "../../runtime/checkpoint.ts";
-
-const DLPC = join(REPO, "bin", "dlpc.mjs");
-interface Out { code: number | null; stdout: string; stderr: string }
-const show = (o: Out): string => `exit ${o.code}\n--- stdout\n${o.stdout}\n--- stderr\n${o.stderr}`;
-
-function dlpc(cwd: string, ...args: string[]): Out {
-  const r = spawnSync(process.execPath, [DLPC, ...args], { cwd, encoding: "utf8", timeout: 240_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 const PIPELINE = `pipeline killed {
   seed 5
