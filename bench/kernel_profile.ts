@@ -5,7 +5,8 @@
 // the step's wall time (kernels are synchronous on wasm and native, so their times add up; the
 // rest is JavaScript between kernels: tape, tidy, optimizer bookkeeping).
 // Usage: node --import tsx bench/kernel_profile.ts --model mnist_cnn|fashion_cnn|imdb_conv1d
-//          [--backend native|wasm] [--batch 128] [--warmup 1] [--batches 3] [--top 15]
+//          [--backend native|wasm] [--batch 128] [--warmup 1] [--batches 3] [--top 15] [--by-shape]
+//   --by-shape  key each row by the kernel and its first input's shape (which call sizes cost)
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -20,6 +21,7 @@ const batch = Number(opt("--batch", "128"));
 const warmup = Number(opt("--warmup", "1"));
 const batches = Number(opt("--batches", "3"));
 const top = Number(opt("--top", "15"));
+const byShape = args.includes("--by-shape");
 const here = dirname(fileURLToPath(import.meta.url));
 
 const file = join(here, "..", "pipelines", `${model}.dlp`);
@@ -40,10 +42,12 @@ for (const k of tf.getKernelsForBackend("wasm")) {
       if (!timing) return f(a);
       const t0 = performance.now();
       const out = f(a);
-      const e = times.get(k.kernelName) ?? { ms: 0, calls: 0 };
+      const first = Object.values(a.inputs)[0] as tf.TensorInfo | undefined;
+      const key = byShape ? `${k.kernelName} [${first?.shape.join(",") ?? ""}]` : k.kernelName;
+      const e = times.get(key) ?? { ms: 0, calls: 0 };
       e.ms += performance.now() - t0;
       e.calls++;
-      times.set(k.kernelName, e);
+      times.set(key, e);
       return out;
     }) as typeof f,
   });

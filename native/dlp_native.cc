@@ -11,6 +11,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <map>
@@ -459,6 +460,52 @@ napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
     float* dx = ptr(a, 4, s.srcSize());
     if (!x || !dy || !dx) throw JsError{"dlp_native: maxPoolGrad needs x, dy and output"};
     const int64_t H = s.ih, W = s.iw, C = s.c, OH = s.oh, OW = s.ow;
+    if (s.sh == s.kh && s.sw == s.kw && s.pt == 0 && s.pl == 0 && OH * s.kh <= H && OW * s.kw <= W && s.kh * s.kw <= 64) {
+      // Windows that tile the image without overlap or padding (max_pool(2) and the like): each
+      // input cell lies in at most one window, so every dx cell is written once, the window's
+      // first maximum getting dy and the rest 0; the rows and columns no window covers are 0.
+      const int64_t K = s.kh * s.kw;
+      std::vector<float> bestVal(static_cast<size_t>(C));
+      std::vector<int32_t> bestAt(static_cast<size_t>(C));
+#pragma omp parallel for schedule(static) firstprivate(bestVal, bestAt)
+      for (int64_t b = 0; b < s.n; b++) {
+        const float* xb = x + b * H * W * C;
+        float* dxb = dx + b * H * W * C;
+        const float* dyb = dy + b * OH * OW * C;
+        float* __restrict bv = bestVal.data();
+        int32_t* __restrict bi = bestAt.data();
+        for (int64_t oh = 0; oh < OH; oh++) {
+          for (int64_t ow = 0; ow < OW; ow++) {
+            const float* x0 = xb + (oh * s.kh * W + ow * s.kw) * C;
+            for (int64_t c = 0; c < C; c++) { bv[c] = x0[c]; bi[c] = 0; }
+            for (int32_t k = 1; k < K; k++) {
+              const float* __restrict xv = x0 + ((k / s.kw) * W + k % s.kw) * C;
+#pragma omp simd
+              for (int64_t c = 0; c < C; c++) {
+                const float v = xv[c], cur = bv[c];
+                bi[c] = v > cur ? k : bi[c];
+                bv[c] = v > cur ? v : cur;
+              }
+            }
+            const float* __restrict g = dyb + (oh * OW + ow) * C;
+            for (int32_t k = 0; k < K; k++) {
+              float* __restrict d = dxb + (oh * s.kh * W + ow * s.kw + (k / s.kw) * W + k % s.kw) * C;
+#pragma omp simd
+              for (int64_t c = 0; c < C; c++) d[c] = bi[c] == k ? g[c] : 0.f;
+            }
+          }
+          // The columns right of the last window, in this band of rows.
+          if (OW * s.kw < W) {
+            for (int64_t i = 0; i < s.kh; i++) {
+              std::memset(dxb + ((oh * s.kh + i) * W + OW * s.kw) * C, 0, static_cast<size_t>((W - OW * s.kw) * C) * 4);
+            }
+          }
+        }
+        // The rows below the last band.
+        if (OH * s.kh < H) std::memset(dxb + OH * s.kh * W * C, 0, static_cast<size_t>((H - OH * s.kh) * W * C) * 4);
+      }
+      return undefinedValue(env);
+    }
     std::memset(dx, 0, static_cast<size_t>(s.srcSize()) * 4);
     // Per channel: the best value and its offset, updated only on a strictly greater value
     // (the first maximum wins); branch-free over channels so the compiler vectorises it.
@@ -605,6 +652,76 @@ napi_value Unary(napi_env env, napi_callback_info info) {
   });
 }
 
+// reluGrad(heap, n, dy, x, out): relu's gradient in one pass, out = dy * step(x) exactly as
+// tfjs's gradient computes it (step: NaN stays NaN, x > 0 gives 1, else 0).
+napi_value ReluGrad(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = getArgs(env, info, 5);
+    heapOf(a, 0);
+    const int64_t n = num(a, 1);
+    const float* __restrict dy = ptr(a, 2, n);
+    const float* __restrict x = ptr(a, 3, n);
+    float* __restrict out = ptr(a, 4, n);
+    if (!dy || !x || !out) throw JsError{"dlp_native: reluGrad needs dy, x and output"};
+#pragma omp parallel for schedule(static) if (n >= 65536)
+    for (int64_t j = 0; j < n; j++) {
+      const float v = x[j];
+      out[j] = dy[j] * (v != v ? v : (v > 0.f ? 1.f : 0.f));
+    }
+    return undefinedValue(env);
+  });
+}
+
+// adam(heap, n, s = Float32Array [beta1, 1 - beta1, beta2, 1 - beta2, epsilon, -learningRate],
+//      value, m, v, g, oneMinusAccBeta1, oneMinusAccBeta2 (float32 scalars), newValue, newM, newV):
+// one variable's Adam update, every step in float32 in the order tfjs's AdamOptimizer takes it
+// (m' = m*b1 + g*(1-b1), v' = v*b2 + g*g*(1-b2), value + (m'/(1-b1^t)) / (sqrt(v'/(1-b2^t)) + eps) * -lr),
+// so the results are tfjs's to the bit (no fused multiply-add: the addon targets baseline x86-64).
+napi_value Adam(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = getArgs(env, info, 12);
+    heapOf(a, 0);
+    const int64_t n = num(a, 1);
+    std::vector<float> sc;
+    {
+      napi_typedarray_type type;
+      size_t length = 0;
+      void* data = nullptr;
+      bool isTa = false;
+      napi_is_typedarray(env, a.v[2], &isTa);
+      if (isTa) napi_get_typedarray_info(env, a.v[2], &type, &length, &data, nullptr, nullptr);
+      if (!isTa || type != napi_float32_array || length != 6) throw JsError{"dlp_native: adam's scalars must be a Float32Array of 6"};
+      const float* f = static_cast<const float*>(data);
+      sc.assign(f, f + 6);
+    }
+    const float* __restrict val = ptr(a, 3, n);
+    const float* __restrict m = ptr(a, 4, n);
+    const float* __restrict v = ptr(a, 5, n);
+    const float* __restrict g = ptr(a, 6, n);
+    const float* c1p = ptr(a, 7, 1);
+    const float* c2p = ptr(a, 8, 1);
+    float* __restrict outVal = ptr(a, 9, n);
+    float* __restrict outM = ptr(a, 10, n);
+    float* __restrict outV = ptr(a, 11, n);
+    if (!val || !m || !v || !g || !c1p || !c2p || !outVal || !outM || !outV) throw JsError{"dlp_native: adam needs every operand"};
+    const float b1 = sc[0], nb1 = sc[1], b2 = sc[2], nb2 = sc[3], eps = sc[4], nlr = sc[5], c1 = *c1p, c2 = *c2p;
+#pragma omp parallel for schedule(static) if (n >= 65536)
+    for (int64_t j = 0; j < n; j++) {
+      const float gj = g[j];
+      const float m1 = m[j] * b1 + gj * nb1;
+      const float gg = gj * gj;
+      const float v1 = v[j] * b2 + gg * nb2;
+      const float mh = m1 / c1, vh = v1 / c2;
+      const float den = std::sqrt(vh) + eps;
+      const float step = (mh / den) * nlr;
+      outM[j] = m1;
+      outV[j] = v1;
+      outVal[j] = step + val[j];
+    }
+    return undefinedValue(env);
+  });
+}
+
 // ---- embeddings --------------------------------------------------------------------------
 
 // A 32-bit pointer `count` elements long at byte offset argument i (gathers copy bits, any dtype).
@@ -733,6 +850,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"sumLeading", nullptr, SumLeading, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"reluGrad", nullptr, ReluGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"gather", nullptr, Gather, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"segmentSum", nullptr, SegmentSum, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -33,6 +33,8 @@ export interface NativeAddon {
   sumLeading(heap: ArrayBuffer, outer: number, inner: number, x: number, y: number): void;
   binary(heap: ArrayBuffer, p: Int32Array, a: number, b: number, out: number): void;
   unary(heap: ArrayBuffer, p: Int32Array, alpha: number, x: number, out: number): void;
+  reluGrad(heap: ArrayBuffer, n: number, dy: number, x: number, out: number): void;
+  adam(heap: ArrayBuffer, n: number, scalars: Float32Array, value: number, m: number, v: number, g: number, c1: number, c2: number, newValue: number, newM: number, newV: number): void;
   gather(heap: ArrayBuffer, p: Int32Array, x: number, indices: number, out: number): void;
   segmentSum(heap: ArrayBuffer, p: Int32Array, x: number, ids: number, out: number): void;
   setThreads(n: number): void;
@@ -374,6 +376,158 @@ const KERNELS: Record<string, NativeFn> = {
   Step: unary("Step", 1),
 };
 
+// ---- dlp's own kernels: relu's gradient and Adam's update, one pass each --------------------
+
+/** Kernel names of dlp's own (tfjs has no such kernels), registered for wasm while native is on. */
+export const RELU_GRAD = "DlpReluGrad";
+export const ADAM_UPDATE = "DlpAdamUpdate";
+
+/** A wasm kernel by name, for the fallbacks of dlp's own kernels. */
+function wasmKernel(name: string): KernelFn {
+  const k = tf.getKernel(name, "wasm");
+  if (!k) throw new BackendError(`the wasm backend has no ${name} kernel`);
+  return k.kernelFunc as unknown as KernelFn;
+}
+
+/** dy * step(x) in one native pass; else wasm's Step and Multiply, as tfjs's own gradient. */
+const reluGrad: KernelFn = ({ inputs, backend }) => {
+  const { dy, x } = inputs;
+  if (!dy || !x) throw new BackendError(`${RELU_GRAD} needs dy and x`);
+  const b = backend as WasmBackend;
+  const n = tf.util.sizeFromShape(x.shape);
+  const out = f32(dy, x) && dy.shape.join() === x.shape.join() && n > 0
+    ? run("ReluGrad", b, [...x.shape], (heap, o) => addon!.reluGrad(heap, n, offset(b, dy), offset(b, x), o))
+    : fellBack("ReluGrad", "dtype or shape");
+  if (out) return out;
+  const mask = wasmKernel("Step")({ inputs: { x }, backend, attrs: { alpha: 0 } }) as TensorInfo;
+  const cast = mask.dtype === "float32" ? mask : wasmKernel("Cast")({ inputs: { x: mask }, backend, attrs: { dtype: "float32" } }) as TensorInfo;
+  const prod = wasmKernel("Multiply")({ inputs: { a: dy, b: cast }, backend }) as TensorInfo;
+  b.disposeData(mask.dataId);
+  if (cast !== mask) b.disposeData(cast.dataId);
+  return prod;
+};
+
+/**
+ * One variable's Adam update: inputs value, m, v, g (float32, one shape) and the float32
+ * scalars c1 = 1 - beta1^t, c2 = 1 - beta2^t; attrs beta1, beta2, epsilon, learningRate.
+ * Outputs [value', m', v'], to tfjs's AdamOptimizer's bit (see the addon). Without the addon
+ * the same float32 steps run in JavaScript (Math.fround after each), never a different answer.
+ */
+const adamUpdate: KernelFn = ({ inputs, backend, attrs = {} }) => {
+  const { value, m, v, g, c1, c2 } = inputs;
+  if (!value || !m || !v || !g || !c1 || !c2 || !f32(value, m, v, g, c1, c2)) throw new BackendError(`${ADAM_UPDATE} takes float32 value, m, v, g, c1 and c2`);
+  const shape = value.shape.join();
+  if ([m, v, g].some((t) => t.shape.join() !== shape)) throw new BackendError(`${ADAM_UPDATE}: value, m, v and g must have one shape`);
+  const b = backend as WasmBackend;
+  const n = tf.util.sizeFromShape(value.shape);
+  const { beta1, beta2, epsilon, learningRate } = attrs as { beta1: number; beta2: number; epsilon: number; learningRate: number };
+  const sc = Float32Array.from([beta1, 1 - beta1, beta2, 1 - beta2, epsilon, -learningRate]);
+  const outs = [b.makeOutput([...value.shape], "float32"), b.makeOutput([...value.shape], "float32"), b.makeOutput([...value.shape], "float32")];
+  const heap = (): ArrayBuffer => b.wasm.HEAPU8.buffer as ArrayBuffer;
+  try {
+    if (n === 0) return outs;
+    addon!.adam(heap(), n, sc, offset(b, value), offset(b, m), offset(b, v), offset(b, g), offset(b, c1), offset(b, c2), offset(b, outs[0]!), offset(b, outs[1]!), offset(b, outs[2]!));
+    nativeRuns.set("AdamUpdate", (nativeRuns.get("AdamUpdate") ?? 0) + 1);
+  } catch (e) {
+    fellBack("AdamUpdate", e instanceof Error ? e.message : String(e));
+    const at = (t: TensorInfo, len: number): Float32Array => new Float32Array(heap(), offset(b, t), len);
+    adamStep(sc, at(c1, 1)[0]!, at(c2, 1)[0]!, at(value, n), at(m, n), at(v, n), at(g, n), at(outs[0]!, n), at(outs[1]!, n), at(outs[2]!, n));
+  }
+  return outs;
+};
+
+/**
+ * The addon's Adam update in JavaScript (its fallback): float32 steps (Math.fround after each
+ * operation, exact for +, *, / and sqrt of float32 operands) in tfjs's order. `sc` as the addon's.
+ */
+export function adamStep(sc: Float32Array, c1: number, c2: number, value: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array,
+  outValue: Float32Array, outM: Float32Array, outV: Float32Array): void {
+  const f = Math.fround;
+  for (let j = 0; j < value.length; j++) {
+    const gj = g[j]!;
+    const m1 = f(f(m[j]! * sc[0]!) + f(gj * sc[1]!));
+    const v1 = f(f(v[j]! * sc[2]!) + f(f(gj * gj) * sc[3]!));
+    const den = f(f(Math.sqrt(f(v1 / c2))) + sc[4]!);
+    outM[j] = m1;
+    outV[j] = v1;
+    outValue[j] = f(f(f(f(m1 / c1) / den) * sc[5]!) + value[j]!);
+  }
+}
+
+const OWN_KERNELS: Record<string, KernelFn> = { [RELU_GRAD]: reluGrad, [ADAM_UPDATE]: adamUpdate };
+
+/** tfjs's gradient of Relu, which the native one replaces while native kernels are registered. */
+let tfjsReluGrad: tf.GradConfig | undefined;
+
+/** Relu's gradient as one kernel on native; tfjs's own (dy * step(x)) on every other backend. */
+const nativeReluGrad: tf.GradConfig = {
+  kernelName: "Relu",
+  inputsToSave: ["x"],
+  gradFunc: (dy, saved, attrs) => {
+    const [x] = saved;
+    const d = dy as tf.Tensor;
+    if (nativeKernelsEnabled() && tf.getBackend() === "wasm" && x && d.dtype === "float32" && x.dtype === "float32") {
+      return { x: () => tf.engine().runKernel(RELU_GRAD, { dy: d, x }) as tf.Tensor };
+    }
+    return tfjsReluGrad!.gradFunc(dy, saved, attrs);
+  },
+};
+
+/**
+ * tfjs's Adam with each variable's update as one native kernel (ADAM_UPDATE) while the native
+ * kernels are registered and the wasm backend runs: 1 kernel call a variable instead of 14,
+ * the same float32 steps in the same order. Its state (moments, accBeta1/2, iterations) is
+ * AdamOptimizer's own, so getWeights/setWeights (checkpoints, resume) are unchanged; on any other
+ * backend, or for a variable that is not float32, tfjs's own update runs.
+ */
+export class FusedAdamOptimizer extends tf.AdamOptimizer {
+  override applyGradients(variableGradients: Parameters<tf.AdamOptimizer["applyGradients"]>[0]): void {
+    if (!(nativeKernelsEnabled() && tf.getBackend() === "wasm")) {
+      super.applyGradients(variableGradients);
+      return;
+    }
+    const self = this as unknown as {
+      accBeta1: tf.Variable; accBeta2: tf.Variable;
+      accumulatedFirstMoment: { originalName: string; variable: tf.Variable }[];
+      accumulatedSecondMoment: { originalName: string; variable: tf.Variable }[];
+    };
+    const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
+    tf.tidy(() => {
+      const c1 = tf.sub(1, self.accBeta1), c2 = tf.sub(1, self.accBeta2);
+      const attrs = { beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, learningRate: this.learningRate };
+      names.forEach((name, i) => {
+        const value = tf.engine().registeredVariables[name]!;
+        if (self.accumulatedFirstMoment[i] == null) {
+          self.accumulatedFirstMoment[i] = { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+        }
+        if (self.accumulatedSecondMoment[i] == null) {
+          self.accumulatedSecondMoment[i] = { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+        }
+        const gradient = Array.isArray(variableGradients) ? variableGradients[i]!.tensor : variableGradients[name];
+        if (gradient == null) return;
+        const m = self.accumulatedFirstMoment[i]!.variable, v = self.accumulatedSecondMoment[i]!.variable;
+        if (value.dtype === "float32" && gradient.dtype === "float32" && gradient.shape.join() === value.shape.join()) {
+          const [nv, nm, ns] = tf.engine().runKernel(ADAM_UPDATE, { value, m, v, g: gradient, c1, c2 }, attrs) as tf.Tensor[];
+          m.assign(nm!);
+          v.assign(ns!);
+          value.assign(nv!);
+          return;
+        }
+        // tfjs's AdamOptimizer.applyGradients, verbatim.
+        const newM = tf.add(tf.mul(m, this.beta1), tf.mul(gradient, 1 - this.beta1));
+        const newV = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(gradient), 1 - this.beta2));
+        const mHat = tf.div(newM, c1), vHat = tf.div(newV, c2);
+        m.assign(newM);
+        v.assign(newV);
+        value.assign(tf.add(tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), this.epsilon)), -this.learningRate), value));
+      });
+      self.accBeta1.assign(tf.mul(self.accBeta1, this.beta1));
+      self.accBeta2.assign(tf.mul(self.accBeta2, this.beta2));
+    });
+    this.incrementIterations();
+  }
+}
+
 /** Names of the kernels the native backend replaces. */
 export const NATIVE_KERNELS = Object.keys(KERNELS);
 
@@ -393,6 +547,12 @@ export function enableNativeKernels(native: NativeAddon): void {
     const kernelFunc: KernelFn = (args) => impl(args) ?? fallback(args);
     tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc: kernelFunc as unknown as tf.KernelFunc });
   }
+  for (const [kernelName, kernelFunc] of Object.entries(OWN_KERNELS)) {
+    if (!tf.getKernel(kernelName, "wasm")) tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+  }
+  tfjsReluGrad ??= tf.getGradient("Relu");
+  if (!tfjsReluGrad) throw new BackendError("tfjs has no gradient for Relu for the native one to fall back to");
+  tf.registerGradient(nativeReluGrad);
 }
 
 /** Puts the wasm backend's own kernels back (the `wasm` backend choice). */
@@ -402,6 +562,9 @@ export function disableNativeKernels(): void {
     tf.registerKernel(config);
   }
   replaced.clear();
+  // dlp's own kernels stay registered (nothing calls them while native is off); tfjs's gradient
+  // of Relu comes back.
+  if (tfjsReluGrad) tf.registerGradient(tfjsReluGrad);
 }
 
 /** True while the native kernels are registered. */

@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { tf, initBackend, loadNative, nativeFallbacks, nativeKernelsEnabled, nativeRuns, NATIVE_KERNELS } from "dlp/runtime";
+import { adamStep, FusedAdamOptimizer } from "../../runtime/native.ts";
 import { compilePipeline, REPO, scratchDir } from "./compiled.ts";
 
 const TOL = 1e-4;
@@ -152,7 +153,7 @@ for (const activation of ["linear", "relu", "sigmoid", "elu"] as const) {
 // ---- pooling and reductions ------------------------------------------------------------------
 
 for (const x of [[2, 9, 8, 3], [3, 10, 11, 1], [2, 26, 26, 4]] as [number, number, number, number][]) {
-  for (const [size, s] of [[2, 2], [3, 2], [2, 1], [3, 1]] as const) for (const pad of ["valid", "same"] as const) {
+  for (const [size, s] of [[2, 2], [3, 2], [2, 1], [3, 1], [3, 3]] as const) for (const pad of ["valid", "same"] as const) {
     const label = `pool ${size}×${size} stride ${s} ${pad} on ${x.join("×")}`;
     t(`${label}: max and average, forward and gradients`, () => parity(() => {
       const v = rand(x, 0.37);
@@ -194,6 +195,79 @@ t("elementwise: small tensors and broadcasts native does not cover run wasm's ke
   assert.not.ok(nativeRuns.has("Relu"), "a 9-element relu runs on wasm");
   assert.not.ok(nativeFallbacks.has("Relu"), "and is not counted as a fallback");
 }));
+
+t("relu's gradient is one native kernel (DlpReluGrad), equal to tfjs's dy * step(x), NaN included", () => parity(() => {
+  const big = rand([64, 26, 26, 8], 0.37), small = rand([3, 7], 0.9);
+  const gBig = tf.grad((v: tf.Tensor) => tf.relu(v).mul(rand(v.shape, 0.11)).sum())(big);
+  const gSmall = tf.grad((v: tf.Tensor) => tf.relu(v).mul(rand(v.shape, 0.21)).sum())(small);
+  return [gBig, gSmall];
+}, ["ReluGrad"], "relu gradient").then(async () => {
+  // NaN in x (step keeps it) and in dy, zeros of both signs, infinities: the same values, NaN
+  // where tfjs has NaN, on native as on cpu (where tfjs's own gradient still runs).
+  const odd = (): number[] => tf.tidy(() => {
+    const x = tf.tensor1d([NaN, -0, 0, 1, -1, Infinity, -Infinity, 2, NaN]);
+    const dy = tf.tensor1d([1, 2, 3, NaN, NaN, 4, 5, Infinity, -1]);
+    return Array.from(tf.grad((v: tf.Tensor) => tf.relu(v).mul(dy).sum())(x).dataSync());
+  });
+  const onNative = odd();
+  await initBackend("cpu");
+  assert.equal(onNative.map(String), odd().map(String));
+  assert.equal(onNative.map(String), ["NaN", "0", "0", "NaN", "NaN", "4", "0", "Infinity", "NaN"]);
+}));
+
+// ---- Adam --------------------------------------------------------------------------------------
+
+/** Trains three variables (a conv-sized one, a bias, a matrix) `steps` Adam steps; their values and moments. */
+async function adamRun(makeAdam: () => tf.Optimizer, steps: number): Promise<Float32Array[]> {
+  const vars = [rand([3, 3, 8, 16], 0.37), rand([16], 0.5), rand([70, 1000], 0.23)].map((t, i) => tf.variable(t, true, `adam_parity_${i}_${tf.getBackend()}`));
+  const opt = makeAdam();
+  for (let s = 0; s < steps; s++) {
+    // Gradients of several magnitudes, zeros among them, different each step.
+    const grads: Record<string, tf.Tensor> = {};
+    vars.forEach((v, i) => { grads[v.name] = tf.tidy(() => rand(v.shape, 0.1 + s + i).mul(10 ** (i - 1)).relu()); });
+    opt.applyGradients(grads);
+    tf.dispose(Object.values(grads));
+  }
+  const weights = await opt.getWeights();
+  const out = [...vars.map((v) => v.dataSync() as Float32Array), ...weights.slice(1).map((w) => w.tensor.dataSync() as Float32Array)];
+  opt.dispose();
+  vars.forEach((v) => v.dispose());
+  return out;
+}
+
+t("Adam: one native update a variable (DlpAdamUpdate) gives tfjs's AdamOptimizer's values and moments to the bit", async () => {
+  requireNative();
+  await initBackend("cpu");
+  const cpu = await adamRun(() => tf.train.adam(1e-3, 0.9, 0.999, 1e-7), 5);
+  assert.is(await initBackend("native"), "native");
+  nativeRuns.clear();
+  nativeFallbacks.clear();
+  const nat = await adamRun(() => new FusedAdamOptimizer(1e-3, 0.9, 0.999, 1e-7), 5);
+  assert.is(nativeRuns.get("AdamUpdate"), 15, "3 variables × 5 steps");
+  assert.not.ok(nativeFallbacks.has("AdamUpdate"));
+  assert.is(relDiff(nat, cpu), 0, "bit-identical to tfjs's Adam on cpu");
+  // tfjs's own Adam on wasm agrees too (the fused optimizer on wasm runs tfjs's update).
+  assert.is(await initBackend("wasm"), "wasm");
+  assert.is(relDiff(await adamRun(() => new FusedAdamOptimizer(1e-3, 0.9, 0.999, 1e-7), 5), cpu), 0, "FusedAdamOptimizer on wasm is tfjs's");
+});
+
+t("Adam: the JavaScript fallback of the native update is tfjs's update to the bit", async () => {
+  await initBackend("cpu");
+  const n = 5000;
+  const value = fill(n, 0.3), m = fill(n, 0.7).map((x) => x * 0.01), v = fill(n, 0.9).map((x) => x * x * 1e-4), g = fill(n, 1.3).map((x) => x * 3);
+  const c1 = Math.fround(1 - Math.fround(0.9 ** 3)), c2 = Math.fround(1 - Math.fround(0.999 ** 3));
+  const sc = Float32Array.from([0.9, 1 - 0.9, 0.999, 1 - 0.999, 1e-7, -1e-3]);
+  const out = [new Float32Array(n), new Float32Array(n), new Float32Array(n)] as const;
+  adamStep(sc, c1, c2, value, m, v, g, ...out);
+  const expect = tf.tidy(() => {
+    const [tv, tm, tvv, tg] = [value, m, v, g].map((a) => tf.tensor1d(a));
+    const newM = tf.add(tf.mul(tm!, 0.9), tf.mul(tg!, 1 - 0.9));
+    const newV = tf.add(tf.mul(tvv!, 0.999), tf.mul(tf.square(tg!), 1 - 0.999));
+    const upd = tf.add(tf.mul(tf.div(tf.div(newM, tf.scalar(c1)), tf.add(tf.sqrt(tf.div(newV, tf.scalar(c2))), 1e-7)), -1e-3), tv!);
+    return [upd, newM, newV].map((t) => t.dataSync() as Float32Array);
+  });
+  assert.is(relDiff([...out], expect), 0);
+});
 
 // ---- embeddings ------------------------------------------------------------------------------
 
