@@ -39,6 +39,9 @@ stream& strm() {
   return s;
 }
 
+// A 32-bit integer view of float data (bit masks in vectorised loops), exempt from strict aliasing.
+typedef int32_t __attribute__((__may_alias__)) i32a;
+
 struct JsError {
   std::string message;
 };
@@ -460,52 +463,6 @@ napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
     float* dx = ptr(a, 4, s.srcSize());
     if (!x || !dy || !dx) throw JsError{"dlp_native: maxPoolGrad needs x, dy and output"};
     const int64_t H = s.ih, W = s.iw, C = s.c, OH = s.oh, OW = s.ow;
-    if (s.sh == s.kh && s.sw == s.kw && s.pt == 0 && s.pl == 0 && OH * s.kh <= H && OW * s.kw <= W && s.kh * s.kw <= 64) {
-      // Windows that tile the image without overlap or padding (max_pool(2) and the like): each
-      // input cell lies in at most one window, so every dx cell is written once, the window's
-      // first maximum getting dy and the rest 0; the rows and columns no window covers are 0.
-      const int64_t K = s.kh * s.kw;
-      std::vector<float> bestVal(static_cast<size_t>(C));
-      std::vector<int32_t> bestAt(static_cast<size_t>(C));
-#pragma omp parallel for schedule(static) firstprivate(bestVal, bestAt)
-      for (int64_t b = 0; b < s.n; b++) {
-        const float* xb = x + b * H * W * C;
-        float* dxb = dx + b * H * W * C;
-        const float* dyb = dy + b * OH * OW * C;
-        float* __restrict bv = bestVal.data();
-        int32_t* __restrict bi = bestAt.data();
-        for (int64_t oh = 0; oh < OH; oh++) {
-          for (int64_t ow = 0; ow < OW; ow++) {
-            const float* x0 = xb + (oh * s.kh * W + ow * s.kw) * C;
-            for (int64_t c = 0; c < C; c++) { bv[c] = x0[c]; bi[c] = 0; }
-            for (int32_t k = 1; k < K; k++) {
-              const float* __restrict xv = x0 + ((k / s.kw) * W + k % s.kw) * C;
-#pragma omp simd
-              for (int64_t c = 0; c < C; c++) {
-                const float v = xv[c], cur = bv[c];
-                bi[c] = v > cur ? k : bi[c];
-                bv[c] = v > cur ? v : cur;
-              }
-            }
-            const float* __restrict g = dyb + (oh * OW + ow) * C;
-            for (int32_t k = 0; k < K; k++) {
-              float* __restrict d = dxb + (oh * s.kh * W + ow * s.kw + (k / s.kw) * W + k % s.kw) * C;
-#pragma omp simd
-              for (int64_t c = 0; c < C; c++) d[c] = bi[c] == k ? g[c] : 0.f;
-            }
-          }
-          // The columns right of the last window, in this band of rows.
-          if (OW * s.kw < W) {
-            for (int64_t i = 0; i < s.kh; i++) {
-              std::memset(dxb + ((oh * s.kh + i) * W + OW * s.kw) * C, 0, static_cast<size_t>((W - OW * s.kw) * C) * 4);
-            }
-          }
-        }
-        // The rows below the last band.
-        if (OH * s.kh < H) std::memset(dxb + OH * s.kh * W * C, 0, static_cast<size_t>((H - OH * s.kh) * W * C) * 4);
-      }
-      return undefinedValue(env);
-    }
     std::memset(dx, 0, static_cast<size_t>(s.srcSize()) * 4);
     // Per channel: the best value and its offset, updated only on a strictly greater value
     // (the first maximum wins); branch-free over channels so the compiler vectorises it.
@@ -663,10 +620,16 @@ napi_value ReluGrad(napi_env env, napi_callback_info info) {
     const float* __restrict x = ptr(a, 3, n);
     float* __restrict out = ptr(a, 4, n);
     if (!dy || !x || !out) throw JsError{"dlp_native: reluGrad needs dy, x and output"};
+    // step(x) as bits (1.0f where x > 0, x itself where x is NaN, else 0), so the loop vectorises.
+    const i32a* __restrict xb = reinterpret_cast<const i32a*>(x);
+    const int32_t one = 0x3f800000;
 #pragma omp parallel for schedule(static) if (n >= 65536)
     for (int64_t j = 0; j < n; j++) {
       const float v = x[j];
-      out[j] = dy[j] * (v != v ? v : (v > 0.f ? 1.f : 0.f));
+      const int32_t bits = (one & -static_cast<int32_t>(v > 0.f)) | (xb[j] & -static_cast<int32_t>(v != v));
+      float stepv;
+      std::memcpy(&stepv, &bits, 4);
+      out[j] = dy[j] * stepv;
     }
     return undefinedValue(env);
   });
