@@ -15,6 +15,7 @@ import { isFailure, type Args, type LayerDef, type TensorShape } from "./semanti
 import { validator } from "./semantic/validators.ts";
 import { KERAS_ARGUMENTS } from "./semantic/names.ts";
 import { FREEZE_DOC } from "./semantic/freeze.ts";
+import { LABELS_DOC } from "./semantic/data_facts.ts";
 import type { CallSignature } from "./semantic/values.ts";
 
 type Schema = Record<string, unknown>;
@@ -192,6 +193,7 @@ function build(): { doc: string; entries: Map<string, string> } {
   for (const [name, s] of Object.entries(SOURCES)) {
     entry("source", name, sigSection("source ", name, s.sig, s.doc), [`Fields: \`${s.x.name}\` (${s.x.shape ? s.x.shape.map((v) => v ?? "any").join("×") : "shape from the data"}), \`${s.y.name}\`${s.y.classes ? ` (${s.y.classes} classes)` : ""}.${s.install ? ` Install: \`${s.install}\`.` : ""}`, ""]);
   }
+  out.push(...LABELS_DOC);
   out.push("## Transforms", "", "Applied with `|>` in `x = …` (`images |> normalize(0.5, 0.25)`); `standardize()` takes no arguments.", "");
   for (const [name, s] of Object.entries(TRANSFORM_CALLS)) entry("transform", name, sigSection("x = features |> ", name, s, undefined));
   out.push("## Augmentations", "", "Inside `augment { … }` in the `data` section; applied to training batches only.", "");

@@ -31,8 +31,12 @@ export type Transform =
   | { op: "channels_last" }; // [C,H,W] samples -> [H,W,C]
 
 export type LabelSpec =
-  /** Integer class ids in [0, classes); `encoding` is what the loss wants. */
-  | { kind: "class"; classes: number; encoding: "sparse" | "onehot" }
+  /**
+   * Integer class ids in [0, classes); `encoding` is what the loss wants. The file's own label
+   * values, when they are not 0..classes-1: `from` (labels from..from+classes-1, `class(3, from: 1)`)
+   * or `values` (class i is the label written values[i], `class(["cat", "dog"])`).
+   */
+  | { kind: "class"; classes: number; encoding: "sparse" | "onehot"; from?: number; values?: (string | number)[] }
   /** 0/1 labels for a single sigmoid unit. */
   | { kind: "binary" }
   /** Real-valued targets. */

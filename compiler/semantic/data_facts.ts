@@ -8,6 +8,40 @@ import type { Span } from "../../grammar/ast.ts";
 import { diag, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { probeData, type DataFacts, type ProbeRequest } from "../../runtime/data/probe.ts";
 import type { Args } from "./layers/types.ts";
+import { labelKey } from "../../runtime/data/label_values.ts";
+
+/** docs/reference.md's section on `y = labels as …` (compiler/reference.ts writes it). */
+export const LABELS_DOC: string[] = [
+  "## Labels",
+  "",
+  "Written `y = labels as ENCODING` in the `data` section:",
+  "",
+  "| encoding | the labels | the model's output |",
+  "|---|---|---|",
+  "| `class(N)` | class ids 0..N-1, or class names (sorted names become 0..N-1) | N units (softmax) |",
+  "| `class(N, from: K)` | the numbers K..K+N-1 (`class(10, from: 1)`: labels 1..10) | N units |",
+  "| `class([\"cat\", \"dog\", \"bird\"])` | the listed values, names or numbers (`class([10, 20, 30])`); class i is the i-th | one unit per value |",
+  "| `onehot(N)` | as `class(N)` (also `from:` and a list), one-hot encoded for `categorical_crossentropy` | N units |",
+  "| `binary` | 0 and 1 | one sigmoid unit |",
+  "| `regression` / `regression(N)` | N real numbers per sample | N units (linear) |",
+  "",
+  "`from:` and a list of values apply to the `csv`, `idx` and `images` sources, whose labels are the",
+  "user's own (a list names an image folder's class folders, in the order given). The run maps",
+  "them to class ids 0..N-1 — as Keras's `StringLookup` / Ludwig's category vocabulary would —",
+  "and records the values as the class names, so `dlpc predict` and the run report answer in",
+  "the file's terms (`3`, `dog`), not in class ids. A label that the declaration does not cover",
+  "is an error naming the file and line: at `dlpc check` (DLP4006) for what a bounded read of",
+  "the file shows, at `dlpc run` for the rest.",
+  "",
+  "```dlp",
+  "data {",
+  "  source csv(\"data/grades.csv\", label: \"grade\")   // grades 1..5",
+  "  x = features |> standardize() as vector[4]",
+  "  y = labels as class(5, from: 1)",
+  "}",
+  "```",
+  "",
+];
 
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 
@@ -76,11 +110,50 @@ export function factClasses(facts: DataFacts | undefined): number | undefined {
   return facts?.classes?.names.length;
 }
 
+/** The label values a declaration gives: `class(3, from: 1)`, `class(["cat", "dog"])`. */
+export interface LabelValues {
+  from?: number;
+  values?: (string | number)[];
+}
+
+/** `class(["cat", "dog"])` against the values the files hold: each must be listed. */
+function checkListedValues(facts: DataFacts, kind: string, values: (string | number)[], decl: string, span: Span, out: Diagnostic[]): boolean {
+  const keys = new Set(values.map(labelKey));
+  // An image folder's classes are its sub-folders; a CSV's or an IDX file's, the values read.
+  const seen = facts.classes
+    ? facts.classes.names.map((n) => ({ value: n, at: `${facts.file}: class folder "${n}"` }))
+    : facts.labelValues?.values ?? [];
+  const complete = facts.classes ? true : facts.labelValues ? facts.labelValues.complete && !facts.labelValues.more : false;
+  const missing = seen.filter((v) => !keys.has(labelKey(v.value)));
+  if (missing.length > 0) {
+    const first = missing[0]!;
+    out.push(diag("DLP4006", "error", `label ${JSON.stringify(first.value)} is not one of the declared classes`, span, {
+      label: `\`${decl}\` lists ${values.length} label value${values.length === 1 ? "" : "s"}`,
+      notes: [`${first.at}: ${JSON.stringify(first.value)}`, ...(missing.length > 1 ? [`also not listed: ${missing.slice(1, 7).map((m) => JSON.stringify(m.value)).join(", ")}${missing.length > 7 ? ", …" : ""}`] : [])],
+      help: `list ${missing.length === 1 ? "it" : "them"} in \`${kind}([…])\` (the output layer then needs ${values.length + missing.length} units), or remove those samples from the data`,
+    }));
+    return false;
+  }
+  if (complete) {
+    const have = new Set(seen.map((v) => labelKey(v.value)));
+    const unused = values.filter((v) => !have.has(labelKey(v)));
+    if (unused.length > 0) {
+      out.push(diag("DLP4013", "warning", `${unused.length === 1 ? `the declared class ${JSON.stringify(unused[0])} has` : `${unused.length} declared classes have`} no sample in the data`, span, {
+        label: `\`${decl}\``,
+        notes: [`${facts.classes ? facts.classes.at : facts.file} has none of: ${unused.slice(0, 8).map((v) => JSON.stringify(v)).join(", ")}`, `the model would learn ${unused.length === 1 ? "a class" : "classes"} no sample has`],
+      }));
+    }
+  }
+  return true;
+}
+
 /** Labels against `class(N)` / `onehot(N)` / `binary` / `regression`. Returns false after an error. */
-export function checkDeclaredLabels(facts: DataFacts | undefined, kind: "class" | "onehot" | "binary" | "regression", classes: number | undefined, span: Span, out: Diagnostic[]): boolean {
+export function checkDeclaredLabels(facts: DataFacts | undefined, kind: "class" | "onehot" | "binary" | "regression", classes: number | undefined, span: Span, out: Diagnostic[], lv: LabelValues = {}): boolean {
   if (!facts) return true;
-  const decl = kind === "binary" ? "binary" : kind === "regression" ? "regression" : `${kind}(${classes})`;
+  const decl = kind === "binary" ? "binary" : kind === "regression" ? "regression" : lv.values ? `${kind}([${lv.values.map((v) => JSON.stringify(v)).join(", ")}])` : `${kind}(${classes}${lv.from !== undefined ? `, from: ${lv.from}` : ""})`;
   const l = facts.labels;
+  if (lv.values && l?.kind !== "non_integer") return checkListedValues(facts, kind, lv.values, decl, span, out);
+  const from = lv.from ?? 0;
   if (l?.kind === "names" && kind === "regression") {
     out.push(diag("DLP4011", "error", "regression targets must be numbers", span, { label: `\`${decl}\``, notes: [`${l.firstAt}: the label column holds "${l.names[0]}"`], help: "declare the labels `as class(N)` (names become class ids in sorted order), or fix the file" }));
     return false;
@@ -92,17 +165,34 @@ export function checkDeclaredLabels(facts: DataFacts | undefined, kind: "class" 
   }
   const n = kind === "binary" ? 2 : classes;
   if (n === undefined) return true;
+  if (l?.kind === "names" && lv.from !== undefined && kind !== "binary") {
+    out.push(diag("DLP4011", "error", "`from:` numbers numeric labels, the data has names", span, {
+      label: `\`${decl}\``,
+      notes: [`${l.firstAt}: "${l.names[0]}"`],
+      help: `list the names, e.g. \`${kind}([${l.names.slice(0, n).map((x) => JSON.stringify(x)).join(", ")}${l.names.length > n ? ", …" : ""}])\` (class i is the i-th name)`,
+    }));
+    return false;
+  }
   if (l?.kind === "ids") {
-    if (l.min < 0) {
-      out.push(diag("DLP4006", "error", `the data has a negative class label (${l.min})`, span, { label: `\`${decl}\` numbers classes from 0`, notes: [`${l.minAt}: ${l.min}`] }));
+    const range = `${from}..${from + n - 1}`;
+    if (l.min < from) {
+      const fits = l.max - l.min < n;
+      out.push(diag("DLP4006", "error", from === 0 ? `the data has a negative class label (${l.min})` : `the data has label ${l.min}, below \`from: ${from}\``, span, {
+        label: `\`${decl}\` takes labels ${range}`,
+        notes: [`${l.minAt}: ${l.min}`],
+        ...(fits && kind !== "binary" ? { help: `write \`${kind}(${n}, from: ${l.min})\``, fix: { title: `declare \`${kind}(${n}, from: ${l.min})\``, span, text: `${kind}(${n}, from: ${l.min})` } } : {}),
+      }));
       return false;
     }
-    if (l.max >= n) {
-      const fromOne = l.min >= 1 && l.max === n;
+    if (l.max >= from + n) {
+      // Labels numbered from 1 (or another offset) that fit the declared count once shifted.
+      const shift = lv.from === undefined && kind !== "binary" && l.min >= 1 && l.max - l.min < n ? (l.max <= n ? 1 : l.min) : undefined;
+      const fixText = shift !== undefined ? `${kind}(${n}, from: ${shift})` : undefined;
       out.push(diag("DLP4006", "error", `labels go up to ${l.max}, outside the declared ${n} classes`, span, {
-        label: `\`${decl}\` takes labels 0..${n - 1}`,
-        notes: [`${l.maxAt}: ${l.max}${l.complete ? "" : " (in the first part of the file read at check time)"}`, ...(fromOne ? [`the smallest label is ${l.min} (${l.minAt}): the classes look numbered from 1`] : [])],
-        help: fromOne ? `classes are numbered from 0: subtract 1 from the labels in the file` : kind === "binary" ? "binary labels are 0 and 1; declare `as class(N)` for more classes" : `write \`${kind}(${l.max + 1})\``,
+        label: `\`${decl}\` takes labels ${range}`,
+        notes: [`${l.maxAt}: ${l.max}${l.complete ? "" : " (in the first part of the file read at check time)"}`, ...(shift !== undefined ? [`the smallest label is ${l.min} (${l.minAt}): the classes look numbered from ${shift}`] : [])],
+        help: fixText ? `declare \`${fixText}\`: the run subtracts ${shift} from each label, and predictions report the file's values` : kind === "binary" ? "binary labels are 0 and 1; declare `as class(N)` for more classes" : lv.from !== undefined ? `write \`${kind}(${l.max - from + 1}, from: ${from})\`` : `write \`${kind}(${l.max + 1})\``,
+        ...(fixText ? { fix: { title: `declare \`${fixText}\``, span, text: fixText } } : {}),
       }));
       return false;
     }

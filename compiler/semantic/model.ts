@@ -1,6 +1,13 @@
 // Shape interpretation of a model section for one assignment of param values: walks the model IR
 // (model_ir.ts: sequential calls, named tensors, blocks, repeat, if/else) through the layer
-// table. A failed layer poisons its output (null) so one root cause gives one error.
+// table. A failed layer poisons its output so one root cause gives one error, but only as far
+// as the error reaches (issue 13, recovery): its output keeps the axes its arguments fix
+// (conv2d's filters, dense's units, reshape's target) and the rest are POISONED — an axis
+// unknown because of an earlier error. A layer reading a poisoned axis reports nothing (its
+// error would be a cascade) and poisons its own output in turn, while a layer whose output does
+// not depend on those axes (dense over a poisoned vector, a global pool, flatten) makes the
+// shape known again, so an independent mistake further down is still reported, once. A shape
+// of unknown rank (`null`) is poisoned whole; flatten() turns it into a vector again.
 import type { Argument, CallExpr, Expr, NameExpr, Span, Statement } from "../../grammar/ast.ts";
 import { exprText } from "../../grammar/ast.ts";
 import { diag, type Diagnostic } from "../diagnostics/diagnostic.ts";
@@ -41,7 +48,25 @@ export interface ModelResult {
   blockCalls: BlockCallInstance[];
 }
 
-type TShape = TensorShape | null; // null: poisoned by an earlier error
+type TShape = TensorShape | null; // null: poisoned by an earlier error, rank and all
+
+/** An axis unknown because of an earlier error (NaN, unlike `null`, a variable axis such as a
+ *  time axis: arithmetic on it stays poisoned and no comparison with it holds). */
+export const POISONED = Number.NaN;
+/** Whether a shape has an axis poisoned by an earlier error. */
+export const isPoisoned = (s: readonly (number | null)[]): boolean => s.some((d) => d !== null && Number.isNaN(d));
+
+/** What a failed layer (or one fed a poisoned shape) passes on: its output with every input
+ *  axis poisoned — the axes its arguments fix stay known — or null when even that fails. */
+function recoveredShape(def: LayerDef, inputs: TensorShape[], args: Args): TShape {
+  if (def.name === "reshape" && Array.isArray(args.target_shape)) return (args.target_shape as number[]).map((d) => (d === -1 ? POISONED : d));
+  try {
+    const r = def.shape(inputs.map((x) => x.map(() => POISONED)), args);
+    return isFailure(r) ? null : r;
+  } catch {
+    return null;
+  }
+}
 
 interface Ctx {
   blocks: Map<string, BlockIR>;
@@ -306,7 +331,7 @@ const frozenTables = new WeakSet<TensorTable>();
 function sameShape(a: TShape | undefined, b: TShape | undefined): boolean {
   if (a === b) return true;
   if (!a || !b || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return false;
   return true;
 }
 
@@ -519,10 +544,22 @@ function applyCall(node: CallIR, piped: TShape[] | null, scope: Scope, ctx: Ctx,
       known.byKey.set(key, cloneArgs(args));
     }
   }
-  if (inputs.some((s) => s === null)) return null;
+  // A shape of unknown rank (an earlier error): flatten makes it a vector again; anything else
+  // passes the poison on without a word.
+  if (inputs.some((s) => s === null)) {
+    const r: TShape = def.name === "flatten" && inputs.length === 1 ? [POISONED] : null;
+    if (ctx.record && r) ctx.trace.push({ layer: def.name, shape: r });
+    return r;
+  }
   // The number of inputs is the layer table's rule too (DLP3010), checked by def.shape.
   const shapes = inputs as TensorShape[];
+  const poisoned = shapes.some(isPoisoned);
   const result = def.shape(shapes, args);
+  if (isFailure(result) && poisoned) {
+    const r = recoveredShape(def, shapes, args);
+    if (ctx.record && r) ctx.trace.push({ layer: def.name, shape: r });
+    return r;
+  }
   if (isFailure(result)) {
     const argExpr = result.arg ? bound.exprs.get(result.arg)?.value : undefined;
     push(
@@ -534,7 +571,9 @@ function applyCall(node: CallIR, piped: TShape[] | null, scope: Scope, ctx: Ctx,
         related: argExpr ? [{ span: call.callee.span, message: `in this ${def.name}` }] : [],
       }),
     );
-    return null;
+    const r = recoveredShape(def, shapes, args);
+    if (ctx.record && r) ctx.trace.push({ layer: `${def.name} (failed)`, shape: r });
+    return r;
   }
   if (ctx.record) ctx.trace.push({ layer: def.name, shape: result });
   if (!ctx.record) {

@@ -36,6 +36,22 @@ export interface DataFacts {
   hasTest?: boolean;
   /** Training samples, when a header says so. */
   samples?: number;
+  /**
+   * The distinct label values read (a CSV label column, IDX label bytes), each with where it was
+   * first seen, up to LABEL_VALUES of them (`more` when there were others), for the declared label
+   * values (`class(["cat", "dog"])`) to be checked against.
+   */
+  labelValues?: { values: { value: string; at: string }[]; complete: boolean; more: boolean };
+}
+
+/** The most distinct label values a probe keeps. */
+export const LABEL_VALUES = 1024;
+
+function addValue(seen: Map<string, string>, value: string, at: string): boolean {
+  if (seen.has(value)) return true;
+  if (seen.size >= LABEL_VALUES) return false;
+  seen.set(value, at);
+  return true;
 }
 
 export type Probe =
@@ -138,6 +154,8 @@ function probeCsv(req: Extract<ProbeRequest, { kind: "csv" }>): DataFacts {
   const names = new Map<string, string>();
   let nonInteger: Extract<LabelFacts, { kind: "non_integer" }> | undefined;
   let rows = 0;
+  const seen = new Map<string, string>();
+  let more = false;
   for (let li = 1; li < lines.length; li++) {
     const raw = lines[li]!;
     if (raw.trim() === "") continue;
@@ -150,6 +168,7 @@ function probeCsv(req: Extract<ProbeRequest, { kind: "csv" }>): DataFacts {
     }
     rows++;
     const cell = cells[labelCol]!;
+    if (!addValue(seen, cell, at)) more = true;
     const v = cell === "" ? NaN : Number(cell);
     if (!Number.isFinite(v)) {
       if (!names.has(cell)) names.set(cell, at);
@@ -170,6 +189,7 @@ function probeCsv(req: Extract<ProbeRequest, { kind: "csv" }>): DataFacts {
   } else if (nonInteger) facts.labels = nonInteger;
   else if (ids) facts.labels = ids;
   if (complete) facts.samples = rows;
+  if (seen.size > 0) facts.labelValues = { values: [...seen].map(([value, at]) => ({ value, at })), complete, more };
   return facts;
 }
 
@@ -224,6 +244,9 @@ function probeIdx(dir: string): DataFacts {
     }
     const at = (i: number) => `${f.trainLabels} at byte offset ${8 + i} (label ${i})`;
     facts.labels = { kind: "ids", min: labels.data[min]!, max: labels.data[max]!, minAt: at(min), maxAt: at(max), complete: labels.complete };
+    const seen = new Map<string, string>();
+    for (let i = 0; i < n; i++) addValue(seen, String(labels.data[i]!), at(i));
+    facts.labelValues = { values: [...seen].map(([value, at]) => ({ value, at })).sort((a, b) => Number(a.value) - Number(b.value)), complete: labels.complete, more: false };
   }
   return facts;
 }

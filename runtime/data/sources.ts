@@ -11,6 +11,7 @@ import { readCsv } from "./csv.ts";
 import { readImageFolder } from "./images.ts";
 import { readCifarBatches } from "./cifar.ts";
 import { readImdbFile } from "./imdb.ts";
+import { applyLabelValues, declaredClassNames } from "./label_values.ts";
 import { mulberry32, permutation } from "../rng.ts";
 import type { RawPart, RawSource } from "./types.ts";
 
@@ -117,7 +118,8 @@ export function loadSource(source: SourceSpec, labels: LabelSpec): RawSource {
       if (!isDir(source.dir)) throw new DataError(`idx folder ${source.dir} does not exist`, source.dir);
       const r = idxFromDir(source.dir, "idx");
       if (!r) throw new DataError(`${source.dir}: no train-images-idx*-ubyte and train-labels-idx1-ubyte files (gzipped or not)`, source.dir);
-      return r;
+      const names = declaredClassNames(labels);
+      return { ...r, train: applyLabelValues(r.train, undefined, labels), test: r.test && applyLabelValues(r.test, undefined, labels), ...(names ? { classNames: names } : {}) };
     }
     case "csv": {
       const r = readCsv(source.path, {
@@ -126,7 +128,8 @@ export function loadSource(source: SourceSpec, labels: LabelSpec): RawSource {
         ...(source.features ? { features: source.features } : {}),
         ...(source.delimiter ? { delimiter: source.delimiter } : {}),
       });
-      return { train: r.part, test: null, ...(r.classNames ? { classNames: r.classNames } : {}), description: `csv ${source.path}` };
+      const names = declaredClassNames(labels) ?? r.classNames;
+      return { train: applyLabelValues(r.part, r.classNames, labels), test: null, ...(names ? { classNames: names } : {}), description: `csv ${source.path}` };
     }
     case "images": {
       const trainDir = join(source.dir, "train");
@@ -134,10 +137,11 @@ export function loadSource(source: SourceSpec, labels: LabelSpec): RawSource {
       if (isDir(trainDir) && isDir(testDir)) {
         const tr = readImageFolder(trainDir, source.size, source.channels);
         const te = readImageFolder(testDir, source.size, source.channels, tr.classNames);
-        return { train: tr.part, test: te.part, classNames: tr.classNames, description: `images from ${source.dir} (train/ and test/)` };
+        const names = declaredClassNames(labels) ?? tr.classNames;
+        return { train: applyLabelValues(tr.part, tr.classNames, labels), test: applyLabelValues(te.part, tr.classNames, labels), classNames: names, description: `images from ${source.dir} (train/ and test/)` };
       }
       const r = readImageFolder(source.dir, source.size, source.channels);
-      return { train: r.part, test: null, classNames: r.classNames, description: `images from ${source.dir}` };
+      return { train: applyLabelValues(r.part, r.classNames, labels), test: null, classNames: declaredClassNames(labels) ?? r.classNames, description: `images from ${source.dir}` };
     }
   }
 }

@@ -12,7 +12,8 @@ import { didYouMean, meantHelp } from "../names.ts";
 import { evalExpr, termOf, validateArgs, type Env } from "../values.ts";
 import { derive, lit, operand, tuple, valueOf, type ParamRefs, type Term, type Traced } from "../term.ts";
 import { unknownSetting, checkCall } from "./call.ts";
-import { checkDeclaredLabels, checkDeclaredShape, shapeHint, sourceFacts } from "../data_facts.ts";
+import { checkDeclaredLabels, checkDeclaredShape, shapeHint, sourceFacts, type LabelValues } from "../data_facts.ts";
+import { labelKey } from "../../../runtime/data/label_values.ts";
 import type { DataFacts } from "../../../runtime/data/probe.ts";
 
 // ---- data -------------------------------------------------------------------------------
@@ -428,7 +429,10 @@ function checkY(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
     const outputs = typeof n === "number" ? n : 1;
     return { spec: { kind: "regression", outputs }, traced: { kind: "regression", outputs: arg && typeof n === "number" ? termOf(arg, n, refs) : outputs }, span: e.type.span, declared: "regression" };
   }
-  const n = arg ? evalExpr(arg, env) : source.info.y.classes ?? undefined;
+  const lv = labelValuesOf(c.call?.args ?? [], kind, source, env, out);
+  if (!lv) return undefined;
+  const positional = c.call?.args.find((a) => !a.name)?.value;
+  const n = lv.values ? lv.values.length : positional ? evalExpr(positional, env) : source.info.y.classes ?? undefined;
   if (typeof n !== "number" || !Number.isInteger(n) || n < 2) {
     out.push(diag("DLP2004", "error", `\`${kind}\` needs the number of classes (at least 2)`, e.type.span, { label: arg ? `found ${exprText(arg)}` : "missing", help: `write \`${kind}(10)\`` }));
     return undefined;
@@ -437,9 +441,67 @@ function checkY(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
     out.push(diag("DLP4006", "error", `labels go up to ${source.info.y.classes - 1}, outside the declared ${n} classes`, e.type.span, { label: `this source has ${source.info.y.classes} classes`, help: `write \`${kind}(${source.info.y.classes})\`` }));
     return undefined;
   }
-  if (!checkDeclaredLabels(source.facts, kind, n, e.type.span, out)) return undefined;
+  if (!checkDeclaredLabels(source.facts, kind, n, e.type.span, out, lv)) return undefined;
   const encoding: "sparse" | "onehot" = kind === "onehot" ? "onehot" : lossName === "categorical_crossentropy" ? "onehot" : "sparse";
-  if (n === 2 && lossName === "binary_crossentropy" && kind === "class") return { ...binary, declared: "class" };
-  return { spec: { kind: "class", classes: n, encoding }, traced: { kind: "class", classes: arg ? termOf(arg, n, refs) : n, encoding }, span: e.type.span, declared: kind };
+  const declaredValues = lv.from !== undefined || lv.values;
+  if (n === 2 && lossName === "binary_crossentropy" && kind === "class" && !declaredValues) return { ...binary, declared: "class" };
+  const values = { ...(lv.from !== undefined ? { from: lv.from } : {}), ...(lv.values ? { values: lv.values } : {}) };
+  return { spec: { kind: "class", classes: n, encoding, ...values }, traced: { kind: "class", classes: positional && !lv.values ? termOf(positional, n, refs) : n, encoding, ...values }, span: e.type.span, declared: kind };
+}
+
+/** Sources whose label values come from the user's files, so `from:` / a list of values applies. */
+const FILE_LABELS = ["csv", "idx", "images"];
+
+/**
+ * `class(3, from: 1)` and `class(["cat", "dog"])`: the label values the files hold, when they are
+ * not 0..N-1. Undefined after an error.
+ */
+function labelValuesOf(args: { name?: { name: string; span: Span }; value: Expr; span: Span }[], kind: string, source: CheckedSource, env: Env, out: Diagnostic[]): LabelValues | undefined {
+  const lv: LabelValues = {};
+  const usage = `write \`${kind}(N)\`, \`${kind}(N, from: 1)\` (labels 1..N) or \`${kind}(["cat", "dog"])\` (the label values, class i the i-th)`;
+  let ok = true;
+  const positional = args.filter((a) => !a.name);
+  for (const a of positional.slice(1)) {
+    out.push(diag("DLP2004", "error", `\`${kind}\` takes one positional argument`, a.span, { label: `unexpected \`${exprText(a.value)}\``, help: usage }));
+    ok = false;
+  }
+  for (const a of args) {
+    if (!a.name) continue;
+    if (a.name.name !== "from") {
+      const alt = didYouMean(a.name.name, ["from"]);
+      out.push(diag("DLP2001", "error", `\`${kind}\` has no argument \`${a.name.name}\``, a.name.span, { help: meantHelp(alt) ?? usage, ...(alt ? { fix: { title: `rename to \`${alt}\``, span: a.name.span, text: alt } } : {}) }));
+      ok = false;
+      continue;
+    }
+    const v = evalExpr(a.value, env);
+    if (typeof v !== "number" || !Number.isInteger(v)) {
+      out.push(diag("DLP2004", "error", "`from:` takes a whole number: the label of the first class", a.value.span, { label: `found ${exprText(a.value)}`, help: `write \`${kind}(N, from: 1)\` for labels 1..N` }));
+      ok = false;
+    } else lv.from = v;
+  }
+  const first = positional[0];
+  const v0 = first ? evalExpr(first.value, env) : undefined;
+  if (Array.isArray(v0)) {
+    const bad = v0.findIndex((x) => typeof x !== "string" && typeof x !== "number");
+    const keys = v0.map((x) => (typeof x === "string" || typeof x === "number" ? labelKey(x) : ""));
+    const dup = keys.findIndex((k, i) => keys.indexOf(k) !== i);
+    if (bad >= 0 || v0.length < 2) {
+      out.push(diag("DLP2004", "error", "a list of label values holds two or more names or numbers", first!.value.span, { label: bad >= 0 ? `item ${bad + 1} is not a name or a number` : `${v0.length} value${v0.length === 1 ? "" : "s"}`, help: usage }));
+      ok = false;
+    } else if (dup >= 0) {
+      out.push(diag("DLP2004", "error", `the label value ${JSON.stringify(v0[dup])} is listed twice`, first!.value.span, { label: "each class has one label value", help: "remove the second one" }));
+      ok = false;
+    } else lv.values = v0 as (string | number)[];
+    if (lv.from !== undefined) {
+      out.push(diag("DLP2004", "error", "`from:` with a list of label values", first!.value.span, { label: "the list already gives each class its value", help: "remove `from:`, or give the class count instead of the list" }));
+      ok = false;
+    }
+  }
+  if ((lv.from !== undefined || lv.values) && !FILE_LABELS.includes(source.name)) {
+    const classes = source.info.y.classes;
+    out.push(diag("DLP2004", "error", `\`${source.name}\` numbers its own labels`, (lv.values ? first : args.find((a) => a.name?.name === "from"))?.span ?? source.span, { label: "label values apply to the csv, idx and images sources", help: classes ? `write \`${kind}(${classes})\`: its labels are 0..${classes - 1}` : `write \`${kind}(N)\``, ...(classes ? { fix: { title: `write \`${kind}(${classes})\``, span: { start: args[0]!.span.start, end: args[args.length - 1]!.span.end }, text: String(classes) } } : {}) }));
+    ok = false;
+  }
+  return ok ? lv : undefined;
 }
 

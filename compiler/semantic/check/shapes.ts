@@ -7,7 +7,7 @@ import { fmtShape } from "../layers/index.ts";
 import { ACTIVATION_LAYERS } from "../layers/activation.ts";
 import { LOSSES } from "../catalog.ts";
 import type { PipelineIR, ParamIR } from "../lower.ts";
-import { SHAPES_NOTE, SHAPES_PENDING, blockReadClosure, branchModel, commitBranch, detachBranch, finishModel, interpretModel, modelUnits, newBlockMemo, sameOutcome, startModel, statementNames, stepModel, type LayerInstance, type ModelResult, type ModelWalk } from "../model.ts";
+import { SHAPES_NOTE, SHAPES_PENDING, isPoisoned, blockReadClosure, branchModel, commitBranch, detachBranch, finishModel, interpretModel, modelUnits, newBlockMemo, sameOutcome, startModel, statementNames, stepModel, type LayerInstance, type ModelResult, type ModelWalk } from "../model.ts";
 import type { Env } from "../values.ts";
 import type { ParamRefs } from "../term.ts";
 import { sampledSpace } from "../budget.ts";
@@ -217,7 +217,8 @@ export function checkModel(
   for (const w of walks) {
     const m = finishModel(w.walk);
     if (w.idxs[0] === 0) result.model = m;
-    if (m.output) {
+    // An output poisoned by an earlier error (its width unknown) is not compared with the labels.
+    if (m.output && !isPoisoned(m.output)) {
       const local: Diagnostic[] = [];
       checkOutput(m, labelsDecl, lossName, lossSpan, ir, local, "");
       collect(local, w.idxs[0]);

@@ -30,7 +30,7 @@ import {
 // ---------------------------------------------------------------- formatting and failures
 
 export function fmtDim(d: Dim): string {
-  return d === null ? "?" : String(d);
+  return d === null || Number.isNaN(d) ? "?" : String(d);
 }
 /** "26×26×32"; unknown dims print as "?". */
 export function fmtShape(s: TensorShape): string {
