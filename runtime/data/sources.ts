@@ -11,6 +11,7 @@ import { readCsv } from "./csv.ts";
 import { readImageFolder } from "./images.ts";
 import { readCifarBatches } from "./cifar.ts";
 import { readImdbFile } from "./imdb.ts";
+import { loadWindows } from "./window.ts";
 import { mulberry32, permutation } from "../rng.ts";
 import type { RawPart, RawSource } from "./types.ts";
 
@@ -128,6 +129,7 @@ export function loadSource(source: SourceSpec, labels: LabelSpec): RawSource {
       });
       return { train: r.part, test: null, ...(r.classNames ? { classNames: r.classNames } : {}), description: `csv ${source.path}` };
     }
+    case "window": return loadWindows(source, labels, {}).raw; // every window; loadDataset splits by time
     case "images": {
       const trainDir = join(source.dir, "train");
       const testDir = join(source.dir, "test");
