@@ -18,7 +18,15 @@ export type SourceSpec =
   /** A CSV file with a header row; `label` names the label column, `features` the inputs (default: all others). */
   | { kind: "csv"; path: string; label: string; features?: string[]; delimiter?: string }
   /** One sub-folder per class, PNG/JPEG files resized to `size`. */
-  | { kind: "images"; dir: string; size: [number, number]; channels: 1 | 3 };
+  | { kind: "images"; dir: string; size: [number, number]; channels: 1 | 3 }
+  /**
+   * Windows over a CSV time series (rows in time order), Keras's timeseries_dataset_from_array:
+   * each sample is `length` consecutive rows of the `features` columns (default: every column but
+   * the targets), a window starting every `stride` rows. Its label is the `target` column(s)
+   * `horizon` rows after the window's last step, or, for per-step labels, `horizon` rows after
+   * each of its steps. Splits are cut by time (the last rows), never through a window.
+   */
+  | { kind: "window"; path: string; length: number; stride: number; target: string[]; horizon: number; features?: string[]; delimiter?: string };
 
 /** Applied to the input features, in order, before the split. */
 export type Transform =
@@ -30,17 +38,21 @@ export type Transform =
   | { op: "pad_sequences"; maxlen: number; padding: "pre" | "post"; truncating: "pre" | "post"; value: number }
   | { op: "channels_last" }; // [C,H,W] samples -> [H,W,C]
 
+/**
+ * `perStep`: one label per time step of a series sample (`as class(5) per step`): the model's
+ * output is [steps, width], and losses and metrics average over the steps, as Keras does.
+ */
 export type LabelSpec =
   /**
    * Integer class ids in [0, classes); `encoding` is what the loss wants. The file's own label
    * values, when they are not 0..classes-1: `from` (labels from..from+classes-1, `class(3, from: 1)`)
    * or `values` (class i is the label written values[i], `class(["cat", "dog"])`).
    */
-  | { kind: "class"; classes: number; encoding: "sparse" | "onehot"; from?: number; values?: (string | number)[] }
+  | { kind: "class"; classes: number; encoding: "sparse" | "onehot"; from?: number; values?: (string | number)[]; perStep?: boolean }
   /** 0/1 labels for a single sigmoid unit. */
-  | { kind: "binary" }
+  | { kind: "binary"; perStep?: boolean }
   /** Real-valued targets. */
-  | { kind: "regression"; outputs: number };
+  | { kind: "regression"; outputs: number; perStep?: boolean };
 
 export interface SplitSpec {
   /** Validation carved from the training set: a fraction, or the last N samples. */

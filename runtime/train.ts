@@ -55,11 +55,16 @@ export interface TrainResult {
   trainSamplesPerSecond: number;
 }
 
-/** Dense targets of a batch: one-hot for classes, [B,1] for binary, [B,outputs] for regression. */
-export function targetTensor(y: Int32Array | Float32Array, labels: LabelSpec): tf.Tensor {
-  if (labels.kind === "class") return tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(y), "int32"), labels.classes).toFloat());
-  if (labels.kind === "binary") return tf.tensor2d(Float32Array.from(y), [y.length, 1]);
-  return tf.tensor2d(Float32Array.from(y), [y.length / labels.outputs, labels.outputs]);
+/**
+ * Dense targets of a batch of `b` samples: one-hot for classes, [B,1] for binary, [B,outputs] for
+ * regression; with per-step labels [B, steps, …] of the same.
+ */
+export function targetTensor(y: Int32Array | Float32Array, labels: LabelSpec, b = labels.kind === "regression" ? y.length / labels.outputs : y.length): tf.Tensor {
+  const width = labels.kind === "class" ? labels.classes : labels.kind === "binary" ? 1 : labels.outputs;
+  const dense = labels.kind === "class" ? 1 : width;
+  const shape = labels.perStep ? [b, y.length / (b * dense), width] : [b, width];
+  if (labels.kind === "class") return tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(y), "int32"), labels.classes).toFloat().reshape(shape));
+  return tf.tensor(Float32Array.from(y), shape);
 }
 
 /**
@@ -68,6 +73,8 @@ export function targetTensor(y: Int32Array | Float32Array, labels: LabelSpec): t
  */
 export function classWeights(cw: NonNullable<TrainSpec["classWeight"]>, train: Split, labels: LabelSpec): Float32Array {
   if (labels.kind === "regression") throw new TrainingError("class_weight needs class or binary labels; this pipeline's targets are regression values");
+  // As Keras: "class_weight not supported for 3+ dimensional targets".
+  if (labels.perStep) throw new TrainingError("class_weight weighs one label per sample; this pipeline's labels are per step (Keras refuses class_weight for 3-D targets too)");
   const classes = labels.kind === "class" ? labels.classes : 2;
   if (cw !== "balanced") {
     if (cw.length !== classes) throw new TrainingError(`class_weight lists ${cw.length} weight${cw.length === 1 ? "" : "s"}, but the labels have ${classes} classes (one weight per class, class 0 first)`);
@@ -112,8 +119,11 @@ export function predictSplit(model: tf.LayersModel, split: Split, batchSize: num
   return out ?? new Float32Array(0);
 }
 
+/** A split's predictions, `width` values per label: with per-step labels each step counts as one
+ *  (n = samples × steps), so losses, metrics and the confusion matrix average over steps as Keras does. */
 export function predictions(model: tf.LayersModel, split: Split, batchSize: number, width: number): Predictions {
-  return { p: predictSplit(model, split, batchSize), width, n: split.n, y: split.y };
+  const p = predictSplit(model, split, batchSize);
+  return { p, width, n: split.n > 0 ? p.length / width : 0, y: split.y };
 }
 
 /** Loss and metrics of a split, keyed like Keras ("loss", "accuracy", ...). */
@@ -288,7 +298,7 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
         const { lossT, hitsT } = tf.tidy(() => {
           const xRaw = tf.tensor(batch.x, [batch.b, ...train.sampleShape]);
           const x = opts.augment.length ? augmentBatch(xRaw, opts.augment, rng) : xRaw;
-          const y = targetTensor(batch.y, opts.labels);
+          const y = targetTensor(batch.y, opts.labels, batch.b);
           const sw = cw ? tf.tensor1d(Float32Array.from(batch.y, (c) => cw[c]!)) : undefined;
           let hits: tf.Scalar | null = null;
           const { value, grads } = tf.variableGrads(() => {
@@ -317,7 +327,8 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
         }) as unknown as { lossT: tf.Scalar; hitsT?: tf.Scalar };
         const lossV = (await lossT.data())[0]!;
         lossT.dispose();
-        if (hitsT) { correct += (await hitsT.data())[0]!; hitsT.dispose(); }
+        // Per-step labels: the hits count every step; accuracy is their share of the labels.
+        if (hitsT) { correct += (await hitsT.data())[0]! / (opts.labels.perStep ? batch.y.length / batch.b : 1); hitsT.dispose(); }
         // Let signals and timers run between batches (wasm reads resolve without yielding).
         await new Promise<void>((r) => setImmediate(r));
         if (!Number.isFinite(lossV)) {

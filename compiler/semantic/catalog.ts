@@ -41,6 +41,9 @@ export interface SourceInfo {
   /** The source's own test set, when it has one (`split test` would be refused at run time, DLP4007):
    *  what it is, and whether it always comes with the source or only when the folder holds it. */
   ownTest?: { what: string; always: boolean };
+  /** A source of series windows: the steps of each sample (its labels may be per step, `per
+   *  step`), and the declared `series[steps, features]` must equal its axes, never a reshape. */
+  windowSteps?(t: Terms): number;
 }
 
 export const SOURCES: Record<string, SourceInfo> = {
@@ -98,6 +101,34 @@ export const SOURCES: Record<string, SourceInfo> = {
     ),
     doc: "a CSV file with a header row; `label` names the label column",
     toSpec: (t) => ({ kind: "csv", path: t.path, label: t.label, ...(t.features ? { features: t.features as unknown as Traced<string[]> } : {}), delimiter: t.delimiter }),
+    x: { name: "features", shape: null },
+    y: { name: "labels", classes: null },
+  },
+  window: {
+    sig: sig(
+      "source window",
+      ["path"],
+      obj(
+        {
+          path: { type: "string", minLength: 1 },
+          length: int({ minimum: 1 }),
+          stride: int({ minimum: 1, default: 1 }),
+          target: { anyOf: [{ type: "string", minLength: 1 }, { type: "array", items: { type: "string", minLength: 1 }, minItems: 1, uniqueItems: true }] },
+          horizon: int({ minimum: 0, default: 1 }),
+          features: { type: "array", items: { type: "string", minLength: 1 }, minItems: 1, uniqueItems: true },
+          delimiter: { type: "string", minLength: 1, maxLength: 1, default: "," },
+        },
+        ["path", "length", "target"],
+      ),
+    ),
+    doc: "windows of `length` rows over a CSV time series (Keras's timeseries_dataset_from_array); the label is the `target` column(s) `horizon` rows after the window (or after each step, `per step`); splits take the last rows",
+    toSpec: (t) => ({
+      kind: "window", path: t.path, length: t.length, stride: t.stride,
+      target: derive([t.target!], (v) => (Array.isArray(v) ? v : [v]) as string[], (c) => (Array.isArray(t.target!.value) ? `${c} as string[]` : `[${c}] as string[]`), true) as unknown as Traced<string[]>,
+      horizon: t.horizon, ...(t.features ? { features: t.features as unknown as Traced<string[]> } : {}), delimiter: t.delimiter,
+    }),
+    xShape: (t) => [t.length, null],
+    windowSteps: (t) => t.length!.value as number,
     x: { name: "features", shape: null },
     y: { name: "labels", classes: null },
   },

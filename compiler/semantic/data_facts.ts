@@ -51,6 +51,11 @@ function requestOf(source: string, args: Args): ProbeRequest | undefined {
     const features = Array.isArray(args.features) && args.features.every((f) => typeof f === "string") ? (args.features as string[]) : undefined;
     return { kind: "csv", path: str(args.path)!, label: str(args.label) ?? "label", delimiter: str(args.delimiter) ?? ",", ...(features ? { features } : {}) };
   }
+  if (source === "window" && str(args.path) && (str(args.target) || Array.isArray(args.target))) {
+    const target = Array.isArray(args.target) ? args.target.filter((t): t is string => typeof t === "string") : [str(args.target)!];
+    const features = Array.isArray(args.features) && args.features.every((f) => typeof f === "string") ? (args.features as string[]) : undefined;
+    return { kind: "window", path: str(args.path)!, target, delimiter: str(args.delimiter) ?? ",", ...(features ? { features } : {}) };
+  }
   if (source === "idx" && str(args.dir)) return { kind: "idx", dir: str(args.dir)! };
   if (source === "images" && str(args.dir)) return { kind: "images", dir: str(args.dir)! };
   return undefined;
@@ -98,8 +103,52 @@ export function checkDeclaredShape(facts: DataFacts | undefined, kind: string, d
   return false;
 }
 
+/** The declared `series[steps, features]` of a window source, axis by axis: the steps are the
+ *  window's `length`, the features the file's feature columns (a reshape would cut the series
+ *  across steps). `items` are the declaration's two dims, for the fix. False after an error. */
+export function checkWindowShape(facts: DataFacts | undefined, length: number, dims: number[], items: { span: Span; literal: boolean }[], text: string, span: Span, out: Diagnostic[]): boolean {
+  let ok = true;
+  if (dims[0] !== length) {
+    out.push(diag("DLP4003", "error", `the windows are ${length} steps long, \`${text}\` declares ${dims[0]}`, items[0]!.span, {
+      label: `${dims[0]} steps`,
+      notes: [`\`source window(…, length: ${length})\` cuts ${length} rows per sample`],
+      help: `write \`series[${length}, ${dims[1]}]\`, or change the window's \`length\``,
+      ...(items[0]!.literal ? { fix: { title: `declare ${length} steps`, span: items[0]!.span, text: String(length) } } : {}),
+    }));
+    ok = false;
+  }
+  const w = facts?.window;
+  if (!w) return ok;
+  if (w.features === 0) {
+    out.push(diag("DLP4003", "error", `${facts!.file} has no feature columns besides the target`, span, { label: "nothing to read at each step", notes: [`read from ${w.at}`], help: "list the input columns, e.g. `features: [\"load\"]` in `source window(…)` (a target's own past values may be inputs)" }));
+    return false;
+  }
+  if (dims[1] !== w.features) {
+    out.push(diag("DLP4003", "error", `each step holds ${w.features} feature${w.features === 1 ? "" : "s"}, \`${text}\` declares ${dims[1]}`, items[1]!.span, {
+      label: `${w.features} feature column${w.features === 1 ? "" : "s"} in ${facts!.file}`,
+      notes: [`read from ${w.at}`],
+      help: `write \`series[${dims[0]}, ${w.features}]\``,
+      ...(items[1]!.literal ? { fix: { title: `declare ${w.features} features`, span: items[1]!.span, text: String(w.features) } } : {}),
+    }));
+    ok = false;
+  }
+  return ok;
+}
+
+/** DLP4015: a series too short for one window (known when the probe read the whole file). */
+export function checkWindowRows(facts: DataFacts | undefined, length: number, horizon: number, span: Span, out: Diagnostic[]): void {
+  const rows = facts?.samples;
+  if (!facts?.window || rows === undefined || rows >= length + horizon) return;
+  out.push(diag("DLP4021", "error", `${facts.file} has ${rows} data row${rows === 1 ? "" : "s"}, one window needs ${length + horizon}`, span, {
+    label: `length ${length}${horizon ? ` + horizon ${horizon}` : ""}`,
+    notes: [`a window reads ${length} consecutive rows${horizon ? ` and its target ${horizon} row${horizon === 1 ? "" : "s"} later` : ""}`],
+    help: rows > horizon ? `use \`length: ${rows - horizon}\` or less, or a longer series` : "give a longer series",
+  }));
+}
+
 /** When a source's shape is unknown and undeclared: what the files say it is, for the help line. */
-export function shapeHint(facts: DataFacts | undefined): string | undefined {
+export function shapeHint(facts: DataFacts | undefined, steps?: number): string | undefined {
+  if (facts?.window && steps !== undefined) return `each window is ${steps} steps of ${facts.window.features} features (${facts.window.at}): write \`as series[${steps}, ${facts.window.features}]\``;
   const s = facts?.sampleShape;
   if (!s) return undefined;
   return s.length === 1 ? `the data has ${s[0]} features (${facts!.shapeAt}): write \`as vector[${s[0]}]\`` : s.length === 2 ? `the data holds ${fmt(s)} samples (${facts!.shapeAt}): write \`as image[${s[0]}, ${s[1]}, 1]\`` : undefined;

@@ -30,7 +30,8 @@ export function splitCsvLine(line: string, delimiter: string): string[] {
 }
 
 export interface CsvOptions {
-  label: string;
+  /** The label column; several for real-valued targets (a window source's `target: [a, b]`), `yWidth` values per row. */
+  label: string | string[];
   features?: string[];
   delimiter?: string;
   /** "class": integer ids or names; "real": numeric targets. */
@@ -54,9 +55,16 @@ export function readCsv(file: string, opts: CsvOptions): CsvResult {
   const lines = text.split(/\r?\n/);
   if (lines.length === 0 || lines[0]!.trim() === "") throw new DataError(`${file}:1: the file is empty; expected a header row`, file);
   const header = splitCsvLine(lines[0]!, delimiter);
-  const labelCol = header.indexOf(opts.label);
-  if (labelCol < 0) throw new DataError(`${file}:1: no column named "${opts.label}" in the header (columns: ${header.join(", ")})`, file);
-  const featureNames = opts.features ?? header.filter((_, i) => i !== labelCol);
+  const labelNames = typeof opts.label === "string" ? [opts.label] : opts.label;
+  const labelCols = labelNames.map((name) => {
+    const i = header.indexOf(name);
+    if (i < 0) throw new DataError(`${file}:1: no column named "${name}" in the header (columns: ${header.join(", ")})`, file);
+    return i;
+  });
+  const labelCol = labelCols[0]!;
+  const label = labelNames[0]!;
+  if (labelCols.length > 1 && opts.labelKind !== "real") throw new DataError(`${file}: class labels come from one column, not ${labelCols.length} (${labelNames.join(", ")})`, file);
+  const featureNames = opts.features ?? header.filter((_, i) => !labelCols.includes(i));
   const featureCols = featureNames.map((name) => {
     const i = header.indexOf(name);
     if (i < 0) throw new DataError(`${file}:1: no column named "${name}" in the header (columns: ${header.join(", ")})`, file);
@@ -83,19 +91,21 @@ export function readCsv(file: string, opts: CsvOptions): CsvResult {
       x[r * nf + j] = v;
     });
   });
-  const labelCells = rows.map((r) => r.cells[labelCol]!);
+  const labelCells = labelCols.length === 1 ? rows.map((r) => r.cells[labelCol]!) : rows.flatMap((r) => labelCols.map((c) => r.cells[c]!));
+  const lineOf = (k: number) => rows[Math.floor(k / labelCols.length)]!.line;
+  const colOf = (k: number) => labelNames[k % labelCols.length]!;
   let y: Int32Array | Float32Array;
   let classNames: string[] | undefined;
   const numeric = labelCells.every((c) => c !== "" && Number.isFinite(Number(c)));
   if (opts.labelKind === "real") {
     if (!numeric) {
       const bad = labelCells.findIndex((c) => !(c !== "" && Number.isFinite(Number(c))));
-      throw new DataError(`${file}:${rows[bad]!.line}: label column "${opts.label}" is not a number: "${labelCells[bad]}"`, file);
+      throw new DataError(`${file}:${lineOf(bad)}: label column "${colOf(bad)}" is not a number: "${labelCells[bad]}"`, file);
     }
     y = Float32Array.from(labelCells, Number);
   } else if (numeric) {
     const bad = labelCells.findIndex((c) => !Number.isInteger(Number(c)));
-    if (bad >= 0) throw new DataError(`${file}:${rows[bad]!.line}: class label "${labelCells[bad]}" in column "${opts.label}" is not an integer`, file);
+    if (bad >= 0) throw new DataError(`${file}:${rows[bad]!.line}: class label "${labelCells[bad]}" in column "${label}" is not an integer`, file);
     y = Int32Array.from(labelCells, Number);
   } else {
     classNames = [...new Set(labelCells)].sort();
@@ -105,8 +115,8 @@ export function readCsv(file: string, opts: CsvOptions): CsvResult {
   const part: RawPart = {
     x: { kind: "dense", data: x, sampleShape: [nf] },
     y,
-    yWidth: 1,
-    labelAt: (i) => `${file}:${rows[i]!.line} (column "${opts.label}")`,
+    yWidth: labelCols.length,
+    labelAt: (i) => `${file}:${rows[i]!.line} (column${labelCols.length === 1 ? "" : "s"} ${labelNames.map((n) => `"${n}"`).join(", ")})`,
     sampleAt: (i) => `${file}:${rows[i]!.line}`,
   };
   return classNames ? { part, featureNames, classNames } : { part, featureNames };

@@ -3,6 +3,7 @@ import type { DataSpec, LabelSpec, SplitSpec } from "../spec.ts";
 import { DataError } from "../errors.ts";
 import { mulberry32, permutation, type Rng } from "../rng.ts";
 import { loadSource } from "./sources.ts";
+import { loadWindows } from "./window.ts";
 import { applyTransforms, fitTransforms, fmtShape } from "./transforms.ts";
 import type { Dataset, RawPart, RawX, Split } from "./types.ts";
 
@@ -50,7 +51,8 @@ function limitPart(p: RawPart, limit: number | undefined): RawPart {
 export function checkLabels(part: RawPart, labels: LabelSpec): void {
   const y = part.y;
   if (labels.kind === "regression") {
-    if (part.yWidth !== labels.outputs) throw new DataError(`${part.labelAt(0)}: the targets have ${part.yWidth} value(s) per sample, the pipeline declares ${labels.outputs} output(s)`);
+    // Per-step targets are `outputs` values at each step (the window source checks its columns).
+    if (!labels.perStep && part.yWidth !== labels.outputs) throw new DataError(`${part.labelAt(0)}: the targets have ${part.yWidth} value(s) per sample, the pipeline declares ${labels.outputs} output(s)`);
     return;
   }
   const hi = labels.kind === "binary" ? 2 : labels.classes;
@@ -101,12 +103,14 @@ function shapeMatches(actual: number[], declared: (number | null)[]): boolean {
 }
 
 export async function loadDataset(spec: DataSpec, opts: LoadOptions): Promise<Dataset> {
-  const raw = loadSource(spec.source, spec.labels);
-  const trainPart = limitPart(raw.train, opts.limit);
-  const testPart0 = raw.test ? limitPart(raw.test, opts.limit) : null;
+  // A window source splits by time itself (runtime/data/window.ts): its parts come cut and limited.
+  const timed = spec.source.kind === "window" ? loadWindows(spec.source, spec.labels, spec.split, opts.limit) : null;
+  const raw = timed ? timed.raw : loadSource(spec.source, spec.labels);
+  const trainPart = timed ? raw.train : limitPart(raw.train, opts.limit);
+  const testPart0 = raw.test ? (timed ? raw.test : limitPart(raw.test, opts.limit)) : null;
   // `split test N%` carves a test set out of the training data; a source that has its own would
   // silently ignore it.
-  if (raw.test && spec.split.test) {
+  if (raw.test && spec.split.test && !timed) {
     const size = spec.split.test.last !== undefined ? `last ${spec.split.test.last}` : `${Math.round(spec.split.test.fraction! * 1000) / 10}%`;
     throw new DataError(`\`split test ${size}\`: the source has its own test set (${raw.description}); remove the \`split test\` line to evaluate on it, or split off a \`validation\` set instead`);
   }
@@ -124,16 +128,18 @@ export async function loadDataset(spec: DataSpec, opts: LoadOptions): Promise<Da
     ...(spec.split.validation ? { validation: scaleLast(spec.split.validation)! } : {}),
     ...(spec.split.test ? { test: scaleLast(spec.split.test)! } : {}),
   };
-  let pool = range(count(trainPart.x));
+  let pool = timed ? timed.trainIdx : range(count(trainPart.x));
   let testIdx: Int32Array | null = null;
-  if (!testPart0 && split.test) {
+  let valIdx: Int32Array | null = timed ? timed.valIdx : null;
+  if (!timed && !testPart0 && split.test) {
     const c = carve(pool, split.test, trainPart.y, trainPart.yWidth, rng, "test");
     pool = c.rest;
     testIdx = c.taken.length ? c.taken : null;
   }
-  let valIdx: Int32Array | null = null;
-  if (spec.split.kfold && spec.split.validation) throw new DataError(`${raw.description}: split kfold and split validation are both given; with kfold, each fold is the validation set once`);
-  if (spec.split.kfold && opts.fold !== undefined) {
+  if (timed) {
+    // already split by time
+  } else if (spec.split.kfold && spec.split.validation) throw new DataError(`${raw.description}: split kfold and split validation are both given; with kfold, each fold is the validation set once`);
+  else if (spec.split.kfold && opts.fold !== undefined) {
     const { k, stratified } = spec.split.kfold;
     const y = trainPart.y;
     const classes = stratified && trainPart.yWidth === 1 && y instanceof Int32Array;

@@ -34,7 +34,7 @@ export interface DataFacts {
   classes?: { names: string[]; at: string };
   /** The source has a test set of its own (t10k files, a test/ folder). */
   hasTest?: boolean;
-  /** Training samples, when a header says so. */
+  /** Training samples, when a header says so (a CSV's data rows, when it was read whole). */
   samples?: number;
   /**
    * The distinct label values read (a CSV label column, IDX label bytes), each with where it was
@@ -42,6 +42,8 @@ export interface DataFacts {
    * values (`class(["cat", "dog"])`) to be checked against.
    */
   labelValues?: { values: { value: string; at: string }[]; complete: boolean; more: boolean };
+  /** A window source: the feature columns each step holds, and where they are named. */
+  window?: { features: number; at: string };
 }
 
 /** The most distinct label values a probe keeps. */
@@ -63,6 +65,8 @@ export type Probe =
 
 export type ProbeRequest =
   | { kind: "csv"; path: string; label: string; features?: string[]; delimiter: string }
+  /** A CSV time series cut into windows: the first target is probed as the label column. */
+  | { kind: "window"; path: string; target: string[]; features?: string[]; delimiter: string }
   | { kind: "idx"; dir: string }
   | { kind: "images"; dir: string };
 
@@ -100,7 +104,7 @@ function safeList(dir: string): string[] {
 
 /** Facts about one source, from a bounded read; cached per path + mtime + size. */
 export function probeData(req: ProbeRequest): Probe {
-  const path = req.kind === "csv" ? req.path : req.dir;
+  const path = req.kind === "csv" || req.kind === "window" ? req.path : req.dir;
   const stamp = stampOf(path);
   if (stamp === undefined) return { kind: "absent", path };
   const key = JSON.stringify(req);
@@ -108,7 +112,7 @@ export function probeData(req: ProbeRequest): Probe {
   if (hit && hit.stamp === stamp) return hit.probe;
   let probe: Probe;
   try {
-    probe = { kind: "facts", facts: req.kind === "csv" ? probeCsv(req) : req.kind === "idx" ? probeIdx(req.dir) : probeImages(req.dir) };
+    probe = { kind: "facts", facts: req.kind === "csv" ? probeCsv(req) : req.kind === "window" ? probeWindow(req) : req.kind === "idx" ? probeIdx(req.dir) : probeImages(req.dir) };
   } catch (e) {
     if (!(e instanceof DataError)) throw e;
     probe = { kind: "bad", message: e.message };
@@ -137,14 +141,23 @@ function prefixLines(file: string): { lines: string[]; complete: boolean } {
   return { lines: text.split(/\r?\n/), complete };
 }
 
-function probeCsv(req: Extract<ProbeRequest, { kind: "csv" }>): DataFacts {
+/** A window source's CSV: as a CSV whose label is the first target, every target out of the default features. */
+function probeWindow(req: Extract<ProbeRequest, { kind: "window" }>): DataFacts {
+  const { sampleShape, shapeAt: _at, ...facts } = probeCsv({ kind: "csv", path: req.path, label: req.target[0]!, delimiter: req.delimiter, ...(req.features ? { features: req.features } : {}) }, req.target);
+  const n = sampleShape![0]!;
+  const besides = req.features ? "" : ` besides the target${req.target.length === 1 ? "" : "s"} ${req.target.map((t) => `"${t}"`).join(", ")}`;
+  return { ...facts, window: { features: n, at: `${req.path}:1 (header: ${n} feature column${n === 1 ? "" : "s"}${besides})` } };
+}
+
+function probeCsv(req: Extract<ProbeRequest, { kind: "csv" }>, targets: string[] = [req.label]): DataFacts {
   const file = req.path;
   const { lines, complete } = prefixLines(file);
   if (lines.length === 0 || lines[0]!.trim() === "") throw new DataError(`${file}:1: the file is empty; expected a header row`, file);
   const header = splitCsvLine(lines[0]!, req.delimiter);
   const labelCol = header.indexOf(req.label);
   if (labelCol < 0) throw new DataError(`${file}:1: no column named "${req.label}" in the header (columns: ${header.join(", ")})`, file);
-  const featureNames = req.features ?? header.filter((_, i) => i !== labelCol);
+  for (const t of targets) if (!header.includes(t)) throw new DataError(`${file}:1: no column named "${t}" in the header (columns: ${header.join(", ")})`, file);
+  const featureNames = req.features ?? header.filter((h) => !targets.includes(h));
   const featureCols = featureNames.map((name) => {
     const i = header.indexOf(name);
     if (i < 0) throw new DataError(`${file}:1: no column named "${name}" in the header (columns: ${header.join(", ")})`, file);

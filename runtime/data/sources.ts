@@ -12,6 +12,7 @@ import { readImageFolder } from "./images.ts";
 import { readCifarBatches } from "./cifar.ts";
 import { readImdbFile } from "./imdb.ts";
 import { applyLabelValues, declaredClassNames } from "./label_values.ts";
+import { loadWindows } from "./window.ts";
 import { mulberry32, permutation } from "../rng.ts";
 import type { RawPart, RawSource } from "./types.ts";
 
@@ -131,6 +132,7 @@ export function loadSource(source: SourceSpec, labels: LabelSpec): RawSource {
       const names = declaredClassNames(labels) ?? r.classNames;
       return { train: applyLabelValues(r.part, r.classNames, labels), test: null, ...(names ? { classNames: names } : {}), description: `csv ${source.path}` };
     }
+    case "window": return loadWindows(source, labels, {}).raw; // every window; loadDataset splits by time
     case "images": {
       const trainDir = join(source.dir, "train");
       const testDir = join(source.dir, "test");

@@ -12,7 +12,7 @@ import { didYouMean, meantHelp } from "../names.ts";
 import { evalExpr, termOf, validateArgs, type Env } from "../values.ts";
 import { derive, lit, operand, tuple, valueOf, type ParamRefs, type Term, type Traced } from "../term.ts";
 import { unknownSetting, checkCall } from "./call.ts";
-import { checkDeclaredLabels, checkDeclaredShape, shapeHint, sourceFacts, type LabelValues } from "../data_facts.ts";
+import { checkDeclaredLabels, checkDeclaredShape, checkWindowRows, checkWindowShape, shapeHint, sourceFacts, type LabelValues } from "../data_facts.ts";
 import { labelKey } from "../../../runtime/data/label_values.ts";
 import type { DataFacts } from "../../../runtime/data/probe.ts";
 
@@ -20,7 +20,8 @@ import type { DataFacts } from "../../../runtime/data/probe.ts";
 
 export interface DataResult {
   spec?: Traced<DataSpec>;
-  labels?: { spec: LabelSpec; span: Span; declared: "class" | "onehot" | "binary" | "regression" };
+  /** `steps`: with per-step labels (`as class(5) per step`), the labels' steps (the window's length). */
+  labels?: { spec: LabelSpec; span: Span; declared: "class" | "onehot" | "binary" | "regression"; steps?: number };
   /** The model input, known even when the labels have an error (so the model is still checked). */
   inputShape?: Traced<TensorShape>;
 }
@@ -41,6 +42,8 @@ export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagno
   let source: CheckedSource | undefined;
   let xExpr: Expr | undefined;
   let yExpr: Expr | undefined;
+  let yMore: Expr[] = [];
+  const splits: Setting[] = [];
   const split: SplitSpec = {};
   const augment: Traced<Augment>[] = [];
   let shuffle: Traced<boolean> = true;
@@ -49,10 +52,14 @@ export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagno
   for (const st of sec.body.statements) {
     const first = st.groups[0][0];
     if (first.kind === "assign" && first.target.kind === "name") {
+      const more = [...st.groups[0].slice(1), ...st.groups.slice(1).flat()];
       if (first.target.name === "x") {
         xExpr = first.value;
-      } else if (first.target.name === "y") yExpr = first.value;
-      else out.push(diag("DLP2001", "error", `unknown data field \`${first.target.name}\``, first.target.span, { label: "the data section defines `x` and `y`", help: meantHelp(didYouMean(first.target.name, ["x", "y"])) }));
+        if (more[0]) out.push(diag("DLP2004", "error", `unexpected \`${exprText(more[0])}\` after the input declaration`, { start: more[0].span.start, end: more[more.length - 1]!.span.end }, { help: "write e.g. `x = features as series[24, 3]`" }));
+      } else if (first.target.name === "y") {
+        yExpr = first.value;
+        yMore = more;
+      } else out.push(diag("DLP2001", "error", `unknown data field \`${first.target.name}\``, first.target.span, { label: "the data section defines `x` and `y`", help: meantHelp(didYouMean(first.target.name, ["x", "y"])) }));
       continue;
     }
     const s = settingOf(st);
@@ -67,6 +74,7 @@ export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagno
         break;
       case "split":
         checkSplit(s, split, out);
+        splits.push(s);
         if (split.test && !splitTest) splitTest = s;
         break;
       case "augment":
@@ -92,6 +100,10 @@ export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagno
     return {};
   }
   if (splitTest && source.info.ownTest) ownTestSplit(splitTest, source, out);
+  if (source.window) {
+    timeSplits(splits, split, out);
+    checkWindowRows(source.facts, source.window.steps, source.window.horizon, source.span, out);
+  }
   const errorsBefore = out.filter((d) => d.severity === "error").length;
   const x = checkX(xExpr, source, env, refs, out);
   if (!x) {
@@ -103,7 +115,7 @@ export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagno
   // The labels do not depend on x: they are checked (and reported) whatever x's outcome.
   let labels: (DataResult["labels"] & { traced: Traced<LabelSpec> }) | undefined;
   if (yExpr) {
-    labels = checkY(yExpr, source, env, refs, out, lossName);
+    labels = checkY(yExpr, yMore, source, env, refs, out, lossName);
     if (!labels) return x ? { inputShape: x.shape } : {}; // its own error was reported
     if (!x || x.failed) {
       const { traced: _t, ...decl } = labels;
@@ -132,6 +144,8 @@ interface CheckedSource {
   name: string;
   /** What a bounded read of the source's files shows (csv, idx, images); for diagnostics only. */
   facts?: DataFacts;
+  /** A window source: its steps per sample, horizon and target columns. */
+  window?: { steps: number; horizon: number; targets: string[] };
 }
 
 function checkSource(s: Setting, env: Env, refs: ParamRefs, out: Diagnostic[], probe: boolean): CheckedSource | undefined {
@@ -152,7 +166,9 @@ function checkSource(s: Setting, env: Env, refs: ParamRefs, out: Diagnostic[], p
   const { t } = checked;
   const spec = info.toSpec ? info.toSpec(t) : ({ kind: c.name.name } as Traced<SourceSpec>);
   const facts = probe ? sourceFacts(c.name.name, checked.args, v.span, out) : undefined;
-  return { spec, info, xShape: info.xShape ? info.xShape(t) : info.x.shape, span: c.name.span, name: c.name.name, ...(facts ? { facts } : {}) };
+  const a = checked.args;
+  const window = info.windowSteps ? { steps: info.windowSteps(t), horizon: typeof a.horizon === "number" ? a.horizon : 1, targets: (Array.isArray(a.target) ? a.target : [a.target]).map(String) } : undefined;
+  return { spec, info, xShape: info.xShape ? info.xShape(t) : info.x.shape, span: c.name.span, name: c.name.name, ...(facts ? { facts } : {}), ...(window ? { window } : {}) };
 }
 
 /** DLP4007: `split test` on a source that has a test set of its own (the run would refuse it). */
@@ -369,6 +385,15 @@ function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
           out.push(diag("DLP2004", "error", `\`${kind}\` takes ${wantRank} dimension${wantRank === 1 ? "" : "s"}`, t.span, { label: `given ${dims.length}`, help: kind === "image" ? "write `image[height, width, channels]`" : kind === "series" ? "write `series[steps, features]`" : `write \`${kind}[length]\`` }));
           return undefined;
         }
+        if (source.window) {
+          // A window's axes are its steps and the file's columns: compared axis by axis, never reshaped.
+          if (kind !== "series") {
+            out.push(diag("DLP2004", "error", `a window source yields series, not \`${kind}\``, t.span, { label: `found ${exprText(t)}`, help: `write \`series[${source.window.steps}, ${source.facts?.window?.features ?? "features"}]\`` }));
+            return undefined;
+          }
+          if (!checkWindowShape(source.facts, source.window.steps, dims, t.items.map((d) => ({ span: d.span, literal: d.kind === "number" })), exprText(t), source.span, out)) failed = true;
+          return dimTerms;
+        }
         if (!inner && !checkDeclaredShape(source.facts, kind, dims, exprText(t), t.span, out)) failed = true;
         if (inner) {
           const known = inner.every((d) => d !== null);
@@ -396,6 +421,10 @@ function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
   };
   const shape = go(e);
   if (shape === undefined) return undefined;
+  if (shape !== null && source.window && valueOf<TensorShape>(shape).includes(null)) {
+    out.push(diag("DLP3006", "error", "the number of features per step is not declared", e.span, { label: "a window's features are known at run time only", help: shapeHint(source.facts, source.window.steps) ?? `declare it: \`as series[${source.window.steps}, F]\` with F the feature columns` }));
+    return undefined;
+  }
   if (shape === null) {
     out.push(diag("DLP3006", "error", "the input shape is unknown", e.span, { label: "this source's sample shape is only known at run time", help: shapeHint(source.facts) ?? "declare it: `as image[H, W, C]`, `as vector[N]` or `|> pad_sequences(maxlen)`" }));
     return undefined;
@@ -403,7 +432,71 @@ function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
   return { shape, transforms, failed };
 }
 
-function checkY(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: Diagnostic[], lossName: string | undefined): (DataResult["labels"] & { traced: Traced<LabelSpec> }) | undefined {
+type CheckedLabels = DataResult["labels"] & { traced: Traced<LabelSpec> };
+
+/** `y = labels as ENCODING [per step]`: the encoding, then one label per sample or per time step. */
+function checkY(e: Expr, more: Expr[], source: CheckedSource, env: Env, refs: ParamRefs, out: Diagnostic[], lossName: string | undefined): CheckedLabels | undefined {
+  const perStep = more.length === 2 && more.every((w, i) => w.kind === "name" && w.name === ["per", "step"][i]);
+  if (more.length && !perStep) {
+    out.push(diag("DLP2004", "error", `unexpected \`${more.map(exprText).join(" ")}\` after the labels`, { start: more[0]!.span.start, end: more[more.length - 1]!.span.end }, { help: "write `per step` for one label per time step (`y = labels as class(5) per step`), or nothing for one label per sample" }));
+    return undefined;
+  }
+  const perStepSpan = perStep ? { start: more[0]!.span.start, end: more[1]!.span.end } : undefined;
+  if (perStepSpan && !source.window) {
+    out.push(diag("DLP4020", "error", `\`${source.name}\` has one label per sample, not one per step`, perStepSpan, {
+      label: "per-step labels",
+      related: [{ span: source.span, message: "one label per sample" }],
+      help: "cut a time series into windows with `source window(\"series.csv\", length: N, target: \"column\")`, whose labels can be per step, or remove `per step`",
+    }));
+    return undefined;
+  }
+  const r = checkEncoding(e, source, env, refs, out, lossName);
+  if (!r || !source.window || e.kind !== "as") return r;
+  const targets = source.window.targets;
+  let labels = r;
+  if (r.spec.kind === "regression") {
+    const written = callOf(e.type)?.call?.args.length ?? 0;
+    if (!written && targets.length > 1) labels = { ...r, spec: { ...r.spec, outputs: targets.length }, traced: { ...(r.traced as Extract<Traced<LabelSpec>, { kind: "regression" }>), outputs: targets.length } };
+    else if (r.spec.outputs !== targets.length) {
+      const want = `regression${targets.length === 1 ? "" : `(${targets.length})`}`;
+      out.push(diag("DLP4023", "error", `\`${exprText(e.type)}\` declares ${r.spec.outputs} value${r.spec.outputs === 1 ? "" : "s"}${perStep ? " per step" : ""}, the window has ${targets.length} target column${targets.length === 1 ? "" : "s"}`, e.type.span, {
+        label: `${r.spec.outputs} value${r.spec.outputs === 1 ? "" : "s"}`,
+        related: [{ span: source.span, message: `target: ${targets.map((t) => `"${t}"`).join(", ")}` }],
+        help: `write \`${want}\`, or name ${r.spec.outputs} target columns`,
+        fix: { title: `declare ${want}`, span: e.type.span, text: want },
+      }));
+      return undefined;
+    }
+  } else if (targets.length > 1) {
+    out.push(diag("DLP4023", "error", `class labels come from one target column, the window names ${targets.length}`, e.type.span, {
+      label: `\`${exprText(e.type)}\``,
+      related: [{ span: source.span, message: `target: ${targets.map((t) => `"${t}"`).join(", ")}` }],
+      help: "name the one column that holds the classes in `target:`, or declare `regression(N)` for real-valued targets",
+    }));
+    return undefined;
+  }
+  if (!perStep) return labels;
+  return { ...labels, spec: { ...labels.spec, perStep: true }, traced: { ...labels.traced, perStep: true }, steps: source.window.steps };
+}
+
+/** Timed data is split by time: the last rows are the validation and test sets (DLP4016). */
+function timeSplits(splits: Setting[], split: SplitSpec, out: Diagnostic[]): void {
+  for (const s of splits) {
+    const words = s.values.filter((w) => w.kind === "name");
+    const kfold = words.find((w) => w.kind === "name" && w.name === "kfold");
+    const strat = words.find((w) => w.kind === "name" && w.name === "stratified");
+    const bad = kfold ?? strat;
+    if (!bad || (kfold && !split.kfold)) continue;
+    out.push(diag("DLP4022", "error", kfold ? "k-fold splits of overlapping windows leak time" : "a stratified split of windows leaks time", kfold ? s.stmt.span : bad.span, {
+      label: kfold ? "folds of shuffled windows" : "draws windows from the whole series",
+      notes: ["windows overlap: a validation window drawn between training windows shares their rows, so the score would measure memory, not forecasting"],
+      help: kfold ? "write `split validation 20%`: a window source validates on the last rows of the series" : "remove `stratified`: a window source takes the last rows of the series",
+      ...(strat && !kfold ? { fix: { title: "remove `stratified`", span: { start: s.values[s.values.indexOf(strat) - 1]!.span.end, end: strat.span.end }, text: "" } } : {}),
+    }));
+  }
+}
+
+function checkEncoding(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: Diagnostic[], lossName: string | undefined): CheckedLabels | undefined {
   if (e.kind !== "as") {
     out.push(diag("DLP2004", "error", "labels are declared with `as`", e.span, { help: "write `y = labels as class(10)`, `as onehot(10)`, `as binary` or `as regression`" }));
     return undefined;

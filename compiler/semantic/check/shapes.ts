@@ -271,8 +271,15 @@ function describeCombo(env: Env, ps: ParamIR[]): string {
 function lastActivation(layers: LayerInstance[]): { name: string; layer?: LayerInstance } {
   const last = layers[layers.length - 1];
   if (!last) return { name: "linear" };
-  const act = last.args.activation;
-  if (typeof act === "string") return { name: act, layer: last };
+  // time_distributed(dense(3, activation: softmax)): the wrapped layer's activation, at each step.
+  const inner = last.def.name === "time_distributed" ? (last.args.layer as { layer?: unknown; args?: Record<string, unknown> } | undefined) : undefined;
+  const act = inner ? inner.args?.activation ?? (typeof inner.layer === "string" && ["softmax", "sigmoid"].includes(inner.layer) ? inner.layer : undefined) : last.args.activation;
+  if (typeof act === "string") return { name: act, ...(inner ? {} : { layer: last }) };
+  if (inner) {
+    // No activation inside: the fix goes into the wrapped call.
+    const call = last.call.args[0]?.value;
+    return { name: "linear", ...(call?.kind === "call" ? { layer: { ...last, call } } : {}) };
+  }
   if (["softmax", "sigmoid", "relu", "tanh", "elu", "leaky_relu", "softplus", "linear"].includes(last.def.name)) return { name: last.def.name, layer: last };
   if (last.def.name === "activation" && typeof last.args.fn === "string") return { name: last.args.fn, layer: last };
   return { name: "linear", layer: last };
@@ -293,11 +300,13 @@ function checkOutput(m: ModelResult, labels: DataResult["labels"], lossName: str
   // Width errors sit on the layer that set the width, not on a trailing activation or dropout.
   const widthAt = widthSetter(m.layers)?.call.span ?? at;
   const related = lossSpan ? [{ span: lossSpan, message: "the loss" }] : [];
-  if (shape.length !== 1) {
+  if (labels?.spec.perStep) {
+    if (!checkSteps(m, labels, at, out)) return;
+  } else if (shape.length !== 1) {
     out.push(diag("DLP5007", "error", `the model's output is ${fmtShape(shape)} per sample; a loss needs a vector`, at, { label: `output ${fmtShape(shape)}`, help: "add `flatten()` or `global_avg_pool()` and a dense layer before the output" }));
     return;
   }
-  const units = shape[0];
+  const units = shape[shape.length - 1]!;
   const act = lastActivation(m.layers);
   if (act.name === "softmax" && units === 1) {
     out.push(diag("DLP5002", "error", "softmax over one unit always outputs 1", at, { label: "softmax on 1 unit", help: "use `activation: sigmoid` for a binary output, or one unit per class with softmax" }));
@@ -347,6 +356,53 @@ function checkOutput(m: ModelResult, labels: DataResult["labels"], lossName: str
   if (act.name !== "softmax") {
     out.push(diag("DLP5005", "error", `${lossName} needs a softmax output`, at, { label: `output activation is ${act.name}`, related, help: "add `activation: softmax` to the last layer", fix: act.layer && act.name === "linear" ? addActivationFix(act.layer, "softmax") : undefined }));
   }
+}
+
+const RECURRENT = new Set(["lstm", "gru", "simple_rnn"]);
+
+/** The `shapes:` note of a per-step output error, from the model input on. */
+function stepTrace(m: ModelResult): string[] {
+  const first = m.layers[0]?.inputs[0];
+  return first ? [SHAPES_NOTE + [fmtShape(first), ...m.layers.map((l) => `${l.def.name} ${fmtShape(l.output)}`)].join(" → ")] : [];
+}
+
+/** Per-step labels want a [steps, width] output with the labels' steps (DLP5020, DLP5021); false after an error. */
+function checkSteps(m: ModelResult, labels: NonNullable<DataResult["labels"]>, at: Span, out: Diagnostic[]): boolean {
+  const shape = m.output!;
+  const steps = labels.steps;
+  const related = [{ span: labels.span, message: `labels per step${steps !== undefined ? ` (${steps} steps)` : ""}` }];
+  if (shape.length === 1) {
+    // The layer that dropped the time axis: a recurrent layer returning its last state only, a flatten, a global pooling.
+    const drop = [...m.layers].reverse().find((l) => (l.inputs[0]?.length ?? 0) >= 2 && l.output.length === 1);
+    const rnn = drop && RECURRENT.has(drop.def.name) ? drop : undefined;
+    out.push(diag("DLP5020", "error", `the labels are per step, but the model's output is one vector of ${fmtShape(shape)} per sample`, drop?.call.span ?? at, {
+      label: drop ? `${drop.def.name} drops the steps axis: ${fmtShape(drop.inputs[0]!)} → ${fmtShape(drop.output)}` : `output ${fmtShape(shape)}`,
+      related,
+      notes: stepTrace(m),
+      help: rnn ? `add \`return_sequences: true\` to this ${rnn.def.name}, so it returns one state per step` : drop ? `remove this ${drop.def.name}: a per-step output keeps the steps axis ([steps, width])` : "keep the steps axis to the output: [steps, width]",
+      ...(rnn && rnn.args.return_sequences !== true ? { fix: { title: "add return_sequences: true", span: { start: rnn.call.span.end - 1, end: rnn.call.span.end - 1 }, text: rnn.call.args.length ? ", return_sequences: true" : "return_sequences: true" } } : {}),
+    }));
+    return false;
+  }
+  if (shape.length > 2) {
+    out.push(diag("DLP5007", "error", `the model's output is ${fmtShape(shape)} per sample; per-step labels need [steps, width]`, at, { label: `output ${fmtShape(shape)}`, related, help: "end on one vector per step, e.g. `time_distributed(dense(N))` after a flatten of each step's features" }));
+    return false;
+  }
+  if (steps !== undefined && shape[0] !== null && shape[0] !== steps) {
+    // The layer that last changed the number of steps (a valid convolution, a pooling, a reshape).
+    const setter = [...m.layers].reverse().find((l) => l.output.length >= 1 && (l.inputs[0]?.length ?? 0) >= 2 && l.output[0] !== l.inputs[0]![0]);
+    const conv = setter?.def.name === "conv1d" && setter.args.padding !== "same" && (setter.args.strides ?? 1) === 1 && (setter.args.dilation ?? 1) === 1 ? setter : undefined;
+    const written = conv?.call.args.some((a) => a.name?.name === "padding");
+    out.push(diag("DLP5021", "error", `the output has ${shape[0]} steps, the labels ${steps}`, setter?.call.span ?? at, {
+      label: setter ? `${setter.def.name}: ${fmtShape(setter.inputs[0]!)} → ${fmtShape(setter.output)}` : `output ${fmtShape(shape)}`,
+      related,
+      notes: stepTrace(m),
+      help: conv ? "add `padding: same` to this conv1d, so it keeps one output per step" : setter ? `a per-step output keeps the ${steps} steps: remove this ${setter.def.name} or give it \`padding: same\`` : `the output needs ${steps} steps`,
+      ...(conv && !written ? { fix: { title: "add padding: same", span: { start: conv.call.span.end - 1, end: conv.call.span.end - 1 }, text: ", padding: same" } } : {}),
+    }));
+    return false;
+  }
+  return true;
 }
 
 function addActivationFix(l: LayerInstance, act: string) {
