@@ -47,6 +47,14 @@ function readInput(input: string, pre: Preprocess): Input {
     const n = flat.length / per;
     return { data: Float32Array.from(flat), sampleShape: shape.length > 1 && shape[0] === n && n > 1 ? shape : [n, ...pre.inputShape] };
   }
+  if (ext === ".txt" && pre.transforms[0]?.op === "columns") {
+    // A raw-text model (source text_files): the file is one sample's text.
+    const cols = pre.transforms[0].columns;
+    if (cols.length !== 1 || cols[0]!.kind !== "text") throw new DataError(`${input}: the model reads the columns ${cols.map((c) => c.column).join(", ")}; give a CSV file with a header naming them`, input);
+    let text: string;
+    try { text = readFileSync(input, "utf8"); } catch (e) { throw new DataError(`${input}: cannot read: ${(e as Error).message}`, input); }
+    return { table: { kind: "table", cells: { [cols[0]!.column]: [text] }, n: 1, at: () => input } };
+  }
   if (ext === ".csv" && pre.transforms[0]?.op === "columns") {
     // Typed columns: the header names the columns; the saved vocabularies and statistics encode them.
     const cols = pre.transforms[0].columns;
@@ -103,7 +111,7 @@ export async function predictFiles(runDir: string, inputs: string[], options: { 
       const out = tf.tidy(() => (model.predict(tf.tensor(pool.data, [n, ...pre.inputShape])) as tf.Tensor).reshape([n, -1]));
       const rows = out.arraySync() as number[][];
       out.dispose();
-      const single = n === 1 && isImageFile(inputPath);
+      const single = n === 1 && (isImageFile(inputPath) || extname(inputPath).toLowerCase() === ".txt");
       rows.forEach((outputs, k) => samples.push({ input: inputPath, index: single ? null : k, outputs }));
     }
   } finally {

@@ -8,7 +8,7 @@ import { fsFailure } from "../library_errors.ts";
 import { isDir, readWhole } from "./files.ts";
 import type { RawPart } from "./types.ts";
 
-export const TEXT_FIELD = "text";
+export const TEXT_FIELD = "texts";
 
 export function readTextFolder(dir: string, classNames?: string[]): { part: RawPart; classNames: string[] } {
   if (!isDir(dir)) throw new DataError(`text folder ${dir} does not exist`, dir);

@@ -3,7 +3,7 @@
 import type { Expr, Span } from "../../../grammar/ast.ts";
 import { exprText } from "../../../grammar/ast.ts";
 import { diag, type Diagnostic } from "../../diagnostics/diagnostic.ts";
-import type { Augment, DataSpec, LabelSpec, SourceSpec, SplitSpec, Transform } from "../../../runtime/spec.ts";
+import type { Augment, ColumnSpec, DataSpec, LabelSpec, SourceSpec, SplitSpec, Transform } from "../../../runtime/spec.ts";
 import type { Args, TensorShape } from "../layers/types.ts";
 import { fmtShape } from "../layers/index.ts";
 import { AUGMENTS, SOURCES, TRANSFORMS, type SourceInfo, type Terms } from "../catalog.ts";
@@ -317,6 +317,12 @@ function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
       }
       const r = checkTable(x, table, env, refs, out);
       if (!r) return undefined;
+      const spec = valueOf<SourceSpec>(source.spec);
+      const leak = spec.kind === "csv" ? valueOf<ColumnSpec[]>(r.columns).find((c) => c.column === spec.label) : undefined;
+      if (leak && spec.kind === "csv") {
+        out.push(diag("DLP2004", "error", `the label column \`${spec.label}\` is also an input`, x.span, { label: "the model would read its own answer", help: `remove \`${spec.label}\` from x` }));
+        return undefined;
+      }
       transforms.push({ op: "columns", columns: r.columns });
       return [r.width];
     }
