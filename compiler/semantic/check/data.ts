@@ -15,6 +15,7 @@ import { unknownSetting, checkCall } from "./call.ts";
 import { checkDeclaredLabels, checkDeclaredShape, shapeHint, sourceFacts } from "../data_facts.ts";
 import type { DataFacts } from "../../../runtime/data/probe.ts";
 import { checkTable, columnNames, isTableExpr, type TableSource } from "./columns.ts";
+import { columnWidth } from "../../../runtime/data/columns.ts";
 
 // ---- data -------------------------------------------------------------------------------
 
@@ -421,6 +422,13 @@ function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
           const known = inner.every((d) => d !== null);
           const have = known ? (inner as number[]).reduce((a, b) => a * b, 1) : null;
           const want = dims.reduce((a, b) => a * b, 1);
+          const cols = transforms[0] && valueOf<Transform>(transforms[0]);
+          if (have !== null && have !== want && cols?.op === "columns" && transforms.length === 1) {
+            const parts = cols.columns.map((c) => `${c.column} ${columnWidth(c)}`);
+            out.push(diag("DLP4003", "error", `the columns give ${have} values per sample, \`${exprText(t)}\` needs ${want}`, t.span, { label: `${have} values`, notes: [`${parts.join(" + ")} = ${have}`] }));
+            failed = true;
+            return dimTerms;
+          }
           if (have !== null && have !== want) {
             out.push(diag("DLP4003", "error", `the data holds ${have} values per sample, \`${exprText(t)}\` needs ${want}`, t.span, { label: `${fmtShape(inner)} = ${have} values`, notes: [`source ${fmtShape(inner)} → ${exprText(t)} (${dims.join("×")} = ${want})`], help: kind === "image" && inner.length >= 2 ? `write \`image[${inner.length === 2 ? `${inner[0]}, ${inner[1]}, 1` : inner.join(", ")}]\`` : undefined }));
             failed = true;
