@@ -9,7 +9,7 @@
 //   npx tsx tests/golden/reference.ts      rewrite docs/reference.md
 //   node bin/test.mjs compiler/reference   fail when the reference is stale
 // `referenceEntry(kind, name)` is one entry's text (below its heading), which hover shows as is.
-import { AUGMENTS, CALLBACKS, LOSS_ALIASES, LOSSES, METRICS, OPTIMIZERS, SCHEDULES, SOURCES, SPACES, STRATEGIES, TRANSFORM_CALLS } from "./semantic/catalog.ts";
+import { AUGMENTS, CALLBACKS, COLUMN_STAGES, LOSS_ALIASES, LOSSES, METRICS, OPTIMIZERS, SCHEDULES, SOURCES, SPACES, STRATEGIES, TRANSFORM_CALLS } from "./semantic/catalog.ts";
 import { LAYER_ALIASES, LAYER_DEFS } from "./semantic/layers/index.ts";
 import { isFailure, type Args, type LayerDef, type TensorShape } from "./semantic/layers/types.ts";
 import { validator } from "./semantic/validators.ts";
@@ -196,6 +196,22 @@ function build(): { doc: string; entries: Map<string, string> } {
   out.push(...LABELS_DOC);
   out.push("## Transforms", "", "Applied with `|>` in `x = …` (`images |> normalize(0.5, 0.25)`); `standardize()` takes no arguments.", "");
   for (const [name, s] of Object.entries(TRANSFORM_CALLS)) entry("transform", name, sigSection("x = features |> ", name, s, undefined));
+  out.push(
+    "## Typed columns",
+    "",
+    "A CSV's columns are data fields by their header names: `x = age` is one number per row, `columns(age, hours)` a vector of numeric columns, and",
+    "stages piped after a column type, fill and scale it; `concat(…)` joins several columns into one input vector, whose width the checker",
+    "knows from the declarations (`x = concat(columns(age, hours) |> standardize(), city |> category(max_tokens: 16) |> one_hot(), smoker |> binary())`",
+    "is 2 + 16 + 1 = 19 values). `y = income as class(2)` names the label column. `source text_files(dir)`'s field `texts` takes `text(…)` the same way.",
+    "Every statistic and vocabulary is fitted on the training split only (never validation or test), saved in the run's preprocess.json and",
+    "applied again by `dlpc predict` (a CSV whose header names the columns, in any order; a `.txt` file for a text model). A stage's order: the",
+    "type (`category`, `binary`, `date`, `text`; numeric without one), `fill`, then the scaling or `one_hot()`.",
+    "",
+  );
+  for (const [name, s] of Object.entries(COLUMN_STAGES)) {
+    const keras = new Map(name === "text" ? [["num_words", "max_tokens"], ["maxlen", "output_sequence_length"]] : []);
+    entry("column", name, [`${s.doc}.`, "", ...argTable(s.schema, s.positional, new Map(), keras), "```dlp", s.example, "```", ""]);
+  }
   out.push("## Augmentations", "", "Inside `augment { … }` in the `data` section; applied to training batches only.", "");
   for (const [name, s] of Object.entries(AUGMENTS)) entry("augmentation", name, sigSection("", name, s, undefined));
   out.push("## Losses", "", `Written \`loss NAME\` in \`train\`. Other spellings accepted: ${Object.entries(LOSS_ALIASES).map(([a, b]) => `\`${a}\` (= \`${b}\`)`).join(", ")}.`, "");
@@ -221,7 +237,7 @@ function build(): { doc: string; entries: Map<string, string> } {
   return { doc: out.join("\n"), entries };
 }
 
-export type ReferenceKind = "layer" | "source" | "transform" | "augmentation" | "loss" | "optimizer" | "metric" | "callback" | "schedule" | "strategy" | "space";
+export type ReferenceKind = "layer" | "source" | "transform" | "column" | "augmentation" | "loss" | "optimizer" | "metric" | "callback" | "schedule" | "strategy" | "space";
 
 let built: ReturnType<typeof build> | undefined;
 const reference = (): ReturnType<typeof build> => (built ??= build());

@@ -10,9 +10,9 @@ import { DataError } from "./errors.ts";
 import { readIdx } from "./data/idx.ts";
 import { decodeImage, isImageFile } from "./data/images.ts";
 import { imageGeometry, pixelsToSample, rawShape } from "./export/geometry.ts";
-import { splitCsvLine } from "./data/csv.ts";
+import { readCsvRows, splitCsvLine } from "./data/csv.ts";
 import { applyTransforms } from "./data/transforms.ts";
-import type { Preprocess } from "./data/types.ts";
+import type { Preprocess, RawX } from "./data/types.ts";
 
 export interface Prediction {
   classNames: string[] | null;
@@ -22,7 +22,9 @@ export interface Prediction {
   predicted: (number | null)[];
 }
 
-function readInput(input: string, pre: Preprocess): { data: Float32Array; sampleShape: number[] } {
+type Input = { data: Float32Array; sampleShape: number[] } | { table: Extract<RawX, { kind: "table" }> };
+
+function readInput(input: string, pre: Preprocess): Input {
   const ext = extname(input).toLowerCase();
   if (isImageFile(input)) {
     // The picture becomes a raw sample of the run's source (a 28×28 digit even for an MLP that
@@ -44,6 +46,26 @@ function readInput(input: string, pre: Preprocess): { data: Float32Array; sample
     if (flat.length % per !== 0) throw new DataError(`${input}: ${flat.length} values are not a whole number of samples of ${pre.inputShape.join("×")}`, input);
     const n = flat.length / per;
     return { data: Float32Array.from(flat), sampleShape: shape.length > 1 && shape[0] === n && n > 1 ? shape : [n, ...pre.inputShape] };
+  }
+  if (ext === ".txt" && pre.transforms[0]?.op === "columns") {
+    // A raw-text model (source text_files): the file is one sample's text.
+    const cols = pre.transforms[0].columns;
+    if (cols.length !== 1 || cols[0]!.kind !== "text") throw new DataError(`${input}: the model reads the columns ${cols.map((c) => c.column).join(", ")}; give a CSV file with a header naming them`, input);
+    let text: string;
+    try { text = readFileSync(input, "utf8"); } catch (e) { throw new DataError(`${input}: cannot read: ${(e as Error).message}`, input); }
+    return { table: { kind: "table", cells: { [cols[0]!.column]: [text] }, n: 1, at: () => input } };
+  }
+  if (ext === ".csv" && pre.transforms[0]?.op === "columns") {
+    // Typed columns: the header names the columns; the saved vocabularies and statistics encode them.
+    const cols = pre.transforms[0].columns;
+    const r = readCsvRows(input);
+    const cells: Record<string, string[]> = {};
+    for (const c of cols) {
+      const at = r.header.indexOf(c.column);
+      if (at < 0) throw new DataError(`${input}:1: no column named "${c.column}" in the header (columns: ${r.header.join(", ")}); the model reads ${[...new Set(cols.map((k) => k.column))].join(", ")}`, input);
+      cells[c.column] = r.rows.map((row) => row.cells[at]!);
+    }
+    return { table: { kind: "table", cells, n: r.rows.length, at: (i) => `${input}:${r.rows[i]!.line}` } };
   }
   if (ext === ".csv") {
     const lines = readFileSync(input, "utf8").split(/\r?\n/).filter((l) => l.trim() !== "");
@@ -81,15 +103,15 @@ export async function predictFiles(runDir: string, inputs: string[], options: { 
     const per = pre.inputShape.reduce((a, b) => a * b, 1);
     for (const inputPath of inputs) {
       const raw = readInput(inputPath, pre);
-      const n = raw.sampleShape[0]!;
-      const pool = applyTransforms({ kind: "dense", data: raw.data, sampleShape: raw.sampleShape.slice(1) }, pre.transforms, inputPath);
+      const n = "table" in raw ? raw.table.n : raw.sampleShape[0]!;
+      const pool = applyTransforms("table" in raw ? raw.table : { kind: "dense", data: raw.data, sampleShape: raw.sampleShape.slice(1) }, pre.transforms, inputPath);
       if (pool.data.length !== n * per) {
         throw new DataError(`${inputPath}: the input has ${pool.sampleShape.join("×")} values per sample after the run's transforms, the model needs ${pre.inputShape.join("×")}`, inputPath);
       }
       const out = tf.tidy(() => (model.predict(tf.tensor(pool.data, [n, ...pre.inputShape])) as tf.Tensor).reshape([n, -1]));
       const rows = out.arraySync() as number[][];
       out.dispose();
-      const single = n === 1 && isImageFile(inputPath);
+      const single = n === 1 && (isImageFile(inputPath) || extname(inputPath).toLowerCase() === ".txt");
       rows.forEach((outputs, k) => samples.push({ input: inputPath, index: single ? null : k, outputs }));
     }
   } finally {

@@ -17,6 +17,9 @@ export type SourceSpec =
   | { kind: "idx"; dir: string }
   /** A CSV file with a header row; `label` names the label column, `features` the inputs (default: all others). */
   | { kind: "csv"; path: string; label: string; features?: string[]; delimiter?: string }
+  /** One sub-folder of .txt files per class (Keras text_dataset_from_directory): each file is one
+   *  sample's raw text (the field `text`), labels are the sub-folder names in sorted order. */
+  | { kind: "text_files"; dir: string }
   /** One sub-folder per class, PNG/JPEG files resized to `size`. */
   | { kind: "images"; dir: string; size: [number, number]; channels: 1 | 3 }
   /**
@@ -36,8 +39,33 @@ export type Transform =
   | { op: "standardize" } // per-feature mean / std, fitted on the training split only
   | { op: "normalize"; mean: number; std: number }
   | { op: "pad_sequences"; maxlen: number; padding: "pre" | "post"; truncating: "pre" | "post"; value: number }
-  | { op: "channels_last" }; // [C,H,W] samples -> [H,W,C]
+  | { op: "channels_last" } // [C,H,W] samples -> [H,W,C]
+  /** Typed CSV columns (or raw text) encoded into one vector per sample; always the first transform. */
+  | { op: "columns"; columns: ColumnSpec[] };
 
+/**
+ * How one CSV column becomes part of the input vector, as Keras's preprocessing layers do it; every
+ * statistic and vocabulary is fitted on the training split only and saved with the model.
+ * numeric: the number (width 1); binary: yes/no, true/false, y/n, t/f, 1/0 -> 1/0 (width 1);
+ * date: YYYY-MM-DD[ time] -> year, month, day, weekday (Monday 0) (width 4); category
+ * (StringLookup): id 0 for a value outside the vocabulary, 1.. for the `maxTokens - 1` most
+ * frequent training values (width 1, or `maxTokens` one-hot); text (TextVectorization):
+ * lower-cased, punctuation stripped, split on whitespace, the `numWords - 2` most frequent
+ * training tokens as ids 2.., 1 for any other token, 0 padding after the text, `maxlen` ids.
+ */
+export interface ColumnSpec {
+  column: string;
+  kind: "numeric" | "binary" | "date" | "category" | "text";
+  /** A missing cell (empty, NA, N/A, NaN, null, ?): an error naming file, line and column unless
+   *  filled; a category's missing cell is out of vocabulary (id 0), a text's is empty. */
+  fill?: { kind: "mean" | "median" | "mode" } | { kind: "value"; value: number | string };
+  /** numeric, binary, date: standardize (fitted mean/std), min_max (fitted to [0, 1]) or fixed normalize. */
+  scale?: { kind: "standardize" } | { kind: "min_max" } | { kind: "normalize"; mean: number; std: number };
+  maxTokens?: number;
+  oneHot?: boolean;
+  numWords?: number;
+  maxlen?: number;
+}
 /**
  * `perStep`: one label per time step of a series sample (`as class(5) per step`): the model's
  * output is [steps, width], and losses and metrics average over the steps, as Keras does.

@@ -132,6 +132,14 @@ export const SOURCES: Record<string, SourceInfo> = {
     x: { name: "features", shape: null },
     y: { name: "labels", classes: null },
   },
+  text_files: {
+    sig: sig("source text_files", ["dir"], obj({ dir: { type: "string", minLength: 1 } }, ["dir"])),
+    doc: "raw text, Keras's text_dataset_from_directory layout: one sub-folder of .txt files per class (labels are the sub-folder names in sorted order; train/ and test/ sub-folders when both exist); each file is one sample, encoded with `texts |> text(num_words: N, maxlen: L)`",
+    toSpec: (t) => ({ kind: "text_files", dir: t.dir }),
+    x: { name: "texts", shape: null },
+    y: { name: "labels", classes: null },
+    ownTest: { what: "a test/ sub-folder beside train/", always: false },
+  },
   images: {
     sig: sig(
       "source images",
@@ -296,6 +304,23 @@ export const TRANSFORMS: Record<string, TransformEntry> = {
   ),
 };
 
+/**
+ * Typed-column stages, piped after a CSV column (`age |> standardize()`, `city |> category(max_tokens: 16) |> one_hot()`)
+ * or after `columns(a, b)`; `concat(…)` joins several such columns into one input vector.
+ * `fill` also takes a bare `mean`, `median` or `mode` (check/columns.ts).
+ */
+export const COLUMN_STAGES: Record<string, CallSignature & { doc: string; stage: "type" | "fill" | "scale" | "one_hot"; example: string }> = {
+  category: { ...sig("category", ["max_tokens"], obj({ max_tokens: int({ minimum: 2 }) }, ["max_tokens"])), example: "x = city |> category(max_tokens: 16)", stage: "type", doc: "a categorical column (Keras StringLookup): the `max_tokens - 1` most frequent values of the training split get ids 1.., any other value (and a missing cell) the out-of-vocabulary id 0; one value per row, or `|> one_hot()` for `max_tokens` columns" },
+  one_hot: { ...sig("one_hot", [], obj({})), example: "x = city |> category(max_tokens: 16) |> one_hot()", stage: "one_hot", doc: "after `category(…)`: the id as a one-hot vector of `max_tokens` values (OOV is column 0)" },
+  binary: { ...sig("binary", [], obj({})), example: "x = smoker |> binary()", stage: "type", doc: "a two-valued column: 1/0, true/false, yes/no, y/n, t/f (any case) become 1 and 0; anything else is an error naming the file, line and column" },
+  date: { ...sig("date", [], obj({})), example: "x = joined |> date() |> min_max()", stage: "type", doc: "a date column (YYYY-MM-DD, optionally followed by a time) as four numbers: year, month, day, weekday (Monday 0)" },
+  text: { ...sig("text", ["num_words", "maxlen"], obj({ num_words: int({ minimum: 3 }), maxlen: int({ minimum: 1 }) }, ["num_words", "maxlen"])), example: "x = review |> text(num_words: 10000, maxlen: 200)", stage: "type", doc: "a free-text column (Keras TextVectorization): lower-cased, punctuation stripped, split on whitespace; the `num_words - 2` most frequent training tokens get ids 2.., any other token 1, padding 0; `maxlen` ids per row, padded or truncated at the end (an empty text is all padding)" },
+  fill: { ...sig("fill", ["value"], obj({ value: { type: ["number", "string"] } }, ["value"])), example: "x = hours |> fill(median) |> standardize()", stage: "fill", doc: "the missing-value policy (a missing cell is empty, NA, N/A, NaN, null, none or ?): `fill(mean)`, `fill(median)` (numeric), `fill(mode)` (the training split's most frequent value) or `fill(value: V)`; without it a missing numeric, binary or date cell is an error naming the file, line and column" },
+  standardize: { ...sig("standardize", [], obj({})), example: "x = columns(age, hours) |> standardize()", stage: "scale", doc: "(v - mean) / std with the training split's mean and standard deviation (Keras Normalization)" },
+  min_max: { ...sig("min_max", [], obj({})), example: "x = income |> min_max()", stage: "scale", doc: "(v - min) / (max - min) with the training split's minimum and maximum, to [0, 1]" },
+  normalize: { ...sig("normalize", ["mean", "std"], obj({ mean: num(), std: num({ exclusiveMinimum: 0 }) }, ["mean", "std"])), example: "x = age |> normalize(40, 12)", stage: "scale", doc: "(v - mean) / std with the given numbers" },
+};
+
 /** Data transforms that take arguments. */
 export const TRANSFORM_CALLS: Record<string, TransformEntry> = { normalize: TRANSFORMS.normalize, pad_sequences: TRANSFORMS.pad_sequences };
 
@@ -304,7 +329,7 @@ export function catalogSignatures(): CallSignature[] {
   return [
     ...Object.values(SOURCES).map((s) => s.sig),
     ...Object.values(LOSSES).map((l) => l.sig),
-    ...[OPTIMIZERS, METRICS, CALLBACKS, SCHEDULES, AUGMENTS, STRATEGIES, TRANSFORMS].flatMap((t) => Object.values(t) as CallSignature[]),
+    ...[OPTIMIZERS, METRICS, CALLBACKS, SCHEDULES, AUGMENTS, STRATEGIES, TRANSFORMS, COLUMN_STAGES].flatMap((t) => Object.values(t) as CallSignature[]),
   ];
 }
 

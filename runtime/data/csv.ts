@@ -36,6 +36,8 @@ export interface CsvOptions {
   delimiter?: string;
   /** "class": integer ids or names; "real": numeric targets. */
   labelKind: "class" | "real";
+  /** Typed columns: these columns' raw cells become the samples (a table), `features` is unused. */
+  table?: string[];
 }
 
 export interface CsvResult {
@@ -44,32 +46,17 @@ export interface CsvResult {
   classNames?: string[];
 }
 
-export function readCsv(file: string, opts: CsvOptions): CsvResult {
+/** The header and the non-blank rows (cells and 1-based line) of a CSV file; rows must match the header's width. */
+export function readCsvRows(file: string, delimiter = ","): { header: string[]; rows: { cells: string[]; line: number }[] } {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
     throw new DataError(fsFailure("cannot read", file, e), file);
   }
-  const delimiter = opts.delimiter ?? ",";
   const lines = text.split(/\r?\n/);
   if (lines.length === 0 || lines[0]!.trim() === "") throw new DataError(`${file}:1: the file is empty; expected a header row`, file);
   const header = splitCsvLine(lines[0]!, delimiter);
-  const labelNames = typeof opts.label === "string" ? [opts.label] : opts.label;
-  const labelCols = labelNames.map((name) => {
-    const i = header.indexOf(name);
-    if (i < 0) throw new DataError(`${file}:1: no column named "${name}" in the header (columns: ${header.join(", ")})`, file);
-    return i;
-  });
-  const labelCol = labelCols[0]!;
-  const label = labelNames[0]!;
-  if (labelCols.length > 1 && opts.labelKind !== "real") throw new DataError(`${file}: class labels come from one column, not ${labelCols.length} (${labelNames.join(", ")})`, file);
-  const featureNames = opts.features ?? header.filter((_, i) => !labelCols.includes(i));
-  const featureCols = featureNames.map((name) => {
-    const i = header.indexOf(name);
-    if (i < 0) throw new DataError(`${file}:1: no column named "${name}" in the header (columns: ${header.join(", ")})`, file);
-    return i;
-  });
   const rows: { cells: string[]; line: number }[] = [];
   for (let li = 1; li < lines.length; li++) {
     const raw = lines[li]!;
@@ -80,17 +67,45 @@ export function readCsv(file: string, opts: CsvOptions): CsvResult {
     }
     rows.push({ cells, line: li + 1 });
   }
+  return { header, rows };
+}
+
+export function readCsv(file: string, opts: CsvOptions): CsvResult {
+  const { header, rows } = readCsvRows(file, opts.delimiter ?? ",");
+  const labelNames = typeof opts.label === "string" ? [opts.label] : opts.label;
+  const labelCols = labelNames.map((name) => {
+    const i = header.indexOf(name);
+    if (i < 0) throw new DataError(`${file}:1: no column named "${name}" in the header (columns: ${header.join(", ")})`, file);
+    return i;
+  });
+  const labelCol = labelCols[0]!;
+  const label = labelNames[0]!;
+  if (labelCols.length > 1 && opts.labelKind !== "real") throw new DataError(`${file}: class labels come from one column, not ${labelCols.length} (${labelNames.join(", ")})`, file);
+  const featureNames = opts.table ?? opts.features ?? header.filter((_, i) => !labelCols.includes(i));
+  const featureCols = featureNames.map((name) => {
+    const i = header.indexOf(name);
+    if (i < 0) throw new DataError(`${file}:1: no column named "${name}" in the header (columns: ${header.join(", ")})`, file);
+    return i;
+  });
   if (rows.length === 0) throw new DataError(`${file}: no data rows after the header`, file);
   const nf = featureCols.length;
-  const x = new Float32Array(rows.length * nf);
-  rows.forEach(({ cells, line }, r) => {
-    featureCols.forEach((c, j) => {
-      const cell = cells[c]!;
-      const v = cell === "" ? NaN : Number(cell);
-      if (!Number.isFinite(v)) throw new DataError(`${file}:${line}: column "${header[c]}" is not a number: "${cell}"`, file);
-      x[r * nf + j] = v;
+  let xs: RawPart["x"];
+  if (opts.table) {
+    const cells: Record<string, string[]> = {};
+    featureCols.forEach((c, j) => { cells[featureNames[j]!] = rows.map((r) => r.cells[c]!); });
+    xs = { kind: "table", cells, n: rows.length, at: (i) => `${file}:${rows[i]!.line}` };
+  } else {
+    const x = new Float32Array(rows.length * nf);
+    rows.forEach(({ cells, line }, r) => {
+      featureCols.forEach((c, j) => {
+        const cell = cells[c]!;
+        const v = cell === "" ? NaN : Number(cell);
+        if (!Number.isFinite(v)) throw new DataError(`${file}:${line}: column "${header[c]}" is not a number: "${cell}"`, file);
+        x[r * nf + j] = v;
+      });
     });
-  });
+    xs = { kind: "dense", data: x, sampleShape: [nf] };
+  }
   const labelCells = labelCols.length === 1 ? rows.map((r) => r.cells[labelCol]!) : rows.flatMap((r) => labelCols.map((c) => r.cells[c]!));
   const lineOf = (k: number) => rows[Math.floor(k / labelCols.length)]!.line;
   const colOf = (k: number) => labelNames[k % labelCols.length]!;
@@ -113,7 +128,7 @@ export function readCsv(file: string, opts: CsvOptions): CsvResult {
     y = Int32Array.from(labelCells, (c) => id.get(c)!);
   }
   const part: RawPart = {
-    x: { kind: "dense", data: x, sampleShape: [nf] },
+    x: xs,
     y,
     yWidth: labelCols.length,
     labelAt: (i) => `${file}:${rows[i]!.line} (column${labelCols.length === 1 ? "" : "s"} ${labelNames.map((n) => `"${n}"`).join(", ")})`,

@@ -35,7 +35,7 @@ export function kfoldAssign(n: number, k: number, stratified: boolean, label: (i
 }
 
 function count(x: RawX): number {
-  return x.kind === "sequences" ? x.seqs.length : x.data.length / Math.max(1, x.sampleShape.reduce((a, b) => a * b, 1));
+  return x.kind === "sequences" ? x.seqs.length : x.kind === "table" ? x.n : x.data.length / Math.max(1, x.sampleShape.reduce((a, b) => a * b, 1));
 }
 
 function limitPart(p: RawPart, limit: number | undefined): RawPart {
@@ -44,6 +44,8 @@ function limitPart(p: RawPart, limit: number | undefined): RawPart {
   const m = Math.max(1, Math.floor(limit));
   const x: RawX = p.x.kind === "sequences"
     ? { kind: "sequences", seqs: p.x.seqs.slice(0, m) }
+    : p.x.kind === "table"
+    ? { ...p.x, n: m, cells: Object.fromEntries(Object.entries(p.x.cells).map(([k, v]) => [k, v.slice(0, m)])) }
     : { kind: "dense", data: p.x.data.slice(0, m * (p.x.data.length / n)), sampleShape: p.x.sampleShape };
   return { ...p, x, y: p.y.slice(0, m * p.yWidth) };
 }
@@ -105,7 +107,8 @@ function shapeMatches(actual: number[], declared: (number | null)[]): boolean {
 export async function loadDataset(spec: DataSpec, opts: LoadOptions): Promise<Dataset> {
   // A window source splits by time itself (runtime/data/window.ts): its parts come cut and limited.
   const timed = spec.source.kind === "window" ? loadWindows(spec.source, spec.labels, spec.split, opts.limit) : null;
-  const raw = timed ? timed.raw : loadSource(spec.source, spec.labels);
+  const first = spec.transforms[0];
+  const raw = timed ? timed.raw : loadSource(spec.source, spec.labels, first?.op === "columns" ? [...new Set(first.columns.map((c) => c.column))] : undefined);
   const trainPart = timed ? raw.train : limitPart(raw.train, opts.limit);
   const testPart0 = raw.test ? (timed ? raw.test : limitPart(raw.test, opts.limit)) : null;
   // `split test N%` carves a test set out of the training data; a source that has its own would

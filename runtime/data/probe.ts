@@ -9,6 +9,7 @@ import { opendirSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { DataError } from "../errors.ts";
 import { splitCsvLine } from "./csv.ts";
+import { isMissing } from "./columns.ts";
 import { gunzipHead, isGzip, readHead } from "./bounded.ts";
 import { findIdxFiles } from "./idx.ts";
 import { isImageFile } from "./images.ts";
@@ -44,6 +45,10 @@ export interface DataFacts {
   labelValues?: { values: { value: string; at: string }[]; complete: boolean; more: boolean };
   /** A window source: the feature columns each step holds, and where they are named. */
   window?: { features: number; at: string };
+  /** A CSV's header (its column names, in order). */
+  header?: string[];
+  /** Typed-column reads: distinct values per requested column in the part read. */
+  distinct?: Record<string, { count: number; complete: boolean }>;
 }
 
 /** The most distinct label values a probe keeps. */
@@ -64,7 +69,8 @@ export type Probe =
   | { kind: "bad"; message: string };
 
 export type ProbeRequest =
-  | { kind: "csv"; path: string; label: string; features?: string[]; delimiter: string }
+  /** `table`: typed columns are read (their cells are not numbers necessarily, the label column may be absent). */
+  | { kind: "csv"; path: string; label: string; features?: string[]; delimiter: string; table?: string[] }
   /** A CSV time series cut into windows: the first target is probed as the label column. */
   | { kind: "window"; path: string; target: string[]; features?: string[]; delimiter: string }
   | { kind: "idx"; dir: string }
@@ -155,9 +161,11 @@ function probeCsv(req: Extract<ProbeRequest, { kind: "csv" }>, targets: string[]
   if (lines.length === 0 || lines[0]!.trim() === "") throw new DataError(`${file}:1: the file is empty; expected a header row`, file);
   const header = splitCsvLine(lines[0]!, req.delimiter);
   const labelCol = header.indexOf(req.label);
-  if (labelCol < 0) throw new DataError(`${file}:1: no column named "${req.label}" in the header (columns: ${header.join(", ")})`, file);
-  for (const t of targets) if (!header.includes(t)) throw new DataError(`${file}:1: no column named "${t}" in the header (columns: ${header.join(", ")})`, file);
-  const featureNames = req.features ?? header.filter((h) => !targets.includes(h));
+  if (labelCol < 0 && !req.table) throw new DataError(`${file}:1: no column named "${req.label}" in the header (columns: ${header.join(", ")})`, file);
+  for (const t of targets) if (!req.table && !header.includes(t)) throw new DataError(`${file}:1: no column named "${t}" in the header (columns: ${header.join(", ")})`, file);
+  const featureNames = req.table ? [] : req.features ?? header.filter((h) => !targets.includes(h));
+  const tableCols = (req.table ?? []).map((n) => header.indexOf(n)).filter((i) => i >= 0);
+  const distinct = tableCols.map(() => new Set<string>());
   const featureCols = featureNames.map((name) => {
     const i = header.indexOf(name);
     if (i < 0) throw new DataError(`${file}:1: no column named "${name}" in the header (columns: ${header.join(", ")})`, file);
@@ -180,6 +188,8 @@ function probeCsv(req: Extract<ProbeRequest, { kind: "csv" }>, targets: string[]
       if (!Number.isFinite(cell === "" ? NaN : Number(cell))) throw new DataError(`${at}: column "${header[c]}" is not a number: "${cell}"`, file);
     }
     rows++;
+    tableCols.forEach((c, k) => { if (distinct[k]!.size <= 100000 && !isMissing(cells[c]!)) distinct[k]!.add(cells[c]!.trim()); });
+    if (labelCol < 0) continue;
     const cell = cells[labelCol]!;
     if (!addValue(seen, cell, at)) more = true;
     const v = cell === "" ? NaN : Number(cell);
@@ -194,7 +204,9 @@ function probeCsv(req: Extract<ProbeRequest, { kind: "csv" }>, targets: string[]
     }
   }
   if (rows === 0 && complete) throw new DataError(`${file}: no data rows after the header`, file);
-  const facts: DataFacts = { file, sampleShape: [featureCols.length], shapeAt: `${file}:1 (header: ${featureCols.length} feature column${featureCols.length === 1 ? "" : "s"} besides "${req.label}")` };
+  const facts: DataFacts = req.table
+    ? { file, header, distinct: Object.fromEntries(tableCols.map((c, k) => [header[c]!, { count: distinct[k]!.size, complete }])) }
+    : { file, header, sampleShape: [featureCols.length], shapeAt: `${file}:1 (header: ${featureCols.length} feature column${featureCols.length === 1 ? "" : "s"} besides "${req.label}")` };
   // Labels as the runtime reads them: all numbers → ids (or regression targets), else names.
   if (names.size > 0) {
     const sorted = [...names.keys()].sort();

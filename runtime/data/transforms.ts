@@ -3,6 +3,7 @@
 import type { Transform } from "../spec.ts";
 import { DataError } from "../errors.ts";
 import type { FittedTransform, RawX } from "./types.ts";
+import { columnWidth, encodeColumns, fitColumns } from "./columns.ts";
 
 export interface Pool {
   data: Float32Array;
@@ -31,6 +32,17 @@ export function fitTransforms(transforms: Transform[], first: RawX, trainIdx: In
   let seqs = first.kind === "sequences" ? first.seqs : null;
   let copied = false;
   for (const t of transforms) {
+    if (t.op === "columns") {
+      if (first.kind !== "table" || fitted.length > 0) throw new DataError(`${where}: typed columns apply to the raw cells of a table (a CSV file or raw texts), as the first transform`);
+      const f: FittedTransform = { op: "columns", columns: fitColumns(t.columns, first, trainIdx, where) };
+      fitted.push(f);
+      // Encoded here only when a later standardize needs the values; the widths alone otherwise.
+      const needs = transforms.slice(1).some((u) => u.op === "standardize");
+      pool = needs ? encodeColumns(f.columns, first, where) : { data: new Float32Array(0), sampleShape: [f.columns.reduce((a, c) => a + columnWidth(c), 0)], n: first.n };
+      copied = true;
+      continue;
+    }
+    if (first.kind === "table" && fitted.length === 0) throw new DataError(`${where}: the samples are raw table cells; name the columns to read (\`x = age\`, \`columns(a, b)\`, \`concat(…)\`)`);
     if (t.op === "pad_sequences") {
       if (!seqs) throw new DataError(`${where}: pad_sequences applies to token sequences, but the samples are already ${fmtShape(pool!.sampleShape)} arrays`);
       pool = { data: padSequences(seqs, t), sampleShape: [t.maxlen], n: seqs.length };
@@ -111,6 +123,7 @@ export function applyOne(pool: Pool, t: FittedTransform, where: string): void {
       break;
     }
     case "pad_sequences": throw new DataError(`${where}: pad_sequences must come before the other transforms`);
+    case "columns": throw new DataError(`${where}: typed columns must come before the other transforms`);
   }
 }
 
@@ -118,6 +131,12 @@ export function applyOne(pool: Pool, t: FittedTransform, where: string): void {
 export function applyTransforms(raw: RawX, fitted: FittedTransform[], where: string): Pool {
   let pool: Pool | null = raw.kind === "dense" ? { data: raw.data, sampleShape: raw.sampleShape.slice(), n: raw.data.length / Math.max(1, size(raw.sampleShape)) } : null;
   for (const t of fitted) {
+    if (t.op === "columns") {
+      if (raw.kind !== "table" || pool) throw new DataError(`${where}: typed columns apply to the raw cells of a table only`);
+      pool = encodeColumns(t.columns, raw, where);
+      continue;
+    }
+    if (raw.kind === "table" && !pool) throw new DataError(`${where}: the samples are raw table cells; the run's preprocessing names no columns`);
     if (t.op === "pad_sequences") {
       if (raw.kind !== "sequences" || pool) throw new DataError(`${where}: pad_sequences applies to token sequences only`);
       pool = { data: padSequences(raw.seqs, t), sampleShape: [t.maxlen], n: raw.seqs.length };

@@ -3,7 +3,10 @@
 /** Raw features of one pool before transforms: dense samples, or variable-length token ids. */
 export type RawX =
   | { kind: "dense"; data: Float32Array; sampleShape: number[] }
-  | { kind: "sequences"; seqs: Int32Array[] };
+  | { kind: "sequences"; seqs: Int32Array[] }
+  /** Raw cells of named columns (a CSV read for typed columns, or raw texts), `n` rows; `at(i)`
+   *  names row i's file and line for errors. */
+  | { kind: "table"; cells: Record<string, string[]>; n: number; at: (i: number) => string };
 
 export interface RawPart {
   x: RawX;
@@ -52,7 +55,25 @@ export type FittedTransform =
   | { op: "standardize"; mean: number[]; std: number[] }
   | { op: "normalize"; mean: number; std: number }
   | { op: "pad_sequences"; maxlen: number; padding: "pre" | "post"; truncating: "pre" | "post"; value: number }
-  | { op: "channels_last" };
+  | { op: "channels_last" }
+  | { op: "columns"; columns: FittedColumn[] };
+
+/** A ColumnSpec with what was fitted on the training split (see runtime/data/columns.ts). */
+export interface FittedColumn {
+  column: string;
+  kind: "numeric" | "binary" | "date" | "category" | "text";
+  /** The value a missing cell takes (resolved from fill(mean|median|mode|value)). */
+  fill?: number | string;
+  /** Per output value: (v - shift) * mul, from standardize / min_max / normalize. */
+  shift?: number[];
+  mul?: number[];
+  /** category: ids 1.. ; text: ids 2.. */
+  vocab?: string[];
+  maxTokens?: number;
+  oneHot?: boolean;
+  numWords?: number;
+  maxlen?: number;
+}
 
 export interface Dataset {
   train: Split;

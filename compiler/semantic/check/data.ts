@@ -3,7 +3,7 @@
 import type { Expr, Span } from "../../../grammar/ast.ts";
 import { exprText } from "../../../grammar/ast.ts";
 import { diag, type Diagnostic } from "../../diagnostics/diagnostic.ts";
-import type { Augment, DataSpec, LabelSpec, SourceSpec, SplitSpec, Transform } from "../../../runtime/spec.ts";
+import type { Augment, ColumnSpec, DataSpec, LabelSpec, SourceSpec, SplitSpec, Transform } from "../../../runtime/spec.ts";
 import type { Args, TensorShape } from "../layers/types.ts";
 import { fmtShape } from "../layers/index.ts";
 import { AUGMENTS, SOURCES, TRANSFORMS, type SourceInfo, type Terms } from "../catalog.ts";
@@ -15,6 +15,8 @@ import { unknownSetting, checkCall } from "./call.ts";
 import { checkDeclaredLabels, checkDeclaredShape, checkWindowRows, checkWindowShape, shapeHint, sourceFacts, type LabelValues } from "../data_facts.ts";
 import { labelKey } from "../../../runtime/data/label_values.ts";
 import type { DataFacts } from "../../../runtime/data/probe.ts";
+import { checkTable, columnNames, isTableExpr, type TableSource } from "./columns.ts";
+import { columnWidth } from "../../../runtime/data/columns.ts";
 
 // ---- data -------------------------------------------------------------------------------
 
@@ -49,6 +51,12 @@ export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagno
   let shuffle: Traced<boolean> = true;
   let sourceWritten = false;
   let splitTest: Setting | undefined;
+  // x and y first: a CSV read by column names is probed for those columns (and its label column).
+  const early: { x?: Expr; y?: Expr } = {};
+  for (const st of sec.body.statements) {
+    const first = st.groups[0][0];
+    if (first.kind === "assign" && first.target.kind === "name" && (first.target.name === "x" || first.target.name === "y")) early[first.target.name] ??= first.value;
+  }
   for (const st of sec.body.statements) {
     const first = st.groups[0][0];
     if (first.kind === "assign" && first.target.kind === "name") {
@@ -70,7 +78,7 @@ export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagno
     switch (s.name.name) {
       case "source":
         sourceWritten = true;
-        source = checkSource(s, env, refs, out, probe);
+        source = checkSource(s, env, refs, out, probe, early);
         break;
       case "split":
         checkSplit(s, split, out);
@@ -146,9 +154,16 @@ interface CheckedSource {
   facts?: DataFacts;
   /** A window source: its steps per sample, horizon and target columns. */
   window?: { steps: number; horizon: number; targets: string[] };
+  /** A source whose inputs are named columns (csv, text_files): what the checker knows of them. */
+  table?: TableSource;
 }
 
-function checkSource(s: Setting, env: Env, refs: ParamRefs, out: Diagnostic[], probe: boolean): CheckedSource | undefined {
+/** The label column `y = COLUMN as …` names in a CSV (not the source's `labels` field). */
+function labelColumn(y: Expr | undefined): string | undefined {
+  return y?.kind === "as" && y.value.kind === "name" && y.value.name !== "labels" ? y.value.name : undefined;
+}
+
+function checkSource(s: Setting, env: Env, refs: ParamRefs, out: Diagnostic[], probe: boolean, early: { x?: Expr; y?: Expr }): CheckedSource | undefined {
   const v = s.values[0];
   const c = v ? callOf(v) : undefined;
   if (!c) {
@@ -164,11 +179,26 @@ function checkSource(s: Setting, env: Env, refs: ParamRefs, out: Diagnostic[], p
   const checked = checkCall(asCall(c.name, c.call), info.sig, env, out, refs);
   if (!checked) return undefined;
   const { t } = checked;
-  const spec = info.toSpec ? info.toSpec(t) : ({ kind: c.name.name } as Traced<SourceSpec>);
-  const facts = probe ? sourceFacts(c.name.name, checked.args, v.span, out) : undefined;
+  let spec = info.toSpec ? info.toSpec(t) : ({ kind: c.name.name } as Traced<SourceSpec>);
+  const name = c.name.name;
+  let table: TableSource | undefined = name === "csv" ? { source: name, reserved: [info.x.name, info.y.name] } : name === "text_files" ? { source: name, reserved: [info.y.name], names: [info.x.name], file: "the text folder" } : undefined;
+  const typed = table && early.x && isTableExpr(early.x, table);
+  const label = name === "csv" ? labelColumn(early.y) : undefined;
+  if (label && name === "csv") {
+    const written = c.call?.args.find((a) => a.name?.name === "label");
+    if (written && t.label!.value !== label) {
+      out.push(diag("DLP2004", "error", `the label column is \`${t.label!.value}\` here and \`${label}\` in \`y = …\``, written.span, { related: [{ span: early.y!.span, message: "y names another column" }], help: "name the label column once: remove `label:` and keep `y = COLUMN as …`" }));
+      return undefined;
+    }
+    spec = { ...(spec as Extract<Traced<SourceSpec>, { kind: "csv" }>), label };
+  }
+  const request = name === "csv" && (typed || label) ? { columns: typed ? columnNames(early.x!, table!) : [], ...(label ? { label } : {}) } : undefined;
+  const facts = probe ? sourceFacts(name, checked.args, v.span, out, request) : undefined;
+  if (table && name === "csv" && facts?.header) table = { ...table, names: facts.header, file: facts.file, facts };
+  if (!typed) table = undefined;
   const a = checked.args;
   const window = info.windowSteps ? { steps: info.windowSteps(t), horizon: typeof a.horizon === "number" ? a.horizon : 1, targets: (Array.isArray(a.target) ? a.target : [a.target]).map(String) } : undefined;
-  return { spec, info, xShape: info.xShape ? info.xShape(t) : info.x.shape, span: c.name.span, name: c.name.name, ...(facts ? { facts } : {}), ...(window ? { window } : {}) };
+  return { spec, info, xShape: info.xShape ? info.xShape(t) : info.x.shape, span: c.name.span, name, ...(facts ? { facts } : {}), ...(table ? { table } : {}), ...(window ? { window } : {}) };
 }
 
 /** DLP4007: `split test` on a source that has a test set of its own (the run would refuse it). */
@@ -294,7 +324,26 @@ function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
   // checked on the declared shape, which is the one it was written for (issue 13: one error
   // must not hide the others).
   let failed = false;
+  const table = source.table;
+  const isConcat = (e: Expr): boolean => e.kind === "call" && e.callee.kind === "name" && e.callee.name === "concat";
   const go = (x: Expr): TShape | null | undefined => {
+    // Typed columns: one block (`age |> standardize()`) or `concat(…)`, then the usual transforms.
+    if (table && isTableExpr(x, table) && (x.kind === "name" || x.kind === "call" || (x.kind === "pipe" && !isConcat(x.stages[0]!) && x.stages[x.stages.length - 1]!.kind !== "as"))) {
+      if (transforms.length > 0) {
+        out.push(diag("DLP2004", "error", "typed columns are read before any other transform", x.span, { help: "write the columns first: `x = concat(a, b) |> standardize()`" }));
+        return undefined;
+      }
+      const r = checkTable(x, table, env, refs, out);
+      if (!r) return undefined;
+      const spec = valueOf<SourceSpec>(source.spec);
+      const leak = spec.kind === "csv" ? valueOf<ColumnSpec[]>(r.columns).find((c) => c.column === spec.label) : undefined;
+      if (leak && spec.kind === "csv") {
+        out.push(diag("DLP2004", "error", `the label column \`${spec.label}\` is also an input`, x.span, { label: "the model would read its own answer", help: `remove \`${spec.label}\` from x` }));
+        return undefined;
+      }
+      transforms.push({ op: "columns", columns: r.columns });
+      return [r.width];
+    }
     switch (x.kind) {
       case "name": {
         if (x.name === source.info.x.name) return source.xShape;
@@ -399,6 +448,13 @@ function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
           const known = inner.every((d) => d !== null);
           const have = known ? (inner as number[]).reduce((a, b) => a * b, 1) : null;
           const want = dims.reduce((a, b) => a * b, 1);
+          const cols = transforms[0] && valueOf<Transform>(transforms[0]);
+          if (have !== null && have !== want && cols?.op === "columns" && transforms.length === 1) {
+            const parts = cols.columns.map((c) => `${c.column} ${columnWidth(c)}`);
+            out.push(diag("DLP4003", "error", `the columns give ${have} values per sample, \`${exprText(t)}\` needs ${want}`, t.span, { label: `${have} values`, notes: [`${parts.join(" + ")} = ${have}`] }));
+            failed = true;
+            return dimTerms;
+          }
           if (have !== null && have !== want) {
             out.push(diag("DLP4003", "error", `the data holds ${have} values per sample, \`${exprText(t)}\` needs ${want}`, t.span, { label: `${fmtShape(inner)} = ${have} values`, notes: [`source ${fmtShape(inner)} → ${exprText(t)} (${dims.join("×")} = ${want})`], help: kind === "image" && inner.length >= 2 ? `write \`image[${inner.length === 2 ? `${inner[0]}, ${inner[1]}, 1` : inner.join(", ")}]\`` : undefined }));
             failed = true;
@@ -501,7 +557,22 @@ function checkEncoding(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs
     out.push(diag("DLP2004", "error", "labels are declared with `as`", e.span, { help: "write `y = labels as class(10)`, `as onehot(10)`, `as binary` or `as regression`" }));
     return undefined;
   }
-  if (e.value.kind !== "name" || e.value.name !== source.info.y.name) {
+  const header = source.facts?.header;
+  if (source.name === "csv" && e.value.kind === "name") {
+    // `y = income as …` names the label column; `y = labels` reads the source's `label:` column.
+    const column = e.value.name === source.info.y.name ? (valueOf<SourceSpec>(source.spec) as Extract<SourceSpec, { kind: "csv" }>).label : e.value.name;
+    if (header && !header.includes(column)) {
+      const alt = didYouMean(column, header);
+      const named = e.value.name === source.info.y.name;
+      out.push(diag("DLP4004", "error", `no column \`${column}\` in ${source.facts!.file}`, e.value.span, {
+        label: named ? `\`labels\` reads the column \`${column}\` (the source's \`label:\`)` : "not in the header",
+        notes: [`columns: ${header.join(", ")}`],
+        help: named ? `name the label column: \`y = ${alt ?? header[header.length - 1]} as …\`` : meantHelp(alt) ?? "name a column of the header",
+        ...(alt && !named ? { fix: { title: `rename to \`${alt}\``, span: e.value.span, text: alt } } : {}),
+      }));
+      return undefined;
+    }
+  } else if (e.value.kind !== "name" || e.value.name !== source.info.y.name) {
     out.push(diag("DLP4004", "error", `source has no field \`${exprText(e.value)}\``, e.value.span, { label: `the labels of this source are \`${source.info.y.name}\``, fix: { title: `use \`${source.info.y.name}\``, span: e.value.span, text: source.info.y.name } }));
     return undefined;
   }
