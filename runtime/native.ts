@@ -473,6 +473,59 @@ const nativeReluGrad: tf.GradConfig = {
   },
 };
 
+/** tfjs's fused conv2d op, which the native backend's training variant wraps (see trainingFusedConv2d). */
+let tfjsFusedConv2d: typeof tf.fused.conv2d | undefined;
+
+const onesOnly = (d: number | number[] | undefined): boolean => d === undefined || (Array.isArray(d) ? d.every((v) => v === 1) : d === 1);
+
+/**
+ * tf.fused.conv2d (what tfjs-layers' Conv2D calls) with relu while training on native: tfjs
+ * unfuses it under a gradient tape (Conv2D, then Add for the bias, then Relu: two more passes
+ * over the activations, and three kernels), though its own fused gradient covers relu. This
+ * runs one FusedConv2D (oneDNN applies bias and relu as post-ops), recorded on the tape with
+ * fusedConv2DGrad. Everything else (no gradient tape, other activations, NCHW, dilation,
+ * another backend) is tfjs's own op.
+ */
+const trainingFusedConv2d = ((args: Parameters<typeof tf.fused.conv2d>[0]) => {
+  const { x, filter, strides, pad, dataFormat = "NHWC", dilations, dimRoundingMode, bias, activation = "linear", preluActivationWeights } = args;
+  const tensor = (t: unknown, rank?: number): t is tf.Tensor => t instanceof tf.Tensor && t.dtype === "float32" && (rank === undefined || t.rank === rank);
+  if (!nativeKernelsEnabled() || tf.getBackend() !== "wasm" || tf.engine().state.gradientDepth === 0 || activation !== "relu" ||
+      dataFormat !== "NHWC" || !onesOnly(dilations as number | number[] | undefined) || preluActivationWeights ||
+      !tensor(x, 4) || !tensor(filter, 4) || x.shape[3] !== filter.shape[2] ||
+      (bias != null && (!tensor(bias, 1) || bias.shape[0] !== filter.shape[3]))) {
+    return tfjsFusedConv2d!(args);
+  }
+  const attrs = { strides, pad, dataFormat: "NHWC", dilations: [1, 1], dimRoundingMode, activation: "relu" };
+  return tf.engine().runKernel("FusedConv2D", bias ? { x, filter, bias: bias as tf.Tensor } : { x, filter }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}) as typeof tf.fused.conv2d;
+
+/**
+ * The gradient of a FusedConv2D on the tape (only trainingFusedConv2d puts one there: tfjs's
+ * own fused op runs it inside customGrad, off the tape): tfjs's fused gradient (relu's mask from
+ * the output, then the two convolution gradients and the bias's sum), each input's a thunk, so
+ * the gradient of a first layer's input image is never computed.
+ */
+const fusedConv2DGrad: tf.GradConfig = {
+  kernelName: "FusedConv2D",
+  inputsToSave: ["x", "filter"],
+  outputsToSave: [true],
+  gradFunc: (dy, saved, attrs) => {
+    const [x, filter, y] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+    const a = attrs as { strides: number | [number, number]; pad: unknown; dimRoundingMode?: string; activation: string };
+    if (a.activation !== "relu" && a.activation !== "linear") throw new BackendError(`no gradient for a fused conv2d with ${a.activation}`);
+    const d = dy as tf.Tensor4D;
+    const dyAct = a.activation === "linear" ? d
+      : nativeKernelsEnabled() && tf.getBackend() === "wasm" ? tf.engine().runKernel(RELU_GRAD, { dy: d, x: y }) as tf.Tensor4D
+      : tf.mul(d, tf.step(y));
+    const conv = { strides: a.strides, pad: a.pad, dataFormat: "NHWC", dimRoundingMode: a.dimRoundingMode };
+    return {
+      x: () => tf.engine().runKernel("Conv2DBackpropInput", { dy: dyAct, filter }, { ...conv, inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
+      filter: () => tf.engine().runKernel("Conv2DBackpropFilter", { x, dy: dyAct }, { ...conv, filterShape: filter.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
+      bias: () => tf.sum(dyAct, [0, 1, 2]),
+    };
+  },
+};
+
 /**
  * tfjs's Adam with each variable's update as one native kernel (ADAM_UPDATE) while the native
  * kernels are registered and the wasm backend runs: 1 kernel call a variable instead of 14,
@@ -553,6 +606,10 @@ export function enableNativeKernels(native: NativeAddon): void {
   tfjsReluGrad ??= tf.getGradient("Relu");
   if (!tfjsReluGrad) throw new BackendError("tfjs has no gradient for Relu for the native one to fall back to");
   tf.registerGradient(nativeReluGrad);
+  // tfjs-layers calls tf.fused.conv2d through the shared `fused` namespace object.
+  tfjsFusedConv2d ??= tf.fused.conv2d;
+  (tf.fused as { conv2d: typeof tf.fused.conv2d }).conv2d = trainingFusedConv2d;
+  tf.registerGradient(fusedConv2DGrad);
 }
 
 /** Puts the wasm backend's own kernels back (the `wasm` backend choice). */
@@ -565,6 +622,8 @@ export function disableNativeKernels(): void {
   // dlp's own kernels stay registered (nothing calls them while native is off); tfjs's gradient
   // of Relu comes back.
   if (tfjsReluGrad) tf.registerGradient(tfjsReluGrad);
+  if (tfjsFusedConv2d) (tf.fused as { conv2d: typeof tf.fused.conv2d }).conv2d = tfjsFusedConv2d;
+  if (tf.getGradient("FusedConv2D") === fusedConv2DGrad) tf.unregisterGradient("FusedConv2D");
 }
 
 /** True while the native kernels are registered. */

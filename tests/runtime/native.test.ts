@@ -125,11 +125,41 @@ for (const activation of ["linear", "relu", "relu6", "elu", "sigmoid", "leakyrel
   }, ["FusedConv2D"], `fused conv2d ${activation}`));
 }
 
-t("fused conv2d inside a gradient tape (tfjs unfuses it) trains", () => parity(() => {
+t("fused conv2d with relu inside a gradient tape is one FusedConv2D on native (tfjs unfuses it), with tfjs's fused gradient", () => parity(() => {
   const x = rand([2, 9, 9, 3], 0.37), w = rand([3, 3, 3, 5], 0.71), b = rand([5], 0.9);
-  return tf.grads((p: tf.Tensor, q: tf.Tensor, r: tf.Tensor) =>
-    tf.fused.conv2d({ x: p as tf.Tensor4D, filter: q as tf.Tensor4D, strides: 1, pad: "same", bias: r, activation: "relu" }).square().sum())([x, w, b]);
-}, ["Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "Sum"], "fused conv2d gradients"));
+  const conv = (p: tf.Tensor, q: tf.Tensor, r?: tf.Tensor, activation: "relu" | "linear" | "elu" = "relu", strides = 1): tf.Tensor =>
+    tf.fused.conv2d({ x: p as tf.Tensor4D, filter: q as tf.Tensor4D, strides, pad: "same", bias: r, activation });
+  return [
+    ...tf.grads((p: tf.Tensor, q: tf.Tensor, r: tf.Tensor) => conv(p, q, r).square().sum())([x, w, b]),
+    ...tf.grads((p: tf.Tensor, q: tf.Tensor) => conv(p, q, undefined, "relu", 2).square().sum())([x, w]),
+    // linear and elu: tfjs's own fused op (FusedConv2D with its customGrad; Conv2D, Add, Elu).
+    ...tf.grads((p: tf.Tensor, q: tf.Tensor, r: tf.Tensor) => conv(p, q, r, "linear").square().sum())([x, w, b]),
+    ...tf.grads((p: tf.Tensor, q: tf.Tensor, r: tf.Tensor) => conv(p, q, r, "elu").square().sum())([x, w, b]),
+    // Only the filter's gradient asked for: the input's is not needed.
+    tf.grad((q: tf.Tensor) => conv(x, q, b).sum())(w),
+  ];
+}, ["FusedConv2D", "ReluGrad", "Conv2DBackpropInput", "Conv2DBackpropFilter", "Sum"], "fused conv2d gradients"));
+
+t("a fused relu conv2d on the tape: no separate bias Add or Relu, and no input gradient the tape does not need", async () => {
+  requireNative();
+  assert.is(await initBackend("native"), "native");
+  const x = rand([2, 9, 9, 3], 0.37), w = rand([3, 3, 3, 5], 0.71), b = rand([5], 0.9);
+  nativeRuns.clear();
+  const before = tf.memory().numTensors;
+  const g = tf.grad((q: tf.Tensor) => tf.fused.conv2d({ x: x as tf.Tensor4D, filter: q as tf.Tensor4D, strides: 1, pad: "same", bias: b, activation: "relu" }).sum())(w);
+  assert.is(nativeRuns.get("FusedConv2D"), 1);
+  assert.is(nativeRuns.get("Conv2DBackpropFilter"), 1);
+  assert.not.ok(nativeRuns.has("Conv2DBackpropInput"), "x is not a variable: its gradient is not computed");
+  assert.not.ok(nativeRuns.has("Conv2D"));
+  g.dispose();
+  assert.is(tf.memory().numTensors, before, "no tensor leaks");
+  // Switching to wasm puts tfjs's op back.
+  assert.is(await initBackend("wasm"), "wasm");
+  nativeRuns.clear();
+  tf.grad((q: tf.Tensor) => tf.fused.conv2d({ x: x as tf.Tensor4D, filter: q as tf.Tensor4D, strides: 1, pad: "same", bias: b, activation: "relu" }).sum())(w).dispose();
+  assert.is(nativeRuns.size, 0);
+  tf.dispose([x, w, b]);
+});
 
 // ---- matrix products ------------------------------------------------------------------------
 
