@@ -198,6 +198,16 @@ for (const x of [[2, 9, 8, 3], [3, 10, 11, 1], [2, 26, 26, 4]] as [number, numbe
   }
 }
 
+t("max pooling's gradient goes to the first maximum of each window, as on cpu (ties everywhere)", () => parity(() => {
+  // Equal maxima in every window (constants, a repeating pattern, rounded values), overlapping and
+  // tiling windows. (Not a window of -Infinity only: tfjs's cpu kernel drops its gradient, wasm's and
+  // native's give it to the first cell, as Keras and PyTorch do.)
+  const cases = [tf.ones([2, 6, 6, 3]), tf.tensor4d(Float32Array.from({ length: 2 * 7 * 8 * 4 }, (_, i) => (i >> 2) % 3), [2, 7, 8, 4]),
+    rand([2, 9, 9, 5], 0.37).relu().mul(0.5).round()];
+  return cases.flatMap((c) => ([[2, 2, "valid"], [3, 2, "valid"], [3, 1, "same"], [2, 2, "same"]] as const).map(([k, s, pad]) =>
+    tf.grad((a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, k, s, pad).mul(rand(tf.maxPool(c as tf.Tensor4D, k, s, pad).shape, 0.3)).sum())(c)));
+}, ["MaxPool", "MaxPoolGrad"], "max pooling ties"));
+
 t("sum over leading axes (bias gradients), keepDims, and a full sum", () => parity(() => {
   const x = rand([128, 13, 13, 32], 0.37);
   return [x.sum([0, 1, 2]), x.sum(0), x.sum([0, 1], true), x.sum(), rand([5, 3], 0.2).sum(0)];
