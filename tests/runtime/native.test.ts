@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { tf, initBackend, loadNative, nativeFallbacks, nativeKernelsEnabled, nativeRuns, NATIVE_KERNELS } from "dlp/runtime";
-import { adamStep, FusedAdamOptimizer } from "../../runtime/native.ts";
+import { adamStep, FusedAdamOptimizer, FusedRmsPropOptimizer, rmsPropStep } from "../../runtime/native.ts";
 import { compilePipeline, REPO, scratchDir } from "./compiled.ts";
 
 const TOL = 1e-4;
@@ -257,7 +257,7 @@ t("relu's gradient is one native kernel (DlpReluGrad), equal to tfjs's dy * step
 
 // ---- Adam --------------------------------------------------------------------------------------
 
-/** Trains three variables (a conv-sized one, a bias, a matrix) `steps` Adam steps; their values and moments. */
+/** Trains three variables (a conv-sized one, a bias, a matrix) `steps` optimizer steps; their values and the optimizer's state. */
 async function adamRun(makeAdam: () => tf.Optimizer, steps: number): Promise<Float32Array[]> {
   const vars = [rand([3, 3, 8, 16], 0.37), rand([16], 0.5), rand([70, 1000], 0.23)].map((t, i) => tf.variable(t, true, `adam_parity_${i}_${tf.getBackend()}`));
   const opt = makeAdam();
@@ -289,6 +289,45 @@ t("Adam: one native update a variable (DlpAdamUpdate) gives tfjs's AdamOptimizer
   // tfjs's own Adam on wasm agrees too (the fused optimizer on wasm runs tfjs's update).
   assert.is(await initBackend("wasm"), "wasm");
   assert.is(relDiff(await adamRun(() => new FusedAdamOptimizer(1e-3, 0.9, 0.999, 1e-7), 5), cpu), 0, "FusedAdamOptimizer on wasm is tfjs's");
+});
+
+t("RMSprop: one native update a variable (DlpRmsPropUpdate) gives tfjs's RMSPropOptimizer's values and accumulators to the bit, with and without momentum", async () => {
+  requireNative();
+  for (const momentum of [0, 0.8]) {
+    await initBackend("cpu");
+    const cpu = await adamRun(() => tf.train.rmsprop(1e-3, 0.9, momentum, 1e-7), 5);
+    assert.is(await initBackend("native"), "native");
+    nativeRuns.clear();
+    nativeFallbacks.clear();
+    const nat = await adamRun(() => new FusedRmsPropOptimizer(1e-3, 0.9, momentum, 1e-7), 5);
+    assert.is(nativeRuns.get("RmsPropUpdate"), 15, "3 variables × 5 steps");
+    assert.not.ok(nativeFallbacks.has("RmsPropUpdate"));
+    assert.is(relDiff(nat, cpu), 0, `bit-identical to tfjs's RMSprop on cpu (momentum ${momentum})`);
+  }
+  // Centred RMSprop is tfjs's own update (NaN where tfjs's has NaN: sqrt(ms - mg² - eps) of a zero gradient).
+  await initBackend("cpu");
+  const cpu = await adamRun(() => tf.train.rmsprop(1e-3, 0.9, 0, 1e-7, true), 3);
+  assert.is(await initBackend("native"), "native");
+  nativeRuns.clear();
+  const nat = await adamRun(() => new FusedRmsPropOptimizer(1e-3, 0.9, 0, 1e-7, true), 3);
+  assert.equal(nat.map((a) => Array.from(a).map(String)), cpu.map((a) => Array.from(a).map(String)));
+  assert.not.ok(nativeRuns.has("RmsPropUpdate"));
+});
+
+t("RMSprop: the JavaScript fallback of the native update is tfjs's update to the bit", async () => {
+  await initBackend("cpu");
+  const n = 5000;
+  const value = fill(n, 0.3), ms = fill(n, 0.9).map((x) => x * x * 1e-4), mom = fill(n, 0.7).map((x) => x * 0.01), g = fill(n, 1.3).map((x) => x * 3);
+  const sc = Float32Array.from([0.9, 1 - 0.9, 0.8, 1e-3, 1e-7]);
+  const out = [new Float32Array(n), new Float32Array(n), new Float32Array(n)] as const;
+  rmsPropStep(sc, value, ms, mom, g, ...out);
+  const expect = tf.tidy(() => {
+    const [tv, tms, tmom, tg] = [value, ms, mom, g].map((a) => tf.tensor1d(a));
+    const newMs = tf.add(tf.mul(tms!, 0.9), tf.mul(tf.square(tg!), 1 - 0.9));
+    const newMom = tf.add(tf.mul(tmom!, 0.8), tf.div(tf.mul(tg!, 1e-3), tf.sqrt(tf.add(newMs, 1e-7))));
+    return [tf.sub(tv!, newMom), newMs, newMom].map((t) => t.dataSync() as Float32Array);
+  });
+  assert.is(relDiff([...out], expect), 0);
 });
 
 t("Adam: the JavaScript fallback of the native update is tfjs's update to the bit", async () => {
