@@ -685,6 +685,51 @@ napi_value Adam(napi_env env, napi_callback_info info) {
   });
 }
 
+// rmsprop(heap, n, s = Float32Array [decay, 1 - decay, momentum, learningRate, epsilon],
+//         value, ms, mom, g, newValue, newMs, newMom): one variable's (uncentred) RMSprop update,
+// float32 steps in the order of tfjs's RMSPropOptimizer (ms' = ms*d + g*g*(1-d),
+// mom' = mom*momentum + g*lr / sqrt(ms' + eps), value - mom'), so the results are tfjs's to the bit.
+napi_value RmsProp(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = getArgs(env, info, 10);
+    heapOf(a, 0);
+    const int64_t n = num(a, 1);
+    float sc[5];
+    {
+      napi_typedarray_type type;
+      size_t length = 0;
+      void* data = nullptr;
+      bool isTa = false;
+      napi_is_typedarray(env, a.v[2], &isTa);
+      if (isTa) napi_get_typedarray_info(env, a.v[2], &type, &length, &data, nullptr, nullptr);
+      if (!isTa || type != napi_float32_array || length != 5) throw JsError{"dlp_native: rmsprop's scalars must be a Float32Array of 5"};
+      std::memcpy(sc, data, sizeof sc);
+    }
+    const float* __restrict val = ptr(a, 3, n);
+    const float* __restrict ms = ptr(a, 4, n);
+    const float* __restrict mom = ptr(a, 5, n);
+    const float* __restrict g = ptr(a, 6, n);
+    float* __restrict outVal = ptr(a, 7, n);
+    float* __restrict outMs = ptr(a, 8, n);
+    float* __restrict outMom = ptr(a, 9, n);
+    if (!val || !ms || !mom || !g || !outVal || !outMs || !outMom) throw JsError{"dlp_native: rmsprop needs every operand"};
+    const float d = sc[0], nd = sc[1], mo = sc[2], lr = sc[3], eps = sc[4];
+#pragma omp parallel for schedule(static) if (n >= 65536)
+    for (int64_t j = 0; j < n; j++) {
+      const float gj = g[j];
+      const float gg = gj * gj;
+      const float ms1 = ms[j] * d + gg * nd;
+      const float glr = gj * lr;
+      const float root = std::sqrt(ms1 + eps);
+      const float mom1 = mom[j] * mo + glr / root;
+      outMs[j] = ms1;
+      outMom[j] = mom1;
+      outVal[j] = val[j] - mom1;
+    }
+    return undefinedValue(env);
+  });
+}
+
 // ---- embeddings --------------------------------------------------------------------------
 
 // A 32-bit pointer `count` elements long at byte offset argument i (gathers copy bits, any dtype).
@@ -815,6 +860,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reluGrad", nullptr, ReluGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"rmsprop", nullptr, RmsProp, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"gather", nullptr, Gather, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"segmentSum", nullptr, SegmentSum, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -35,6 +35,7 @@ export interface NativeAddon {
   unary(heap: ArrayBuffer, p: Int32Array, alpha: number, x: number, out: number): void;
   reluGrad(heap: ArrayBuffer, n: number, dy: number, x: number, out: number): void;
   adam(heap: ArrayBuffer, n: number, scalars: Float32Array, value: number, m: number, v: number, g: number, c1: number, c2: number, newValue: number, newM: number, newV: number): void;
+  rmsprop(heap: ArrayBuffer, n: number, scalars: Float32Array, value: number, ms: number, mom: number, g: number, newValue: number, newMs: number, newMom: number): void;
   gather(heap: ArrayBuffer, p: Int32Array, x: number, indices: number, out: number): void;
   segmentSum(heap: ArrayBuffer, p: Int32Array, x: number, ids: number, out: number): void;
   setThreads(n: number): void;
@@ -381,6 +382,7 @@ const KERNELS: Record<string, NativeFn> = {
 /** Kernel names of dlp's own (tfjs has no such kernels), registered for wasm while native is on. */
 export const RELU_GRAD = "DlpReluGrad";
 export const ADAM_UPDATE = "DlpAdamUpdate";
+export const RMSPROP_UPDATE = "DlpRmsPropUpdate";
 
 /** A wasm kernel by name, for the fallbacks of dlp's own kernels. */
 function wasmKernel(name: string): KernelFn {
@@ -454,7 +456,49 @@ export function adamStep(sc: Float32Array, c1: number, c2: number, value: Float3
   }
 }
 
-const OWN_KERNELS: Record<string, KernelFn> = { [RELU_GRAD]: reluGrad, [ADAM_UPDATE]: adamUpdate };
+/**
+ * One variable's uncentred RMSprop update: inputs value, ms, mom, g (float32, one shape); attrs
+ * decay, momentum, learningRate, epsilon. Outputs [value', ms', mom'], to tfjs's
+ * RMSPropOptimizer's bit; without the addon the same float32 steps in JavaScript (rmsPropStep).
+ */
+const rmsPropUpdate: KernelFn = ({ inputs, backend, attrs = {} }) => {
+  const { value, ms, mom, g } = inputs;
+  if (!value || !ms || !mom || !g || !f32(value, ms, mom, g)) throw new BackendError(`${RMSPROP_UPDATE} takes float32 value, ms, mom and g`);
+  const shape = value.shape.join();
+  if ([ms, mom, g].some((t) => t.shape.join() !== shape)) throw new BackendError(`${RMSPROP_UPDATE}: value, ms, mom and g must have one shape`);
+  const b = backend as WasmBackend;
+  const n = tf.util.sizeFromShape(value.shape);
+  const { decay, momentum, learningRate, epsilon } = attrs as { decay: number; momentum: number; learningRate: number; epsilon: number };
+  const sc = Float32Array.from([decay, 1 - decay, momentum, learningRate, epsilon]);
+  const outs = [b.makeOutput([...value.shape], "float32"), b.makeOutput([...value.shape], "float32"), b.makeOutput([...value.shape], "float32")];
+  const heap = (): ArrayBuffer => b.wasm.HEAPU8.buffer as ArrayBuffer;
+  try {
+    if (n === 0) return outs;
+    addon!.rmsprop(heap(), n, sc, offset(b, value), offset(b, ms), offset(b, mom), offset(b, g), offset(b, outs[0]!), offset(b, outs[1]!), offset(b, outs[2]!));
+    nativeRuns.set("RmsPropUpdate", (nativeRuns.get("RmsPropUpdate") ?? 0) + 1);
+  } catch (e) {
+    fellBack("RmsPropUpdate", e instanceof Error ? e.message : String(e));
+    const at = (t: TensorInfo): Float32Array => new Float32Array(heap(), offset(b, t), n);
+    rmsPropStep(sc, at(value), at(ms), at(mom), at(g), at(outs[0]!), at(outs[1]!), at(outs[2]!));
+  }
+  return outs;
+};
+
+/** The addon's RMSprop update in JavaScript (its fallback), float32 steps in tfjs's order. `sc` as the addon's. */
+export function rmsPropStep(sc: Float32Array, value: Float32Array, ms: Float32Array, mom: Float32Array, g: Float32Array,
+  outValue: Float32Array, outMs: Float32Array, outMom: Float32Array): void {
+  const f = Math.fround;
+  for (let j = 0; j < value.length; j++) {
+    const gj = g[j]!;
+    const ms1 = f(f(ms[j]! * sc[0]!) + f(f(gj * gj) * sc[1]!));
+    const mom1 = f(f(mom[j]! * sc[2]!) + f(f(gj * sc[3]!) / f(Math.sqrt(f(ms1 + sc[4]!)))));
+    outMs[j] = ms1;
+    outMom[j] = mom1;
+    outValue[j] = f(value[j]! - mom1);
+  }
+}
+
+const OWN_KERNELS: Record<string, KernelFn> = { [RELU_GRAD]: reluGrad, [ADAM_UPDATE]: adamUpdate, [RMSPROP_UPDATE]: rmsPropUpdate };
 
 /** tfjs's gradient of Relu, which the native one replaces while native kernels are registered. */
 let tfjsReluGrad: tf.GradConfig | undefined;
@@ -470,6 +514,59 @@ const nativeReluGrad: tf.GradConfig = {
       return { x: () => tf.engine().runKernel(RELU_GRAD, { dy: d, x }) as tf.Tensor };
     }
     return tfjsReluGrad!.gradFunc(dy, saved, attrs);
+  },
+};
+
+/** tfjs's fused conv2d op, which the native backend's training variant wraps (see trainingFusedConv2d). */
+let tfjsFusedConv2d: typeof tf.fused.conv2d | undefined;
+
+const onesOnly = (d: number | number[] | undefined): boolean => d === undefined || (Array.isArray(d) ? d.every((v) => v === 1) : d === 1);
+
+/**
+ * tf.fused.conv2d (what tfjs-layers' Conv2D calls) with relu while training on native: tfjs
+ * unfuses it under a gradient tape (Conv2D, then Add for the bias, then Relu: two more passes
+ * over the activations, and three kernels), though its own fused gradient covers relu. This
+ * runs one FusedConv2D (oneDNN applies bias and relu as post-ops), recorded on the tape with
+ * fusedConv2DGrad. Everything else (no gradient tape, other activations, NCHW, dilation,
+ * another backend) is tfjs's own op.
+ */
+const trainingFusedConv2d = ((args: Parameters<typeof tf.fused.conv2d>[0]) => {
+  const { x, filter, strides, pad, dataFormat = "NHWC", dilations, dimRoundingMode, bias, activation = "linear", preluActivationWeights } = args;
+  const tensor = (t: unknown, rank?: number): t is tf.Tensor => t instanceof tf.Tensor && t.dtype === "float32" && (rank === undefined || t.rank === rank);
+  if (!nativeKernelsEnabled() || tf.getBackend() !== "wasm" || tf.engine().state.gradientDepth === 0 || activation !== "relu" ||
+      dataFormat !== "NHWC" || !onesOnly(dilations as number | number[] | undefined) || preluActivationWeights ||
+      !tensor(x, 4) || !tensor(filter, 4) || x.shape[3] !== filter.shape[2] ||
+      (bias != null && (!tensor(bias, 1) || bias.shape[0] !== filter.shape[3]))) {
+    return tfjsFusedConv2d!(args);
+  }
+  const attrs = { strides, pad, dataFormat: "NHWC", dilations: [1, 1], dimRoundingMode, activation: "relu" };
+  return tf.engine().runKernel("FusedConv2D", bias ? { x, filter, bias: bias as tf.Tensor } : { x, filter }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}) as typeof tf.fused.conv2d;
+
+/**
+ * The gradient of a FusedConv2D on the tape (only trainingFusedConv2d puts one there: tfjs's
+ * own fused op runs it inside customGrad, off the tape): tfjs's fused gradient (relu's mask from
+ * the output, then the two convolution gradients and the bias's sum), each input's a thunk, so
+ * the gradient of a first layer's input image is never computed.
+ */
+const fusedConv2DGrad: tf.GradConfig = {
+  kernelName: "FusedConv2D",
+  inputsToSave: ["x", "filter"],
+  outputsToSave: [true],
+  gradFunc: (dy, saved, attrs) => {
+    const [x, filter, y] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+    const a = attrs as { strides: number | [number, number]; pad: unknown; dimRoundingMode?: string; activation: string };
+    if (a.activation !== "relu" && a.activation !== "linear") throw new BackendError(`no gradient for a fused conv2d with ${a.activation}`);
+    const d = dy as tf.Tensor4D;
+    const dyAct = a.activation === "linear" ? d
+      : nativeKernelsEnabled() && tf.getBackend() === "wasm" ? tf.engine().runKernel(RELU_GRAD, { dy: d, x: y }) as tf.Tensor4D
+      : tf.mul(d, tf.step(y));
+    const conv = { strides: a.strides, pad: a.pad, dataFormat: "NHWC", dimRoundingMode: a.dimRoundingMode };
+    return {
+      x: () => tf.engine().runKernel("Conv2DBackpropInput", { dy: dyAct, filter }, { ...conv, inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
+      filter: () => tf.engine().runKernel("Conv2DBackpropFilter", { x, dy: dyAct }, { ...conv, filterShape: filter.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
+      bias: () => tf.sum(dyAct, [0, 1, 2]),
+    };
   },
 };
 
@@ -528,6 +625,55 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
   }
 }
 
+/**
+ * tfjs's RMSprop with each variable's update as one native kernel (RMSPROP_UPDATE) while the
+ * native kernels are registered and the wasm backend runs, as FusedAdamOptimizer does for Adam;
+ * centred RMSprop, other backends and non-float32 variables run tfjs's own update.
+ */
+export class FusedRmsPropOptimizer extends tf.RMSPropOptimizer {
+  override applyGradients(variableGradients: Parameters<tf.RMSPropOptimizer["applyGradients"]>[0]): void {
+    const self = this as unknown as {
+      centered: boolean;
+      accumulatedMeanSquares: { originalName: string; variable: tf.Variable }[];
+      accumulatedMoments: { originalName: string; variable: tf.Variable }[];
+    };
+    if (!(nativeKernelsEnabled() && tf.getBackend() === "wasm") || self.centered) {
+      super.applyGradients(variableGradients);
+      return;
+    }
+    const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
+    const attrs = { decay: this.decay, momentum: this.momentum, learningRate: this.learningRate, epsilon: this.epsilon };
+    names.forEach((name, i) => {
+      const value = tf.engine().registeredVariables[name]!;
+      if (self.accumulatedMeanSquares[i] == null) {
+        self.accumulatedMeanSquares[i] = { originalName: `${name}/rms`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+      }
+      if (self.accumulatedMoments[i] == null) {
+        self.accumulatedMoments[i] = { originalName: `${name}/momentum`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+      }
+      const gradient = Array.isArray(variableGradients) ? variableGradients[i]!.tensor : variableGradients[name];
+      if (gradient == null) return;
+      const ms = self.accumulatedMeanSquares[i]!.variable, mom = self.accumulatedMoments[i]!.variable;
+      tf.tidy(() => {
+        if (value.dtype === "float32" && gradient.dtype === "float32" && gradient.shape.join() === value.shape.join()) {
+          const [nv, nms, nmom] = tf.engine().runKernel(RMSPROP_UPDATE, { value, ms, mom, g: gradient }, attrs) as tf.Tensor[];
+          ms.assign(nms!);
+          mom.assign(nmom!);
+          value.assign(nv!);
+          return;
+        }
+        // tfjs's RMSPropOptimizer.applyGradients (uncentred), verbatim.
+        const newMs = tf.add(tf.mul(ms, this.decay), tf.mul(tf.square(gradient), 1 - this.decay));
+        const newMom = tf.add(tf.mul(mom, this.momentum), tf.div(tf.mul(gradient, this.learningRate), tf.sqrt(tf.add(newMs, this.epsilon))));
+        ms.assign(newMs);
+        mom.assign(newMom);
+        value.assign(tf.sub(value, newMom));
+      });
+    });
+    this.incrementIterations();
+  }
+}
+
 /** Names of the kernels the native backend replaces. */
 export const NATIVE_KERNELS = Object.keys(KERNELS);
 
@@ -553,6 +699,10 @@ export function enableNativeKernels(native: NativeAddon): void {
   tfjsReluGrad ??= tf.getGradient("Relu");
   if (!tfjsReluGrad) throw new BackendError("tfjs has no gradient for Relu for the native one to fall back to");
   tf.registerGradient(nativeReluGrad);
+  // tfjs-layers calls tf.fused.conv2d through the shared `fused` namespace object.
+  tfjsFusedConv2d ??= tf.fused.conv2d;
+  (tf.fused as { conv2d: typeof tf.fused.conv2d }).conv2d = trainingFusedConv2d;
+  tf.registerGradient(fusedConv2DGrad);
 }
 
 /** Puts the wasm backend's own kernels back (the `wasm` backend choice). */
@@ -565,6 +715,8 @@ export function disableNativeKernels(): void {
   // dlp's own kernels stay registered (nothing calls them while native is off); tfjs's gradient
   // of Relu comes back.
   if (tfjsReluGrad) tf.registerGradient(tfjsReluGrad);
+  if (tfjsFusedConv2d) (tf.fused as { conv2d: typeof tf.fused.conv2d }).conv2d = tfjsFusedConv2d;
+  if (tf.getGradient("FusedConv2D") === fusedConv2DGrad) tf.unregisterGradient("FusedConv2D");
 }
 
 /** True while the native kernels are registered. */

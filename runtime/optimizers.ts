@@ -1,16 +1,16 @@
 // Optimizers and learning rates: the spec's optimizer as a tfjs optimizer, schedules, Keras'
 // legacy decay, and a setter that works for every tfjs optimizer class.
 import { tf } from "./tf.ts";
-import { FusedAdamOptimizer } from "./native.ts";
+import { FusedAdamOptimizer, FusedRmsPropOptimizer } from "./native.ts";
 import type { OptimizerSpec } from "./spec.ts";
 
 export function makeOptimizer(o: OptimizerSpec): tf.Optimizer {
   switch (o.name) {
     case "sgd":
       return o.momentum || o.nesterov ? tf.train.momentum(o.learningRate, o.momentum ?? 0, o.nesterov ?? false) : tf.train.sgd(o.learningRate);
-    // tfjs's Adam, each variable's update one kernel on the native backend (runtime/native.ts).
+    // tfjs's Adam and RMSprop, each variable's update one kernel on the native backend (runtime/native.ts).
     case "adam": return new FusedAdamOptimizer(o.learningRate, o.beta1 ?? 0.9, o.beta2 ?? 0.999, o.epsilon ?? 1e-7);
-    case "rmsprop": return tf.train.rmsprop(o.learningRate, o.rho ?? 0.9, o.momentum ?? 0, o.epsilon ?? 1e-7);
+    case "rmsprop": return new FusedRmsPropOptimizer(o.learningRate, o.rho ?? 0.9, o.momentum ?? 0, o.epsilon ?? 1e-7);
     case "adagrad": return tf.train.adagrad(o.learningRate, 0.1);
     case "adamax": return tf.train.adamax(o.learningRate, o.beta1 ?? 0.9, o.beta2 ?? 0.999, o.epsilon ?? 1e-7, 0);
   }

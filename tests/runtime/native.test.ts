@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { tf, initBackend, loadNative, nativeFallbacks, nativeKernelsEnabled, nativeRuns, NATIVE_KERNELS } from "dlp/runtime";
-import { adamStep, FusedAdamOptimizer } from "../../runtime/native.ts";
+import { adamStep, FusedAdamOptimizer, FusedRmsPropOptimizer, rmsPropStep } from "../../runtime/native.ts";
 import { compilePipeline, REPO, scratchDir } from "./compiled.ts";
 
 const TOL = 1e-4;
@@ -125,11 +125,41 @@ for (const activation of ["linear", "relu", "relu6", "elu", "sigmoid", "leakyrel
   }, ["FusedConv2D"], `fused conv2d ${activation}`));
 }
 
-t("fused conv2d inside a gradient tape (tfjs unfuses it) trains", () => parity(() => {
+t("fused conv2d with relu inside a gradient tape is one FusedConv2D on native (tfjs unfuses it), with tfjs's fused gradient", () => parity(() => {
   const x = rand([2, 9, 9, 3], 0.37), w = rand([3, 3, 3, 5], 0.71), b = rand([5], 0.9);
-  return tf.grads((p: tf.Tensor, q: tf.Tensor, r: tf.Tensor) =>
-    tf.fused.conv2d({ x: p as tf.Tensor4D, filter: q as tf.Tensor4D, strides: 1, pad: "same", bias: r, activation: "relu" }).square().sum())([x, w, b]);
-}, ["Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "Sum"], "fused conv2d gradients"));
+  const conv = (p: tf.Tensor, q: tf.Tensor, r?: tf.Tensor, activation: "relu" | "linear" | "elu" = "relu", strides = 1): tf.Tensor =>
+    tf.fused.conv2d({ x: p as tf.Tensor4D, filter: q as tf.Tensor4D, strides, pad: "same", bias: r, activation });
+  return [
+    ...tf.grads((p: tf.Tensor, q: tf.Tensor, r: tf.Tensor) => conv(p, q, r).square().sum())([x, w, b]),
+    ...tf.grads((p: tf.Tensor, q: tf.Tensor) => conv(p, q, undefined, "relu", 2).square().sum())([x, w]),
+    // linear and elu: tfjs's own fused op (FusedConv2D with its customGrad; Conv2D, Add, Elu).
+    ...tf.grads((p: tf.Tensor, q: tf.Tensor, r: tf.Tensor) => conv(p, q, r, "linear").square().sum())([x, w, b]),
+    ...tf.grads((p: tf.Tensor, q: tf.Tensor, r: tf.Tensor) => conv(p, q, r, "elu").square().sum())([x, w, b]),
+    // Only the filter's gradient asked for: the input's is not needed.
+    tf.grad((q: tf.Tensor) => conv(x, q, b).sum())(w),
+  ];
+}, ["FusedConv2D", "ReluGrad", "Conv2DBackpropInput", "Conv2DBackpropFilter", "Sum"], "fused conv2d gradients"));
+
+t("a fused relu conv2d on the tape: no separate bias Add or Relu, and no input gradient the tape does not need", async () => {
+  requireNative();
+  assert.is(await initBackend("native"), "native");
+  const x = rand([2, 9, 9, 3], 0.37), w = rand([3, 3, 3, 5], 0.71), b = rand([5], 0.9);
+  nativeRuns.clear();
+  const before = tf.memory().numTensors;
+  const g = tf.grad((q: tf.Tensor) => tf.fused.conv2d({ x: x as tf.Tensor4D, filter: q as tf.Tensor4D, strides: 1, pad: "same", bias: b, activation: "relu" }).sum())(w);
+  assert.is(nativeRuns.get("FusedConv2D"), 1);
+  assert.is(nativeRuns.get("Conv2DBackpropFilter"), 1);
+  assert.not.ok(nativeRuns.has("Conv2DBackpropInput"), "x is not a variable: its gradient is not computed");
+  assert.not.ok(nativeRuns.has("Conv2D"));
+  g.dispose();
+  assert.is(tf.memory().numTensors, before, "no tensor leaks");
+  // Switching to wasm puts tfjs's op back.
+  assert.is(await initBackend("wasm"), "wasm");
+  nativeRuns.clear();
+  tf.grad((q: tf.Tensor) => tf.fused.conv2d({ x: x as tf.Tensor4D, filter: q as tf.Tensor4D, strides: 1, pad: "same", bias: b, activation: "relu" }).sum())(w).dispose();
+  assert.is(nativeRuns.size, 0);
+  tf.dispose([x, w, b]);
+});
 
 // ---- matrix products ------------------------------------------------------------------------
 
@@ -167,6 +197,16 @@ for (const x of [[2, 9, 8, 3], [3, 10, 11, 1], [2, 26, 26, 4]] as [number, numbe
     }, ["MaxPool", "AvgPool", "MaxPoolGrad", "AvgPoolGrad"], label));
   }
 }
+
+t("max pooling's gradient goes to the first maximum of each window, as on cpu (ties everywhere)", () => parity(() => {
+  // Equal maxima in every window (constants, a repeating pattern, rounded values), overlapping and
+  // tiling windows. (Not a window of -Infinity only: tfjs's cpu kernel drops its gradient, wasm's and
+  // native's give it to the first cell, as Keras and PyTorch do.)
+  const cases = [tf.ones([2, 6, 6, 3]), tf.tensor4d(Float32Array.from({ length: 2 * 7 * 8 * 4 }, (_, i) => (i >> 2) % 3), [2, 7, 8, 4]),
+    rand([2, 9, 9, 5], 0.37).relu().mul(0.5).round()];
+  return cases.flatMap((c) => ([[2, 2, "valid"], [3, 2, "valid"], [3, 1, "same"], [2, 2, "same"]] as const).map(([k, s, pad]) =>
+    tf.grad((a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, k, s, pad).mul(rand(tf.maxPool(c as tf.Tensor4D, k, s, pad).shape, 0.3)).sum())(c)));
+}, ["MaxPool", "MaxPoolGrad"], "max pooling ties"));
 
 t("sum over leading axes (bias gradients), keepDims, and a full sum", () => parity(() => {
   const x = rand([128, 13, 13, 32], 0.37);
@@ -217,7 +257,7 @@ t("relu's gradient is one native kernel (DlpReluGrad), equal to tfjs's dy * step
 
 // ---- Adam --------------------------------------------------------------------------------------
 
-/** Trains three variables (a conv-sized one, a bias, a matrix) `steps` Adam steps; their values and moments. */
+/** Trains three variables (a conv-sized one, a bias, a matrix) `steps` optimizer steps; their values and the optimizer's state. */
 async function adamRun(makeAdam: () => tf.Optimizer, steps: number): Promise<Float32Array[]> {
   const vars = [rand([3, 3, 8, 16], 0.37), rand([16], 0.5), rand([70, 1000], 0.23)].map((t, i) => tf.variable(t, true, `adam_parity_${i}_${tf.getBackend()}`));
   const opt = makeAdam();
@@ -249,6 +289,45 @@ t("Adam: one native update a variable (DlpAdamUpdate) gives tfjs's AdamOptimizer
   // tfjs's own Adam on wasm agrees too (the fused optimizer on wasm runs tfjs's update).
   assert.is(await initBackend("wasm"), "wasm");
   assert.is(relDiff(await adamRun(() => new FusedAdamOptimizer(1e-3, 0.9, 0.999, 1e-7), 5), cpu), 0, "FusedAdamOptimizer on wasm is tfjs's");
+});
+
+t("RMSprop: one native update a variable (DlpRmsPropUpdate) gives tfjs's RMSPropOptimizer's values and accumulators to the bit, with and without momentum", async () => {
+  requireNative();
+  for (const momentum of [0, 0.8]) {
+    await initBackend("cpu");
+    const cpu = await adamRun(() => tf.train.rmsprop(1e-3, 0.9, momentum, 1e-7), 5);
+    assert.is(await initBackend("native"), "native");
+    nativeRuns.clear();
+    nativeFallbacks.clear();
+    const nat = await adamRun(() => new FusedRmsPropOptimizer(1e-3, 0.9, momentum, 1e-7), 5);
+    assert.is(nativeRuns.get("RmsPropUpdate"), 15, "3 variables × 5 steps");
+    assert.not.ok(nativeFallbacks.has("RmsPropUpdate"));
+    assert.is(relDiff(nat, cpu), 0, `bit-identical to tfjs's RMSprop on cpu (momentum ${momentum})`);
+  }
+  // Centred RMSprop is tfjs's own update (NaN where tfjs's has NaN: sqrt(ms - mg² - eps) of a zero gradient).
+  await initBackend("cpu");
+  const cpu = await adamRun(() => tf.train.rmsprop(1e-3, 0.9, 0, 1e-7, true), 3);
+  assert.is(await initBackend("native"), "native");
+  nativeRuns.clear();
+  const nat = await adamRun(() => new FusedRmsPropOptimizer(1e-3, 0.9, 0, 1e-7, true), 3);
+  assert.equal(nat.map((a) => Array.from(a).map(String)), cpu.map((a) => Array.from(a).map(String)));
+  assert.not.ok(nativeRuns.has("RmsPropUpdate"));
+});
+
+t("RMSprop: the JavaScript fallback of the native update is tfjs's update to the bit", async () => {
+  await initBackend("cpu");
+  const n = 5000;
+  const value = fill(n, 0.3), ms = fill(n, 0.9).map((x) => x * x * 1e-4), mom = fill(n, 0.7).map((x) => x * 0.01), g = fill(n, 1.3).map((x) => x * 3);
+  const sc = Float32Array.from([0.9, 1 - 0.9, 0.8, 1e-3, 1e-7]);
+  const out = [new Float32Array(n), new Float32Array(n), new Float32Array(n)] as const;
+  rmsPropStep(sc, value, ms, mom, g, ...out);
+  const expect = tf.tidy(() => {
+    const [tv, tms, tmom, tg] = [value, ms, mom, g].map((a) => tf.tensor1d(a));
+    const newMs = tf.add(tf.mul(tms!, 0.9), tf.mul(tf.square(tg!), 1 - 0.9));
+    const newMom = tf.add(tf.mul(tmom!, 0.8), tf.div(tf.mul(tg!, 1e-3), tf.sqrt(tf.add(newMs, 1e-7))));
+    return [tf.sub(tv!, newMom), newMs, newMom].map((t) => t.dataSync() as Float32Array);
+  });
+  assert.is(relDiff([...out], expect), 0);
 });
 
 t("Adam: the JavaScript fallback of the native update is tfjs's update to the bit", async () => {
