@@ -88,7 +88,7 @@ export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagno
     return {};
   }
   if (!xExpr) {
-    out.push(diag("DLP2005", "error", "the data section does not define `x`", sec.name.span, { label: "missing `x = …`", help: `add e.g. \`x = ${source.info.x.name} / 255 as image[28, 28, 1]\`` }));
+    out.push(diag("DLP2005", "error", "the data section does not define `x`", sec.name.span, { label: "missing `x = …`", help: `add e.g. \`x = ${xExample(source)}\`` }));
     return {};
   }
   if (splitTest && source.info.ownTest) ownTestSplit(splitTest, source, out);
@@ -97,7 +97,7 @@ export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagno
   if (!x) {
     // Never an empty data spec without a word: every refusal above reports itself, and this catches one that did not.
     if (out.filter((d) => d.severity === "error").length === errorsBefore) {
-      out.push(diag("DLP2004", "error", "cannot read this input expression", xExpr.span, { help: `write e.g. \`x = ${source.info.x.name} / 255 as image[28, 28, 1]\`` }));
+      out.push(diag("DLP2004", "error", "cannot read this input expression", xExpr.span, { help: `write e.g. \`x = ${xExample(source)}\`` }));
     }
   }
   // The labels do not depend on x: they are checked (and reported) whatever x's outcome.
@@ -120,6 +120,18 @@ export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagno
   }
   const { traced, ...decl } = labels;
   return { spec: { source: source.spec, transforms: x.transforms, inputShape: x.shape, labels: traced, split, augment, shuffle }, labels: decl, inputShape: x.shape };
+}
+
+/** An `x = …` for this source in its own shape (what its files hold, when read): the help's example. */
+function xExample(source: CheckedSource): string {
+  const name = source.info.x.name;
+  const known = source.xShape ? valueOf<TensorShape>(source.xShape) : source.facts?.sampleShape;
+  const dims = known && known.every((d) => d !== null) ? (known as number[]) : undefined;
+  if (name === "sequences") return `${name} |> pad_sequences(200)`;
+  if (dims?.length === 1) return `${name} |> standardize() as vector[${dims[0]}]`;
+  if (dims?.length === 2) return `${name} / 255 as image[${dims[0]}, ${dims[1]}, 1]`;
+  if (dims?.length === 3) return `${name} / 255 as image[${dims.join(", ")}]`;
+  return name === "features" ? `${name} |> standardize() as vector[N]` : `${name} / 255 as image[H, W, C]`;
 }
 
 interface CheckedSource {
@@ -390,7 +402,7 @@ function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
         return dimTerms;
       }
       default:
-        out.push(diag("DLP2004", "error", `unexpected \`${exprText(x)}\` in the definition of x`, x.span, { help: "write e.g. `x = images / 255 as image[28, 28, 1]`" }));
+        out.push(diag("DLP2004", "error", `unexpected \`${exprText(x)}\` in the definition of x`, x.span, { help: `write e.g. \`x = ${xExample(source)}\`` }));
         return undefined;
     }
   };

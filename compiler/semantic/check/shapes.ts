@@ -313,6 +313,7 @@ function checkOutput(m: ModelResult, labels: DataResult["labels"], lossName: str
         label: `${units} units`,
         related: [{ span: labels.span, message: `regression(${spec.outputs})` }],
         help: `use ${spec.outputs} unit${spec.outputs === 1 ? "" : "s"} in this layer, or declare \`regression(${units})\` if the data has ${units} targets`,
+        fix: unitsFix(widthSetter(m.layers), spec.outputs),
       }));
     }
     return;
@@ -341,12 +342,21 @@ function checkOutput(m: ModelResult, labels: DataResult["labels"], lossName: str
   }
   if (units !== spec.classes) {
     // Independent of the activation check below: both are reported.
-    out.push(diag("DLP5001", "error", `the output has ${units} units but the labels have ${spec.classes} classes`, widthAt, { label: `${units} units`, related: [{ span: labels.span, message: `${spec.classes} classes` }], help: `use ${spec.classes} units in this layer` + (units !== null && units < spec.classes ? `; labels up to ${spec.classes - 1} fall outside [0, ${units})` : "") }));
+    out.push(diag("DLP5001", "error", `the output has ${units} units but the labels have ${spec.classes} classes`, widthAt, { label: `${units} units`, related: [{ span: labels.span, message: `${spec.classes} classes` }], help: `use ${spec.classes} units in this layer` + (units !== null && units < spec.classes ? `; labels up to ${spec.classes - 1} fall outside [0, ${units})` : ""), fix: unitsFix(widthSetter(m.layers), spec.classes) }));
     // no return: a wrong activation is a second, independent mistake
   }
   if (act.name !== "softmax") {
     out.push(diag("DLP5005", "error", `${lossName} needs a softmax output`, at, { label: `output activation is ${act.name}`, related, help: "add `activation: softmax` to the last layer", fix: act.layer && act.name === "linear" ? addActivationFix(act.layer, "softmax") : undefined }));
   }
+}
+
+/** `dense(5, …)` → `dense(10, …)`: the output layer's units as the labels need them, when they
+ *  are written as a number (a param there is the user's to change: its space decides). */
+function unitsFix(l: LayerInstance | undefined, want: number): { title: string; span: Span; text: string } | undefined {
+  if (!l || l.def.name !== "dense") return undefined;
+  const a = l.call.args.find((x) => x.name?.name === "units") ?? l.call.args.find((x) => !x.name);
+  if (!a || a.value.kind !== "number") return undefined;
+  return { title: `use ${want} unit${want === 1 ? "" : "s"}`, span: a.value.span, text: String(want) };
 }
 
 function addActivationFix(l: LayerInstance, act: string) {
