@@ -455,9 +455,9 @@ function checkY(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
   }
   if (!checkDeclaredLabels(source.facts, kind, n, e.type.span, out, lv)) return undefined;
   const encoding: "sparse" | "onehot" = kind === "onehot" ? "onehot" : lossName === "categorical_crossentropy" ? "onehot" : "sparse";
-  const declaredValues = lv.from !== undefined || lv.values;
-  if (n === 2 && lossName === "binary_crossentropy" && kind === "class" && !declaredValues) return { ...binary, declared: "class" };
   const values = { ...(lv.from !== undefined ? { from: lv.from } : {}), ...(lv.values ? { values: lv.values } : {}) };
+  // Two classes under binary cross-entropy: one sigmoid unit, the label values mapped to 0 and 1.
+  if (n === 2 && lossName === "binary_crossentropy" && kind === "class") return { spec: { kind: "binary", ...values }, traced: { kind: "binary", ...values }, span: e.type.span, declared: "class" };
   return { spec: { kind: "class", classes: n, encoding, ...values }, traced: { kind: "class", classes: positional && !lv.values ? termOf(positional, n, refs) : n, encoding, ...values }, span: e.type.span, declared: kind };
 }
 
