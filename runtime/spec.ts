@@ -77,8 +77,8 @@ export type LabelSpec =
    * or `values` (class i is the label written values[i], `class(["cat", "dog"])`).
    */
   | { kind: "class"; classes: number; encoding: "sparse" | "onehot"; from?: number; values?: (string | number)[]; perStep?: boolean }
-  /** 0/1 labels for a single sigmoid unit. */
-  | { kind: "binary"; perStep?: boolean }
+  /** 0/1 labels for a single sigmoid unit; `from` / `values` as for `class` (`class(["no", "yes"])` under binary_crossentropy). */
+  | { kind: "binary"; from?: number; values?: (string | number)[]; perStep?: boolean }
   /** Real-valued targets. */
   | { kind: "regression"; outputs: number; perStep?: boolean };
 

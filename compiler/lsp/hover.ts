@@ -105,7 +105,8 @@ export function layerHover(def: LayerDef, instances: LayerInstance[]): string {
   if (!instances.length) return `${head}\n\n${doc}`;
   const rows = instances.slice(0, 8).map((l) => {
     const p = l.params.trainable + l.params.nonTrainable;
-    const params = l.params.nonTrainable ? `${num(p)} params (${num(l.params.nonTrainable)} non-trainable)` : `${num(p)} params`;
+    // NaN: a count over an axis an earlier error left unknown (model.ts, POISONED).
+    const params = Number.isNaN(p) ? "? params (an earlier error)" : l.params.nonTrainable ? `${num(p)} params (${num(l.params.nonTrainable)} non-trainable)` : `${num(p)} params`;
     return `${code(l.name)}: ${l.inputs.map(fmtShape).join(", ")} → **${fmtShape(l.output)}** · ${params}`;
   });
   if (instances.length > 8) rows.push(`… and ${instances.length - 8} more instances`);

@@ -31,7 +31,8 @@ export function inlayHints(a: Analysis, first: number, last: number): InlayHint[
       label: `→ ${label}`,
       kind: InlayHintKind.Type,
       paddingLeft: true,
-      ...(h.params.length ? { tooltip: `${total.toLocaleString("en-US")} parameters${h.params.length > 1 ? ` over ${h.params.length} instances` : ""}` } : {}),
+      // NaN: a count over an axis an earlier error left unknown: no tooltip then.
+      ...(h.params.length && !Number.isNaN(total) ? { tooltip: `${total.toLocaleString("en-US")} parameters${h.params.length > 1 ? ` over ${h.params.length} instances` : ""}` } : {}),
     });
   }
   return out;

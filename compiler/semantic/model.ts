@@ -569,6 +569,7 @@ function applyCall(node: CallIR, piped: TShape[] | null, scope: Scope, ctx: Ctx,
         notes: ctx.record ? traceNote(ctx.trace) : [SHAPES_PENDING],
         help: result.help,
         related: argExpr ? [{ span: call.callee.span, message: `in this ${def.name}` }] : [],
+        ...(result.fix ? { fix: argEdit(call, bound, result.fix.arg, result.fix.value) } : {}),
       }),
     );
     const r = recoveredShape(def, shapes, args);
@@ -588,6 +589,18 @@ function applyCall(node: CallIR, piped: TShape[] | null, scope: Scope, ctx: Ctx,
   ctx.layers.push(layer);
   ctx.last = layer;
   return result;
+}
+
+/** The edit giving a call's argument `arg` the text `value`: its expression replaced when it is
+ *  written, else `arg: value` added before the closing parenthesis. */
+export function argEdit(call: CallExpr, bound: BoundArgs, arg: string, value: string): { title: string; span: Span; text: string } {
+  const title = `set ${arg}: ${value}`;
+  const given = bound.exprs.get(arg);
+  if (given) return { title, span: given.value.span, text: value };
+  // A bare `max_pool` (no parentheses: its argsSpan is the name's) gets them.
+  if (call.argsSpan.start < call.callee.span.end) return { title, span: { start: call.span.end, end: call.span.end }, text: `(${arg}: ${value})` };
+  const end = call.argsSpan.end - 1;
+  return { title, span: { start: end, end }, text: `${call.args.length ? ", " : ""}${arg}: ${value}` };
 }
 
 function applyBlock(block: BlockIR, call: CallExpr, inputs: TShape[], scope: Scope, ctx: Ctx): TShape {

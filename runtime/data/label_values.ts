@@ -16,18 +16,21 @@ export function labelKey(v: string | number): string {
 
 type Declared = { from?: number; values?: (string | number)[] };
 
+type WithValues = Extract<LabelSpec, { kind: "class" | "binary" }>;
+const classCount = (l: WithValues): number => (l.kind === "binary" ? 2 : l.classes);
+
 /** The declaration as the user wrote it: `class(3, from: 1)`, `class(["cat", "dog"])`. */
-export function labelDecl(l: Extract<LabelSpec, { kind: "class" }>): string {
-  const name = l.encoding === "onehot" ? "onehot" : "class";
+export function labelDecl(l: WithValues): string {
+  const name = l.kind === "class" && l.encoding === "onehot" ? "onehot" : "class";
   if (l.values) return `${name}([${l.values.map((v) => JSON.stringify(v)).join(", ")}])`;
-  return `${name}(${l.classes}${l.from !== undefined ? `, from: ${l.from}` : ""})`;
+  return `${name}(${classCount(l)}${l.from !== undefined ? `, from: ${l.from}` : ""})`;
 }
 
 /** The class names a declaration gives (class i's label value), or undefined for plain `class(N)`. */
 export function declaredClassNames(l: LabelSpec): string[] | undefined {
-  if (l.kind !== "class") return undefined;
+  if (l.kind === "regression") return undefined;
   if (l.values) return l.values.map(String);
-  if (l.from !== undefined) return Array.from({ length: l.classes }, (_, i) => String(l.from! + i));
+  if (l.from !== undefined) return Array.from({ length: classCount(l) }, (_, i) => String(l.from! + i));
   return undefined;
 }
 
@@ -37,7 +40,8 @@ export function declaredClassNames(l: LabelSpec): string[] | undefined {
  * numbers read from the file. Returns the part unchanged when nothing is declared.
  */
 export function applyLabelValues(part: RawPart, names: string[] | undefined, labels: LabelSpec): RawPart {
-  if (labels.kind !== "class" || (labels.from === undefined && !labels.values)) return part;
+  if (labels.kind === "regression" || (labels.from === undefined && !labels.values)) return part;
+  const classes = classCount(labels);
   const d: Declared = labels;
   const decl = labelDecl(labels);
   const y = new Int32Array(part.y.length);
@@ -57,8 +61,8 @@ export function applyLabelValues(part: RawPart, names: string[] | undefined, lab
     if (names && numeric!.some((n) => Number.isNaN(n))) throw new DataError(`${part.labelAt(0)}: the labels are names (${names.slice(0, 6).join(", ")}${names.length > 6 ? ", …" : ""}); \`${decl}\` numbers numeric labels: list the names instead, \`class([${names.slice(0, 3).map((n) => JSON.stringify(n)).join(", ")}${names.length > 3 ? ", …" : ""}])\``);
     for (let i = 0; i < y.length; i++) {
       const v = numeric ? numeric[part.y[i]!]! : part.y[i]!;
-      if (!Number.isInteger(v) || v < from || v >= from + labels.classes) {
-        throw new DataError(`${part.labelAt(i)}: label ${v} is outside the declared classes of \`${decl}\` (${from}..${from + labels.classes - 1})`);
+      if (!Number.isInteger(v) || v < from || v >= from + classes) {
+        throw new DataError(`${part.labelAt(i)}: label ${v} is outside the declared classes of \`${decl}\` (${from}..${from + classes - 1})`);
       }
       y[i] = v - from;
     }

@@ -77,6 +77,13 @@ export type ProbeRequest =
   | { kind: "images"; dir: string };
 
 const cache = new Map<string, { stamp: string; probe: Probe }>();
+/** Files (and class folders) whose contents probes have read since the process started. */
+let contentReads = 0;
+/** How many file contents (and class folder listings) the probes have read so far: a check
+ *  answered from the cache adds none (tests count it across re-checks). */
+export function probeReads(): number {
+  return contentReads;
+}
 const CACHE_ENTRIES = 64;
 
 function stampOf(path: string): string | undefined {
@@ -139,6 +146,7 @@ function prefixLines(file: string): { lines: string[]; complete: boolean } {
     if (e instanceof DataError) throw e;
     throw new DataError(`cannot read ${file}: ${(e as Error).message}`, file);
   }
+  contentReads++;
   const head = readHead(file, PROBE_BYTES);
   if (isGzip(head)) throw new DataError(`${file}: a gzip stream (byte offset 0); \`source csv\` reads plain text: gunzip it first`, file);
   let text = head.toString("utf8");
@@ -223,6 +231,7 @@ const IDX_ITEM: Record<number, number> = { 0x08: 1, 0x09: 1, 0x0b: 2, 0x0c: 4, 0
 
 /** An IDX file's dimensions from its header (gzipped or not), reading at most PROBE_BYTES. */
 function idxHead(file: string): { dims: number[]; data: Buffer; complete: boolean } {
+  contentReads++;
   const raw = readHead(file, PROBE_BYTES);
   const size = statSync(file).size;
   const buf = isGzip(raw) ? gunzipHead(raw, PROBE_BYTES, file) : raw;
@@ -291,6 +300,7 @@ function probeImages(dir: string): DataFacts {
   if (classes.length === 0) throw new DataError(`${root}: no class sub-folders (expected one folder of images per class)`, root);
   // One image per class folder is enough to know it is not empty; the listing stops there.
   for (const c of classes) {
+    contentReads++;
     const d = opendirSync(join(root, c));
     let found = false;
     try {

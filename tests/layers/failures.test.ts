@@ -21,7 +21,7 @@ const CASES: Bad[] = [
   {
     layer: "conv2d", inputs: [[1, 1, 64]], args: { filters: 128, kernel: 3 }, code: "DLP3001",
     message: "conv2d kernel 3×3 is larger than its 1×1 input", label: "needs at least 3×3, receives 1×1×64",
-    help: "add padding: same to an earlier layer, or remove a pooling layer",
+    help: "use a kernel of at most 1×1 here, or `padding: same` on this layer",
   },
   { layer: "conv2d", inputs: [[5, 5, 3]], args: { filters: 4, kernel: 3, dilation: 3 }, code: "DLP3001", message: "conv2d dilated kernel 7×7 is larger than its 5×5 input" },
   { layer: "conv1d", inputs: [[2, 4]], args: { filters: 4, kernel: 3 }, code: "DLP3001", label: "needs at least 3, receives 2×4" },

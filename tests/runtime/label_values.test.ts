@@ -78,6 +78,18 @@ test("numeric label values: class([10, 20, 30]) maps 10 → 0, 20 → 1, 30 → 
   assert.equal(d.classNames, ["10", "20", "30"]);
 });
 
+test("class([\"no\", \"yes\"]) under binary_crossentropy: one sigmoid unit, \"no\" is 0 and \"yes\" is 1", async () => {
+  const dir = scratchDir("binary");
+  const file = csv(dir, (k) => (k === 1 ? "no" : "yes"));
+  const text = pipeline(file, 'class(["yes", "no"])').replace("dense(3, activation: softmax)", "dense(1, activation: sigmoid)").replace("sparse_categorical_crossentropy", "binary_crossentropy");
+  const { pipeline: p } = await compileText(text, join(dir, "points.dlp"));
+  const spec = p.data(p.defaults);
+  assert.equal(spec.labels, { kind: "binary", values: ["yes", "no"] });
+  const d = await loadDataset(spec, { seed: 1 });
+  assert.equal(Array.from(d.train.y.slice(0, 3)), [0, 1, 0], "listed order: yes is 0, no is 1");
+  assert.equal(d.classNames, ["yes", "no"]);
+});
+
 test("a label outside the declaration is a DataError naming the file and line", async () => {
   const dir = scratchDir("outside");
   // Line 62 holds a 4, outside 1..3.

@@ -104,7 +104,7 @@ export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagno
     return {};
   }
   if (!xExpr) {
-    out.push(diag("DLP2005", "error", "the data section does not define `x`", sec.name.span, { label: "missing `x = …`", help: `add e.g. \`x = ${source.info.x.name} / 255 as image[28, 28, 1]\`` }));
+    out.push(diag("DLP2005", "error", "the data section does not define `x`", sec.name.span, { label: "missing `x = …`", help: `add e.g. \`x = ${xExample(source)}\`` }));
     return {};
   }
   if (splitTest && source.info.ownTest) ownTestSplit(splitTest, source, out);
@@ -117,7 +117,7 @@ export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagno
   if (!x) {
     // Never an empty data spec without a word: every refusal above reports itself, and this catches one that did not.
     if (out.filter((d) => d.severity === "error").length === errorsBefore) {
-      out.push(diag("DLP2004", "error", "cannot read this input expression", xExpr.span, { help: `write e.g. \`x = ${source.info.x.name} / 255 as image[28, 28, 1]\`` }));
+      out.push(diag("DLP2004", "error", "cannot read this input expression", xExpr.span, { help: `write e.g. \`x = ${xExample(source)}\`` }));
     }
   }
   // The labels do not depend on x: they are checked (and reported) whatever x's outcome.
@@ -140,6 +140,18 @@ export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagno
   }
   const { traced, ...decl } = labels;
   return { spec: { source: source.spec, transforms: x.transforms, inputShape: x.shape, labels: traced, split, augment, shuffle }, labels: decl, inputShape: x.shape };
+}
+
+/** An `x = …` for this source in its own shape (what its files hold, when read): the help's example. */
+function xExample(source: CheckedSource): string {
+  const name = source.info.x.name;
+  const known = source.xShape ? valueOf<TensorShape>(source.xShape) : source.facts?.sampleShape;
+  const dims = known && known.every((d) => d !== null) ? (known as number[]) : undefined;
+  if (name === "sequences") return `${name} |> pad_sequences(200)`;
+  if (dims?.length === 1) return `${name} |> standardize() as vector[${dims[0]}]`;
+  if (dims?.length === 2) return `${name} / 255 as image[${dims[0]}, ${dims[1]}, 1]`;
+  if (dims?.length === 3) return `${name} / 255 as image[${dims.join(", ")}]`;
+  return name === "features" ? `${name} |> standardize() as vector[N]` : `${name} / 255 as image[H, W, C]`;
 }
 
 interface CheckedSource {
@@ -471,7 +483,7 @@ function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
         return dimTerms;
       }
       default:
-        out.push(diag("DLP2004", "error", `unexpected \`${exprText(x)}\` in the definition of x`, x.span, { help: "write e.g. `x = images / 255 as image[28, 28, 1]`" }));
+        out.push(diag("DLP2004", "error", `unexpected \`${exprText(x)}\` in the definition of x`, x.span, { help: `write e.g. \`x = ${xExample(source)}\`` }));
         return undefined;
     }
   };
@@ -607,9 +619,9 @@ function checkEncoding(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs
   }
   if (!checkDeclaredLabels(source.facts, kind, n, e.type.span, out, lv)) return undefined;
   const encoding: "sparse" | "onehot" = kind === "onehot" ? "onehot" : lossName === "categorical_crossentropy" ? "onehot" : "sparse";
-  const declaredValues = lv.from !== undefined || lv.values;
-  if (n === 2 && lossName === "binary_crossentropy" && kind === "class" && !declaredValues) return { ...binary, declared: "class" };
   const values = { ...(lv.from !== undefined ? { from: lv.from } : {}), ...(lv.values ? { values: lv.values } : {}) };
+  // Two classes under binary cross-entropy: one sigmoid unit, the label values mapped to 0 and 1.
+  if (n === 2 && lossName === "binary_crossentropy" && kind === "class") return { spec: { kind: "binary", ...values }, traced: { kind: "binary", ...values }, span: e.type.span, declared: "class" };
   return { spec: { kind: "class", classes: n, encoding, ...values }, traced: { kind: "class", classes: positional && !lv.values ? termOf(positional, n, refs) : n, encoding, ...values }, span: e.type.span, declared: kind };
 }
 

@@ -1,6 +1,7 @@
 // The model checked for every combination of the shape-affecting params, then its output
 // against the labels and the loss.
 import type { Span, Statement } from "../../../grammar/ast.ts";
+import { exprText } from "../../../grammar/ast.ts";
 import { diag, type Diagnostic } from "../../diagnostics/diagnostic.ts";
 import type { ArgValue, TensorShape } from "../layers/types.ts";
 import { fmtShape } from "../layers/index.ts";
@@ -322,6 +323,7 @@ function checkOutput(m: ModelResult, labels: DataResult["labels"], lossName: str
         label: `${units} units`,
         related: [{ span: labels.span, message: `regression(${spec.outputs})` }],
         help: `use ${spec.outputs} unit${spec.outputs === 1 ? "" : "s"} in this layer, or declare \`regression(${units})\` if the data has ${units} targets`,
+        fix: unitsFix(widthSetter(m.layers), spec.outputs),
       }));
     }
     return;
@@ -332,7 +334,7 @@ function checkOutput(m: ModelResult, labels: DataResult["labels"], lossName: str
       out.push(diag("DLP5003", "error", `binary cross-entropy on ${classes > 2 ? `${classes} classes` : `${units} output units`}`, lossSpan ?? at, { label: "binary_crossentropy", related: [{ span: at, message: `output has ${units} unit${units === 1 ? "" : "s"}` }], help: classes > 2 ? "use `sparse_categorical_crossentropy` with a softmax over the classes" : "end the model with `dense(1, activation: sigmoid)`" }));
       return;
     }
-    if (act.name !== "sigmoid") out.push(diag("DLP5005", "error", "binary cross-entropy needs a sigmoid output", at, { label: `output activation is ${act.name}`, related, help: "add `activation: sigmoid` to the last layer", fix: act.layer && act.name === "linear" ? addActivationFix(act.layer, "sigmoid") : undefined }));
+    if (act.name !== "sigmoid") out.push(diag("DLP5005", "error", "binary cross-entropy needs a sigmoid output", at, { label: `output activation is ${act.name}`, related, ...activationHelp(act, "sigmoid") }));
     return;
   }
   // categorical / sparse categorical
@@ -350,11 +352,11 @@ function checkOutput(m: ModelResult, labels: DataResult["labels"], lossName: str
   }
   if (units !== spec.classes) {
     // Independent of the activation check below: both are reported.
-    out.push(diag("DLP5001", "error", `the output has ${units} units but the labels have ${spec.classes} classes`, widthAt, { label: `${units} units`, related: [{ span: labels.span, message: `${spec.classes} classes` }], help: `use ${spec.classes} units in this layer` + (units !== null && units < spec.classes ? `; labels up to ${spec.classes - 1} fall outside [0, ${units})` : "") }));
+    out.push(diag("DLP5001", "error", `the output has ${units} units but the labels have ${spec.classes} classes`, widthAt, { label: `${units} units`, related: [{ span: labels.span, message: `${spec.classes} classes` }], help: `use ${spec.classes} units in this layer` + (units !== null && units < spec.classes ? `; labels up to ${spec.classes - 1} fall outside [0, ${units})` : ""), fix: unitsFix(widthSetter(m.layers), spec.classes) }));
     // no return: a wrong activation is a second, independent mistake
   }
   if (act.name !== "softmax") {
-    out.push(diag("DLP5005", "error", `${lossName} needs a softmax output`, at, { label: `output activation is ${act.name}`, related, help: "add `activation: softmax` to the last layer", fix: act.layer && act.name === "linear" ? addActivationFix(act.layer, "softmax") : undefined }));
+    out.push(diag("DLP5005", "error", `${lossName} needs a softmax output`, at, { label: `output activation is ${act.name}`, related, ...activationHelp(act, "softmax") }));
   }
 }
 
@@ -405,8 +407,40 @@ function checkSteps(m: ModelResult, labels: NonNullable<DataResult["labels"]>, a
   return true;
 }
 
-function addActivationFix(l: LayerInstance, act: string) {
-  const end = l.call.span.end - 1; // before `)`
-  return { title: `add activation: ${act}`, span: { start: end, end }, text: l.call.args.length ? `, activation: ${act}` : `activation: ${act}` };
+/** `dense(5, …)` → `dense(10, …)`: the output layer's units as the labels need them, when they
+ *  are written as a number (a param there is the user's to change: its space decides). */
+function unitsFix(l: LayerInstance | undefined, want: number): { title: string; span: Span; text: string } | undefined {
+  if (!l || l.def.name !== "dense") return undefined;
+  const a = l.call.args.find((x) => x.name?.name === "units") ?? l.call.args.find((x) => !x.name);
+  if (!a || a.value.kind !== "number") return undefined;
+  return { title: `use ${want} unit${want === 1 ? "" : "s"}`, span: a.value.span, text: String(want) };
+}
+
+/**
+ * How the output gets the activation the loss needs, as the help and its edit, for what the last
+ * layer is: `activation: relu` written there → `activation: softmax`; a `relu()` layer →
+ * `softmax()`; a layer that takes an activation and has none → add it. A last layer that takes
+ * no activation (dropout, flatten) gets words only: adding the argument there would not parse.
+ */
+function activationHelp(act: { name: string; layer?: LayerInstance }, want: string): { help: string; fix?: { title: string; span: Span; text: string } } {
+  const l = act.layer;
+  if (!l) return { help: `end the model with \`activation: ${want}\`` };
+  const call = l.call;
+  const named = call.args.find((a) => a.name?.name === "activation");
+  const pos = l.def.positional.indexOf("activation");
+  const positional = pos >= 0 ? call.args.filter((a) => !a.name)[pos] : undefined;
+  const written = named ?? positional;
+  if (written) return { help: `use \`activation: ${want}\` in the last layer`, fix: { title: `use activation: ${want}`, span: written.value.span, text: want } };
+  if (l.def.name === act.name && act.name !== "linear") return { help: `replace \`${exprText(call)}\` with \`${want}()\``, fix: { title: `use ${want}()`, span: call.span, text: `${want}()` } };
+  if (l.def.name === "activation") {
+    const fn = call.args.find((a) => a.name?.name === "fn") ?? call.args.find((a) => !a.name);
+    if (fn) return { help: `write \`activation(${want})\``, fix: { title: `use ${want}`, span: fn.value.span, text: want } };
+  }
+  const takes = Object.prototype.hasOwnProperty.call((l.def.schema.properties ?? {}) as object, "activation");
+  if (takes && call.argsSpan.start >= call.callee.span.end) {
+    const end = call.argsSpan.end - 1; // before `)`
+    return { help: `add \`activation: ${want}\` to the last layer`, fix: { title: `add activation: ${want}`, span: { start: end, end }, text: call.args.length ? `, activation: ${want}` : `activation: ${want}` } };
+  }
+  return { help: `end the model with a layer that applies ${want}, e.g. \`${want}()\` after \`${l.def.name}\`` };
 }
 

@@ -5,8 +5,6 @@
 import type { Args, Dim, LayerDef, ParamCount, ShapeFailure, TensorShape } from "./types.ts";
 import { A, ConfigBuilder, S, bool, convOutput, defineLayer, kernelArea, num, rankFailure, unknownDim, type ArgSpec, type DilationRule } from "./util.ts";
 
-const SHRINK_HELP = "add padding: same to an earlier layer, or remove a pooling layer";
-
 const kernelArg = (n: number): ArgSpec => ({
   schema: n === 1 ? S.int(1) : S.intOrTuple(1, n),
   type: n === 1 ? "int ≥ 1" : "int ≥ 1 | [int, int]",
@@ -25,6 +23,20 @@ const dilationArg = (n: number): ArgSpec => ({
 const filtersArg: ArgSpec = { schema: S.int(1), type: "int ≥ 1", doc: "number of output channels" };
 const depthArg: ArgSpec = { schema: S.int(1, 1), type: "int ≥ 1", doc: "output channels per input channel in the depthwise step (default 1)" };
 
+/** How to make an image map of a flat or 2-D input, in its own sizes (784 → reshape([28, 28, 1])). */
+function imageReshapeHelp(x: TensorShape): string {
+  if (x.length === 2 && x[0] !== null && x[1] !== null) return `reshape the input to [height, width, channels]: \`reshape([${x[0]}, ${x[1]}, 1])\``;
+  const n = x.length === 1 ? x[0] : null;
+  if (n !== null && n !== undefined) {
+    for (const c of [1, 3]) {
+      const side = Math.round(Math.sqrt(n / c));
+      if (side > 1 && side * side * c === n) return `reshape the input to [height, width, channels]: \`reshape([${side}, ${side}, ${c}])\` (${n} = ${side}×${side}×${c})`;
+    }
+    return `reshape the input to [height, width, channels] whose product is ${n}, e.g. \`reshape([${n}, 1, 1])\` is one column`;
+  }
+  return "reshape the input to [height, width, channels]";
+}
+
 function inputFor(layer: string, n: number, inputs: TensorShape[]): TensorShape | ShapeFailure {
   const x = inputs[0]!;
   if (x.length !== n + 1) {
@@ -35,7 +47,7 @@ function inputFor(layer: string, n: number, inputs: TensorShape[]): TensorShape 
           ? "add embedding() or reshape([steps, 1]) before this layer"
           : "use conv2d for images, or reshape to [steps, channels]"
         : x.length < 3
-          ? "reshape the input to [height, width, channels], e.g. reshape([28, 28, 1])"
+          ? imageReshapeHelp(x)
           : "remove the extra axis with reshape() first";
     return rankFailure(layer, x, expected, help);
   }
@@ -47,7 +59,7 @@ function inputFor(layer: string, n: number, inputs: TensorShape[]): TensorShape 
 function spatial(layer: string, n: 1 | 2, inputs: TensorShape[], args: Args, dilation: DilationRule, transposed = false): { x: TensorShape; out: Dim[] } | ShapeFailure {
   const x = inputFor(layer, n, inputs);
   if (!Array.isArray(x)) return x;
-  const out = convOutput(layer, x, args, { n, dilation, transposed, help: SHRINK_HELP });
+  const out = convOutput(layer, x, args, { n, dilation, transposed });
   return Array.isArray(out) ? { x, out } : out;
 }
 

@@ -41,7 +41,7 @@ function pool(o: PoolOpts): LayerDef {
       }
       const p = tuple(args, "pool", o.n, 2);
       const s = args["strides"] === undefined ? p : tuple(args, "strides", o.n, 1);
-      const out = slide(o.name, "window", x, p, str(args, "padding", "valid"), s, Array<number>(o.n).fill(1), "add padding: same to this or an earlier layer, or remove a pooling layer");
+      const out = slide(o.name, "window", x, p, str(args, "padding", "valid"), s, Array<number>(o.n).fill(1));
       if (!Array.isArray(out)) return out;
       return [...out, x[o.n]!];
     },

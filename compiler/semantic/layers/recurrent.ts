@@ -14,10 +14,13 @@ interface RnnOpts {
 
 function rnnInput(name: string, x: TensorShape): ShapeFailure | undefined {
   if (x.length !== 2) {
+    const [a, b, c] = x;
     const help =
       x.length === 1
-        ? "add embedding() before it for token ids, or reshape([steps, 1]) for a series"
-        : "reshape the input to [steps, features], e.g. reshape([28, 28]) for 28×28 images";
+        ? `add embedding() before it for token ids, or \`reshape([${a ?? "steps"}, 1])\` for a series of ${a ?? "N"} values`
+        : x.length === 3 && a !== null && b !== null && c !== null
+          ? `reshape the input to [steps, features]: \`reshape([${a}, ${b! * c!}])\` reads the ${a} rows as steps`
+          : "reshape the input to [steps, features]";
     return rankFailure(name, x, "a 2-D sequence (steps × features)", help, "DLP3007");
   }
   if (x[1] === null) return unknownDim(name, x, "feature size (last axis)", "give the sequence a fixed number of features");

@@ -20,6 +20,21 @@ export const flatten = defineLayer({
   },
 });
 
+/**
+ * The target with one dimension changed so that it holds `total` elements (the last axis tried
+ * first), or undefined. A new dimension of 1 comes out of it only as an image's channel axis: a
+ * reshape to 1 step or 1 row would make the error go away and the model read a one-step sequence.
+ */
+function fitTarget(target: number[], total: number): number[] | undefined {
+  const all = target.reduce((a, b) => a * b, 1);
+  for (let i = target.length - 1; i >= 0; i--) {
+    const rest = all / target[i]!;
+    const d = total / rest;
+    if (Number.isInteger(d) && (d > 1 || (d === 1 && target.length === 3 && i === 2))) return target.map((t, k) => (k === i ? d : t));
+  }
+  return undefined;
+}
+
 export const reshape = defineLayer({
   name: "reshape",
   kerasClass: "Reshape",
@@ -48,9 +63,15 @@ export const reshape = defineLayer({
     const known = target.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
     if (unknowns === 1 ? total % known !== 0 : total !== known) {
       const wanted = unknowns === 1 ? `a multiple of ${known}` : String(known);
+      const fitted = unknowns === 0 ? fitTarget(target, total) : undefined;
       return fail("DLP3005", `reshape to ${target.map((d) => (d === -1 ? "?" : d)).join("×")} needs ${wanted} elements, the input has ${total}`, `receives ${fmtShape(x)} = ${total} elements`, {
         arg: "target_shape",
-        help: "make the product of the target equal the input's element count, or use -1 for one dimension",
+        help: fitted
+          ? `write \`reshape([${fitted.join(", ")}])\`: ${fitted.join("×")} = ${total}`
+          : unknowns === 1
+            ? `the dimensions besides -1 must multiply to a divisor of ${total}`
+            : `the target's dimensions must multiply to ${total}, the input's element count`,
+        ...(fitted ? { fix: { arg: "target_shape", value: `[${fitted.join(", ")}]` } } : {}),
       });
     }
     return target.map((d) => (d === -1 ? total / known : d));

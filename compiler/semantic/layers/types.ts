@@ -27,6 +27,8 @@ export interface ShapeFailure {
   /** An argument the failure is about; the caret goes under that argument when present. */
   arg?: string;
   help?: string;
+  /** The help as an edit: give argument `arg` the value `value` (written as dlp text). */
+  fix?: { arg: string; value: string };
 }
 
 export interface ParamCount {

@@ -36,10 +36,11 @@ export function fmtDim(d: Dim): string {
 export function fmtShape(s: TensorShape): string {
   return s.length === 0 ? "scalar" : s.map(fmtDim).join("×");
 }
-export function fail(code: Code, message: string, label: string, extra: { arg?: string; help?: string } = {}): ShapeFailure {
+export function fail(code: Code, message: string, label: string, extra: { arg?: string; help?: string; fix?: { arg: string; value: string } } = {}): ShapeFailure {
   const f: ShapeFailure = { failure: true, code, message, label };
   if (extra.arg !== undefined) f.arg = extra.arg;
   if (extra.help !== undefined) f.help = extra.help;
+  if (extra.fix !== undefined) f.fix = extra.fix;
   return f;
 }
 export function rankWord(rank: number): string {
@@ -198,7 +199,6 @@ export function slide(
   padding: string,
   strides: number[],
   dilation: number[],
-  help: string,
 ): Dim[] | ShapeFailure {
   const spatial = input.slice(0, kernel.length);
   const out: Dim[] = [];
@@ -215,10 +215,25 @@ export function slide(
       "DLP3001",
       `${layer} ${dilated}${what} ${dk.join("×")} is larger than its ${fmtShape(spatial)} input`,
       `needs at least ${dk.join("×")}, receives ${fmtShape(input)}`,
-      { help },
+      shrinkHelp(`${dilated}${what}`, input, spatial),
     );
   }
   return out;
+}
+
+/**
+ * The help for a window larger than its input, in the user's shapes. A map that looks
+ * channels-first (1×28×28: few "rows", many "channels") is a data declaration with its axes in
+ * the wrong order: `padding: same` would make the error go away and train on the wrong axes, so
+ * the help says to reorder them. Otherwise the window must shrink to the map, or `padding: same`
+ * on this layer keeps it (offered as the edit).
+ */
+function shrinkHelp(what: string, input: TensorShape, spatial: Dim[]): { help: string; fix?: { arg: string; value: string } } {
+  const [c, h, w] = input;
+  if (input.length === 3 && c !== null && c !== undefined && c <= 4 && h !== null && h !== undefined && h > 4 && w !== null && w !== undefined && w > 4) {
+    return { help: `the input ${fmtShape(input)} looks channels-first: put the ${c} channel${c === 1 ? "" : "s"} last, ${h}×${w}×${c} (\`image[${h}, ${w}, ${c}]\` or \`|> channels_last()\` in x, \`reshape([${h}, ${w}, ${c}])\` in the model); \`padding: same\` would train on the wrong axes` };
+  }
+  return { help: `use a ${what} of at most ${fmtShape(spatial)} here, or \`padding: same\` on this layer`, fix: { arg: "padding", value: "same" } };
 }
 
 /** How a convolution treats `dilation`: "exclusive" (allowed, but not with strides above 1, as in
@@ -231,8 +246,6 @@ export interface ConvWindowOpts {
   dilation: DilationRule;
   /** Transposed convolution: the map grows by the strides instead of shrinking. */
   transposed?: boolean;
-  /** Help shown when the kernel does not fit the input (valid padding). */
-  help: string;
 }
 
 /** Product of the kernel's sizes (`kernel: 3` in 2-D → 9): the weights per input/output pair. */
@@ -263,7 +276,7 @@ export function convOutput(layer: string, x: TensorShape, args: Args, o: ConvWin
     });
   }
   if (o.transposed) return kernel.map((k, i) => deconvLength(x[i] ?? null, k, padding, strides[i]!));
-  return slide(layer, "kernel", x, kernel, padding, strides, dilation, o.help);
+  return slide(layer, "kernel", x, kernel, padding, strides, dilation);
 }
 
 export function rankFailure(layer: string, input: TensorShape, expected: string, help: string, code: Code = "DLP3002"): ShapeFailure {
