@@ -390,7 +390,7 @@ function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
             out.push(diag("DLP2004", "error", `a window source yields series, not \`${kind}\``, t.span, { label: `found ${exprText(t)}`, help: `write \`series[${source.window.steps}, ${source.facts?.window?.features ?? "features"}]\`` }));
             return undefined;
           }
-          if (!checkWindowShape(source.facts, source.window.steps, dims, t.items.map((d) => ({ span: d.span, literal: d.kind === "number" })), exprText(t), source.span, out)) failed = true;
+          if (!checkWindowShape(source.facts, source.window.steps, dims, t.items.map((d) => ({ span: d.span, literal: d.kind === "number" })), source.span, out)) failed = true;
           return dimTerms;
         }
         if (!inner && !checkDeclaredShape(source.facts, kind, dims, exprText(t), t.span, out)) failed = true;
@@ -447,9 +447,10 @@ function checkY(e: Expr, more: Expr[], source: CheckedSource, env: Env, refs: Pa
       related: [{ span: source.span, message: "one label per sample" }],
       help: "cut a time series into windows with `source window(\"series.csv\", length: N, target: \"column\")`, whose labels can be per step, or remove `per step`",
     }));
-    return undefined;
   }
   const r = checkEncoding(e, source, env, refs, out, lossName);
+  // Refused per-step labels still reach the output check as per step (steps unknown), which is what the model was written for.
+  if (r && perStep && !source.window) return { ...r, spec: { ...r.spec, perStep: true }, traced: { ...r.traced, perStep: true } };
   if (!r || !source.window || e.kind !== "as") return r;
   const targets = source.window.targets;
   let labels = r;
@@ -464,7 +465,8 @@ function checkY(e: Expr, more: Expr[], source: CheckedSource, env: Env, refs: Pa
         help: `write \`${want}\`, or name ${r.spec.outputs} target columns`,
         fix: { title: `declare ${want}`, span: e.type.span, text: want },
       }));
-      return undefined;
+      // The model is checked against what the data holds.
+      labels = { ...r, spec: { ...r.spec, outputs: targets.length }, traced: { ...(r.traced as Extract<Traced<LabelSpec>, { kind: "regression" }>), outputs: targets.length } };
     }
   } else if (targets.length > 1) {
     out.push(diag("DLP4023", "error", `class labels come from one target column, the window names ${targets.length}`, e.type.span, {
@@ -472,13 +474,12 @@ function checkY(e: Expr, more: Expr[], source: CheckedSource, env: Env, refs: Pa
       related: [{ span: source.span, message: `target: ${targets.map((t) => `"${t}"`).join(", ")}` }],
       help: "name the one column that holds the classes in `target:`, or declare `regression(N)` for real-valued targets",
     }));
-    return undefined;
   }
   if (!perStep) return labels;
   return { ...labels, spec: { ...labels.spec, perStep: true }, traced: { ...labels.traced, perStep: true }, steps: source.window.steps };
 }
 
-/** Timed data is split by time: the last rows are the validation and test sets (DLP4016). */
+/** Timed data is split by time: the last rows are the validation and test sets (DLP4022). */
 function timeSplits(splits: Setting[], split: SplitSpec, out: Diagnostic[]): void {
   for (const s of splits) {
     const words = s.values.filter((w) => w.kind === "name");
