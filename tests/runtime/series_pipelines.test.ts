@@ -7,7 +7,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO, scratchDir } from "./compiled.ts";
 
@@ -51,12 +51,21 @@ test("series_tagger: each step is tagged with its regime, far above the majority
   assert.is(run.status, 0, run.stdout + run.stderr);
   const m = JSON.parse(readFileSync(join(cwd, "out", "series_tagger", "metrics.json"), "utf8"));
   const cm = m.confusionMatrix as number[][];
-  const steps = cm.flat().reduce((a, b) => a + b, 0);
+  const counted = cm.flat().reduce((a, b) => a + b, 0);
   // The confusion matrix counts steps: 32 per test window.
-  assert.is(steps % 32, 0);
-  const majority = Math.max(...cm.map((row) => row.reduce((a, b) => a + b, 0))) / steps;
+  assert.is(counted % 32, 0);
+  const majority = Math.max(...cm.map((row) => row.reduce((a, b) => a + b, 0))) / counted;
   assert.ok(majority < 0.45, `majority share ${majority}`);
   assert.ok(m.test.accuracy >= 0.7, `test accuracy ${m.test.accuracy} (majority ${majority})`);
+  // dlpc predict on one window (JSON, 32 steps × 2 features): one row per step, each step's regime.
+  const rows = readFileSync(join(cwd, "data", "tags.csv"), "utf8").trim().split("\n").slice(-32).map((r) => r.split(",").map(Number));
+  writeFileSync(join(cwd, "window.json"), JSON.stringify([rows.map((r) => r.slice(0, 2))]));
+  const p = dlpc(cwd, "predict", join("out", "series_tagger"), "window.json", "--top", "1", "--format", "json");
+  assert.is(p.status, 0, p.stdout + p.stderr);
+  const steps = JSON.parse(p.stdout) as { row: number; step: number; top: { class: string }[] }[];
+  assert.equal(steps.map((s) => s.step), Array.from({ length: 32 }, (_, i) => i));
+  const hits = steps.filter((s, i) => s.top[0]!.class === String(rows[i]![2])).length;
+  assert.ok(hits >= 20, `${hits} of 32 steps tagged right`);
 });
 
 test.run();

@@ -438,7 +438,10 @@ function checkY(e: Expr, more: Expr[], source: CheckedSource, env: Env, refs: Pa
   const perStep = more.length === 2 && more.every((w, i) => w.kind === "name" && w.name === ["per", "step"][i]);
   if (more.length && !perStep) {
     out.push(diag("DLP2004", "error", `unexpected \`${more.map(exprText).join(" ")}\` after the labels`, { start: more[0]!.span.start, end: more[more.length - 1]!.span.end }, { help: "write `per step` for one label per time step (`y = labels as class(5) per step`), or nothing for one label per sample" }));
-    return undefined;
+    // A misspelt `per step` (`per steps`, `each step`) still means per step for the checks after it.
+    const meant = more.some((w) => w.kind === "name" && /^(time_?)?steps?$/.test(w.name));
+    const r = checkEncoding(e, source, env, refs, out, lossName);
+    return r && meant ? { ...r, spec: { ...r.spec, perStep: true }, traced: { ...r.traced, perStep: true }, ...(source.window ? { steps: source.window.steps } : {}) } : r;
   }
   const perStepSpan = perStep ? { start: more[0]!.span.start, end: more[1]!.span.end } : undefined;
   if (perStepSpan && !source.window) {
