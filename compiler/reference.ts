@@ -16,6 +16,7 @@ import { validator } from "./semantic/validators.ts";
 import { KERAS_ARGUMENTS } from "./semantic/names.ts";
 import { FREEZE_DOC } from "./semantic/freeze.ts";
 import { LABELS_DOC } from "./semantic/data_facts.ts";
+import { SERIES_DOC } from "./semantic/series_doc.ts";
 import type { CallSignature } from "./semantic/values.ts";
 
 type Schema = Record<string, unknown>;
@@ -53,7 +54,7 @@ function sample(name: string, s: Schema): unknown {
   if (s.default !== undefined) return s.default;
   if (Array.isArray(s.anyOf)) return sample(name, (s.anyOf as Schema[])[0]!);
   if (Array.isArray(s.enum)) return (s.enum as unknown[])[0];
-  const PREFERRED: Record<string, unknown> = { input_dim: 1000, vocab: 1000, units: 64, filters: 32, kernel: 3, rate: 0.5, output_dim: 16, n: 3, stddev: 0.1, lr: 0.001, patience: 3, degrees: 15, std: 0.05, trials: 20, maxlen: 100, every: 10, decay_rate: 0.9, decay_steps: 1000, mean: 0.5, width: 0.1, range: [0.9, 1.1], target_shape: [4, 4, 4], dims: [2, 1, 3], size: [64, 64] };
+  const PREFERRED: Record<string, unknown> = { input_dim: 1000, vocab: 1000, units: 64, filters: 32, kernel: 3, rate: 0.5, output_dim: 16, n: 3, stddev: 0.1, lr: 0.001, patience: 3, degrees: 15, std: 0.05, trials: 20, maxlen: 100, every: 10, decay_rate: 0.9, decay_steps: 1000, mean: 0.5, width: 0.1, range: [0.9, 1.1], length: 24, target: "load", target_shape: [4, 4, 4], dims: [2, 1, 3], size: [64, 64] };
   if (name in PREFERRED) return PREFERRED[name];
   switch (s.type) {
     case "integer":
@@ -90,7 +91,7 @@ function example(what: string, positional: string[], schema: Schema): { text: st
     }
     const v = sample(p, props[p]!);
     args[p] = v;
-    const text = props[p]!.type === "string" && !props[p]!.enum ? JSON.stringify(v) : code(v);
+    const text = typeof v === "string" && !props[p]!.enum ? JSON.stringify(v) : code(v);
     parts.push(positionalOk && positional.includes(p) ? text : `${p}: ${text}`);
   }
   // Nothing required: show the first positional argument at its default.
@@ -194,6 +195,7 @@ function build(): { doc: string; entries: Map<string, string> } {
     entry("source", name, sigSection("source ", name, s.sig, s.doc), [`Fields: \`${s.x.name}\` (${s.x.shape ? s.x.shape.map((v) => v ?? "any").join("×") : "shape from the data"}), \`${s.y.name}\`${s.y.classes ? ` (${s.y.classes} classes)` : ""}.${s.install ? ` Install: \`${s.install}\`.` : ""}`, ""]);
   }
   out.push(...LABELS_DOC);
+  out.push(...SERIES_DOC);
   out.push("## Transforms", "", "Applied with `|>` in `x = …` (`images |> normalize(0.5, 0.25)`); `standardize()` takes no arguments.", "");
   for (const [name, s] of Object.entries(TRANSFORM_CALLS)) entry("transform", name, sigSection("x = features |> ", name, s, undefined));
   out.push(

@@ -85,6 +85,8 @@ function readInput(input: string, pre: Preprocess): Input {
 export interface PredictedSample {
   input: string;
   index: number | null;
+  /** A per-step model (a [steps, width] output, `per step` labels): the step these outputs are for. */
+  step?: number;
   outputs: number[];
 }
 
@@ -108,11 +110,14 @@ export async function predictFiles(runDir: string, inputs: string[], options: { 
       if (pool.data.length !== n * per) {
         throw new DataError(`${inputPath}: the input has ${pool.sampleShape.join("×")} values per sample after the run's transforms, the model needs ${pre.inputShape.join("×")}`, inputPath);
       }
-      const out = tf.tidy(() => (model.predict(tf.tensor(pool.data, [n, ...pre.inputShape])) as tf.Tensor).reshape([n, -1]));
+      const y = tf.tidy(() => model.predict(tf.tensor(pool.data, [n, ...pre.inputShape])) as tf.Tensor);
+      // A per-step output [n, steps, width]: one row per step, each with its own outputs.
+      const steps = y.rank === 3 ? y.shape[1]! : 0;
+      const out = tf.tidy(() => (steps ? y.reshape([n * steps, -1]) : y.reshape([n, -1])));
       const rows = out.arraySync() as number[][];
-      out.dispose();
+      tf.dispose([y, out]);
       const single = n === 1 && (isImageFile(inputPath) || extname(inputPath).toLowerCase() === ".txt");
-      rows.forEach((outputs, k) => samples.push({ input: inputPath, index: single ? null : k, outputs }));
+      rows.forEach((outputs, k) => samples.push(steps ? { input: inputPath, index: Math.floor(k / steps), step: k % steps, outputs } : { input: inputPath, index: single ? null : k, outputs }));
     }
   } finally {
     model.dispose();

@@ -180,8 +180,10 @@ function predictInputs(given: string[]): string[] {
 const IMAGE_FILE = /\.(png|jpe?g)$/i;
 
 /** Rows of top-k classes and probabilities (classification) or of outputs (regression). */
-export function predictionText(samples: { input: string; index: number | null; outputs: number[] }[], classNames: string[] | null, top: number, fmt: "table" | "csv" | "json"): string {
+export function predictionText(samples: { input: string; index: number | null; step?: number; outputs: number[] }[], classNames: string[] | null, top: number, fmt: "table" | "csv" | "json"): string {
   const classify = samples.some((s) => s.outputs.length > 1) || classNames !== null;
+  // A per-step model: a `step` column after `row`.
+  const stepped = samples.some((s) => s.step !== undefined);
   const label = (k: number): string => classNames?.[k] ?? String(k);
   const ranked = samples.map((s) => {
     // One sigmoid unit: the probability of class 1.
@@ -189,12 +191,12 @@ export function predictionText(samples: { input: string; index: number | null; o
     return probs.map((pr, k) => ({ class: label(k), probability: pr })).sort((a, b) => b.probability - a.probability).slice(0, top);
   });
   if (fmt === "json") {
-    const rows = samples.map((s, i) => ({ input: s.input, ...(s.index !== null ? { row: s.index } : {}), ...(classify ? { top: ranked[i] } : { outputs: s.outputs }) }));
+    const rows = samples.map((s, i) => ({ input: s.input, ...(s.index !== null ? { row: s.index } : {}), ...(s.step !== undefined ? { step: s.step } : {}), ...(classify ? { top: ranked[i] } : { outputs: s.outputs }) }));
     return JSON.stringify(rows, null, 2) + "\n";
   }
   const k = classify ? Math.max(0, ...ranked.map((r) => r.length)) : Math.max(0, ...samples.map((s) => s.outputs.length));
-  const header = ["input", "row", ...(classify ? Array.from({ length: k }, (_, j) => [`class_${j + 1}`, `prob_${j + 1}`]).flat() : Array.from({ length: k }, (_, j) => (k === 1 ? "output" : `output_${j}`)))];
-  const body = samples.map((s, i) => [s.input, s.index === null ? "" : String(s.index), ...(classify ? ranked[i]!.flatMap((r) => [r.class, r.probability.toFixed(4)]) : s.outputs.map((v) => String(v)))]);
+  const header = ["input", "row", ...(stepped ? ["step"] : []), ...(classify ? Array.from({ length: k }, (_, j) => [`class_${j + 1}`, `prob_${j + 1}`]).flat() : Array.from({ length: k }, (_, j) => (k === 1 ? "output" : `output_${j}`)))];
+  const body = samples.map((s, i) => [s.input, s.index === null ? "" : String(s.index), ...(stepped ? [String(s.step ?? "")] : []), ...(classify ? ranked[i]!.flatMap((r) => [r.class, r.probability.toFixed(4)]) : s.outputs.map((v) => String(v)))]);
   if (fmt === "csv") {
     const cell = (c: string): string => (/[",\r\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c);
     return [header, ...body].map((r) => r.map(cell).join(",")).join("\n") + "\n";

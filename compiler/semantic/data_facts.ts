@@ -106,10 +106,10 @@ export function checkDeclaredShape(facts: DataFacts | undefined, kind: string, d
 /** The declared `series[steps, features]` of a window source, axis by axis: the steps are the
  *  window's `length`, the features the file's feature columns (a reshape would cut the series
  *  across steps). `items` are the declaration's two dims, for the fix. False after an error. */
-export function checkWindowShape(facts: DataFacts | undefined, length: number, dims: number[], items: { span: Span; literal: boolean }[], text: string, span: Span, out: Diagnostic[]): boolean {
+export function checkWindowShape(facts: DataFacts | undefined, length: number, dims: number[], items: { span: Span; literal: boolean }[], span: Span, out: Diagnostic[]): boolean {
   let ok = true;
   if (dims[0] !== length) {
-    out.push(diag("DLP4003", "error", `the windows are ${length} steps long, \`${text}\` declares ${dims[0]}`, items[0]!.span, {
+    out.push(diag("DLP4003", "error", `the windows are ${length} steps long, the series declares ${dims[0]}`, items[0]!.span, {
       label: `${dims[0]} steps`,
       notes: [`\`source window(…, length: ${length})\` cuts ${length} rows per sample`],
       help: `write \`series[${length}, ${dims[1]}]\`, or change the window's \`length\``,
@@ -124,7 +124,7 @@ export function checkWindowShape(facts: DataFacts | undefined, length: number, d
     return false;
   }
   if (dims[1] !== w.features) {
-    out.push(diag("DLP4003", "error", `each step holds ${w.features} feature${w.features === 1 ? "" : "s"}, \`${text}\` declares ${dims[1]}`, items[1]!.span, {
+    out.push(diag("DLP4003", "error", `each step holds ${w.features} feature${w.features === 1 ? "" : "s"}, the series declares ${dims[1]}`, items[1]!.span, {
       label: `${w.features} feature column${w.features === 1 ? "" : "s"} in ${facts!.file}`,
       notes: [`read from ${w.at}`],
       help: `write \`series[${dims[0]}, ${w.features}]\``,
@@ -135,7 +135,7 @@ export function checkWindowShape(facts: DataFacts | undefined, length: number, d
   return ok;
 }
 
-/** DLP4015: a series too short for one window (known when the probe read the whole file). */
+/** DLP4021: a series too short for one window (known when the probe read the whole file). */
 export function checkWindowRows(facts: DataFacts | undefined, length: number, horizon: number, span: Span, out: Diagnostic[]): void {
   const rows = facts?.samples;
   if (!facts?.window || rows === undefined || rows >= length + horizon) return;

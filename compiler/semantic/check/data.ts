@@ -452,7 +452,7 @@ function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
             out.push(diag("DLP2004", "error", `a window source yields series, not \`${kind}\``, t.span, { label: `found ${exprText(t)}`, help: `write \`series[${source.window.steps}, ${source.facts?.window?.features ?? "features"}]\`` }));
             return undefined;
           }
-          if (!checkWindowShape(source.facts, source.window.steps, dims, t.items.map((d) => ({ span: d.span, literal: d.kind === "number" })), exprText(t), source.span, out)) failed = true;
+          if (!checkWindowShape(source.facts, source.window.steps, dims, t.items.map((d) => ({ span: d.span, literal: d.kind === "number" })), source.span, out)) failed = true;
           return dimTerms;
         }
         if (!inner && !checkDeclaredShape(source.facts, kind, dims, exprText(t), t.span, out)) failed = true;
@@ -507,7 +507,10 @@ function checkY(e: Expr, more: Expr[], source: CheckedSource, env: Env, refs: Pa
   const perStep = more.length === 2 && more.every((w, i) => w.kind === "name" && w.name === ["per", "step"][i]);
   if (more.length && !perStep) {
     out.push(diag("DLP2004", "error", `unexpected \`${more.map(exprText).join(" ")}\` after the labels`, { start: more[0]!.span.start, end: more[more.length - 1]!.span.end }, { help: "write `per step` for one label per time step (`y = labels as class(5) per step`), or nothing for one label per sample" }));
-    return undefined;
+    // A misspelt `per step` (`per steps`, `each step`) still means per step for the checks after it.
+    const meant = more.some((w) => w.kind === "name" && /^(time_?)?steps?$/.test(w.name));
+    const r = checkEncoding(e, source, env, refs, out, lossName);
+    return r && meant ? { ...r, spec: { ...r.spec, perStep: true }, traced: { ...r.traced, perStep: true }, ...(source.window ? { steps: source.window.steps } : {}) } : r;
   }
   const perStepSpan = perStep ? { start: more[0]!.span.start, end: more[1]!.span.end } : undefined;
   if (perStepSpan && !source.window) {
@@ -516,9 +519,10 @@ function checkY(e: Expr, more: Expr[], source: CheckedSource, env: Env, refs: Pa
       related: [{ span: source.span, message: "one label per sample" }],
       help: "cut a time series into windows with `source window(\"series.csv\", length: N, target: \"column\")`, whose labels can be per step, or remove `per step`",
     }));
-    return undefined;
   }
   const r = checkEncoding(e, source, env, refs, out, lossName);
+  // Refused per-step labels still reach the output check as per step (steps unknown), which is what the model was written for.
+  if (r && perStep && !source.window) return { ...r, spec: { ...r.spec, perStep: true }, traced: { ...r.traced, perStep: true } };
   if (!r || !source.window || e.kind !== "as") return r;
   const targets = source.window.targets;
   let labels = r;
@@ -533,7 +537,8 @@ function checkY(e: Expr, more: Expr[], source: CheckedSource, env: Env, refs: Pa
         help: `write \`${want}\`, or name ${r.spec.outputs} target columns`,
         fix: { title: `declare ${want}`, span: e.type.span, text: want },
       }));
-      return undefined;
+      // The model is checked against what the data holds.
+      labels = { ...r, spec: { ...r.spec, outputs: targets.length }, traced: { ...(r.traced as Extract<Traced<LabelSpec>, { kind: "regression" }>), outputs: targets.length } };
     }
   } else if (targets.length > 1) {
     out.push(diag("DLP4023", "error", `class labels come from one target column, the window names ${targets.length}`, e.type.span, {
@@ -541,13 +546,12 @@ function checkY(e: Expr, more: Expr[], source: CheckedSource, env: Env, refs: Pa
       related: [{ span: source.span, message: `target: ${targets.map((t) => `"${t}"`).join(", ")}` }],
       help: "name the one column that holds the classes in `target:`, or declare `regression(N)` for real-valued targets",
     }));
-    return undefined;
   }
   if (!perStep) return labels;
   return { ...labels, spec: { ...labels.spec, perStep: true }, traced: { ...labels.traced, perStep: true }, steps: source.window.steps };
 }
 
-/** Timed data is split by time: the last rows are the validation and test sets (DLP4016). */
+/** Timed data is split by time: the last rows are the validation and test sets (DLP4022). */
 function timeSplits(splits: Setting[], split: SplitSpec, out: Diagnostic[]): void {
   for (const s of splits) {
     const words = s.values.filter((w) => w.kind === "name");

@@ -158,6 +158,8 @@ export function checkModel(
   interface Walk {
     idxs: number[];
     walk: ModelWalk;
+    /** The model input of these combinations (a tuned window length changes a series' steps). */
+    input: TensorShape;
     /** Groupings of `idxs` already made, by the names they split on. */
     splits: Map<string, number[][]>;
   }
@@ -172,7 +174,7 @@ export function checkModel(
   let walks: Walk[] = split(rows.map((_, i) => i), dataReads).map((idxs) => {
     const rep = idxs[0];
     const inShape = rep === 0 || !ir.data ? inputShape : dataInputShape(ir.data, envOf(rep), paramNames, lossName) ?? inputShape;
-    return { idxs, walk: startModel(inShape, envOf(rep), ir.blocks, [], rep === 0, "", memo), splits: new Map() };
+    return { idxs, walk: startModel(inShape, envOf(rep), ir.blocks, [], rep === 0, "", memo), splits: new Map(), input: inShape };
   });
 
   for (let u = 0; u < units.length; u++) {
@@ -203,7 +205,7 @@ export function checkModel(
       // first class holds the walk's first combination, so the walk keeps its values.
       const detached = classes.slice(1).map((c): Walk => {
         const idxs = merged(c.idxs);
-        return { idxs, walk: detachBranch(c.branch, envOf(idxs[0])), splits: new Map() };
+        return { idxs, walk: detachBranch(c.branch, envOf(idxs[0])), splits: new Map(), input: w.input };
       });
       commitBranch(w.walk, classes[0].branch);
       if (classes[0].idxs.length !== groups.length) {
@@ -216,12 +218,17 @@ export function checkModel(
   }
 
   for (const w of walks) {
-    const m = finishModel(w.walk);
+    let m = finishModel(w.walk);
     if (w.idxs[0] === 0) result.model = m;
+    // Per-step errors sit on the layer that dropped or changed the steps: a walk that kept only
+    // its output layer is run again whole (its layers' own errors were collected already).
+    else if (m.output && labelsDecl?.spec.perStep) m = interpretModel(ir.modelNodes, w.input, envOf(w.idxs[0]), ir.blocks, [], "");
     // An output poisoned by an earlier error (its width unknown) is not compared with the labels.
     if (m.output && !isPoisoned(m.output)) {
       const local: Diagnostic[] = [];
-      checkOutput(m, labelsDecl, lossName, lossSpan, ir, local, "");
+      // Per-step labels have the steps of the window, which are the input's steps in each combination.
+      const labels = labelsDecl?.steps !== undefined && w.input.length === 2 && w.input[0] !== null ? { ...labelsDecl, steps: w.input[0] } : labelsDecl;
+      checkOutput(m, labels, lossName, lossSpan, ir, local, "");
       collect(local, w.idxs[0]);
     }
   }
