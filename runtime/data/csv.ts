@@ -7,6 +7,8 @@ import type { RawPart } from "./types.ts";
 
 /** Splits one line on the delimiter, honouring double quotes ("" inside quotes is a quote). */
 export function splitCsvLine(line: string, delimiter: string): string[] {
+  // Without quotes the cells are the plain pieces (the common case, several times faster).
+  if (!line.includes('"')) return line.split(delimiter).map((c) => c.trim());
   const cells: string[] = [];
   let cur = "";
   let quoted = false;
