@@ -58,6 +58,7 @@ function requestOf(source: string, args: Args, table?: { columns: string[]; labe
   }
   if (source === "idx" && str(args.dir)) return { kind: "idx", dir: str(args.dir)! };
   if (source === "images" && str(args.dir)) return { kind: "images", dir: str(args.dir)! };
+  if (source === "text_files" && str(args.dir)) return { kind: "text_files", dir: str(args.dir)! };
   return undefined;
 }
 
@@ -255,12 +256,13 @@ export function checkDeclaredLabels(facts: DataFacts | undefined, kind: "class" 
     return false;
   }
   const folders = factClasses(facts);
+  const noun = facts.classes?.noun ?? "image";
   if (folders !== undefined && folders !== n) {
     if (folders > n) {
-      out.push(diag("DLP4006", "error", `the image folder has ${folders} classes, more than the declared ${n}`, span, { label: `\`${decl}\``, notes: [facts.classes!.at], help: `write \`${kind === "binary" ? "class" : kind}(${folders})\`` }));
+      out.push(diag("DLP4006", "error", `the ${noun} folder has ${folders} classes, more than the declared ${n}`, span, { label: `\`${decl}\``, notes: [facts.classes!.at], help: `write \`${kind === "binary" ? "class" : kind}(${folders})\`` }));
       return false;
     }
-    out.push(diag("DLP4013", "warning", `${n} classes declared, the image folder has ${folders}`, span, { label: `\`${decl}\``, notes: [facts.classes!.at, `the model would learn ${n - folders} class${n - folders === 1 ? "" : "es"} no sample has`], help: `write \`${kind}(${folders})\`` }));
+    out.push(diag("DLP4013", "warning", `${n} classes declared, the ${noun} folder has ${folders}`, span, { label: `\`${decl}\``, notes: [facts.classes!.at, `the model would learn ${n - folders} class${n - folders === 1 ? "" : "es"} no sample has`], help: `write \`${kind}(${folders})\`` }));
   }
   return true;
 }

@@ -12,7 +12,7 @@ type Table = Extract<RawX, { kind: "table" }>;
 
 /** Cells read as missing (pandas' defaults, and the `?` of the UCI adult data). */
 const MISSING = new Set(["", "na", "n/a", "nan", "null", "none", "?"]);
-export const isMissing = (cell: string): boolean => MISSING.has(cell.trim().toLowerCase());
+export const isMissing = (cell: string): boolean => cell.length <= 8 && MISSING.has(cell.trim().toLowerCase());
 
 const TRUE = new Set(["1", "true", "yes", "y", "t"]);
 const FALSE = new Set(["0", "false", "no", "n", "f"]);
@@ -63,23 +63,23 @@ function missingError(at: string, column: string, cell: string): DataError {
 }
 
 /** The raw numbers of one numeric, binary or date cell (before scaling); throws on a bad cell. */
-function rawValues(c: { column: string; kind: ColumnSpec["kind"]; fill?: number | string }, cell: string, at: string): number[] {
+function rawValues(c: { column: string; kind: ColumnSpec["kind"]; fill?: number | string }, cell: string, at: () => string): number[] {
   if (isMissing(cell)) {
-    if (c.fill === undefined) throw missingError(at, c.column, cell);
+    if (c.fill === undefined) throw missingError(at(), c.column, cell);
     cell = String(c.fill);
   }
   if (c.kind === "numeric") {
     const v = parseNumber(cell);
-    if (v === undefined) throw new DataError(`${at}: column "${c.column}" is not a number: "${cell}" (declare it \`|> category(max_tokens: N)\`, \`binary()\`, \`date()\` or \`text(…)\` if it is not numeric)`);
+    if (v === undefined) throw new DataError(`${at()}: column "${c.column}" is not a number: "${cell}" (declare it \`|> category(max_tokens: N)\`, \`binary()\`, \`date()\` or \`text(…)\` if it is not numeric)`);
     return [v];
   }
   if (c.kind === "binary") {
     const v = parseBinary(cell);
-    if (v === undefined) throw new DataError(`${at}: column "${c.column}" is declared binary() but holds "${cell}" (binary cells are 1/0, true/false, yes/no, y/n, t/f)`);
+    if (v === undefined) throw new DataError(`${at()}: column "${c.column}" is declared binary() but holds "${cell}" (binary cells are 1/0, true/false, yes/no, y/n, t/f)`);
     return [v];
   }
   const d = parseDate(cell);
-  if (!d) throw new DataError(`${at}: column "${c.column}" is declared date() but "${cell}" is not a date (YYYY-MM-DD, optionally followed by a time)`);
+  if (!d) throw new DataError(`${at()}: column "${c.column}" is declared date() but "${cell}" is not a date (YYYY-MM-DD, optionally followed by a time)`);
   return d;
 }
 
@@ -109,7 +109,7 @@ export function fitColumns(specs: ColumnSpec[], x: Table, trainIdx: Int32Array, 
     const cells = columnCells(x, s.column, where);
     const f: FittedColumn = { column: s.column, kind: s.kind };
     const train = Array.from(trainIdx, (i) => cells[i]!);
-    const present = Array.from(trainIdx).filter((i) => !isMissing(cells[i]!));
+    const present = s.fill && s.fill.kind !== "value" ? Array.from(trainIdx).filter((i) => !isMissing(cells[i]!)) : [];
     if (s.fill) {
       if (s.fill.kind === "value") f.fill = s.fill.value;
       else if (s.fill.kind === "mode") {
@@ -117,7 +117,7 @@ export function fitColumns(specs: ColumnSpec[], x: Table, trainIdx: Int32Array, 
         if (f.fill === undefined) throw new DataError(`${where}: column "${s.column}" has no value in the training split to take fill(mode) from`);
         if (s.kind === "numeric") f.fill = Number(f.fill);
       } else {
-        const v = present.map((i) => rawValues({ column: s.column, kind: s.kind }, cells[i]!, x.at(i))[0]!).sort((a, b) => a - b);
+        const v = present.map((i) => rawValues({ column: s.column, kind: s.kind }, cells[i]!, () => x.at(i))[0]!).sort((a, b) => a - b);
         if (v.length === 0) throw new DataError(`${where}: column "${s.column}" has no value in the training split to take fill(${s.fill.kind}) from`);
         f.fill = s.fill.kind === "mean" ? v.reduce((a, b) => a + b, 0) / v.length : v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
       }
@@ -147,21 +147,32 @@ export function fitColumns(specs: ColumnSpec[], x: Table, trainIdx: Int32Array, 
         f.shift = Array(width).fill(s.scale.mean);
         f.mul = Array(width).fill(1 / s.scale.std);
       } else {
-        const rows = trainIdx.length === 0 ? [] : Array.from(trainIdx, (i) => rawValues(f, cells[i]!, x.at(i)));
+        // One pass over the training rows: sums, squares, minimum and maximum of each value.
+        const sum = new Float64Array(width), sq = new Float64Array(width);
+        const lo = new Float64Array(width).fill(Infinity), hi = new Float64Array(width).fill(-Infinity);
+        for (const i of trainIdx) {
+          const v = rawValues(f, cells[i]!, () => x.at(i));
+          for (let k = 0; k < width; k++) {
+            const e = v[k]!;
+            sum[k] += e; sq[k] += e * e;
+            if (e < lo[k]!) lo[k] = e;
+            if (e > hi[k]!) hi[k] = e;
+          }
+        }
+        const n = Math.max(1, trainIdx.length);
         f.shift = [];
         f.mul = [];
         for (let k = 0; k < width; k++) {
-          const v = rows.map((r) => r[k]!);
           if (s.scale.kind === "standardize") {
-            const mean = v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
-            const sd = Math.sqrt(v.reduce((a, b) => a + (b - mean) * (b - mean), 0) / Math.max(1, v.length));
+            const mean = sum[k]! / n;
+            const sd = Math.sqrt(Math.max(0, sq[k]! / n - mean * mean));
             f.shift.push(mean);
             f.mul.push(sd > 1e-7 ? 1 / sd : 1);
           } else {
-            const lo = v.length ? Math.min(...v) : 0;
-            const hi = v.length ? Math.max(...v) : 1;
-            f.shift.push(lo);
-            f.mul.push(hi - lo > 1e-12 ? 1 / (hi - lo) : 1);
+            const a = trainIdx.length ? lo[k]! : 0;
+            const b = trainIdx.length ? hi[k]! : 1;
+            f.shift.push(a);
+            f.mul.push(b - a > 1e-12 ? 1 / (b - a) : 1);
           }
         }
       }
@@ -171,7 +182,7 @@ export function fitColumns(specs: ColumnSpec[], x: Table, trainIdx: Int32Array, 
 }
 
 /** Writes one row's encoding of every column into `out` at `offset` (the shared encoder). */
-export function encodeRow(cols: FittedColumn[], cellOf: (column: string) => string, at: string, out: Float32Array, offset: number, lookups: Map<string, number>[]): void {
+export function encodeRow(cols: FittedColumn[], cellOf: (column: string) => string, at: () => string, out: Float32Array, offset: number, lookups: Map<string, number>[]): void {
   let o = offset;
   cols.forEach((c, ci) => {
     const cell = cellOf(c.column);
@@ -205,6 +216,6 @@ export function encodeColumns(cols: FittedColumn[], x: Table, where: string): { 
   const data = new Float32Array(x.n * width);
   const lookups = lookupsOf(cols);
   const index = new Map(cols.map((c, i) => [c.column, i]));
-  for (let r = 0; r < x.n; r++) encodeRow(cols, (name) => cells[index.get(name)!]![r]!, x.at(r), data, r * width, lookups);
+  for (let r = 0; r < x.n; r++) encodeRow(cols, (name) => cells[index.get(name)!]![r]!, () => x.at(r), data, r * width, lookups);
   return { data, sampleShape: [width], n: x.n };
 }

@@ -32,7 +32,7 @@ export interface DataFacts {
   shapeAt?: string;
   labels?: LabelFacts;
   /** Classes known exactly (an image folder's class sub-folders). */
-  classes?: { names: string[]; at: string };
+  classes?: { names: string[]; at: string; /** "image" or "text": what the class folders hold. */ noun?: string };
   /** The source has a test set of its own (t10k files, a test/ folder). */
   hasTest?: boolean;
   /** Training samples, when a header says so (a CSV's data rows, when it was read whole). */
@@ -74,7 +74,9 @@ export type ProbeRequest =
   /** A CSV time series cut into windows: the first target is probed as the label column. */
   | { kind: "window"; path: string; target: string[]; features?: string[]; delimiter: string }
   | { kind: "idx"; dir: string }
-  | { kind: "images"; dir: string };
+  | { kind: "images"; dir: string }
+  /** A folder of .txt files per class (source text_files). */
+  | { kind: "text_files"; dir: string };
 
 const cache = new Map<string, { stamp: string; probe: Probe }>();
 /** Files (and class folders) whose contents probes have read since the process started. */
@@ -125,7 +127,7 @@ export function probeData(req: ProbeRequest): Probe {
   if (hit && hit.stamp === stamp) return hit.probe;
   let probe: Probe;
   try {
-    probe = { kind: "facts", facts: req.kind === "csv" ? probeCsv(req) : req.kind === "window" ? probeWindow(req) : req.kind === "idx" ? probeIdx(req.dir) : probeImages(req.dir) };
+    probe = { kind: "facts", facts: req.kind === "csv" ? probeCsv(req) : req.kind === "window" ? probeWindow(req) : req.kind === "idx" ? probeIdx(req.dir) : req.kind === "images" ? probeImages(req.dir) : probeImages(req.dir, "text_files") };
   } catch (e) {
     if (!(e instanceof DataError)) throw e;
     probe = { kind: "bad", message: e.message };
@@ -285,8 +287,10 @@ function probeIdx(dir: string): DataFacts {
   return facts;
 }
 
-function probeImages(dir: string): DataFacts {
-  if (!statSync(dir).isDirectory()) throw new DataError(`${dir} is a file; \`source images\` takes a folder with one sub-folder of images per class`, dir);
+function probeImages(dir: string, source: "images" | "text_files" = "images"): DataFacts {
+  const text = source === "text_files";
+  const isSample = text ? (n: string) => n.toLowerCase().endsWith(".txt") : isImageFile;
+  if (!statSync(dir).isDirectory()) throw new DataError(`${dir} is a file; \`source ${source}\` takes a folder with one sub-folder of ${text ? ".txt files" : "images"} per class`, dir);
   const isDirAt = (p: string) => {
     try {
       return statSync(p).isDirectory();
@@ -297,20 +301,20 @@ function probeImages(dir: string): DataFacts {
   const split = isDirAt(join(dir, "train")) && isDirAt(join(dir, "test"));
   const root = split ? join(dir, "train") : dir;
   const classes = safeList(root).filter((n) => isDirAt(join(root, n)));
-  if (classes.length === 0) throw new DataError(`${root}: no class sub-folders (expected one folder of images per class)`, root);
+  if (classes.length === 0) throw new DataError(`${root}: no class sub-folders (expected one folder of ${text ? ".txt files" : "images"} per class)`, root);
   // One image per class folder is enough to know it is not empty; the listing stops there.
   for (const c of classes) {
     contentReads++;
     const d = opendirSync(join(root, c));
     let found = false;
     try {
-      for (let e = d.readSync(); e && !found; e = d.readSync()) found = isImageFile(e.name);
+      for (let e = d.readSync(); e && !found; e = d.readSync()) found = isSample(e.name);
     } finally {
       d.closeSync();
     }
-    if (!found) throw new DataError(`${join(root, c)}: a class folder with no .png/.jpg/.jpeg files`, join(root, c));
+    if (!found) throw new DataError(`${join(root, c)}: a class folder with no ${text ? ".txt" : ".png/.jpg/.jpeg"} files`, join(root, c));
   }
-  return { file: dir, classes: { names: classes, at: `${root} (${classes.length} class folder${classes.length === 1 ? "" : "s"}: ${abbreviate(classes)})` }, hasTest: split };
+  return { file: dir, classes: { names: classes, at: `${root} (${classes.length} class folder${classes.length === 1 ? "" : "s"}: ${abbreviate(classes)})`, ...(text ? { noun: "text" } : {}) }, hasTest: split };
 }
 
 function abbreviate(names: string[]): string {

@@ -12,6 +12,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import type { Preprocess } from "../data/types.ts";
 import { imageGeometry, PAGE_PIXELS_JS, rawShape, type ImageGeometry } from "./geometry.ts";
+import { writeTablePage } from "./table_page.ts";
 
 export const PREDICT_PAGE = "predict.html";
 export const TFJS_FILE = "tf.min.js";
@@ -224,11 +225,11 @@ ${PAGE_PIXELS_JS}
 
 /**
  * Writes predict.html and tf.min.js into a run folder. Returns the page's path, or null when
- * the pipeline's samples are not images (nothing to draw or upload).
+ * the pipeline's samples are neither images (to draw or upload) nor typed columns (a form).
  */
 export function writePredictPage(dir: string, pipeline: string, pre: Preprocess): string | null {
   const cfg = predictPageConfig(pipeline, pre);
-  if (!cfg) return null;
+  if (!cfg) return writeTablePage(dir, pipeline, pre);
   const page = join(dir, PREDICT_PAGE);
   writeFileSync(page, renderPredictPage(cfg));
   const bundle = tfjsBundlePath();

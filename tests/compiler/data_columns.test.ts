@@ -3,7 +3,8 @@
 // it is written, and that `features` / `labels` keep their meaning.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { writeReviewFolders } from "../../bench/tabular_data.ts";
 import { join } from "node:path";
 import { compile } from "../../compiler/driver.ts";
 import { valueOf } from "../../compiler/semantic/term.ts";
@@ -65,6 +66,18 @@ test("stage order and repetition, concat's arguments, and raw texts that are not
   const ok = compile(pipe(`    source text_files("absent")\n    x = texts |> text(num_words: 10, maxlen: 4)\n    y = labels as class(2)`), { file: "t.dlp" });
   assert.equal(ok.diagnostics.filter((d) => d.severity === "error"), []);
   assert.equal(ok.checked!.inputShape, [4]);
+});
+
+test("a text folder is read at check time: its class folders against class(N), an empty class folder", () => {
+  const dir = scratchDir("text-folder-check");
+  writeReviewFolders(join(dir, "reviews"), 2, 1);
+  const three = compile(pipe(`    source text_files("${join(dir, "reviews")}")\n    x = texts |> text(num_words: 10, maxlen: 4)\n    y = labels as class(3)`, 3), { file: "t.dlp" });
+  assert.equal(three.diagnostics.map((d) => d.code), ["DLP4013"]);
+  assert.is(three.diagnostics[0]!.message, "3 classes declared, the text folder has 2");
+  mkdirSync(join(dir, "reviews", "zzz"));
+  const empty = errors(pipe(`    source text_files("${join(dir, "reviews")}")\n    x = texts |> text(num_words: 10, maxlen: 4)\n    y = labels as class(3)`, 3));
+  assert.equal(empty.map((d) => d.code), ["DLP4010"]);
+  assert.match(empty[0]!.notes!.join(" "), /zzz: a class folder with no \.txt files/);
 });
 
 test.run();
