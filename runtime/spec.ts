@@ -55,12 +55,33 @@ export type Augment =
   | { op: "flip"; mode: "horizontal" | "vertical" | "both" }
   | { op: "noise"; std: number };
 
+/** One model input: the source's features through its own transforms (a data field `name = … as TYPE[…]`). */
+export interface InputSpec {
+  /** The data field's name, the model input of that name (`x` in a one-input pipeline). */
+  name: string;
+  transforms: Transform[];
+  /** The per-sample shape after transforms. */
+  shape: Shape;
+}
+
+/** One model output (a head) and its targets (a data field `name = … as class(N)|binary|regression(N)`). */
+export interface OutputSpec {
+  /** The data field's name, the model head of that name (`y` in a one-output pipeline). */
+  name: string;
+  labels: LabelSpec;
+  /**
+   * Targets computed from the source's features through these transforms (a head that
+   * reconstructs its input, `recon = images / 255 as regression(784)`); absent: the source's labels.
+   */
+  fromFeatures?: Transform[];
+}
+
 export interface DataSpec {
   source: SourceSpec;
-  transforms: Transform[];
-  /** The per-sample input shape after transforms; the model's input. */
-  inputShape: Shape;
-  labels: LabelSpec;
+  /** The model's inputs, in the order of the data section (one for a one-input pipeline). */
+  inputs: InputSpec[];
+  /** The model's outputs (heads), in the order of the data section. */
+  outputs: OutputSpec[];
   split: SplitSpec;
   augment: Augment[];
   /** Shuffle training samples each epoch with the pipeline seed. */

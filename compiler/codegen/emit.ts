@@ -78,7 +78,7 @@ export function emitPipeline(c: CheckedPipeline, sourceFile: string, sourceHash:
     statements: (w) => {
       // The input shape as the data section computes it: `[p.maxlen]` when a param sets it.
       w.write("const input = tf.input({ shape: ");
-      writeObject(w, c.traced.data?.inputShape ?? c.inputShape ?? []);
+      writeObject(w, c.traced.data?.inputs[0]?.shape ?? c.inputShape ?? []);
       w.write(" });").newLine();
       w.writeLine("let out: tf.SymbolicTensor = input;");
       const scope: EmitScope = { tensors: new Set(["input"]), names: new Map(paramNames) };

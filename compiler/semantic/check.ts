@@ -67,7 +67,7 @@ export function checkPipeline(ir: PipelineIR, out: Diagnostic[]): CheckedPipelin
     affectsShape: shapeNames.has(p.name),
   }));
 
-  const inputShape = result.data?.inputShape ?? dataInput;
+  const inputShape = result.data?.inputs[0]?.shape ?? dataInput;
   if (ir.model && inputShape) {
     result.inputShape = inputShape;
     checkModel(ir, inputShape, shapeParams, defaults, paramNames, labelsDecl, lossName, lossSpan, out, result);
