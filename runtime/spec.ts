@@ -137,14 +137,34 @@ export type CallbackSpec =
   | { kind: "checkpoint"; monitor: string; mode: "min" | "max"; path?: string; bestOnly?: boolean; keep?: number }
   | { kind: "reduce_lr"; monitor: string; factor: number; patience: number; minLr: number; mode: "min" | "max" };
 
+/** A model with several heads: one head's loss, its weight in the total loss, its metrics (Keras's dict forms of `compile()`). */
+export interface HeadTrainSpec {
+  /** The head: the data output field of that name. */
+  name: string;
+  loss: LossName;
+  /** Huber's delta. */
+  lossDelta?: number;
+  /** The factor of this head's loss in the total loss that trains the model (Keras's `loss_weights`), 1 by default. */
+  weight: number;
+  metrics: MetricSpec[];
+}
+
 export interface TrainSpec {
+  /** The loss of a one-head model (with `heads`: the first head's). */
   loss: LossName;
   /** Huber's delta. */
   lossDelta?: number;
   optimizer: OptimizerSpec;
   batchSize: number;
   epochs: number;
+  /** The metrics of a one-head model (with `heads`: the first head's). */
   metrics: MetricSpec[];
+  /**
+   * A model with several heads: each head's loss, weight and metrics, in the data section's
+   * output order. The total loss is Σ weight · loss; the history names each part as Keras does
+   * (`digit_loss`, `digit_accuracy`, `val_recon_mae`).
+   */
+  heads?: HeadTrainSpec[];
   callbacks: CallbackSpec[];
   /** Gradient clipping by global norm, when set. */
   clipNorm?: number;

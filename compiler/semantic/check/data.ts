@@ -47,6 +47,8 @@ export interface DataResult {
   inputShape?: Traced<TensorShape>;
   /** Every input field whose shape is known, in the order written. */
   inputs: InputDecl[];
+  /** The names of every input field, known shape or not. */
+  inputNames: string[];
   /** Every output field whose labels checked, in the order written. */
   outputs: OutputDecl[];
 }
@@ -93,7 +95,7 @@ export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagno
   let shuffle: Traced<boolean> = true;
   let sourceWritten = false;
   let splitTest: Setting | undefined;
-  const none: DataResult = { inputs: [], outputs: [] };
+  const none: DataResult = { inputs: [], inputNames: [], outputs: [] };
   for (const st of sec.body.statements) {
     const first = st.groups[0][0];
     if (first.kind === "assign" && first.target.kind === "name") {
@@ -161,7 +163,7 @@ export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagno
   }
   const inputDecls: InputDecl[] = inputs.map(({ transforms: _t, ...d }) => d);
   const firstInput = inputs.length === inputFields.length ? inputs[0]?.shape : undefined;
-  const partial = (outputs: OutputDecl[]): DataResult => ({ ...(firstInput ? { inputShape: firstInput } : {}), inputs: inputDecls, outputs, ...(outputs[0] ? { labels: decl(outputs[0]) } : {}) });
+  const partial = (outputs: OutputDecl[]): DataResult => ({ ...(firstInput ? { inputShape: firstInput } : {}), inputs: inputDecls, inputNames: inputFields.map((f) => f.name), outputs, ...(outputs[0] ? { labels: decl(outputs[0]) } : {}) });
   // The labels do not depend on the inputs: they are checked (and reported) whatever the inputs' outcome.
   const outputs: (OutputDecl & { traced: Traced<LabelSpec>; fromFeatures?: Traced<Transform>[] })[] = [];
   let outputsFailed = false;
