@@ -167,9 +167,12 @@ export async function loadDataset(spec: DataSpec, opts: LoadOptions): Promise<Da
     valIdx = c.taken.length ? c.taken : null;
   }
   const where = raw.description;
+  // applyTransforms works in place on dense features: each of several consumers gets its own copy.
+  const consumers = spec.inputs.length + spec.outputs.filter((o) => o.fromFeatures).length;
+  const own = (x: RawX): RawX => (consumers > 1 && x.kind === "dense" ? { ...x, data: x.data.slice() } : x);
   const columns = (part: RawPart, fittedAll: ReturnType<typeof fitTransforms>[], what: string): Columns => ({
     inputs: spec.inputs.map((input, k) => {
-      const pl = applyTransforms(part.x, fittedAll[k]!, what);
+      const pl = applyTransforms(own(part.x), fittedAll[k]!, what);
       const declared = input.shape;
       if (!shapeMatches(pl.sampleShape, declared)) {
         const hint = pl.sampleShape.length === 3 && declared.length === 3 && pl.sampleShape[0] === declared[2] ? " (add channels_last: the samples are channels-first)" : "";
@@ -180,7 +183,7 @@ export async function loadDataset(spec: DataSpec, opts: LoadOptions): Promise<Da
     }),
     outputs: spec.outputs.map((o, k) => {
       if (!o.fromFeatures) return { name: o.name, y: part.y, yWidth: part.yWidth };
-      const pl = applyTransforms(part.x, fittedTargets[k]!, what);
+      const pl = applyTransforms(own(part.x), fittedTargets[k]!, what);
       const w = pl.sampleShape.reduce((a, b) => a * b, 1);
       if (w !== widthOf(o.labels)) throw new DataError(`${part.sampleAt(0)}: the targets of \`${o.name}\` have ${w} values per sample, the pipeline declares ${widthOf(o.labels)}`);
       return { name: o.name, y: pl.data, yWidth: w };
