@@ -180,7 +180,7 @@ function predictInputs(given: string[]): string[] {
 const IMAGE_FILE = /\.(png|jpe?g)$/i;
 
 /** Rows of top-k classes and probabilities (classification) or of outputs (regression). */
-export function predictionText(samples: { input: string; index: number | null; outputs: number[] }[], classNames: string[] | null, top: number, fmt: "table" | "csv" | "json"): string {
+export function predictionText(samples: { input: string; index: number | null; outputs: number[]; heads?: Record<string, number[]> }[], classNames: string[] | null, top: number, fmt: "table" | "csv" | "json"): string {
   const classify = samples.some((s) => s.outputs.length > 1) || classNames !== null;
   const label = (k: number): string => classNames?.[k] ?? String(k);
   const ranked = samples.map((s) => {
@@ -189,7 +189,8 @@ export function predictionText(samples: { input: string; index: number | null; o
     return probs.map((pr, k) => ({ class: label(k), probability: pr })).sort((a, b) => b.probability - a.probability).slice(0, top);
   });
   if (fmt === "json") {
-    const rows = samples.map((s, i) => ({ input: s.input, ...(s.index !== null ? { row: s.index } : {}), ...(classify ? { top: ranked[i] } : { outputs: s.outputs }) }));
+    // A model with several heads: the first class head ranked, and every head's outputs.
+    const rows = samples.map((s, i) => ({ input: s.input, ...(s.index !== null ? { row: s.index } : {}), ...(classify ? { top: ranked[i] } : { outputs: s.outputs }), ...(s.heads ? { heads: s.heads } : {}) }));
     return JSON.stringify(rows, null, 2) + "\n";
   }
   const k = classify ? Math.max(0, ...ranked.map((r) => r.length)) : Math.max(0, ...samples.map((s) => s.outputs.length));

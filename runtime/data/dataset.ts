@@ -215,6 +215,7 @@ export async function loadDataset(spec: DataSpec, opts: LoadOptions): Promise<Da
     preprocess: {
       transforms: fitted[0]!,
       inputShape,
+      ...(spec.outputs.length > 1 ? { heads: spec.outputs.map((o) => ({ name: o.name, kind: o.labels.kind })) } : {}),
       ...(spec.inputs.length > 1 ? { inputs: spec.inputs.map((i, k) => ({ name: i.name, transforms: fitted[k]!, inputShape: trainCols.inputs[k]!.sampleShape })) } : {}),
       sourceKind: spec.source.kind,
       ...(raw.classNames ? { classNames: raw.classNames } : {}),

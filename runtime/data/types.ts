@@ -49,6 +49,8 @@ export interface Preprocess {
   inputShape: number[];
   /** A model with several inputs: each one's fitted transforms and shape, by name, in the model's order. */
   inputs?: { name: string; transforms: FittedTransform[]; inputShape: number[] }[];
+  /** A model with several heads: each one's name and label kind, in the model's output order (`classNames` are the first class head's). */
+  heads?: { name: string; kind: "class" | "binary" | "regression" }[];
   sourceKind: string;
   classNames?: string[];
   imageSize?: [number, number];

@@ -7,7 +7,8 @@ import * as assert from "uvu/assert";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadDataset, loadModel, mulberry32, runPipeline } from "dlp/runtime";
+import { loadDataset, loadModel, mulberry32, predictFiles, runPipeline } from "dlp/runtime";
+import { predictPageConfig } from "../../runtime/export/predict_page.ts";
 import { encodeIdx } from "../../runtime/data/idx.ts";
 import { compilePipeline } from "./compiled.ts";
 
@@ -86,6 +87,23 @@ test("mnist_two_heads trains both heads: Keras history names, weighted total los
   const pre = JSON.parse(readFileSync(join(r.dir, "preprocess.json"), "utf8")) as { inputs: { name: string }[] };
   assert.equal(pre.inputs.map((i) => i.name), ["img", "pixels"]);
   assert.ok(existsSync(join(r.dir, "report.html")));
+
+  // dlpc predict: one raw sample feeds both inputs; the digit head is ranked, every head is returned.
+  const three = digits(10, 3);
+  const file = join(out, "three.json");
+  writeFileSync(file, JSON.stringify([three.images.slice(3 * 784, 4 * 784)]));
+  const { samples } = await predictFiles(r.dir, [file], { backend: "cpu" });
+  assert.is(samples.length, 1);
+  assert.is(samples[0]!.head, "digit");
+  assert.equal(Object.keys(samples[0]!.heads!), ["digit", "recon"]);
+  assert.is(samples[0]!.heads!["recon"]!.length, 784);
+  const probs = samples[0]!.outputs;
+  assert.is(probs.indexOf(Math.max(...probs)), 3, `the drawn 3 is classified as 3: ${probs.map((p) => p.toFixed(2)).join(" ")}`);
+  // The browser page prepares both inputs from the drawn image and shows the digit head.
+  const cfg = predictPageConfig("mnist_two_heads", JSON.parse(readFileSync(join(r.dir, "preprocess.json"), "utf8")))!;
+  assert.equal(cfg.inputs.map((i) => i.inputShape), [[28, 28, 1], [784]]);
+  assert.is(cfg.head, 0);
+  assert.ok(existsSync(join(r.dir, "predict.html")));
 });
 
 test.run();
