@@ -84,6 +84,8 @@ interface Ctx {
   /** Several inputs and no statement yet: a layer with no input named has none to read. */
   noInput: boolean;
   heads?: HeadResult[];
+  /** The layers that computed each top-level named tensor (a head `return { digit = t }` checks t's). */
+  producers: Map<string, LayerInstance[]>;
 }
 
 /** Results of block calls that reported nothing, by block, input shapes and the values the
@@ -247,7 +249,7 @@ export interface ModelWalk {
  *  (`img |> conv2d(…)`); with several there is no implicit current input. */
 export function startModel(inputShape: TShape, values: ReadonlyMap<string, ArgValue>, blocks: Map<string, BlockIR>, out: Diagnostic[], record: boolean, context = "", memo?: BlockMemo, work: WorkBudget = newBudget(), named?: ReadonlyMap<string, TShape>): ModelWalk {
   const multi = !!named && named.size > 1;
-  const ctx: Ctx = { blocks, out, context, layers: [], blockCalls: [], counters: new Map(), depth: 0, trace: [{ shape: inputShape }], record, memo, work, usedInputs: new Set(), noInput: multi, ...(named ? { inputs: new Set(named.keys()) } : {}) };
+  const ctx: Ctx = { blocks, out, context, layers: [], blockCalls: [], counters: new Map(), depth: 0, trace: [{ shape: inputShape }], record, memo, work, usedInputs: new Set(), noInput: multi, producers: new Map(), ...(named ? { inputs: new Set(named.keys()) } : {}) };
   // One input named otherwise than `x` is the implicit input and a tensor of its name.
   const tensors = new Map<string, TShape>(multi ? [...named] : [["input", inputShape], ...(named ?? [])]);
   return { ctx, scope: { tensors, values }, current: multi ? null : inputShape, returned: false };
@@ -291,6 +293,7 @@ export function branchModel(w: ModelWalk, values: ReadonlyMap<string, ArgValue>,
     ...(c.inputs ? { inputs: c.inputs } : {}),
     usedInputs: record ? c.usedInputs : new Set(c.usedInputs),
     noInput: c.noInput,
+    producers: new Map(c.producers),
     ...(c.heads ? { heads: c.heads } : {}),
   };
   return { ctx, scope: { tensors: new TensorOverlay(w.scope.tensors), values }, current: w.current, span: w.span, returned: w.returned };
@@ -328,6 +331,7 @@ export function commitBranch(w: ModelWalk, b: ModelWalk): void {
   w.ctx.trace = b.ctx.trace;
   w.ctx.last = b.ctx.last;
   w.ctx.noInput = b.ctx.noInput;
+  w.ctx.producers = b.ctx.producers;
   for (const n of b.ctx.usedInputs) w.ctx.usedInputs.add(n);
   if (b.ctx.heads) w.ctx.heads = b.ctx.heads;
 }
@@ -427,7 +431,10 @@ function execBody(body: ModelNode[], scope: Scope, current: TShape, ctx: Ctx): {
           current = null;
           continue;
         }
+        const before = ctx.layers.length;
+        const lastBefore = ctx.last;
         const v = evalTensor(node.value, scope, current, ctx);
+        if (ctx.depth === 0) ctx.producers.set(node.target.name, ctx.record ? ctx.layers.slice(before) : ctx.last && ctx.last !== lastBefore ? [ctx.last] : []);
         scope.tensors.set(node.target.name, v);
         current = v;
         span = node.valueSpan;
@@ -463,7 +470,9 @@ function execHeads(node: Extract<ModelNode, { kind: "return" }>, scope: Scope, c
     const before = ctx.layers.length;
     const lastBefore = ctx.last;
     const shape = evalTensor(h.value, scope, current, ctx);
-    const layers = ctx.record ? ctx.layers.slice(before) : ctx.last && ctx.last !== lastBefore ? [ctx.last] : [];
+    let layers = ctx.record ? ctx.layers.slice(before) : ctx.last && ctx.last !== lastBefore ? [ctx.last] : [];
+    // A head that names a tensor: the output checks look at the layers that computed it.
+    if (!layers.length && h.value.kind === "ref") layers = ctx.producers.get(h.value.name.name) ?? [];
     if (!twice) heads.push({ name: h.name, ...(shape ? { output: shape } : {}), span: h.span, layers });
     last = shape;
   }
