@@ -60,7 +60,7 @@ const inputShape = net.inputs[0]!.shape.slice(1) as number[];
 const per = inputShape.reduce((a, b) => a * b, 1);
 const embedding = net.layers.find((l) => l.getClassName() === "Embedding");
 const vocab = embedding ? (embedding.getConfig()["inputDim"] as number) : 0;
-const labels = dataSpec.labels;
+const labels = dataSpec.outputs[0]!.labels;
 const classes = labels.kind === "class" ? labels.classes : 2;
 const spec = { ...pipeline.train(p), batchSize: batch, callbacks: [] };
 const run = async (n: number): Promise<number> => {

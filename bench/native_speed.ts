@@ -33,15 +33,15 @@ const { pipeline } = (await import(pathToFileURL(modulePath).href)) as { pipelin
 const name = await initBackend(backend);
 const params = pipeline.defaults;
 const data = pipeline.data(params);
-const inputShape = data.inputShape.map((d) => d ?? 1);
+const inputShape = data.inputs[0]!.shape.map((d) => d ?? 1);
 const per = inputShape.reduce((a, b) => a * b, 1);
 const x = new Float32Array(samples * per);
 for (let i = 0; i < x.length; i++) x[i] = ((i * 2654435761) % 256) / 255;
-const classes = data.labels.kind === "class" ? data.labels.classes : 2;
+const classes = data.outputs[0]!.labels.kind === "class" ? data.outputs[0]!.labels.classes : 2;
 const train: Split = { x, sampleShape: inputShape, y: Int32Array.from({ length: samples }, (_, i) => i % classes), yWidth: 1, n: samples };
 const spec = { ...pipeline.train(params), batchSize: 128, epochs: 1, callbacks: [] };
 const model = pipeline.buildModel(params);
-const opts = { epochs: 1, seed: 1, shuffle: false, augment: [], labels: data.labels, quiet: true };
+const opts = { epochs: 1, seed: 1, shuffle: false, augment: [], labels: data.outputs[0]!.labels, quiet: true };
 // One warm-up epoch of two batches (primitive creation, caches), then the timed one.
 await trainModel(model, spec, { train: { ...train, n: 256, x: x.subarray(0, 256 * per), y: train.y.subarray(0, 256) }, validation: null }, opts);
 const t = await trainModel(model, spec, { train, validation: null }, opts);

@@ -37,7 +37,7 @@ const dataSpec = pipeline.data(params);
 const spec = { ...pipeline.train(params), callbacks: [] };
 const data = await loadDataset({ ...dataSpec, split: {} }, { seed: pipeline.seed, limit: samples });
 const train = data.train;
-const labels = dataSpec.labels;
+const labels = dataSpec.outputs[0]!.labels;
 if (labels.kind !== "class") throw new Error("expected a classifier");
 
 const handWritten = (): tf.LayersModel => handWrittenMnistCnn("hand");

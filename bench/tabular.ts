@@ -63,7 +63,7 @@ async function child(csv: string, choice: BackendChoice): Promise<void> {
   const t1 = performance.now();
   const net = pipeline.buildModel(p);
   const spec = { ...pipeline.train(p), callbacks: [] };
-  await trainModel(net, spec, { train: ds.train, validation: null }, { epochs: 1, seed: 1, shuffle: true, augment: [], labels: pipeline.data(p).labels, quiet: true });
+  await trainModel(net, spec, { train: ds.train, validation: null }, { epochs: 1, seed: 1, shuffle: true, augment: [], labels: pipeline.data(p).outputs[0]!.labels, quiet: true });
   const t2 = performance.now();
   console.log(JSON.stringify({ backend, inputs: ds.inputShape[0], trainRows: ds.train.n, params: net.countParams(), preprocessSeconds: (t1 - t0) / 1000, epochSeconds: (t2 - t1) / 1000 }));
   net.dispose();

@@ -60,7 +60,7 @@ async function child(choice: BackendChoice, shipped: boolean): Promise<void> {
   const per = inputShape.reduce((a, b) => a * b, 1);
   const embedding = net.layers.find((l) => l.getClassName() === "Embedding");
   const vocab = embedding ? (embedding.getConfig()["inputDim"] as number) : 0;
-  const labels = dataSpec.labels;
+  const labels = dataSpec.outputs[0]!.labels;
   const classes = labels.kind === "class" ? labels.classes : 2;
   const make = (n: number): { x: Float32Array; y: Int32Array } => ({
     x: Float32Array.from({ length: n * per }, (_, i) => (vocab ? (i * 7919) % vocab : ((i * 2654435761) % 256) / 255)),

@@ -190,6 +190,7 @@ function build(): { doc: string; entries: Map<string, string> } {
   };
   for (const d of [...LAYER_DEFS].sort((a, b) => a.name.localeCompare(b.name))) entry("layer", d.name, layerSection(d));
   out.push(...FREEZE_DOC);
+  out.push(...MULTI_IO_DOC);
   out.push("## Data sources", "", "Written `source NAME(…)` in the `data` section.", "");
   for (const [name, s] of Object.entries(SOURCES)) {
     entry("source", name, sigSection("source ", name, s.sig, s.doc), [`Fields: \`${s.x.name}\` (${s.x.shape ? s.x.shape.map((v) => v ?? "any").join("×") : "shape from the data"}), \`${s.y.name}\`${s.y.classes ? ` (${s.y.classes} classes)` : ""}.${s.install ? ` Install: \`${s.install}\`.` : ""}`, ""]);
@@ -254,3 +255,53 @@ export function referenceDoc(): string {
 export function referenceEntry(kind: ReferenceKind, name: string): string | undefined {
   return reference().entries.get(`${kind} ${name}`);
 }
+
+/** The reference's section on models with several inputs and heads (Keras's functional API). */
+const MULTI_IO_DOC = [
+  "## Several inputs and outputs",
+  "",
+  "Each field of the `data` section is an input (declared `as image[…]`, `vector[…]`, `sequence[…]`,",
+  "`series[…]`) or an output (declared `as class(N)`, `onehot(N)`, `binary`, `regression(N)`); `x`",
+  "and `y` are the fields of a one-input, one-output pipeline. An output read from the source's",
+  "features is a regression of their values (`recon = images / 255 as regression(784)`: the head",
+  "reconstructs its input). A model with several inputs reads each by its field name, and returns",
+  "one named head per output field:",
+  "",
+  "```dlp",
+  "data {",
+  "  source mnist",
+  "  img    = images / 255 as image[28, 28, 1]",
+  "  pixels = images / 255 as vector[784]",
+  "  digit  = labels as class(10)",
+  "  recon  = images / 255 as regression(784)",
+  "}",
+  "model {",
+  "  a = img |> conv2d(16, 3, activation: relu) |> flatten()",
+  "  b = pixels |> dense(64, activation: relu)",
+  "  h = concatenate(a, b) |> dense(64, activation: relu)",
+  "  return {",
+  "    digit = h |> dense(10, activation: softmax)",
+  "    recon = h |> dense(784, activation: sigmoid)",
+  "  }",
+  "}",
+  "train {",
+  "  loss { digit = sparse_categorical_crossentropy, recon = mse }",
+  "  loss_weights { digit = 1.0, recon = 0.5 }",
+  "  metrics { digit = accuracy, f1; recon = mae }",
+  "}",
+  "```",
+  "",
+  "Each head is checked against its labels like a one-output model's output (units against",
+  "classes, regression width, the loss against the label kind). `loss NAME` and `metrics a, b`",
+  "apply to every head; `loss { … }` names one loss per head, `loss_weights { … }` each head's",
+  "factor in the total loss (1 by default), `metrics { head = a, b; … }` each head's metrics. The",
+  "run's history, `metrics.json` and the report name them as Keras does: `loss` (the weighted",
+  "total), `digit_loss`, `digit_accuracy`, `val_recon_mae`, so `early_stop(monitor:",
+  "\"val_digit_accuracy\")` watches one head. `dlpc predict` prepares every input from the same",
+  "sample and ranks the first class head (`--format json` adds every head's outputs under",
+  "`heads`); `predict.html` does the same in the browser; `dlpc export` writes one ONNX graph input",
+  "per input and one output per head. A layer with no input named in a model with several inputs",
+  "is DLP2005; a head without labels DLP5009, labels without a head DLP5010, an input the model",
+  "never reads DLP5011. `class_weight` and `augment` need a model with one output and one input.",
+  "",
+];

@@ -22,7 +22,8 @@ const n = (x: number) => x.toLocaleString("en-US");
 export function summaryText(c: CheckedPipeline): string {
   const s = summaryJson(c);
   const rows = s.layers.map((l) => [`${l.name} (${l.type})`, `(${l.outputShape.map((d) => (d === null ? "None" : String(d))).join(", ")})`, n(l.params)]);
-  const input = c.inputShape ? `input: ${fmtShape(c.inputShape)}` : "";
+  const several = c.data && c.data.inputs.length > 1 ? c.data.inputs : undefined;
+  const input = several ? `inputs: ${several.map((i) => `${i.name} ${fmtShape(i.shape)}`).join(", ")}` : c.inputShape ? `input: ${fmtShape(c.inputShape)}` : "";
   const head = ["Layer (type)", "Output Shape", "Param #"];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => `${r[0].padEnd(w[0])}   ${r[1].padEnd(w[1])}   ${r[2].padStart(w[2])}`;

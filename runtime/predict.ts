@@ -87,7 +87,11 @@ export interface PredictedSample {
   index: number | null;
   /** A per-step model (a [steps, width] output, `per step` labels): the step these outputs are for. */
   step?: number;
+  /** The model's output (a model with several heads: its first class head's, named by `head`). */
   outputs: number[];
+  head?: string;
+  /** A model with several heads: every head's outputs, by name. */
+  heads?: Record<string, number[]>;
 }
 
 /** The run's model on several inputs (the model and its preprocessing load once). */
@@ -102,22 +106,45 @@ export async function predictFiles(runDir: string, inputs: string[], options: { 
   const model = await loadModel(runDir);
   const samples: PredictedSample[] = [];
   try {
-    const per = pre.inputShape.reduce((a, b) => a * b, 1);
+    // Every input of the model is prepared from the same raw sample, each with its own transforms.
+    const modelInputs = pre.inputs ?? [{ name: "x", transforms: pre.transforms, inputShape: pre.inputShape }];
+    const heads = pre.heads;
+    const primary = heads ? Math.max(0, heads.findIndex((h) => h.kind !== "regression")) : 0;
     for (const inputPath of inputs) {
       const raw = readInput(inputPath, pre);
       const n = "table" in raw ? raw.table.n : raw.sampleShape[0]!;
-      const pool = applyTransforms("table" in raw ? raw.table : { kind: "dense", data: raw.data, sampleShape: raw.sampleShape.slice(1) }, pre.transforms, inputPath);
-      if (pool.data.length !== n * per) {
-        throw new DataError(`${inputPath}: the input has ${pool.sampleShape.join("×")} values per sample after the run's transforms, the model needs ${pre.inputShape.join("×")}`, inputPath);
-      }
-      const y = tf.tidy(() => model.predict(tf.tensor(pool.data, [n, ...pre.inputShape])) as tf.Tensor);
-      // A per-step output [n, steps, width]: one row per step, each with its own outputs.
-      const steps = y.rank === 3 ? y.shape[1]! : 0;
-      const out = tf.tidy(() => (steps ? y.reshape([n * steps, -1]) : y.reshape([n, -1])));
-      const rows = out.arraySync() as number[][];
-      tf.dispose([y, out]);
+      const pools = modelInputs.map((mi) => {
+        const per = mi.inputShape.reduce((a, b) => a * b, 1);
+        const source = "table" in raw ? raw.table : { kind: "dense" as const, data: modelInputs.length > 1 ? raw.data.slice() : raw.data, sampleShape: raw.sampleShape.slice(1) };
+        const pool = applyTransforms(source, mi.transforms, inputPath);
+        if (pool.data.length !== n * per) {
+          const which = modelInputs.length > 1 ? ` \`${mi.name}\`` : "";
+          throw new DataError(`${inputPath}: the input has ${pool.sampleShape.join("×")} values per sample after the run's transforms, the model's input${which} needs ${mi.inputShape.join("×")}`, inputPath);
+        }
+        return pool;
+      });
+      const ys = tf.tidy(() => {
+        const r = model.predict(pools.length === 1 ? tf.tensor(pools[0]!.data, [n, ...modelInputs[0]!.inputShape]) : pools.map((pl, k) => tf.tensor(pl.data, [n, ...modelInputs[k]!.inputShape])));
+        return Array.isArray(r) ? r : [r];
+      });
+      // A one-head per-step output [n, steps, width]: one row per step, each with its own outputs.
+      const steps = !heads && ys.length === 1 && ys[0]!.rank === 3 ? ys[0]!.shape[1]! : 0;
+      const outs = tf.tidy(() => ys.map((t) => (steps ? t.reshape([n * steps, -1]) : t.reshape([n, -1]))));
+      const rows = outs.map((t) => t.arraySync() as number[][]);
+      tf.dispose([...ys, ...outs]);
       const single = n === 1 && (isImageFile(inputPath) || extname(inputPath).toLowerCase() === ".txt");
-      rows.forEach((outputs, k) => samples.push(steps ? { input: inputPath, index: Math.floor(k / steps), step: k % steps, outputs } : { input: inputPath, index: single ? null : k, outputs }));
+      if (steps) {
+        rows[0]!.forEach((outputs, k) => samples.push({ input: inputPath, index: Math.floor(k / steps), step: k % steps, outputs }));
+        continue;
+      }
+      for (let k = 0; k < n; k++) {
+        const s: PredictedSample = { input: inputPath, index: single ? null : k, outputs: rows[primary]![k]! };
+        if (heads) {
+          s.head = heads[primary]!.name;
+          s.heads = Object.fromEntries(heads.map((h, j) => [h.name, rows[j]![k]!]));
+        }
+        samples.push(s);
+      }
     }
   } finally {
     model.dispose();

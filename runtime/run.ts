@@ -11,7 +11,7 @@ import type { CompiledPipeline } from "./pipeline.ts";
 import { backendNote, initBackend, type BackendChoice } from "./backend.ts";
 import { loadDataset } from "./data/dataset.ts";
 import type { Dataset, Split } from "./data/types.ts";
-import { evaluateSplit, trainModel, type History } from "./train.ts";
+import { evaluateHeads, evaluateSplit, trainModel, type History } from "./train.ts";
 import { classificationReport, confusionMatrix, reportText, type AverageRow } from "./metrics.ts";
 import { withSeededMathRandom } from "./rng.ts";
 import { loadModel, loadWeightsInto, saveModel } from "./io.ts";
@@ -304,7 +304,7 @@ export async function runPipeline<P extends Params>(pipeline: CompiledPipeline<P
   const backend = await initBackend(options.backend ?? "auto");
   say(`backend: ${backend}${backendNote(backend)}`);
   const dataSpec = pipeline.data(params);
-  if (!dataSpec?.source || !Array.isArray(dataSpec.inputShape)) {
+  if (!dataSpec?.source || !Array.isArray(dataSpec.inputs) || !dataSpec.inputs.length) {
     // The emitter writes `{}` when the checker produced no data spec without reporting an error.
     throw new TrainingError(`${pipeline.sourceFile}: the compiled pipeline \`${pipeline.name}\` has an empty data spec (no source or input shape); its data section was not understood by dlpc`);
   }
@@ -381,7 +381,8 @@ export async function runPipeline<P extends Params>(pipeline: CompiledPipeline<P
       if (ck) say(`resuming from ${stateFile}: ${ck.loop.epoch} of ${epochs} epochs done${ck.loop.done ? " (training had ended)" : ""}`);
       let warned = false;
       const result = await trainModel(model, spec, { train: data.train, validation: data.validation }, {
-        epochs, seed, shuffle: dataSpec.shuffle, augment: dataSpec.augment, labels: dataSpec.labels, mathRandom: random,
+        epochs, seed, shuffle: dataSpec.shuffle, augment: dataSpec.augment, labels: dataSpec.outputs[0]!.labels, mathRandom: random,
+        ...(dataSpec.outputs.length > 1 ? { outputs: dataSpec.outputs.map((o) => ({ name: o.name, labels: o.labels })) } : {}),
         ...(ck ? { resume: { ...ck, loop: { ...ck.loop, targetEpochs: epochs } } } : options.initialEpoch !== undefined ? { initialEpoch: options.initialEpoch } : {}),
         ...(options.quiet !== undefined ? { quiet: options.quiet } : {}),
         ...(options.onEpochEnd ? { onEpochEnd: options.onEpochEnd } : {}),
@@ -422,9 +423,19 @@ export async function runPipeline<P extends Params>(pipeline: CompiledPipeline<P
     if (split && split.n > 0) {
       evaluatedOn = split === data.test ? "test" : "validation";
       const metrics = ev?.metrics.length ? ev.metrics : spec.metrics;
-      const r = evaluateSplit(model, split, spec, dataSpec.labels, metrics, data.outputWidth);
-      test = r.logs;
-      if ((ev?.confusionMatrix ?? true) && dataSpec.labels.kind !== "regression") cm = confusionMatrix(r.preds);
+      if (spec.heads && spec.heads.length > 1) {
+        // Per head, as Keras's evaluate names them (`digit_accuracy`); `evaluate { … }` metrics
+        // apply to each head whose labels they fit. The confusion matrix is the first class head's.
+        const outputs = dataSpec.outputs.map((o) => ({ name: o.name, labels: o.labels }));
+        const r = evaluateHeads(model, split, spec, spec.heads, outputs, ev?.metrics.length ? () => ev.metrics : undefined);
+        test = r.logs;
+        const k = outputs.findIndex((o) => o.labels.kind !== "regression");
+        if ((ev?.confusionMatrix ?? true) && k >= 0) cm = confusionMatrix(r.preds[k]!);
+      } else {
+        const r = evaluateSplit(model, split, spec, dataSpec.outputs[0]!.labels, metrics, data.outputWidth);
+        test = r.logs;
+        if ((ev?.confusionMatrix ?? true) && dataSpec.outputs[0]!.labels.kind !== "regression") cm = confusionMatrix(r.preds);
+      }
       say(`${evaluatedOn}: ${Object.entries(test).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(", ")}`);
     } else say("evaluate: no test or validation samples; skipped");
   }

@@ -99,12 +99,33 @@ export type Augment =
   | { op: "flip"; mode: "horizontal" | "vertical" | "both" }
   | { op: "noise"; std: number };
 
+/** One model input: the source's features through its own transforms (a data field `name = … as TYPE[…]`). */
+export interface InputSpec {
+  /** The data field's name, the model input of that name (`x` in a one-input pipeline). */
+  name: string;
+  transforms: Transform[];
+  /** The per-sample shape after transforms. */
+  shape: Shape;
+}
+
+/** One model output (a head) and its targets (a data field `name = … as class(N)|binary|regression(N)`). */
+export interface OutputSpec {
+  /** The data field's name, the model head of that name (`y` in a one-output pipeline). */
+  name: string;
+  labels: LabelSpec;
+  /**
+   * Targets computed from the source's features through these transforms (a head that
+   * reconstructs its input, `recon = images / 255 as regression(784)`); absent: the source's labels.
+   */
+  fromFeatures?: Transform[];
+}
+
 export interface DataSpec {
   source: SourceSpec;
-  transforms: Transform[];
-  /** The per-sample input shape after transforms; the model's input. */
-  inputShape: Shape;
-  labels: LabelSpec;
+  /** The model's inputs, in the order of the data section (one for a one-input pipeline). */
+  inputs: InputSpec[];
+  /** The model's outputs (heads), in the order of the data section. */
+  outputs: OutputSpec[];
   split: SplitSpec;
   augment: Augment[];
   /** Shuffle training samples each epoch with the pipeline seed. */
@@ -160,14 +181,34 @@ export type CallbackSpec =
   | { kind: "checkpoint"; monitor: string; mode: "min" | "max"; path?: string; bestOnly?: boolean; keep?: number }
   | { kind: "reduce_lr"; monitor: string; factor: number; patience: number; minLr: number; mode: "min" | "max" };
 
+/** A model with several heads: one head's loss, its weight in the total loss, its metrics (Keras's dict forms of `compile()`). */
+export interface HeadTrainSpec {
+  /** The head: the data output field of that name. */
+  name: string;
+  loss: LossName;
+  /** Huber's delta. */
+  lossDelta?: number;
+  /** The factor of this head's loss in the total loss that trains the model (Keras's `loss_weights`), 1 by default. */
+  weight: number;
+  metrics: MetricSpec[];
+}
+
 export interface TrainSpec {
+  /** The loss of a one-head model (with `heads`: the first head's). */
   loss: LossName;
   /** Huber's delta. */
   lossDelta?: number;
   optimizer: OptimizerSpec;
   batchSize: number;
   epochs: number;
+  /** The metrics of a one-head model (with `heads`: the first head's). */
   metrics: MetricSpec[];
+  /**
+   * A model with several heads: each head's loss, weight and metrics, in the data section's
+   * output order. The total loss is Σ weight · loss; the history names each part as Keras does
+   * (`digit_loss`, `digit_accuracy`, `val_recon_mae`).
+   */
+  heads?: HeadTrainSpec[];
   callbacks: CallbackSpec[];
   /** Gradient clipping by global norm, when set. */
   clipNorm?: number;

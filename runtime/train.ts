@@ -28,6 +28,8 @@ export interface TrainOptions {
   shuffle: boolean;
   augment: Augment[];
   labels: LabelSpec;
+  /** A model with several heads (TrainSpec.heads): every head's labels, in the model's output order. */
+  outputs?: { name: string; labels: LabelSpec }[];
   quiet?: boolean;
   /** Called after each epoch with its logs (the tuner reports intermediate values here). */
   onEpochEnd?: (epoch: number, logs: Record<string, number>) => void | Promise<void>;
@@ -98,6 +100,76 @@ export function sliceBatch(split: Split, idx: Int32Array | null, start: number, 
     for (let k = 0; k < split.yWidth; k++) y[i * split.yWidth + k] = split.y[s * split.yWidth + k]!;
   }
   return { x, y, b };
+}
+
+/** The inputs and targets of samples `idx[start..end)` of every input and head (a model with several). */
+export function sliceHeads(split: Split, idx: Int32Array | null, start: number, end: number): { xs: Float32Array[]; ys: (Int32Array | Float32Array)[]; b: number } {
+  const b = end - start;
+  const inputs = split.inputs ?? [{ name: "x", x: split.x, sampleShape: split.sampleShape }];
+  const outputs = split.outputs ?? [{ name: "y", y: split.y, yWidth: split.yWidth }];
+  const rows = (src: Float32Array | Int32Array, per: number, into: Float32Array | Int32Array): void => {
+    for (let i = 0; i < b; i++) {
+      const s = idx ? idx[start + i]! : start + i;
+      into.set(src.subarray(s * per, s * per + per), i * per);
+    }
+  };
+  const xs = inputs.map((i) => {
+    const per = i.sampleShape.reduce((a, c) => a * c, 1);
+    const x = new Float32Array(b * per);
+    rows(i.x, per, x);
+    return x;
+  });
+  const ys = outputs.map((o) => {
+    const y = o.y instanceof Int32Array ? new Int32Array(b * o.yWidth) : new Float32Array(b * o.yWidth);
+    rows(o.y, o.yWidth, y);
+    return y;
+  });
+  return { xs, ys, b };
+}
+
+/** Runs a model with several inputs and outputs over a split in batches; returns each head's [n, width] outputs. */
+export function predictHeads(model: tf.LayersModel, split: Split, batchSize: number): { p: Float32Array; width: number }[] {
+  const inputs = split.inputs ?? [{ name: "x", x: split.x, sampleShape: split.sampleShape }];
+  const outs: { p: Float32Array; width: number }[] = [];
+  for (let s = 0; s < split.n; s += batchSize) {
+    const e = Math.min(split.n, s + batchSize);
+    const { xs, b } = sliceHeads(split, null, s, e);
+    const ps = tf.tidy(() => {
+      const r = model.predict(xs.map((x, k) => tf.tensor(x, [b, ...inputs[k]!.sampleShape])));
+      return (Array.isArray(r) ? r : [r]).map((t) => t.reshape([b, -1]));
+    });
+    ps.forEach((p, k) => {
+      const width = p.shape[1]!;
+      outs[k] ??= { p: new Float32Array(split.n * width), width };
+      outs[k]!.p.set(p.dataSync() as Float32Array, s * width);
+      p.dispose();
+    });
+  }
+  return outs;
+}
+
+/**
+ * Loss and metrics of a split for a model with several heads, keyed as Keras names them: `loss`
+ * (the weighted sum), `digit_loss`, `digit_accuracy`, `recon_mae`, …; and each head's predictions.
+ */
+export function evaluateHeads(model: tf.LayersModel, split: Split, spec: Pick<TrainSpec, "batchSize">, heads: NonNullable<TrainSpec["heads"]>, outputs: { name: string; labels: LabelSpec }[], metricsOf?: (head: number) => TrainSpec["metrics"]): { logs: Record<string, number>; preds: Predictions[] } {
+  const ps = predictHeads(model, split, spec.batchSize);
+  const ys = split.outputs ?? [{ name: "y", y: split.y, yWidth: split.yWidth }];
+  const logs: Record<string, number> = { loss: 0 };
+  const preds: Predictions[] = [];
+  heads.forEach((h, k) => {
+    const { p, width } = ps[k] ?? { p: new Float32Array(0), width: 0 };
+    const y = ys[k]!.y;
+    const labels = outputs[k]!.labels;
+    const pr: Predictions = { p, width, n: split.n, y };
+    const target = labels.kind === "class" ? (i: number, c: number) => (y[i] === c ? 1 : 0) : (i: number, c: number) => y[i * width + c]!;
+    const l = lossJs(h.loss, p, width, split.n, target, h.lossDelta ?? 1);
+    logs[`${h.name}_loss`] = l;
+    logs["loss"]! += h.weight * l;
+    for (const [m, v] of Object.entries(computeMetrics(pr, labels, metricsOf ? metricsOf(k) : h.metrics))) logs[`${h.name}_${m}`] = v;
+    preds.push(pr);
+  });
+  return { logs, preds };
 }
 
 /** Runs the model over a split in batches; returns [n, width] probabilities. */
@@ -197,6 +269,16 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
   const initialEpoch = resume ? resume.loop.epoch : opts.initialEpoch ?? 0;
   const lastEpoch = resume ? resume.loop.targetEpochs : initialEpoch + opts.epochs;
   const trainMetricKeys = opts.labels.kind !== "regression" && spec.metrics.some((m) => m.name === "accuracy");
+  // A model with several heads: one loss per head, weighted into the total (Keras's dict losses).
+  const heads = spec.heads && spec.heads.length > 1 ? spec.heads : null;
+  const headOutputs = opts.outputs ?? [];
+  if (heads) {
+    if (headOutputs.length !== heads.length || heads.some((h, k) => h.name !== headOutputs[k]!.name)) throw new TrainingError(`the train spec's heads (${heads.map((h) => h.name).join(", ")}) differ from the data's outputs (${headOutputs.map((o) => o.name).join(", ")})`);
+    if (model.outputs.length !== heads.length) throw new TrainingError(`the model has ${model.outputs.length} output(s), the train spec ${heads.length} heads`);
+    if (spec.classWeight) throw new TrainingError("class_weight needs a model with one output (as in Keras); this model has several heads");
+    if (opts.augment.length) throw new TrainingError("augment needs a model with one input; this model has several");
+  }
+  const headHits = heads ? heads.map((h, k) => headOutputs[k]!.labels.kind !== "regression" && h.metrics.some((m) => m.name === "accuracy")) : [];
   const cw = spec.classWeight ? classWeights(spec.classWeight, train, opts.labels) : null;
   if (cw && spec.classWeight === "balanced") progress.note(`class_weight balanced: ${Array.from(cw, (w, k) => `${k}: ${w.toFixed(3)}`).join(", ")}`);
   const regLosses = (): tf.Scalar[] => {
@@ -288,12 +370,74 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
       progress.epochStart();
       const order = opts.shuffle ? permutation(train.n, rng) : null;
       let lossSum = 0, correct = 0, seen = 0;
+      const headLoss = heads ? heads.map(() => 0) : [];
+      const headCorrect = heads ? heads.map(() => 0) : [];
       let lr = 0;
       const t0 = performance.now();
       for (let b = 0; b < steps; b++) {
         lr = scheduledLr(spec.optimizer, epoch, epoch * steps + b) * lrFactor;
         setLearningRate(optimizer, lr);
         const s = b * spec.batchSize;
+        if (heads) {
+          const mb = sliceHeads(train, order, s, Math.min(train.n, s + spec.batchSize));
+          const r = tf.tidy(() => {
+            const xs = mb.xs.map((x, k) => tf.tensor(x, [mb.b, ...train.inputs![k]!.sampleShape]));
+            const ys = mb.ys.map((y, k) => targetTensor(y, headOutputs[k]!.labels));
+            const parts: tf.Scalar[] = [];
+            const hits: tf.Scalar[] = [];
+            const { value, grads } = tf.variableGrads(() => {
+              const out = model.apply(xs, { training: true });
+              const preds = (Array.isArray(out) ? out : [out]) as tf.Tensor[];
+              let loss: tf.Scalar = tf.scalar(0);
+              preds.forEach((pred, k) => {
+                const h = heads[k]!;
+                const part = lossTensor(h.loss, ys[k]!, pred, h.lossDelta ?? 1);
+                parts.push(tf.keep(part));
+                if (headHits[k]) {
+                  const y = ys[k]!;
+                  hits.push(tf.keep((y.shape[1] === 1
+                    ? tf.sum(tf.equal(tf.greaterEqual(pred, 0.5).toFloat(), y).toFloat())
+                    : tf.sum(tf.equal(tf.argMax(pred, -1), tf.argMax(y, -1)).toFloat())) as tf.Scalar));
+                }
+                // As below: a NaN prediction keeps the loss NaN whatever the clipping.
+                loss = tf.add(loss, tf.add(tf.mul(h.weight, part), tf.mul(0, tf.sum(pred))));
+              });
+              for (const reg of regLosses()) loss = tf.add(loss, reg);
+              return loss;
+            }, vars);
+            let g = grads;
+            if (spec.clipNorm) {
+              const norm = tf.sqrt(tf.addN(Object.values(grads).map((t) => tf.sum(tf.square(t)))));
+              const scale = tf.minimum(1, tf.div(spec.clipNorm, tf.maximum(norm, 1e-12)));
+              g = Object.fromEntries(Object.entries(grads).map(([k, t]) => [k, tf.mul(t, scale)]));
+            }
+            optimizer.applyGradients(g);
+            return { lossT: value, parts, hits } as unknown as tf.TensorContainerObject;
+          }) as unknown as { lossT: tf.Scalar; parts: tf.Scalar[]; hits: tf.Scalar[] };
+          const lossV = (await r.lossT.data())[0]!;
+          r.lossT.dispose();
+          const partV = await Promise.all(r.parts.map(async (t) => { const v = (await t.data())[0]!; t.dispose(); return v; }));
+          const hitV = await Promise.all(r.hits.map(async (t) => { const v = (await t.data())[0]!; t.dispose(); return v; }));
+          await new Promise<void>((res) => setImmediate(res));
+          if (!Number.isFinite(lossV)) {
+            stopReason = `loss became ${Number.isNaN(lossV) ? "NaN" : "infinite"} at epoch ${epoch + 1}, batch ${b + 1} of ${steps}` +
+              (bestWeights ? `; the best weights (epoch ${bestEpoch}) were kept` : "");
+            break;
+          }
+          lossSum += lossV * mb.b;
+          seen += mb.b;
+          partV.forEach((v, k) => { headLoss[k]! += v * mb.b; });
+          let hk = 0;
+          heads.forEach((_, k) => { if (headHits[k]) headCorrect[k]! += hitV[hk++]!; });
+          const running: Record<string, number> = { loss: lossSum / seen };
+          heads.forEach((h, k) => {
+            running[`${h.name}_loss`] = headLoss[k]! / seen;
+            if (headHits[k]) running[`${h.name}_accuracy`] = headCorrect[k]! / seen;
+          });
+          progress.batch(epoch + 1, lastEpoch, b + 1, steps, running);
+          if (shouldStop()) { stopReason = `interrupted at epoch ${epoch + 1}, batch ${b + 1} of ${steps}`; break; }
+          continue;
+        }
         const batch = sliceBatch(train, order, s, Math.min(train.n, s + spec.batchSize));
         const { lossT, hitsT } = tf.tidy(() => {
           const xRaw = tf.tensor(batch.x, [batch.b, ...train.sampleShape]);
@@ -348,9 +492,13 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
       if (stopReason && seen === 0) break;
       if (stopReason && stopReason.startsWith("loss became")) break;
       const logs: Record<string, number> = { loss: lossSum / Math.max(1, seen) };
-      if (trainMetricKeys) logs["accuracy"] = correct / Math.max(1, seen);
+      if (trainMetricKeys && !heads) logs["accuracy"] = correct / Math.max(1, seen);
+      if (heads) heads.forEach((h, k) => {
+        logs[`${h.name}_loss`] = headLoss[k]! / Math.max(1, seen);
+        if (headHits[k]) logs[`${h.name}_accuracy`] = headCorrect[k]! / Math.max(1, seen);
+      });
       if (validation && validation.n > 0) {
-        const v = evaluateSplit(model, validation, spec, opts.labels, spec.metrics, width).logs;
+        const v = heads ? evaluateHeads(model, validation, spec, heads, headOutputs).logs : evaluateSplit(model, validation, spec, opts.labels, spec.metrics, width).logs;
         for (const [k, val] of Object.entries(v)) logs[`val_${k}`] = val;
       }
       logs["lr"] = lr;

@@ -77,13 +77,39 @@ export function emitPipeline(c: CheckedPipeline, sourceFile: string, sourceHash:
     returnType: "tf.LayersModel",
     statements: (w) => {
       // The input shape as the data section computes it: `[p.maxlen]` when a param sets it.
-      w.write("const input = tf.input({ shape: ");
-      writeObject(w, c.traced.data?.inputShape ?? c.inputShape ?? []);
-      w.write(" });").newLine();
-      w.writeLine("let out: tf.SymbolicTensor = input;");
-      const scope: EmitScope = { tensors: new Set(["input"]), names: new Map(paramNames) };
+      const inputs = c.traced.data?.inputs ?? [];
+      const scope: EmitScope = { tensors: new Set(), names: new Map(paramNames) };
+      if (inputs.length > 1) {
+        // Several inputs: one tf.input per data field, named like it; the model reads them by name.
+        for (const i of inputs) {
+          w.write(`const ${ident(i.name)} = tf.input({ shape: `);
+          writeObject(w, i.shape);
+          w.write(`, name: ${JSON.stringify(i.name)} });`).newLine();
+          scope.tensors.add(i.name);
+        }
+        w.writeLine(`let out: tf.SymbolicTensor = ${ident(inputs[0]!.name)};`);
+      } else {
+        w.write("const input = tf.input({ shape: ");
+        writeObject(w, inputs[0]?.shape ?? c.inputShape ?? []);
+        w.write(" });").newLine();
+        w.writeLine("let out: tf.SymbolicTensor = input;");
+        scope.tensors.add("input");
+        // One input named otherwise than `x` is also a tensor of its name (the checker's rule).
+        const name = inputs[0]?.name;
+        if (name !== undefined && name !== "x" && name !== "input") {
+          w.writeLine(`const ${ident(name)} = input;`);
+          scope.tensors.add(name);
+        }
+      }
+      // Named heads (`return { digit = …, recon = … }`): one variable each, the model's outputs
+      // in the data section's order.
+      const heads = headNames(ir.modelNodes);
+      for (const h of heads) w.writeLine(`let ${headVar(h)}: tf.SymbolicTensor = out;`);
       emitBody(w, ir.modelNodes, scope, c, true);
-      w.writeLine(`return tf.model({ inputs: input, outputs: out, name: ${JSON.stringify(ir.name)} });`);
+      const inputList = inputs.length > 1 ? `[${inputs.map((i) => ident(i.name)).join(", ")}]` : "input";
+      const order = (c.data?.outputs ?? []).map((o) => o.name).filter((n) => heads.includes(n));
+      const outputList = heads.length ? `[${order.map(headVar).join(", ")}]` : "out";
+      w.writeLine(`return tf.model({ inputs: ${inputList}, outputs: ${outputList}, name: ${JSON.stringify(ir.name)} });`);
     },
   });
 
@@ -193,6 +219,10 @@ function emitBody(w: CodeBlockWriter, body: ModelNode[], scope: EmitScope, c: Ch
         if (node.orElse) w.write(" else ").block(() => emitBody(w, node.orElse!, scope, c, topLevel));
         break;
       case "return":
+        if (node.heads) {
+          for (const h of node.heads) emitChain(w, headVar(h.name.name), h.value, scope, c, false);
+          break;
+        }
         emitChain(w, "out", node.value!, scope, c, false);
         if (!topLevel) {
           w.writeLine("return out;");
@@ -224,6 +254,22 @@ function emitBody(w: CodeBlockWriter, body: ModelNode[], scope: EmitScope, c: Ch
   }
 }
 
+/** The head names of the model's `return { … }` (nested bodies included), in the order written. */
+function headNames(body: ModelNode[]): string[] {
+  const names: string[] = [];
+  const walk = (b: ModelNode[]): void => {
+    for (const n of b) {
+      if (n.kind === "return") for (const h of n.heads ?? []) { if (!names.includes(h.name.name)) names.push(h.name.name); }
+      else if (n.kind === "repeat") walk(n.body ?? []);
+      else if (n.kind === "if") { walk(n.then ?? []); walk(n.orElse ?? []); }
+    }
+  };
+  walk(body);
+  return names;
+}
+
+const headVar = (name: string): string => ident(`head_${name}`);
+
 /** Names assigned anywhere in these nodes, nested bodies included. */
 function assignedIn(body: ModelNode[], into: Set<string>): void {
   for (const n of body) {
@@ -254,6 +300,7 @@ function callsOf(body: ModelNode[], numeric: Set<string>, visit: (call: CallIR, 
   for (const n of body) {
     if (n.kind === "layers" || n.kind === "assign") tensor(n.value);
     else if (n.kind === "return" && n.value) tensor(n.value);
+    else if (n.kind === "return") for (const h of n.heads ?? []) tensor(h.value);
     else if (n.kind === "repeat") callsOf(n.body ?? [], n.loopVar ? new Set([...numeric, n.loopVar.name]) : numeric, visit);
     else if (n.kind === "if") {
       callsOf(n.then ?? [], numeric, visit);

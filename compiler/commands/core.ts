@@ -180,7 +180,7 @@ function predictInputs(given: string[]): string[] {
 const IMAGE_FILE = /\.(png|jpe?g)$/i;
 
 /** Rows of top-k classes and probabilities (classification) or of outputs (regression). */
-export function predictionText(samples: { input: string; index: number | null; step?: number; outputs: number[] }[], classNames: string[] | null, top: number, fmt: "table" | "csv" | "json"): string {
+export function predictionText(samples: { input: string; index: number | null; step?: number; outputs: number[]; heads?: Record<string, number[]> }[], classNames: string[] | null, top: number, fmt: "table" | "csv" | "json"): string {
   const classify = samples.some((s) => s.outputs.length > 1) || classNames !== null;
   // A per-step model: a `step` column after `row`.
   const stepped = samples.some((s) => s.step !== undefined);
@@ -191,7 +191,8 @@ export function predictionText(samples: { input: string; index: number | null; s
     return probs.map((pr, k) => ({ class: label(k), probability: pr })).sort((a, b) => b.probability - a.probability).slice(0, top);
   });
   if (fmt === "json") {
-    const rows = samples.map((s, i) => ({ input: s.input, ...(s.index !== null ? { row: s.index } : {}), ...(s.step !== undefined ? { step: s.step } : {}), ...(classify ? { top: ranked[i] } : { outputs: s.outputs }) }));
+    // A model with several heads: the first class head ranked, and every head's outputs.
+    const rows = samples.map((s, i) => ({ input: s.input, ...(s.index !== null ? { row: s.index } : {}), ...(s.step !== undefined ? { step: s.step } : {}), ...(classify ? { top: ranked[i] } : { outputs: s.outputs }), ...(s.heads ? { heads: s.heads } : {}) }));
     return JSON.stringify(rows, null, 2) + "\n";
   }
   const k = classify ? Math.max(0, ...ranked.map((r) => r.length)) : Math.max(0, ...samples.map((s) => s.outputs.length));

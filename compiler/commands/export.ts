@@ -19,6 +19,6 @@ export async function exportCommand(p: Parsed): Promise<number> {
   model.dispose();
   const { writeFileAtomicSync } = await import("../../runtime/checkpoint.ts");
   writeFileAtomicSync(target, Buffer.from(out.bytes));
-  process.stdout.write(`${target}: ONNX opset 13, ${out.nodes} nodes, input "${out.inputName}", output "${out.outputName}"\n`);
+  process.stdout.write(`${target}: ONNX opset 13, ${out.nodes} nodes, ${out.inputNames.length > 1 ? "inputs" : "input"} ${out.inputNames.map((n) => `"${n}"`).join(", ")}, ${out.outputNames.length > 1 ? "outputs" : "output"} ${out.outputNames.map((n) => `"${n}"`).join(", ")}\n`);
   return 0;
 }

@@ -9,7 +9,7 @@ import { diag, type Diagnostic } from "./diagnostic.ts";
 
 export interface UnknownNameOptions {
   /** The unknown-name code: DLP2001 a name, DLP2003 a call's argument, DLP4004 a data source or field. */
-  code?: "DLP2001" | "DLP2003" | "DLP4004";
+  code?: "DLP2001" | "DLP2003" | "DLP4004" | "DLP5009";
   /** Text under the caret. */
   label?: string;
   /** The help when no known name is close enough (e.g. the list of known ones). */

@@ -236,27 +236,42 @@ export function importModel(jsonText: string, file: string, opts: ImportOptions 
   const problems: string[] = [];
   const warnings: string[] = [];
 
-  // The input.
+  // The inputs: a functional model may have several (each becomes a data field of its name).
   let inputName = "input";
   let inputShape: (number | null)[] | undefined;
   const inputLayers = layers.filter((l) => l.cls === "InputLayer");
+  const shapes = new Map<string, TensorShape>();
+  const modelInputs: { name: string; shape: number[] }[] = [];
+  const checkInput = (name: string, shape: (number | null)[]): void => {
+    if (shape.some((d) => d === null)) problems.push(`${file}: input \`${name}\` has an unknown dimension (${JSON.stringify(shape)}); dlp inputs have fixed sizes`);
+    if (![1, 3].includes(shape.length)) problems.push(`${file}: input \`${name}\` has shape ${JSON.stringify(shape)}; dlp inputs are images [h, w, c] or vectors/sequences [n]`);
+  };
   if (!sequential && inputs.length > 1) {
-    problems.push(`${file}: the model has ${inputs.length} inputs (${inputs.join(", ")}); a dlp pipeline feeds its model one input`);
-  }
-  if (inputLayers.length) {
-    inputName = inputLayers[0]!.name;
-    inputShape = shapeOf(inputLayers[0]!.config);
+    for (const n of inputs) {
+      const l = inputLayers.find((x) => x.name === n);
+      const shape = l ? shapeOf(l.config) : undefined;
+      if (!shape) throw new ImportError([...problems, `${file}: input \`${n}\` has no InputLayer with a "batch_input_shape"`]);
+      checkInput(n, shape);
+      shapes.set(n, shape as TensorShape);
+      modelInputs.push({ name: n, shape: shape as number[] });
+    }
+    inputName = inputs[0]!;
+    inputShape = shapes.get(inputName)!;
   } else {
-    const first = layers[0];
-    inputShape = first ? shapeOf(first.config) : undefined;
+    if (inputLayers.length) {
+      inputName = inputLayers[0]!.name;
+      inputShape = shapeOf(inputLayers[0]!.config);
+    } else {
+      const first = layers[0];
+      inputShape = first ? shapeOf(first.config) : undefined;
+    }
+    if (!inputShape) throw new ImportError([...problems, `${file}: no input shape: the first layer needs "batch_input_shape" (or an InputLayer)`]);
+    checkInput(inputName, inputShape);
+    shapes.set(inputName, inputShape as TensorShape);
   }
-  if (!inputShape) throw new ImportError([...problems, `${file}: no input shape: the first layer needs "batch_input_shape" (or an InputLayer)`]);
-  if (inputShape.some((d) => d === null)) problems.push(`${file}: input \`${inputName}\` has an unknown dimension (${JSON.stringify(inputShape)}); dlp inputs have fixed sizes`);
-  if (![1, 3].includes(inputShape.length)) problems.push(`${file}: input \`${inputName}\` has shape ${JSON.stringify(inputShape)}; dlp inputs are images [h, w, c] or vectors/sequences [n]`);
 
   // The layers.
   const nodes = new Map<string, Node>();
-  const shapes = new Map<string, TensorShape>([[inputName, inputShape as TensorShape]]);
   let prev = inputName;
   for (const l of layers) {
     if (l.cls === "InputLayer") continue;
@@ -284,28 +299,121 @@ export function importModel(jsonText: string, file: string, opts: ImportOptions 
     shapes.set(l.name, out);
     nodes.set(l.name, { index: l.index, name: l.name, className: l.cls, def: m.def, args, inputs: ins, shape: out });
   }
-  const outputName = sequential ? prev : outputs[0];
-  if (!sequential && outputs.length !== 1) problems.push(`${file}: the model has ${outputs.length} outputs (${outputs.join(", ")}); a dlp model has one`);
+  const outputNames = sequential ? [prev] : outputs;
+  const outputName = outputNames[0];
+  if (!sequential && outputs.length === 0) problems.push(`${file}: the model has no outputs`);
   if (problems.length) throw new ImportError(problems);
-  if (!outputName || !nodes.has(outputName)) throw new ImportError([`${file}: the model's output layer \`${outputName ?? "?"}\` is not among its layers`]);
+  for (const o of outputNames) if (!nodes.has(o)) throw new ImportError([`${file}: the model's output layer \`${o}\` is not among its layers`]);
 
   const order = [...nodes.values()];
-  const used = reachable(outputName, nodes);
-  for (const n of order) if (!used.has(n.name)) warnings.push(`${where(n.index, n.name, n.className)} does not lead to the output and was left out`);
+  const used = new Set(outputNames.flatMap((o) => [...reachable(o, nodes)]));
+  for (const n of order) if (!used.has(n.name)) warnings.push(`${where(n.index, n.name, n.className)} does not lead to ${outputNames.length > 1 ? "an" : "the"} output and was left out`);
   const live = order.filter((n) => used.has(n.name));
-  // The output must come last for the model section's value to be the model's output.
-  if (live[live.length - 1]!.name !== outputName) throw new ImportError([`${file}: the output layer \`${outputName}\` is not the last layer in topological order`]);
+  // One output must come last for the model section's value to be the model's output.
+  if (outputNames.length === 1 && live[live.length - 1]!.name !== outputName) throw new ImportError([`${file}: the output layer \`${outputName}\` is not the last layer in topological order`]);
 
   const pipelineName = safeName(opts.name ?? (typeof (isObj(t["config"]) ? t["config"]["name"] : undefined) === "string" ? String((t["config"] as JsonObject)["name"]) : basename(file).replace(/\.json$/i, "")));
+  const unread = modelInputs.filter((i) => !live.some((n) => n.inputs.includes(i.name)));
+  if (unread.length) throw new ImportError(unread.map((i) => `${file}: input \`${i.name}\` leads to no output; a dlp model reads every input it declares`));
+  if (modelInputs.length > 1 || outputNames.length > 1) {
+    // Several inputs or outputs: data fields and heads named after the Keras layers.
+    const taken = new Set<string>(["input"]);
+    const fieldOf = new Map<string, string>();
+    const field = (n: string): string => {
+      let f = fieldOf.get(n);
+      if (!f) {
+        f = tensorName({ name: n, className: "" } as Node, taken);
+        fieldOf.set(n, f);
+      }
+      return f;
+    };
+    const ins = (modelInputs.length ? modelInputs : [{ name: inputName, shape: inputShape as number[] }]).map((i) => ({ field: modelInputs.length > 1 ? field(i.name) : "x", layer: i.name, shape: i.shape }));
+    const heads = outputNames.map((o) => ({ field: field(o), node: nodes.get(o)! }));
+    const body = modelBodyMulti(live, ins, heads, taken);
+    const text = renderMulti(pipelineName, file, t, ins, heads, body);
+    return finish(text, file, live.length, warnings);
+  }
   const body = modelBody(live, inputName);
-  const text = render(pipelineName, file, t, inputShape as number[], nodes.get(outputName)!, body);
+  const text = render(pipelineName, file, t, inputShape as number[], nodes.get(outputName!)!, body);
+  return finish(text, file, live.length, warnings);
+}
+
+function finish(text: string, file: string, layers: number, warnings: string[]): ImportResult {
   const formatted = formatDlp(text);
   if (!formatted.ok) throw new ImportError([`internal error: the generated .dlp does not parse: ${formatted.errors.map((e) => e.message).join("; ")}`]);
   const check = compile(formatted.text, { file: "<import>" });
   if (check.hasErrors) {
     throw new ImportError(check.diagnostics.filter((d) => d.severity === "error").map((d) => `${file}: the imported model does not check in dlp: ${d.message}${d.label ? ` (${d.label})` : ""}`));
   }
-  return { text: formatted.text, layers: live.length, warnings };
+  return { text: formatted.text, layers, warnings };
+}
+
+/** The model section of a model with several inputs or heads: inputs read by field name, `return { head = tensor, … }`. */
+function modelBodyMulti(live: Node[], ins: { field: string; layer: string }[], heads: { field: string; node: Node }[], taken: Set<string>): Stmt[] {
+  const consumers = new Map<string, number>();
+  for (const n of live) for (const i of n.inputs) consumers.set(i, (consumers.get(i) ?? 0) + 1);
+  const several = ins.length > 1;
+  const names = new Map<string, string>(ins.map((i) => [i.layer, several ? i.field : "input"]));
+  const isHead = new Set(heads.map((h) => h.node.name));
+  const stmts: Stmt[] = [];
+  let current = several ? "" : ins[0]!.layer;
+  live.forEach((n, k) => {
+    const next = live[k + 1];
+    const onlyNext = !isHead.has(n.name) && (consumers.get(n.name) ?? 0) === 1 && next && next.inputs.length === 1 && next.inputs[0] === n.name;
+    const needsName = isHead.has(n.name) || (next !== undefined && !onlyNext && (consumers.get(n.name) ?? 0) > 0);
+    let expr: string;
+    if (n.inputs.length === 1) expr = n.inputs[0] === current ? callText(n) : `${names.get(n.inputs[0]!)} |> ${callText(n)}`;
+    else expr = callText(n, n.inputs.map((i) => names.get(i)!));
+    if (needsName) {
+      const nm = tensorName(n, taken);
+      names.set(n.name, nm);
+      stmts.push({ text: `${nm} = ${expr}`, plain: false });
+    } else stmts.push({ text: expr, plain: n.inputs.length === 1 && n.inputs[0] === current });
+    current = n.name;
+  });
+  stmts.push({ text: `return {\n${heads.map((h) => `      ${h.field} = ${names.get(h.node.name)}`).join("\n")}\n    }`, plain: false });
+  return foldRepeats(stmts);
+}
+
+/** The labels and loss a placeholder head gets from its output layer's width and activation. */
+function headLabels(output: Node): { labels: string; loss: string } {
+  const out = output.shape;
+  const act = typeof output.args["activation"] === "string" ? output.args["activation"] : output.def.name;
+  if (out.length === 1 && out[0] === 1 && act === "sigmoid") return { labels: "binary", loss: "binary_crossentropy" };
+  if (out.length === 1 && typeof out[0] === "number" && out[0] > 1 && act === "softmax") return { labels: `class(${out[0]})`, loss: "sparse_categorical_crossentropy" };
+  return { labels: `regression(${out.length === 1 && typeof out[0] === "number" ? out[0] : 1})`, loss: "mse" };
+}
+
+function renderMulti(name: string, file: string, t: JsonObject, ins: { field: string; shape: number[] }[], heads: { field: string; node: Node }[], body: Stmt[]): string {
+  const origin = [t["keras_version"] ? `Keras ${String(t["keras_version"])}` : undefined, t["class_name"]].filter(Boolean).join(" ");
+  const fields = ins.map((i) => {
+    const kind = i.shape.length === 3 ? "image" : "vector";
+    return `    ${i.field} = images${kind === "image" ? " / 255" : ""} as ${kind}[${i.shape.join(", ")}]`;
+  });
+  const labels = heads.map((h) => ({ field: h.field, ...headLabels(h.node) }));
+  const lines = [
+    `// Imported by dlpc from ${JSON.stringify(basename(file))}${origin ? ` (${origin})` : ""}.`,
+    "// The model section is the imported topology; data and train are placeholders to adapt",
+    "// (each input and head is a data field named after its Keras layer).",
+    `pipeline ${name} {`,
+    "  data {",
+    '    source idx("data")',
+    ...fields,
+    ...labels.map((l) => `    ${l.field} = labels as ${l.labels}`),
+    "  }",
+    "",
+    "  model {",
+    ...body.map((s) => `    ${s.text}`),
+    "  }",
+    "",
+    "  train {",
+    labels.length > 1 ? `    loss { ${labels.map((l) => `${l.field} = ${l.loss}`).join(", ")} }` : `    loss ${labels[0]!.loss}`,
+    "    optimizer adam(lr: 1e-3)",
+    "  }",
+    "}",
+    "",
+  ];
+  return lines.join("\n");
 }
 
 function reachable(out: string, nodes: Map<string, Node>): Set<string> {

@@ -74,7 +74,10 @@ export function hover(a: Analysis, offset: number): Hover | null {
     const lines = [`**source** ${code(w)}`];
     const fieldShape = source.x.shape ? fmtShape(source.x.shape) : "known at run time";
     lines.push(`${code(source.x.name)}: ${fieldShape} per sample${source.y.classes ? `; ${code(source.y.name)}: ${source.y.classes} classes` : ""}`);
-    if (data) lines.push(`model input ${code("x")}: **${fmtShape(data.inputShape)}**; labels: ${data.labels.kind === "class" ? `${data.labels.classes} classes (${data.labels.encoding})` : data.labels.kind}`);
+    if (data) {
+      for (const i of data.inputs) lines.push(`model input ${code(i.name)}: **${fmtShape(i.shape)}**`);
+      for (const o of data.outputs) lines.push(`labels ${code(o.name)}: ${o.labels.kind === "class" ? `${o.labels.classes} classes (${o.labels.encoding})` : o.labels.kind}`);
+    }
     lines.push(ref("source", w));
     return md(lines.join("\n\n"), word.span);
   }

@@ -3,16 +3,17 @@
 // Each section has its own file under check/; the result type is checked.ts.
 import type { NameExpr, Span } from "../../grammar/ast.ts";
 import { diag, type Diagnostic } from "../diagnostics/diagnostic.ts";
-import type { DataSpec, LabelSpec, TrainSpec } from "../../runtime/spec.ts";
+import type { DataSpec, HeadTrainSpec, LabelSpec, MetricSpec, TrainSpec } from "../../runtime/spec.ts";
 import type { TensorShape } from "./layers/types.ts";
 import { fmtShape } from "./layers/index.ts";
 import { settingOf, type PipelineIR, type SectionIR } from "./lower.ts";
 import { interpretModel, statementNames, type LayerInstance } from "./model.ts";
 import type { Env } from "./values.ts";
-import { paramRefs, valueOf } from "./term.ts";
+import { paramRefs, valueOf, type Traced } from "./term.ts";
 import { checkModel, widthSetter } from "./check/shapes.ts";
-import { checkData } from "./check/data.ts";
-import { checkTrain } from "./check/train.ts";
+import { checkData, type DataResult } from "./check/data.ts";
+import { checkTrain, type HeadSettings } from "./check/train.ts";
+import { unknownName } from "../diagnostics/builders.ts";
 import { checkEvaluate, checkTune, studyConstants } from "./check/study.ts";
 import type { CheckedPipeline } from "./checked.ts";
 export type { CheckedPipeline, TracedSpecs } from "./checked.ts";
@@ -25,8 +26,10 @@ export function checkPipeline(ir: PipelineIR, out: Diagnostic[]): CheckedPipelin
   const metricsComputed = new Set<string>(["loss", "val_loss"]);
   let lossName: string | undefined;
   let lossSpan: Span | undefined;
+  let headSettings: HeadSettings | undefined;
   if (ir.train) {
     const t = checkTrain(ir.train, defaults, paramNames, out);
+    headSettings = t.heads;
     result.traced.train = t.spec;
     result.train = t.spec && valueOf<TrainSpec>(t.spec);
     lossName = result.train?.loss;
@@ -39,12 +42,21 @@ export function checkPipeline(ir: PipelineIR, out: Diagnostic[]): CheckedPipelin
   }
   let labelsDecl: { spec: LabelSpec; span: Span; declared: "class" | "onehot" | "binary" | "regression" } | undefined;
   let dataInput: TensorShape | undefined;
+  // A loss named for one head applies to it; `loss NAME` to every head.
+  const singleLoss = headSettings?.losses.size ? undefined : lossName;
+  const lossOf = (head: string): { name?: string; span?: Span } => {
+    const l = headSettings?.losses.get(head);
+    return l ? { name: l.loss, span: l.span } : { name: singleLoss, span: singleLoss ? lossSpan : undefined };
+  };
+  let data: DataResult | undefined;
   if (ir.data) {
-    const d = checkData(ir.data, defaults, paramNames, out, lossName);
+    const d = checkData(ir.data, defaults, paramNames, out, lossName, true, (h) => lossOf(h).name);
+    data = d;
     result.traced.data = d.spec;
     result.data = d.spec && valueOf<DataSpec>(d.spec);
     labelsDecl = d.labels;
     dataInput = d.inputShape && valueOf<TensorShape>(d.inputShape);
+    if (headSettings && ir.train) trainHeads(result, d, headSettings, ir.train, metricsComputed, out);
   }
   // evaluate and tune are one for the whole study and are not functions of a trial's params:
   // a param read there (which `--set` or a trial could change) is refused, never frozen silently.
@@ -67,20 +79,59 @@ export function checkPipeline(ir: PipelineIR, out: Diagnostic[]): CheckedPipelin
     affectsShape: shapeNames.has(p.name),
   }));
 
-  const inputShape = result.data?.inputShape ?? dataInput;
+  const inputShape = result.data?.inputs[0]?.shape ?? dataInput;
   if (ir.model && inputShape) {
     result.inputShape = inputShape;
-    checkModel(ir, inputShape, shapeParams, defaults, paramNames, labelsDecl, lossName, lossSpan, out, result);
+    checkModel(ir, inputShape, shapeParams, defaults, paramNames, labelsDecl, lossName, lossSpan, out, result, data && { data, lossOf });
   } else if (ir.model) {
     // The input is unknown (its own error is reported): still report the model's unknown
     // names and bad arguments, which do not depend on it; shapes stay unchecked.
-    interpretModel(ir.modelNodes, null, new Map(defaults), ir.blocks, out, "");
+    const named = data && (data.inputNames.length > 1 || (data.inputNames.length === 1 && data.inputNames[0] !== "x")) ? new Map(data.inputNames.map((n) => [n, null])) : undefined;
+    interpretModel(ir.modelNodes, null, new Map(defaults), ir.blocks, out, "", named);
   }
 
   if (ir.tune) result.tune = checkTune(ir.tune, ir, result.params, metricsComputed, fixed, out);
   unreadParams(ir, modelNames, blockNames, dataNames, out);
   warnings(result, out);
   return result;
+}
+
+/**
+ * Per-head train settings (`loss { … }`, `loss_weights { … }`, `metrics { … }`) matched with the
+ * data section's outputs: a name no output has is DLP5009; with several outputs, each head's
+ * loss, weight and metrics go into the train spec's `heads`.
+ */
+function trainHeads(result: CheckedPipeline, d: DataResult, hs: HeadSettings, train: SectionIR, metricsComputed: Set<string>, out: Diagnostic[]): void {
+  const names = d.outputs.map((o) => o.name);
+  if (!names.length) return;
+  for (const [what, m] of [["loss", hs.losses], ["loss_weights", hs.weights], ["metrics", hs.metrics]] as const) {
+    for (const [head, e] of m) {
+      if (names.includes(head)) continue;
+      out.push(unknownName(`\`${what}\` names the head \`${head}\`, which the data section does not declare`, head, e.name.span, names, { code: "DLP5009", label: "no output of this name", otherwise: `the outputs are ${names.map((n) => `\`${n}\``).join(", ")}`, fix: true }));
+    }
+  }
+  const t = result.traced.train;
+  if (!t || names.length < 2) return;
+  const heads: Traced<HeadTrainSpec>[] = [];
+  for (const o of d.outputs) {
+    const l = hs.losses.get(o.name);
+    if (!l && hs.losses.size) {
+      const at = findSetting(train, "loss") ?? train.name;
+      out.push(diag("DLP2005", "error", `no loss for the head \`${o.name}\``, at.span, { label: `\`loss { … }\` does not name \`${o.name}\``, related: [{ span: o.nameSpan, message: "the head's labels" }], help: `add \`${o.name} = …\` to \`loss { … }\`` }));
+      continue;
+    }
+    const loss = l ? { loss: l.loss, ...l.fields } : { loss: t.loss, ...(t.lossDelta !== undefined ? { lossDelta: t.lossDelta } : {}) };
+    const metrics = hs.metrics.size ? hs.metrics.get(o.name)?.metrics ?? [] : t.metrics;
+    heads.push({ name: o.name, ...loss, weight: hs.weights.get(o.name)?.weight ?? 1, metrics } as Traced<HeadTrainSpec>);
+    // Keras's history keys of a model with several outputs: `digit_loss`, `digit_accuracy`, `val_…`.
+    for (const k of [`${o.name}_loss`, ...(metrics as MetricSpec[]).map((m) => `${o.name}_${m.name}`)]) {
+      metricsComputed.add(k);
+      metricsComputed.add(`val_${k}`);
+    }
+  }
+  if (heads.length !== d.outputs.length) return;
+  t.heads = heads;
+  result.train = valueOf<TrainSpec>(t);
 }
 
 /** DLP6009: a tuned param that no section reads makes every trial the same. */

@@ -39,7 +39,21 @@ export interface BlockCallInstance {
   output: TensorShape;
 }
 
+/** One named head of `return { name = tensor, … }` as a walk found it. */
+export interface HeadResult {
+  name: NameExpr;
+  /** Undefined when an error made it unknowable. */
+  output?: TensorShape;
+  span: Span;
+  /** The layers its expression applied (the recording walk), else its output layer: for the output checks. */
+  layers: LayerInstance[];
+}
+
 export interface ModelResult {
+  /** The model's named heads, when it returns `{ name = tensor, … }`. */
+  heads?: HeadResult[];
+  /** The data inputs (of a model with several) that the model reads. */
+  usedInputs?: Set<string>;
   /** Output shape; undefined when an error made it unknowable. */
   output?: TensorShape;
   /** The statement that produced the output, for labels. */
@@ -89,6 +103,14 @@ interface Ctx {
   memo?: BlockMemo;
   /** Layer and block applications left to this check (shared by its walks and branches). */
   work?: WorkBudget;
+  /** The data inputs in scope by name (a model with several inputs), and those read so far. */
+  inputs?: ReadonlySet<string>;
+  usedInputs: Set<string>;
+  /** Several inputs and no statement yet: a layer with no input named has none to read. */
+  noInput: boolean;
+  heads?: HeadResult[];
+  /** The layers that computed each top-level named tensor (a head `return { digit = t }` checks t's). */
+  producers: Map<string, LayerInstance[]>;
 }
 
 /** Results of block calls that reported nothing, by block, input shapes and the values the
@@ -226,8 +248,9 @@ export function interpretModel(
   blocks: Map<string, BlockIR>,
   out: Diagnostic[],
   context: string,
+  named?: ReadonlyMap<string, TShape>,
 ): ModelResult {
-  const w = startModel(inputShape, values, blocks, out, true, context);
+  const w = startModel(inputShape, values, blocks, out, true, context, undefined, undefined, named);
   for (const unit of modelUnits(body)) stepModel(w, unit);
   return finishModel(w);
 }
@@ -247,9 +270,14 @@ export interface ModelWalk {
   returned: boolean;
 }
 
-export function startModel(inputShape: TShape, values: ReadonlyMap<string, ArgValue>, blocks: Map<string, BlockIR>, out: Diagnostic[], record: boolean, context = "", memo?: BlockMemo, work: WorkBudget = newBudget()): ModelWalk {
-  const ctx: Ctx = { blocks, out, context, layers: [], blockCalls: [], counters: new Map(), depth: 0, trace: [{ shape: inputShape }], record, memo, work };
-  return { ctx, scope: { tensors: new Map([["input", inputShape]]), values }, current: inputShape, returned: false };
+/** `named`: each data input's shape by field name, tensors the model reads by name
+ *  (`img |> conv2d(…)`); with several there is no implicit current input. */
+export function startModel(inputShape: TShape, values: ReadonlyMap<string, ArgValue>, blocks: Map<string, BlockIR>, out: Diagnostic[], record: boolean, context = "", memo?: BlockMemo, work: WorkBudget = newBudget(), named?: ReadonlyMap<string, TShape>): ModelWalk {
+  const multi = !!named && named.size > 1;
+  const ctx: Ctx = { blocks, out, context, layers: [], blockCalls: [], counters: new Map(), depth: 0, trace: [{ shape: inputShape }], record, memo, work, usedInputs: new Set(), noInput: multi, producers: new Map(), ...(named ? { inputs: new Set(named.keys()) } : {}) };
+  // One input named otherwise than `x` is the implicit input and a tensor of its name.
+  const tensors = new Map<string, TShape>(multi ? [...named] : [["input", inputShape], ...(named ?? [])]);
+  return { ctx, scope: { tensors, values }, current: multi ? null : inputShape, returned: false };
 }
 
 /** The units `stepModel` runs: the top-level statements of the model IR (an `if` holds its `else`). */
@@ -287,6 +315,11 @@ export function branchModel(w: ModelWalk, values: ReadonlyMap<string, ArgValue>,
     last: c.last,
     memo: c.memo,
     work: c.work,
+    ...(c.inputs ? { inputs: c.inputs } : {}),
+    usedInputs: record ? c.usedInputs : new Set(c.usedInputs),
+    noInput: c.noInput,
+    producers: new Map(c.producers),
+    ...(c.heads ? { heads: c.heads } : {}),
   };
   return { ctx, scope: { tensors: new TensorOverlay(w.scope.tensors), values }, current: w.current, span: w.span, returned: w.returned };
 }
@@ -300,6 +333,13 @@ export function sameOutcome(a: ModelWalk, b: ModelWalk): boolean {
   const ta = a.scope.tensors as TensorOverlay;
   const tb = b.scope.tensors as TensorOverlay;
   if (!ta.sameOwn(tb)) return false;
+  const ha = a.ctx.heads, hb = b.ctx.heads;
+  if (ha || hb) {
+    if (!ha || !hb || ha.length !== hb.length) return false;
+    for (let i = 0; i < ha.length; i++) {
+      if (ha[i]!.name.name !== hb[i]!.name.name || !sameShape(ha[i]!.output ?? null, hb[i]!.output ?? null) || !sameLast(ha[i]!.layers.at(-1), hb[i]!.layers.at(-1))) return false;
+    }
+  }
   return sameLast(a.ctx.last, b.ctx.last);
 }
 
@@ -315,6 +355,10 @@ export function commitBranch(w: ModelWalk, b: ModelWalk): void {
   w.returned = b.returned;
   w.ctx.trace = b.ctx.trace;
   w.ctx.last = b.ctx.last;
+  w.ctx.noInput = b.ctx.noInput;
+  w.ctx.producers = b.ctx.producers;
+  for (const n of b.ctx.usedInputs) w.ctx.usedInputs.add(n);
+  if (b.ctx.heads) w.ctx.heads = b.ctx.heads;
 }
 
 /** Branch `b` as a walk of its own with the given values. It keeps its overlay as its table,
@@ -353,7 +397,7 @@ function sameValue(a: ArgValue | undefined, b: ArgValue | undefined): boolean {
 
 export function finishModel(w: ModelWalk): ModelResult {
   const layers = w.ctx.record ? w.ctx.layers : w.ctx.last ? [w.ctx.last] : [];
-  return { output: w.current ?? undefined, outputSpan: w.span, layers, blockCalls: w.ctx.blockCalls };
+  return { output: w.current ?? undefined, outputSpan: w.span, layers, blockCalls: w.ctx.blockCalls, ...(w.ctx.heads ? { heads: w.ctx.heads } : {}), ...(w.ctx.inputs ? { usedInputs: w.ctx.usedInputs } : {}) };
 }
 
 function push(ctx: Ctx, d: Diagnostic): void {
@@ -383,6 +427,7 @@ function execBody(body: ModelNode[], scope: Scope, current: TShape, ctx: Ctx): {
         continue;
       }
       case "return":
+        if (node.heads) return { current: execHeads(node, scope, current, ctx), returned: true, span: node.span };
         if (!node.value) {
           push(ctx, diag("DLP1001", "error", "`return` needs a tensor", node.head.span, { label: "expected e.g. `return relu(add(x, h))`" }));
           return { current: null, returned: true, span: node.span };
@@ -406,15 +451,25 @@ function execBody(body: ModelNode[], scope: Scope, current: TShape, ctx: Ctx): {
         continue;
       }
       case "assign": {
+        if (ctx.depth === 0 && ctx.inputs?.has(node.target.name)) {
+          push(ctx, diag("DLP2002", "error", `\`${node.target.name}\` is a data input`, node.target.span, { label: "assigned here", help: "name this tensor otherwise: the input keeps its name for the whole model" }));
+          current = null;
+          continue;
+        }
+        const before = ctx.layers.length;
+        const lastBefore = ctx.last;
         const v = evalTensor(node.value, scope, current, ctx);
+        if (ctx.depth === 0) ctx.producers.set(node.target.name, ctx.record ? ctx.layers.slice(before) : ctx.last && ctx.last !== lastBefore ? [ctx.last] : []);
         scope.tensors.set(node.target.name, v);
         current = v;
         span = node.valueSpan;
+        ctx.noInput = false;
         continue;
       }
       case "layers":
         current = evalTensor(node.value, scope, current, ctx);
         span = node.span;
+        ctx.noInput = false;
         continue;
       default: {
         const unhandled: never = node;
@@ -423,6 +478,40 @@ function execBody(body: ModelNode[], scope: Scope, current: TShape, ctx: Ctx): {
     }
   }
   return { current, returned: false, span };
+}
+
+/** `return { digit = …, recon = … }`: each head's tensor, kept in `ctx.heads` for the output checks. */
+function execHeads(node: Extract<ModelNode, { kind: "return" }>, scope: Scope, current: TShape, ctx: Ctx): TShape {
+  if (ctx.depth > 0) {
+    push(ctx, diag("DLP1001", "error", "a block returns one tensor; named heads are the model's", node.span, { label: "named heads in a block", help: "return one tensor here, and name the heads in the model's `return { … }`" }));
+    return null;
+  }
+  for (const bad of node.badHeads ?? []) push(ctx, diag("DLP1001", "error", "each head is written `name = tensor`", bad.span, { label: `found ${exprText(bad)}`, help: "write e.g. `return { digit = h |> dense(10, activation: softmax), recon = h |> dense(784) }`" }));
+  const heads: HeadResult[] = [];
+  let last: TShape = null;
+  for (const h of node.heads!) {
+    const twice = heads.find((x) => x.name.name === h.name.name);
+    if (twice) push(ctx, diag("DLP2002", "error", `the head \`${h.name.name}\` is returned twice`, h.name.span, { label: "second definition", related: [{ span: twice.name.span, message: "first definition" }] }));
+    const before = ctx.layers.length;
+    const lastBefore = ctx.last;
+    const shape = evalTensor(h.value, scope, current, ctx);
+    let layers = ctx.record ? ctx.layers.slice(before) : ctx.last && ctx.last !== lastBefore ? [ctx.last] : [];
+    // A head that names a tensor: the output checks look at the layers that computed it.
+    if (!layers.length && h.value.kind === "ref") layers = ctx.producers.get(h.value.name.name) ?? [];
+    if (!twice) heads.push({ name: h.name, ...(shape ? { output: shape } : {}), span: h.span, layers });
+    last = shape;
+  }
+  ctx.heads = heads;
+  return last;
+}
+
+/** A layer that reads the implicit current tensor where a model with several inputs has none yet. */
+function noInput(call: CallExpr, ctx: Ctx): boolean {
+  if (!ctx.noInput || ctx.depth > 0) return false;
+  ctx.noInput = false;
+  const names = [...(ctx.inputs ?? [])];
+  push(ctx, diag("DLP2005", "error", "this layer reads no input: the model has several", call.span, { label: "which input?", help: `name the input it reads, e.g. \`${names[0]} |> ${exprText(call)}\`; the inputs are ${names.map((n) => `\`${n}\``).join(", ")}` }));
+  return true;
 }
 
 function execRepeat(node: Extract<ModelNode, { kind: "repeat" }>, scope: Scope, current: TShape, ctx: Ctx): TShape {
@@ -458,7 +547,10 @@ function repeatRounds(body: ModelNode[], n: number, loopVar: NameExpr | undefine
 function evalTensor(e: TensorIR, scope: Scope, current: TShape, ctx: Ctx): TShape {
   switch (e.kind) {
     case "ref": {
-      if (scope.tensors.has(e.name.name)) return scope.tensors.get(e.name.name)!;
+      if (scope.tensors.has(e.name.name)) {
+        if (ctx.inputs?.has(e.name.name)) ctx.usedInputs.add(e.name.name);
+        return scope.tensors.get(e.name.name)!;
+      }
       if (e.call) return applyCall(e.call, [current], scope, ctx);
       const alt = layerMeant(e.name.name, [...scope.tensors.keys(), ...LAYERS.keys(), ...ctx.blocks.keys()]);
       push(ctx, diag("DLP2001", "error", `unknown tensor or layer \`${e.name.name}\``, e.name.span, { label: "not defined", help: meantHelp(alt) ?? "name a layer, a block, or a tensor assigned earlier" , fix: alt ? { title: `rename to \`${alt}\``, span: e.name.span, text: alt } : undefined }));
@@ -504,6 +596,7 @@ function applyCall(node: CallIR, piped: TShape[] | null, scope: Scope, ctx: Ctx,
       push(ctx, diag("DLP1001", "error", `\`${exprText(call.callee)}\` cannot be called`, call.callee.span, { label: "expected a layer or block name" }));
       return null;
     case "block":
+      if (!piped && noInput(call, ctx)) return null;
       return applyBlock(ctx.blocks.get(node.block)!, call, piped ?? [current], scope, ctx);
     case "unknown": {
       const name = node.name.name;
@@ -523,7 +616,10 @@ function applyCall(node: CallIR, piped: TShape[] | null, scope: Scope, ctx: Ctx,
     (tensorArgs ??= new Set()).add(a.arg);
     inputs.push(evalTensor(a.tensor, scope, current, ctx));
   }
-  if (inputs.length === 0) inputs = [current];
+  if (inputs.length === 0) {
+    if (noInput(call, ctx)) return null;
+    inputs = [current];
+  }
   const bound = tensorArgs ? bindArgs(call, sig, ctx.out, (a) => tensorArgs!.has(a)) : bindPlain(call, def, sig, ctx.out);
   if (!bound.ok) return null;
   // Argument expressions are pure functions of the values they name: a call evaluated with the

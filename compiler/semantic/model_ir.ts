@@ -17,12 +17,20 @@ export type ModelNode = (
   | { kind: "repeat"; count?: Expr; loopVar?: NameExpr; body?: ModelNode[]; span: Span }
   /** `if COND { … } [else { … }]`; `hasElse` with `orElse` undefined: an `else` without a block. */
   | { kind: "if"; cond?: Expr; head: NameExpr; then?: ModelNode[]; hasElse: boolean; orElse?: ModelNode[]; span: Span }
-  | { kind: "return"; value?: TensorIR; head: NameExpr; span: Span }
+  /** `return TENSOR`, or a model's named heads `return { digit = …, recon = … }` (`heads`; `badHeads`: entries that are not `name = tensor`). */
+  | { kind: "return"; value?: TensorIR; heads?: HeadIR[]; badHeads?: Expr[]; head: NameExpr; span: Span }
   /** `freeze`: every layer built before it is frozen (compiler/semantic/freeze.ts); `words`: anything written after it (an error). */
   | { kind: "freeze"; inWords: boolean; span: Span }
   /** A statement a model cannot hold (`foo bar`, a block after a call, `a.b = …`). */
   | { kind: "invalid"; why: "statement" | "assign-target"; head?: NameExpr; first: Expr; span: Span }
 ) & { source: Statement[] };
+
+/** One named head of `return { name = tensor, … }`: the model output trained on the data field `name`. */
+export interface HeadIR {
+  name: NameExpr;
+  value: TensorIR;
+  span: Span;
+}
 
 /** A call: of a layer, of a user block, `block(params)(tensors)`, or of something that is neither. */
 export type CallIR =

@@ -4,7 +4,7 @@
 import type { CallExpr, Expr, Statement } from "../../grammar/ast.ts";
 import { headName } from "../../grammar/ast.ts";
 import { getLayer } from "./layers/index.ts";
-import type { ArgIR, CallIR, ModelNode, TensorIR } from "./model_ir.ts";
+import type { ArgIR, CallIR, HeadIR, ModelNode, TensorIR } from "./model_ir.ts";
 
 export function lowerModelBody(body: Statement[], blocks: { has(name: string): boolean }): ModelNode[] {
   const out: ModelNode[] = [];
@@ -40,6 +40,21 @@ export function lowerModelBody(body: Statement[], blocks: { has(name: string): b
     }
     if (head && first.kind === "name" && head.name === "return") {
       const e = st.groups[0][1];
+      if (!e && st.block && st.groups[0].length === 1 && st.groups.length === 1) {
+        // `return { digit = …, recon = … }`: the model's named heads, one `name = tensor` each.
+        const heads: HeadIR[] = [];
+        const badHeads: Expr[] = [];
+        for (const entry of st.block.statements) {
+          for (const g of entry.groups) {
+            const a = g[0];
+            if (g.length === 1 && a.kind === "assign" && a.target.kind === "name") heads.push({ name: a.target, value: lowerTensor(a.value, blocks), span: a.span });
+            else badHeads.push(a);
+          }
+          if (entry.block) badHeads.push(entry.groups[0][0]);
+        }
+        out.push({ kind: "return", heads, ...(badHeads.length ? { badHeads } : {}), head, span: st.span, source: [st] });
+        continue;
+      }
       out.push({ kind: "return", value: e ? lowerTensor(e, blocks) : undefined, head, span: e ? e.span : st.span, source: [st] });
       continue;
     }

@@ -104,11 +104,31 @@ function shapeMatches(actual: number[], declared: (number | null)[]): boolean {
   return actual.length === declared.length && actual.every((d, i) => declared[i] === null || declared[i] === d);
 }
 
+/** Every split's samples of each input and targets of each head, in the DataSpec's order. */
+interface Columns { inputs: { name: string; data: Float32Array; sampleShape: number[] }[]; outputs: { name: string; y: Int32Array | Float32Array; yWidth: number }[] }
+
+function gatherAll(c: Columns, idx: Int32Array): Split {
+  const inputs = c.inputs.map((i) => { const g = gather(i.data, i.sampleShape, new Int32Array(0), 0, idx); return { name: i.name, x: g.x, sampleShape: g.sampleShape }; });
+  const outputs = c.outputs.map((o) => { const g = gather(new Float32Array(0), [0], o.y, o.yWidth, idx); return { name: o.name, y: g.y, yWidth: o.yWidth }; });
+  return splitOf(inputs, outputs, idx.length);
+}
+
+function splitOf(inputs: NonNullable<Split["inputs"]>, outputs: NonNullable<Split["outputs"]>, n: number): Split {
+  return { x: inputs[0]!.x, sampleShape: inputs[0]!.sampleShape, y: outputs[0]!.y, yWidth: outputs[0]!.yWidth, n, inputs, outputs };
+}
+
+const widthOf = (l: LabelSpec): number => (l.kind === "class" ? l.classes : l.kind === "binary" ? 1 : l.outputs);
+
 export async function loadDataset(spec: DataSpec, opts: LoadOptions): Promise<Dataset> {
+  if (!spec.inputs.length || !spec.outputs.length) throw new DataError("the pipeline's data spec has no inputs or no outputs");
+  // The source reads its labels once, as the first head that reads them wants them.
+  const labelHeads = spec.outputs.filter((o) => !o.fromFeatures);
+  const sourceLabels = labelHeads[0]?.labels ?? { kind: "regression", outputs: 1 };
   // A window source splits by time itself (runtime/data/window.ts): its parts come cut and limited.
-  const timed = spec.source.kind === "window" ? loadWindows(spec.source, spec.labels, spec.split, opts.limit) : null;
-  const first = spec.transforms[0];
-  const raw = timed ? timed.raw : loadSource(spec.source, spec.labels, first?.op === "columns" ? [...new Set(first.columns.map((c) => c.column))] : undefined);
+  const timed = spec.source.kind === "window" ? loadWindows(spec.source, sourceLabels, spec.split, opts.limit) : null;
+  // Typed CSV columns: the source reads every column that an input's `columns` stage names.
+  const tableColumns = spec.inputs.flatMap((i) => { const f = i.transforms[0]; return f?.op === "columns" ? f.columns.map((c) => c.column) : []; });
+  const raw = timed ? timed.raw : loadSource(spec.source, sourceLabels, tableColumns.length ? [...new Set(tableColumns)] : undefined);
   const trainPart = timed ? raw.train : limitPart(raw.train, opts.limit);
   const testPart0 = raw.test ? (timed ? raw.test : limitPart(raw.test, opts.limit)) : null;
   // `split test N%` carves a test set out of the training data; a source that has its own would
@@ -117,8 +137,10 @@ export async function loadDataset(spec: DataSpec, opts: LoadOptions): Promise<Da
     const size = spec.split.test.last !== undefined ? `last ${spec.split.test.last}` : `${Math.round(spec.split.test.fraction! * 1000) / 10}%`;
     throw new DataError(`\`split test ${size}\`: the source has its own test set (${raw.description}); remove the \`split test\` line to evaluate on it, or split off a \`validation\` set instead`);
   }
-  checkLabels(trainPart, spec.labels);
-  if (testPart0) checkLabels(testPart0, spec.labels);
+  for (const o of labelHeads) {
+    checkLabels(trainPart, o.labels);
+    if (testPart0) checkLabels(testPart0, o.labels);
+  }
   const rng = mulberry32(opts.seed);
   // `last N` is absolute, but when --limit leaves no more than N samples it keeps the split's
   // proportion instead: `validation last 5000` of 50 000 becomes the last 10 % of the limited
@@ -155,34 +177,56 @@ export async function loadDataset(spec: DataSpec, opts: LoadOptions): Promise<Da
     valIdx = c.taken.length ? c.taken : null;
   }
   const where = raw.description;
-  const fitted = fitTransforms(spec.transforms, trainPart.x, pool, where);
-  const trainPool = applyTransforms(trainPart.x, fitted, where);
-  const declared = spec.inputShape;
-  if (!shapeMatches(trainPool.sampleShape, declared)) {
-    const hint = trainPool.sampleShape.length === 3 && declared.length === 3 && trainPool.sampleShape[0] === declared[2] ? " (add channels_last: the samples are channels-first)" : "";
-    throw new DataError(`${trainPart.sampleAt(0)}: samples are ${fmtShape(trainPool.sampleShape)} after the transforms but the pipeline's input is ${fmtShape(declared)}${hint}`);
-  }
-  const train = gather(trainPool.data, trainPool.sampleShape, trainPart.y, trainPart.yWidth, pool);
-  const validation = valIdx ? gather(trainPool.data, trainPool.sampleShape, trainPart.y, trainPart.yWidth, valIdx) : null;
+  // applyTransforms works in place on dense features: each of several consumers gets its own copy.
+  const consumers = spec.inputs.length + spec.outputs.filter((o) => o.fromFeatures).length;
+  const own = (x: RawX): RawX => (consumers > 1 && x.kind === "dense" ? { ...x, data: x.data.slice() } : x);
+  const columns = (part: RawPart, fittedAll: ReturnType<typeof fitTransforms>[], what: string): Columns => ({
+    inputs: spec.inputs.map((input, k) => {
+      const pl = applyTransforms(own(part.x), fittedAll[k]!, what);
+      const declared = input.shape;
+      if (!shapeMatches(pl.sampleShape, declared)) {
+        const hint = pl.sampleShape.length === 3 && declared.length === 3 && pl.sampleShape[0] === declared[2] ? " (add channels_last: the samples are channels-first)" : "";
+        const which = spec.inputs.length > 1 ? ` \`${input.name}\`` : "";
+        throw new DataError(`${part.sampleAt(0)}: samples are ${fmtShape(pl.sampleShape)} after the transforms but the pipeline's input${which} is ${fmtShape(declared)}${hint}`);
+      }
+      return { name: input.name, data: pl.data, sampleShape: pl.sampleShape };
+    }),
+    outputs: spec.outputs.map((o, k) => {
+      if (!o.fromFeatures) return { name: o.name, y: part.y, yWidth: part.yWidth };
+      const pl = applyTransforms(own(part.x), fittedTargets[k]!, what);
+      const w = pl.sampleShape.reduce((a, b) => a * b, 1);
+      if (w !== widthOf(o.labels)) throw new DataError(`${part.sampleAt(0)}: the targets of \`${o.name}\` have ${w} values per sample, the pipeline declares ${widthOf(o.labels)}`);
+      return { name: o.name, y: pl.data, yWidth: w };
+    }),
+  });
+  const fitted = spec.inputs.map((i) => fitTransforms(i.transforms, trainPart.x, pool, where));
+  const fittedTargets = spec.outputs.map((o) => (o.fromFeatures ? fitTransforms(o.fromFeatures, trainPart.x, pool, where) : []));
+  const trainCols = columns(trainPart, fitted, where);
+  const train = gatherAll(trainCols, pool);
+  const validation = valIdx ? gatherAll(trainCols, valIdx) : null;
   let test: Split | null = null;
-  if (testIdx) test = gather(trainPool.data, trainPool.sampleShape, trainPart.y, trainPart.yWidth, testIdx);
+  if (testIdx) test = gatherAll(trainCols, testIdx);
   else if (testPart0) {
-    const tp = applyTransforms(testPart0.x, fitted, `${where} (test set)`);
-    if (!shapeMatches(tp.sampleShape, declared)) throw new DataError(`${testPart0.sampleAt(0)}: test samples are ${fmtShape(tp.sampleShape)}, the training samples ${fmtShape(trainPool.sampleShape)}`);
-    test = { x: tp.data, sampleShape: tp.sampleShape, y: testPart0.y, yWidth: testPart0.yWidth, n: tp.n };
+    const tc = columns(testPart0, fitted, `${where} (test set)`);
+    tc.inputs.forEach((c, k) => {
+      if (c.sampleShape.join() !== trainCols.inputs[k]!.sampleShape.join()) throw new DataError(`${testPart0.sampleAt(0)}: test samples are ${fmtShape(c.sampleShape)}, the training samples ${fmtShape(trainCols.inputs[k]!.sampleShape)}`);
+    });
+    test = splitOf(tc.inputs.map((c) => ({ name: c.name, x: c.data, sampleShape: c.sampleShape })), tc.outputs, count(testPart0.x));
   }
-  const labels = spec.labels;
-  const outputWidth = labels.kind === "class" ? labels.classes : labels.kind === "binary" ? 1 : labels.outputs;
+  const outputWidth = widthOf(spec.outputs[0]!.labels);
   const imageSize = spec.source.kind === "images" ? spec.source.size : undefined;
+  const inputShape = trainCols.inputs[0]!.sampleShape;
   return {
     train, validation, test,
-    inputShape: trainPool.sampleShape,
+    inputShape,
     outputWidth,
     classNames: raw.classNames,
     description: `${raw.description}: ${train.n} train, ${validation?.n ?? 0} validation, ${test?.n ?? 0} test`,
     preprocess: {
-      transforms: fitted,
-      inputShape: trainPool.sampleShape,
+      transforms: fitted[0]!,
+      inputShape,
+      ...(spec.outputs.length > 1 ? { heads: spec.outputs.map((o) => ({ name: o.name, kind: o.labels.kind })) } : {}),
+      ...(spec.inputs.length > 1 ? { inputs: spec.inputs.map((i, k) => ({ name: i.name, transforms: fitted[k]!, inputShape: trainCols.inputs[k]!.sampleShape })) } : {}),
       sourceKind: spec.source.kind,
       ...(raw.classNames ? { classNames: raw.classNames } : {}),
       ...(imageSize ? { imageSize, channels: spec.source.kind === "images" ? spec.source.channels : 1 } : {}),

@@ -36,12 +36,24 @@ export interface Split {
   y: Int32Array | Float32Array;
   yWidth: number;
   n: number;
+  /**
+   * Every input's samples and every head's targets, in the DataSpec's order (loadDataset always
+   * sets them; `x`/`sampleShape` and `y`/`yWidth` are the first of each, which is all a
+   * one-input, one-output pipeline has).
+   */
+  inputs?: { name: string; x: Float32Array; sampleShape: number[] }[];
+  outputs?: { name: string; y: Int32Array | Float32Array; yWidth: number }[];
 }
 
 /** What predict needs to prepare a new input the way training data was prepared. */
 export interface Preprocess {
+  /** The first input's (a one-input pipeline's) transforms and shape. */
   transforms: FittedTransform[];
   inputShape: number[];
+  /** A model with several inputs: each one's fitted transforms and shape, by name, in the model's order. */
+  inputs?: { name: string; transforms: FittedTransform[]; inputShape: number[] }[];
+  /** A model with several heads: each one's name and label kind, in the model's output order (`classNames` are the first class head's). */
+  heads?: { name: string; kind: "class" | "binary" | "regression" }[];
   sourceKind: string;
   classNames?: string[];
   imageSize?: [number, number];

@@ -259,13 +259,13 @@ function convertLayer(g: Graph, l: Layer, ins: string[], out: string): string | 
   }
 }
 
-export interface OnnxExport { bytes: Uint8Array; inputName: string; outputName: string; nodes: number }
+/** `inputName`/`outputName`: the first of `inputNames`/`outputNames` (a model with one input and one output has only those). */
+export interface OnnxExport { bytes: Uint8Array; inputName: string; outputName: string; inputNames: string[]; outputNames: string[]; nodes: number }
 
 /** The model as an ONNX ModelProto (opset 13); throws naming every layer it cannot translate. */
 export function exportOnnx(model: tf.LayersModel, opts: { producer?: string; name?: string } = {}): OnnxExport {
   const g = new Graph();
   const name = (l: Layer): string => `${l.name}:out`;
-  if (model.inputs.length !== 1 || model.outputs.length !== 1) throw new TrainingError(`ONNX export handles one input and one output; the model has ${model.inputs.length} and ${model.outputs.length}`);
   const problems: string[] = [];
   for (const [i, l] of model.layers.entries()) {
     if (l.getClassName() === "InputLayer") continue;
@@ -276,17 +276,17 @@ export function exportOnnx(model: tf.LayersModel, opts: { producer?: string; nam
     if (why) problems.push(`layer ${i} (${l.name}, ${l.getClassName()}): ${why}`);
   }
   if (problems.length) throw new TrainingError(`cannot export to ONNX:\n${problems.map((p) => `  ${p}`).join("\n")}`);
-  const inLayer = (model.inputLayers as Layer[])[0]!;
-  const outLayer = (model.outputLayers as Layer[])[0]!;
+  // Several inputs and outputs (a functional model): one graph input per InputLayer, one output per head.
+  const inLayers = model.inputLayers as Layer[];
+  const outLayers = model.outputLayers as Layer[];
   const dims = (shape: (number | null)[]): OnnxTypes.onnx.TensorShapeProto.IDimension[] => shape.map((d, k) => (d === null ? { dimParam: k === 0 ? "batch" : `d${k}` } : { dimValue: d }));
   const valueInfo = (n: string, shape: (number | null)[]): OnnxTypes.onnx.IValueInfoProto => ({ name: n, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims(shape) } } } });
-  const inputName = name(inLayer), outputName = name(outLayer);
-  const inShape = model.inputs[0]!.shape, outShape = model.outputs[0]!.shape;
+  const inputNames = inLayers.map(name), outputNames = outLayers.map(name);
   const m: OnnxTypes.onnx.IModelProto = {
     irVersion: 7,
     producerName: opts.producer ?? "dlp",
     opsetImport: [{ domain: "", version: OPSET }],
-    graph: { name: opts.name ?? model.name, node: g.nodes, initializer: g.inits, input: [valueInfo(inputName, inShape)], output: [valueInfo(outputName, outShape)] },
+    graph: { name: opts.name ?? model.name, node: g.nodes, initializer: g.inits, input: inputNames.map((n, k) => valueInfo(n, model.inputs[k]!.shape)), output: outputNames.map((n, k) => valueInfo(n, model.outputs[k]!.shape)) },
   };
-  return { bytes: onnx.ModelProto.encode(onnx.ModelProto.create(m)).finish(), inputName, outputName, nodes: g.nodes.length };
+  return { bytes: onnx.ModelProto.encode(onnx.ModelProto.create(m)).finish(), inputName: inputNames[0]!, outputName: outputNames[0]!, inputNames, outputNames, nodes: g.nodes.length };
 }

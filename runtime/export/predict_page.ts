@@ -19,8 +19,10 @@ export const TFJS_FILE = "tf.min.js";
 
 export interface PredictPageConfig {
   pipeline: string;
-  inputShape: number[];
-  transforms: Preprocess["transforms"];
+  /** Each model input's transforms of the drawn image and shape (one for a one-input model). */
+  inputs: { inputShape: number[]; transforms: Preprocess["transforms"] }[];
+  /** The model output the page shows: the first class head of a model with several. */
+  head: number;
   classNames: string[] | null;
   geometry: ImageGeometry;
   rawShape: number[];
@@ -41,7 +43,11 @@ export function tfjsBundlePath(): string {
 export function predictPageConfig(pipeline: string, pre: Preprocess): PredictPageConfig | null {
   const geometry = imageGeometry(pre);
   if (!geometry) return null;
-  return { pipeline, inputShape: pre.inputShape, transforms: pre.transforms, classNames: pre.classNames ?? null, geometry, rawShape: rawShape(geometry) };
+  // Several heads: the page classifies with the first class head; with none there is nothing to show.
+  const head = pre.heads ? pre.heads.findIndex((h) => h.kind !== "regression") : 0;
+  if (head < 0) return null;
+  const inputs = (pre.inputs ?? [{ transforms: pre.transforms, inputShape: pre.inputShape }]).map((i) => ({ inputShape: i.inputShape, transforms: i.transforms }));
+  return { pipeline, inputs, head, classNames: pre.classNames ?? null, geometry, rawShape: rawShape(geometry) };
 }
 
 export function renderPredictPage(cfg: PredictPageConfig): string {
@@ -66,7 +72,7 @@ table{border-collapse:collapse}td{padding:2px 8px}td.p{text-align:right;font-var
 #files{display:none;margin-top:8px}
 </style></head><body>
 <h1>${esc(cfg.pipeline)}</h1>
-<p class="muted">Draw with the mouse, or upload a picture. The model sees it as ${esc(cfg.rawShape.join("×"))} pixels (0–255), then the run's transforms, giving its input ${esc(cfg.inputShape.join("×"))}.</p>
+<p class="muted">Draw with the mouse, or upload a picture. The model sees it as ${esc(cfg.rawShape.join("×"))} pixels (0–255), then the run's transforms, giving its input${cfg.inputs.length > 1 ? "s" : ""} ${esc(cfg.inputs.map((i) => i.inputShape.join("×")).join(" and "))}.</p>
 <p id="status">loading the model…</p>
 <div id="files"><label>model.json and weights.bin: <input type="file" id="modelFiles" multiple accept=".json,.bin"></label></div>
 <div class="row">
@@ -118,9 +124,13 @@ ${PAGE_PIXELS_JS}
     var sample = pixelsToSample(pixels, g);
     showInput(sample);
     if (!model) { pending = pixels; return; }
-    var t;
-    try { t = applyTransforms(sample, cfg.rawShape, cfg.transforms); } catch (e) { fail(String(e.message || e)); return; }
-    var out = tf.tidy(function () { return model.predict(tf.tensor(t.data, [1].concat(cfg.inputShape))).reshape([-1]); });
+    var ts = [];
+    try { cfg.inputs.forEach(function (i) { ts.push(applyTransforms(sample.slice(), cfg.rawShape, i.transforms).data); }); } catch (e) { fail(String(e.message || e)); return; }
+    var out = tf.tidy(function () {
+      var xs = ts.map(function (d, k) { return tf.tensor(d, [1].concat(cfg.inputs[k].inputShape)); });
+      var r = model.predict(xs.length === 1 ? xs[0] : xs);
+      return (Array.isArray(r) ? r[cfg.head] : r).reshape([-1]);
+    });
     var probs = Array.from(out.dataSync());
     out.dispose();
     show(probs);

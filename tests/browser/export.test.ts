@@ -53,9 +53,9 @@ const maxAbsDiff = (a: number[][], b: number[][]): number => {
 
 /** 64 real test digits, prepared as in training (scale 1/255, 28×28×1). */
 async function testDigits(): Promise<{ x: Float32Array; n: number; raw: Float32Array }> {
-  const common = { source: { kind: "mnist" as const }, labels: { kind: "class" as const, classes: 10, encoding: "sparse" as const }, split: {}, augment: [], shuffle: false };
-  const prepared = await loadDataset({ ...common, transforms: [{ op: "scale", by: 1 / 255 }, { op: "reshape", shape: [28, 28, 1] }], inputShape: [28, 28, 1] }, { seed: 1, limit: 64 });
-  const raw = await loadDataset({ ...common, transforms: [], inputShape: [28, 28] }, { seed: 1, limit: 64 });
+  const common = { source: { kind: "mnist" as const }, outputs: [{ name: "y", labels: { kind: "class" as const, classes: 10, encoding: "sparse" as const } }], split: {}, augment: [], shuffle: false };
+  const prepared = await loadDataset({ ...common, inputs: [{ name: "x", transforms: [{ op: "scale", by: 1 / 255 }, { op: "reshape", shape: [28, 28, 1] }], shape: [28, 28, 1] }] }, { seed: 1, limit: 64 });
+  const raw = await loadDataset({ ...common, inputs: [{ name: "x", transforms: [], shape: [28, 28] }] }, { seed: 1, limit: 64 });
   return { x: prepared.test!.x, n: prepared.test!.n, raw: raw.test!.x };
 }
 

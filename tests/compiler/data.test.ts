@@ -18,7 +18,7 @@ const pipeline = (x: string) => `pipeline p {
 test("`features |> standardize() as vector[2]` standardizes, then declares the shape", () => {
   const r = compile(pipeline("features |> standardize() as vector[2]"), { file: "p.dlp" });
   assert.equal(r.diagnostics.filter((d) => d.severity === "error").map((d) => d.message), []);
-  assert.equal(r.checked?.data?.transforms, [{ op: "standardize" }, { op: "reshape", shape: [2] }]);
+  assert.equal(r.checked?.data?.inputs[0]?.transforms, [{ op: "standardize" }, { op: "reshape", shape: [2] }]);
   assert.equal(r.checked?.inputShape, [2]);
 });
 

@@ -20,7 +20,7 @@ test("without the file, any column name is accepted and the width comes from the
   assert.equal(r.checked!.inputShape, [2 + 7 + 4 + 6 + 1]);
   const spec = valueOf<DataSpec>(r.checked!.data!);
   assert.is(spec.source.kind === "csv" && spec.source.label, "target");
-  assert.equal(spec.transforms.map((t) => t.op), ["columns"]);
+  assert.equal(spec.inputs[0]!.transforms.map((t) => t.op), ["columns"]);
 });
 
 test("a param read by a column stage reaches the shape and the spec", () => {

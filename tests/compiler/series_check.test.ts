@@ -30,7 +30,7 @@ const errors = (text: string) => compile(text, { file: "p.dlp" }).diagnostics.fi
 test("a per-step binary tagger over a window checks clean and emits per-step labels", () => {
   const r = compile(pipeline(`${src()}\n    x = features as series[6, 3]\n    y = labels as binary per step\n    split validation 20%`), { file: "p.dlp" });
   assert.equal(r.diagnostics, []);
-  assert.equal(r.checked!.data!.labels, { kind: "binary", perStep: true });
+  assert.equal(r.checked!.data!.outputs[0]!.labels, { kind: "binary", perStep: true });
   assert.equal(r.checked!.model!.layers.map((l) => l.output), [[6, 8], [6, 1]]);
 });
 

@@ -31,7 +31,7 @@ function summaryOf(text: string) {
 }
 
 // The expected .dlp sits beside each fixture; UPDATE=1 rewrites it (review the diff).
-for (const fixture of ["keras2_functional", "keras2_sequential"]) {
+for (const fixture of ["keras2_functional", "keras2_sequential", "two_in_two_out"]) {
   test(`${fixture}.json imports to the expected .dlp`, () => {
     const got = importModel(read(`${fixture}.json`), `${fixture}.json`).text;
     const golden = join(FIX, `${fixture}.dlp`);
@@ -50,6 +50,16 @@ test("Keras functional model: branches, add, concatenate, batch_norm statistics;
   assert.equal(s.layers.map((l) => l.type), ["Conv2D", "BatchNormalization", "Activation", "Conv2D", "BatchNormalization", "Add", "Activation", "Conv2D", "Concatenate", "MaxPooling2D", "Flatten", "Dropout", "Dense"]);
   assert.equal(s.layers[8]!.outputShape, [null, 32, 32, 24]);
   assert.equal([s.totalParams, s.trainableParams, s.nonTrainableParams], [64450, 64386, 64]);
+});
+
+test("Keras functional model with two inputs and two outputs: data fields and heads named after its layers, Keras's counts", () => {
+  const r = importModel(read("two_in_two_out.json"), "two_in_two_out.json");
+  assert.match(r.text, /image\s+= images \/ 255 as image\[28, 28, 1\]\n\s+meta\s+= images as vector\[8\]\n\s+digit\s+= labels as class\(10\)\n\s+score\s+= labels as regression\(1\)/);
+  assert.match(r.text, /return \{\n\s+digit = digit_2\n\s+score = score_2\n\s+\}/);
+  assert.match(r.text, /loss \{ digit = sparse_categorical_crossentropy, score = mse \}/);
+  const s = summaryOf(r.text);
+  // conv 3·3·1·8 + 8 = 80, dense 8·16 + 16 = 144, dense 5424·32 + 32 = 173 600, heads 330 and 33.
+  assert.equal(s.layers.map((l) => l.params), [80, 0, 144, 0, 173600, 330, 33]);
 });
 
 test("Keras Sequential model without an InputLayer; repeated layers become `repeat`", () => {
@@ -120,7 +130,7 @@ test("files that are not a model topology name the file", () => {
   assert.match(problems("x.json", "{ nope")[0]!, /^x\.json: not valid JSON/);
   assert.match(problems("x.json", "[1, 2]")[0]!, /^x\.json: not a Keras \/ tfjs layers-model topology: the file holds a JSON array/);
   assert.match(problems("g.json", JSON.stringify({ format: "graph-model", modelTopology: { node: [] } }))[0]!, /graph model/);
-  assert.match(problems("two_inputs.json")[0]!, /the model has 2 inputs \(input_1, input_2\)/);
+  assert.match(problems("two_inputs.json")[0]!, /input `input_2` leads to no output; a dlp model reads every input it declares/);
   assert.match(problems("m.json", JSON.stringify({ class_name: "Sequential", config: { name: "s", layers: [{ class_name: "Dense", config: { units: 2 } }] } }))[0]!, /no input shape/);
 });
 

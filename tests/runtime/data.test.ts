@@ -16,8 +16,8 @@ const tmp = (): string => mkdtempSync(join(tmpdir(), "dlp-data-"));
 
 function dataSpec(source: DataSpec["source"], extra: Partial<DataSpec> = {}): DataSpec {
   return {
-    source, transforms: [{ op: "scale", by: 1 / 255 }, { op: "reshape", shape: [4, 4, 1] }], inputShape: [4, 4, 1],
-    labels: { kind: "class", classes: 3, encoding: "onehot" }, split: {}, augment: [], shuffle: true, ...extra,
+    source, inputs: [{ name: "x", transforms: [{ op: "scale", by: 1 / 255 }, { op: "reshape", shape: [4, 4, 1] }], shape: [4, 4, 1] }],
+    outputs: [{ name: "y", labels: { kind: "class", classes: 3, encoding: "onehot" } }], split: {}, augment: [], shuffle: true, ...extra,
   };
 }
 
@@ -79,13 +79,13 @@ test("idx: labels outside the declared classes", async () => {
 test("idx: samples of the wrong size for the pipeline's input", async () => {
   const dir = tmp();
   writeIdxSet(dir, 6);
-  await dataError(loadDataset(dataSpec({ kind: "idx", dir }, { transforms: [], inputShape: [5, 5] }), { seed: 1 }), /train-images-idx3-ubyte at byte offset 16/, /samples are 4×4 after the transforms but the pipeline's input is 5×5/);
-  await dataError(loadDataset(dataSpec({ kind: "idx", dir }, { transforms: [{ op: "reshape", shape: [3, 3] }], inputShape: [3, 3] }), { seed: 1 }), /cannot be reshaped to 3×3/);
+  await dataError(loadDataset(dataSpec({ kind: "idx", dir }, { inputs: [{ name: "x", transforms: [], shape: [5, 5] }] }), { seed: 1 }), /train-images-idx3-ubyte at byte offset 16/, /samples are 4×4 after the transforms but the pipeline's input is 5×5/);
+  await dataError(loadDataset(dataSpec({ kind: "idx", dir }, { inputs: [{ name: "x", transforms: [{ op: "reshape", shape: [3, 3] }], shape: [3, 3] }] }), { seed: 1 }), /cannot be reshaped to 3×3/);
 });
 
 const csvSpec = (path: string, extra: Partial<DataSpec> = {}): DataSpec => ({
-  source: { kind: "csv", path, label: "species" }, transforms: [{ op: "standardize" }], inputShape: [2],
-  labels: { kind: "class", classes: 2, encoding: "sparse" }, split: { test: { last: 2 } }, augment: [], shuffle: false, ...extra,
+  source: { kind: "csv", path, label: "species" }, inputs: [{ name: "x", transforms: [{ op: "standardize" }], shape: [2] }],
+  outputs: [{ name: "y", labels: { kind: "class", classes: 2, encoding: "sparse" } }], split: { test: { last: 2 } }, augment: [], shuffle: false, ...extra,
 });
 
 test("csv: header, class names, standardize fitted on the training rows", async () => {
@@ -136,8 +136,8 @@ function jpg(w: number, h: number, v: number): Buffer {
 }
 
 const imageSpec = (dir: string, extra: Partial<DataSpec> = {}): DataSpec => ({
-  source: { kind: "images", dir, size: [4, 4], channels: 1 }, transforms: [{ op: "scale", by: 1 / 255 }], inputShape: [4, 4, 1],
-  labels: { kind: "class", classes: 2, encoding: "onehot" }, split: {}, augment: [], shuffle: true, ...extra,
+  source: { kind: "images", dir, size: [4, 4], channels: 1 }, inputs: [{ name: "x", transforms: [{ op: "scale", by: 1 / 255 }], shape: [4, 4, 1] }],
+  outputs: [{ name: "y", labels: { kind: "class", classes: 2, encoding: "onehot" } }], split: {}, augment: [], shuffle: true, ...extra,
 });
 
 test("images: PNG and JPEG in class folders, resized", async () => {
@@ -166,7 +166,7 @@ test("images: a corrupt file and an image of the wrong size are DataErrors namin
   const dir2 = tmp();
   mkdirSync(join(dir2, "cat"));
   writeFileSync(join(dir2, "cat", "a.png"), png(4, 4, 1));
-  await dataError(loadDataset(imageSpec(dir2, { inputShape: [8, 8, 1] }), { seed: 1 }), /a\.png: samples are 4×4×1 after the transforms but the pipeline's input is 8×8×1/);
+  await dataError(loadDataset(imageSpec(dir2, { inputs: [{ name: "x", transforms: [{ op: "scale", by: 1 / 255 }], shape: [8, 8, 1] }] }), { seed: 1 }), /a\.png: samples are 4×4×1 after the transforms but the pipeline's input is 8×8×1/);
 });
 
 test("a missing named source lists every place looked and the install command", async () => {
@@ -188,8 +188,7 @@ test("imdb text format: ids per line, num_words, pad_sequences", async () => {
   process.env["DLP_DATA"] = root;
   try {
     const d = await loadDataset({
-      source: { kind: "imdb", numWords: 100 }, transforms: [{ op: "pad_sequences", maxlen: 4, padding: "pre", truncating: "pre", value: 0 }],
-      inputShape: [4], labels: { kind: "binary" }, split: {}, augment: [], shuffle: false,
+      source: { kind: "imdb", numWords: 100 }, inputs: [{ name: "x", transforms: [{ op: "pad_sequences", maxlen: 4, padding: "pre", truncating: "pre", value: 0 }], shape: [4] }], outputs: [{ name: "y", labels: { kind: "binary" } }], split: {}, augment: [], shuffle: false,
     }, { seed: 1 });
     assert.equal(Array.from(d.train.x.subarray(0, 12)), [1, 14, 22, 2, 0, 0, 1, 3, 9, 9, 9, 9]);
   } finally {
@@ -199,8 +198,8 @@ test("imdb text format: ids per line, num_words, pad_sequences", async () => {
 
 test("fashion_mnist resolves from the Debian package when installed", async () => {
   const d = await loadDataset({
-    source: { kind: "fashion_mnist" }, transforms: [{ op: "scale", by: 1 / 255 }, { op: "reshape", shape: [28, 28, 1] }], inputShape: [28, 28, 1],
-    labels: { kind: "class", classes: 10, encoding: "onehot" }, split: { validation: { last: 100 } }, augment: [], shuffle: true,
+    source: { kind: "fashion_mnist" }, inputs: [{ name: "x", transforms: [{ op: "scale", by: 1 / 255 }, { op: "reshape", shape: [28, 28, 1] }], shape: [28, 28, 1] }],
+    outputs: [{ name: "y", labels: { kind: "class", classes: 10, encoding: "onehot" } }], split: { validation: { last: 100 } }, augment: [], shuffle: true,
   }, { seed: 1, limit: 500 });
   assert.is(d.train.n, 400);
   assert.is(d.validation?.n, 100);

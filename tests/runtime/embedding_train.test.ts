@@ -27,7 +27,7 @@ test("imdb_conv1d: two batches of 16 train on wasm, RSS grows < 300 MiB, the row
   writeFileSync("/proc/self/clear_refs", "5");
   const rss0 = status("VmRSS");
   const r = await trainModel(model, spec, { train: { x, sampleShape: [len], y, yWidth: 1, n }, validation: null },
-    { epochs: 1, seed: 1, shuffle: false, augment: [], labels: pipeline.data(pipeline.defaults).labels, quiet: true });
+    { epochs: 1, seed: 1, shuffle: false, augment: [], labels: pipeline.data(pipeline.defaults).outputs[0]!.labels, quiet: true });
   const growth = (status("VmHWM") - rss0) / MiB;
   assert.ok(growth < 300, `peak RSS grew by ${growth.toFixed(0)} MiB`);
   assert.ok(Number.isFinite(r.history["loss"]![0]!), "a finite loss");

@@ -50,7 +50,7 @@ test("class(3, from: 1): labels 1..3 load as classes 0..2 with class names 1, 2,
   const file = csv(dir, (k) => String(k + 1));
   const { pipeline: p } = await compileText(pipeline(file, "class(3, from: 1)"), join(dir, "points.dlp"));
   const spec = p.data(p.defaults);
-  assert.equal(spec.labels, { kind: "class", classes: 3, encoding: "sparse", from: 1 });
+  assert.equal(spec.outputs[0]!.labels, { kind: "class", classes: 3, encoding: "sparse", from: 1 });
   const d = await loadDataset(spec, { seed: 1 });
   assert.equal([...new Set(d.train.y)].sort(), [0, 1, 2]);
   assert.equal(d.classNames, ["1", "2", "3"]);
@@ -84,7 +84,7 @@ test("class([\"no\", \"yes\"]) under binary_crossentropy: one sigmoid unit, \"no
   const text = pipeline(file, 'class(["yes", "no"])').replace("dense(3, activation: softmax)", "dense(1, activation: sigmoid)").replace("sparse_categorical_crossentropy", "binary_crossentropy");
   const { pipeline: p } = await compileText(text, join(dir, "points.dlp"));
   const spec = p.data(p.defaults);
-  assert.equal(spec.labels, { kind: "binary", values: ["yes", "no"] });
+  assert.equal(spec.outputs[0]!.labels, { kind: "binary", values: ["yes", "no"] });
   const d = await loadDataset(spec, { seed: 1 });
   assert.equal(Array.from(d.train.y.slice(0, 3)), [0, 1, 0], "listed order: yes is 0, no is 1");
   assert.equal(d.classNames, ["yes", "no"]);

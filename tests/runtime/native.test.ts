@@ -394,7 +394,7 @@ for (const file of pipelineFiles) {
     requireNative();
     const { pipeline } = await compilePipeline(join("pipelines", file));
     const params = pipeline.defaults;
-    const shape = pipeline.data(params).inputShape.map((d) => d ?? 1);
+    const shape = pipeline.data(params).inputs[0]!.shape.map((d) => d ?? 1);
     const batch = 2;
     await initBackend("cpu");
     const cpuModel = pipeline.buildModel(params);

@@ -52,6 +52,31 @@ for (const name of PIPELINES) {
   });
 }
 
+test("mnist_two_heads: two graph inputs and two outputs, each equal to tfjs's (max |Δ| ≤ 1e-5)", async () => {
+  await initBackend("wasm");
+  const { pipeline } = await compilePipeline("pipelines/mnist_two_heads.dlp");
+  const model = pipeline.buildModel(pipeline.defaults);
+  try {
+    const e = exportOnnx(model);
+    assert.is(e.inputNames.length, 2);
+    assert.is(e.outputNames.length, 2);
+    const shapes = model.inputs.map((i) => [2, ...(i.shape.slice(1) as number[])]);
+    const xs = shapes.map((sh, k) => uniform(7 + k)(sh.reduce((a, b) => a * b, 1)));
+    const want = tf.tidy(() => (model.predict(xs.map((x, k) => tf.tensor(x, shapes[k]!))) as tf.Tensor[]).map((t) => t.dataSync() as Float32Array));
+    const session = await ort.InferenceSession.create(e.bytes);
+    const got = await session.run(Object.fromEntries(e.inputNames.map((n, k) => [n, new ort.Tensor("float32", xs[k]!, shapes[k]!)])));
+    e.outputNames.forEach((n, k) => {
+      const g = got[n]!.data;
+      assert.is(g.length, want[k]!.length);
+      let max = 0;
+      for (let i = 0; i < g.length; i++) max = Math.max(max, Math.abs(g[i]! - want[k]![i]!));
+      assert.ok(max <= 1e-5, `output ${n}: max |onnx - tfjs| = ${max}`);
+    });
+  } finally {
+    model.dispose();
+  }
+});
+
 test("batch_norm with trained statistics, same-padded strided convolutions and pools, relu6, separable convs", async () => {
   await initBackend("wasm");
   const { pipeline } = await compileText(`pipeline mix {

@@ -23,8 +23,8 @@ function idxDir(withTest: boolean): string {
 }
 
 const spec = (dir: string, test: { fraction?: number; last?: number }): DataSpec => ({
-  source: { kind: "idx", dir }, transforms: [{ op: "reshape", shape: [4, 4, 1] }], inputShape: [4, 4, 1],
-  labels: { kind: "class", classes: 2, encoding: "sparse" }, split: { test }, augment: [], shuffle: true,
+  source: { kind: "idx", dir }, inputs: [{ name: "x", transforms: [{ op: "reshape", shape: [4, 4, 1] }], shape: [4, 4, 1] }],
+  outputs: [{ name: "y", labels: { kind: "class", classes: 2, encoding: "sparse" } }], split: { test }, augment: [], shuffle: true,
 });
 
 test("split test on a source with its own test set is an error", async () => {

@@ -96,9 +96,8 @@ test("a text column of a CSV trains like the folder (the same encoder)", async (
   writeFileSync(join(dir, "reviews.csv"), reviewsCsv(60, 9));
   const spec: DataSpec = {
     source: { kind: "csv", path: join(dir, "reviews.csv"), label: "sentiment" },
-    transforms: [{ op: "columns", columns: [{ column: "review", kind: "text", numWords: 50, maxlen: 12 }] }],
-    inputShape: [12],
-    labels: { kind: "class", classes: 2, encoding: "sparse" },
+    inputs: [{ name: "x", transforms: [{ op: "columns", columns: [{ column: "review", kind: "text", numWords: 50, maxlen: 12 }] }], shape: [12] }],
+    outputs: [{ name: "y", labels: { kind: "class", classes: 2, encoding: "sparse" } }],
     split: { validation: { fraction: 0.25 } },
     augment: [],
     shuffle: false,
@@ -144,9 +143,8 @@ test("numeric scaling and fills are fitted on the training rows only; dates beco
   writeFileSync(join(dir, "t.csv"), "v,d,y\n1,2024-01-01,0\n3,2024-01-02,1\n,2024-01-03,0\n5,2024-01-04,1\n1000,2024-01-05,0\n2000,2024-01-06,1\n");
   const spec: DataSpec = {
     source: { kind: "csv", path: join(dir, "t.csv"), label: "y" },
-    transforms: [{ op: "columns", columns: [{ column: "v", kind: "numeric", fill: { kind: "median" }, scale: { kind: "standardize" } }, { column: "d", kind: "date" }] }],
-    inputShape: [5],
-    labels: { kind: "class", classes: 2, encoding: "sparse" },
+    inputs: [{ name: "x", transforms: [{ op: "columns", columns: [{ column: "v", kind: "numeric", fill: { kind: "median" }, scale: { kind: "standardize" } }, { column: "d", kind: "date" }] }], shape: [5] }],
+    outputs: [{ name: "y", labels: { kind: "class", classes: 2, encoding: "sparse" } }],
     split: { validation: { last: 2 } },
     augment: [],
     shuffle: false,
@@ -171,9 +169,8 @@ test("bad cells: a non-numeric cell, a missing value without fill, a bad binary 
   writeFileSync(join(dir, "t.csv"), "a,label\n1,0\n2,1\n");
   const spec: DataSpec = {
     source: { kind: "csv", path: join(dir, "t.csv"), label: "label" },
-    transforms: [{ op: "columns", columns: [{ column: "a", kind: "numeric" }, { column: "b", kind: "numeric" }] }],
-    inputShape: [2],
-    labels: { kind: "class", classes: 2, encoding: "sparse" },
+    inputs: [{ name: "x", transforms: [{ op: "columns", columns: [{ column: "a", kind: "numeric" }, { column: "b", kind: "numeric" }] }], shape: [2] }],
+    outputs: [{ name: "y", labels: { kind: "class", classes: 2, encoding: "sparse" } }],
     split: {},
     augment: [],
     shuffle: false,

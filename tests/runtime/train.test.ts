@@ -39,8 +39,8 @@ const spec: TrainSpec = {
 
 async function mnistSmall(scale = 1 / 255) {
   return loadDataset({
-    source: { kind: "mnist" }, transforms: [{ op: "scale", by: scale }, { op: "reshape", shape: [28, 28, 1] }], inputShape: [28, 28, 1],
-    labels: { kind: "class", classes: 10, encoding: "onehot" }, split: { validation: { last: 100 } }, augment: [], shuffle: true,
+    source: { kind: "mnist" }, inputs: [{ name: "x", transforms: [{ op: "scale", by: scale }, { op: "reshape", shape: [28, 28, 1] }], shape: [28, 28, 1] }],
+    outputs: [{ name: "y", labels: { kind: "class", classes: 10, encoding: "onehot" } }], split: { validation: { last: 100 } }, augment: [], shuffle: true,
   }, { seed: 7, limit: 600 });
 }
 

@@ -25,11 +25,11 @@ function series(rows: number, extra = ""): string {
   return file;
 }
 
-function spec(path: string, over: Partial<Extract<DataSpec["source"], { kind: "window" }>> = {}, labels: DataSpec["labels"] = { kind: "regression", outputs: 1 }, split: DataSpec["split"] = {}): DataSpec {
+function spec(path: string, over: Partial<Extract<DataSpec["source"], { kind: "window" }>> = {}, labels: DataSpec["outputs"][number]["labels"] = { kind: "regression", outputs: 1 }, split: DataSpec["split"] = {}): DataSpec {
   const length = over.length ?? 5;
   return {
     source: { kind: "window", path, length, stride: 1, target: ["v"], horizon: 1, features: ["t"], ...over },
-    transforms: [], inputShape: [length, over.features?.length ?? 1], labels, split, augment: [], shuffle: false,
+    inputs: [{ name: "x", transforms: [], shape: [length, over.features?.length ?? 1] }], outputs: [{ name: "y", labels }], split, augment: [], shuffle: false,
   };
 }
 

@@ -3,6 +3,7 @@
 import type { Expr, Span } from "../../../grammar/ast.ts";
 import { exprText } from "../../../grammar/ast.ts";
 import { diag, type Diagnostic } from "../../diagnostics/diagnostic.ts";
+import { definedTwice } from "../../diagnostics/builders.ts";
 import type { Augment, ColumnSpec, DataSpec, LabelSpec, SourceSpec, SplitSpec, Transform } from "../../../runtime/spec.ts";
 import type { Args, TensorShape } from "../layers/types.ts";
 import { fmtShape } from "../layers/index.ts";
@@ -20,59 +21,112 @@ import { columnWidth } from "../../../runtime/data/columns.ts";
 
 // ---- data -------------------------------------------------------------------------------
 
+/** A head's labels as declared in the data section, for the model's output checks. */
+export interface LabelsDecl {
+  spec: LabelSpec;
+  span: Span;
+  declared: "class" | "onehot" | "binary" | "regression";
+  /** With per-step labels (`as class(5) per step`), the labels' steps (the window's length). */
+  steps?: number;
+}
+
+/** One data field that is a model input, as the model check needs it. */
+export interface InputDecl {
+  name: string;
+  shape: Traced<TensorShape>;
+  span: Span;
+}
+
+/** One data field that is a model output (a head's labels). */
+export interface OutputDecl extends LabelsDecl {
+  name: string;
+  /** The field's name where it is written. */
+  nameSpan: Span;
+}
+
 export interface DataResult {
   spec?: Traced<DataSpec>;
-  /** `steps`: with per-step labels (`as class(5) per step`), the labels' steps (the window's length). */
-  labels?: { spec: LabelSpec; span: Span; declared: "class" | "onehot" | "binary" | "regression"; steps?: number };
-  /** The model input, known even when the labels have an error (so the model is still checked). */
+  /** The first output's labels (a one-output pipeline's `y`). */
+  labels?: LabelsDecl;
+  /** The first model input, known even when the labels have an error (so the model is still checked). */
   inputShape?: Traced<TensorShape>;
+  /** Every input field whose shape is known, in the order written. */
+  inputs: InputDecl[];
+  /** The names of every input field, known shape or not. */
+  inputNames: string[];
+  /** Every output field whose labels checked, in the order written. */
+  outputs: OutputDecl[];
 }
 
 /** A per-sample shape whose dims may read params (`as image[s, s, 1]`, `pad_sequences(maxlen)`). */
 type TShape = Traced<TensorShape>;
 
-/** The model input under some params' values (for the combinations of the shape check). */
-export function dataInputShape(sec: SectionIR, env: Env, refs: ParamRefs, lossName: string | undefined): TensorShape | undefined {
+/** The model inputs under some params' values (for the combinations of the shape check), by field name. */
+export function dataInputShapes(sec: SectionIR, env: Env, refs: ParamRefs, lossName: string | undefined): Map<string, TensorShape> {
   // Data facts only add diagnostics, which this discards: no probe per combination.
-  const s = checkData(sec, env, refs, [], lossName, false).spec?.inputShape;
-  return s && valueOf<TensorShape>(s);
+  const r = checkData(sec, env, refs, [], lossName, false);
+  return new Map(r.inputs.map((i) => [i.name, valueOf<TensorShape>(i.shape)]));
+}
+
+/** The first model input under some params' values. */
+export function dataInputShape(sec: SectionIR, env: Env, refs: ParamRefs, lossName: string | undefined): TensorShape | undefined {
+  return dataInputShapes(sec, env, refs, lossName).values().next().value;
 }
 
 const DATA_SETTINGS = ["source", "split", "augment", "shuffle"];
+const LABEL_KINDS = ["class", "onehot", "binary", "regression"];
 
-export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagnostic[], lossName: string | undefined, probe = true): DataResult {
+/** A data field: `x`, `y`, or any name; an output when declared `as` a label encoding (or named `y`). */
+interface Field {
+  name: string;
+  nameSpan: Span;
+  value: Expr;
+  output: boolean;
+  /** Words after the value (`per step`). */
+  more: Expr[];
+}
+
+function isOutputField(name: string, e: Expr): boolean {
+  if (name === "y") return true;
+  if (name === "x") return false;
+  if (e.kind !== "as") return false;
+  const c = callOf(e.type);
+  return !!c && LABEL_KINDS.includes(c.name.name);
+}
+
+export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagnostic[], lossName: string | undefined, probe = true, lossFor?: (head: string) => string | undefined): DataResult {
   let source: CheckedSource | undefined;
-  let xExpr: Expr | undefined;
-  let yExpr: Expr | undefined;
-  let yMore: Expr[] = [];
+  const fields: Field[] = [];
   const splits: Setting[] = [];
   const split: SplitSpec = {};
   const augment: Traced<Augment>[] = [];
   let shuffle: Traced<boolean> = true;
   let sourceWritten = false;
   let splitTest: Setting | undefined;
-  // x and y first: a CSV read by column names is probed for those columns (and its label column).
-  const early: { x?: Expr; y?: Expr } = {};
+  // The fields first: a CSV read by column names is probed for the columns its inputs read (and
+  // its label column).
+  const early: { xs: Expr[]; y?: Expr } = { xs: [] };
   for (const st of sec.body.statements) {
     const first = st.groups[0][0];
-    if (first.kind === "assign" && first.target.kind === "name" && (first.target.name === "x" || first.target.name === "y")) early[first.target.name] ??= first.value;
+    if (first.kind !== "assign" || first.target.kind !== "name") continue;
+    if (isOutputField(first.target.name, first.value)) early.y ??= first.value;
+    else early.xs.push(first.value);
   }
+  const none: DataResult = { inputs: [], inputNames: [], outputs: [] };
   for (const st of sec.body.statements) {
     const first = st.groups[0][0];
     if (first.kind === "assign" && first.target.kind === "name") {
+      const name = first.target.name;
       const more = [...st.groups[0].slice(1), ...st.groups.slice(1).flat()];
-      if (first.target.name === "x") {
-        xExpr = first.value;
-        if (more[0]) out.push(diag("DLP2004", "error", `unexpected \`${exprText(more[0])}\` after the input declaration`, { start: more[0].span.start, end: more[more.length - 1]!.span.end }, { help: "write e.g. `x = features as series[24, 3]`" }));
-      } else if (first.target.name === "y") {
-        yExpr = first.value;
-        yMore = more;
-      } else out.push(diag("DLP2001", "error", `unknown data field \`${first.target.name}\``, first.target.span, { label: "the data section defines `x` and `y`", help: meantHelp(didYouMean(first.target.name, ["x", "y"])) }));
+      const before = fields.find((f) => f.name === name);
+      if (before) out.push(definedTwice(`the data field \`${name}\` is defined twice`, first.target.span, before.nameSpan));
+      else if (DATA_SETTINGS.includes(name)) out.push(diag("DLP2004", "error", `\`${name}\` is a data setting, not a field name`, first.target.span, { label: "a setting's name", help: `write \`${name} …\` without \`=\`, or name the field otherwise` }));
+      else fields.push({ name, nameSpan: first.target.span, value: first.value, output: isOutputField(name, first.value), more });
       continue;
     }
     const s = settingOf(st);
     if (!s) {
-      out.push(diag("DLP1001", "error", `unexpected \`${exprText(first)}\` in data`, first.span, { help: "the data section holds `source …`, `x = …`, `y = …`, `split …`, `augment { … }`, `shuffle …`" }));
+      out.push(diag("DLP1001", "error", `unexpected \`${exprText(first)}\` in data`, first.span, { help: "the data section holds `source …`, fields `x = …`, `y = …` (or named ones, `img = … as image[…]`, `digit = labels as class(10)`), `split …`, `augment { … }`, `shuffle …`" }));
       continue;
     }
     switch (s.name.name) {
@@ -99,47 +153,69 @@ export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagno
     }
   }
   if (!source) {
-    if (sourceWritten) return {}; // its own error was reported
+    if (sourceWritten) return none; // its own error was reported
     out.push(diag("DLP2005", "error", "the data section has no `source`", sec.name.span, { label: "missing `source …`", help: `add e.g. \`source fashion_mnist\`; sources: ${Object.keys(SOURCES).join(", ")}` }));
-    return {};
+    return none;
   }
-  if (!xExpr) {
+  const inputFields = fields.filter((f) => !f.output);
+  const outputFields = fields.filter((f) => f.output);
+  if (!inputFields.length) {
     out.push(diag("DLP2005", "error", "the data section does not define `x`", sec.name.span, { label: "missing `x = …`", help: `add e.g. \`x = ${xExample(source)}\`` }));
-    return {};
+    return none;
   }
   if (splitTest && source.info.ownTest) ownTestSplit(splitTest, source, out);
   if (source.window) {
     timeSplits(splits, split, out);
     checkWindowRows(source.facts, source.window.steps, source.window.horizon, source.span, out);
   }
-  const errorsBefore = out.filter((d) => d.severity === "error").length;
-  const x = checkX(xExpr, source, env, refs, out);
-  if (!x) {
-    // Never an empty data spec without a word: every refusal above reports itself, and this catches one that did not.
-    if (out.filter((d) => d.severity === "error").length === errorsBefore) {
-      out.push(diag("DLP2004", "error", "cannot read this input expression", xExpr.span, { help: `write e.g. \`x = ${xExample(source)}\`` }));
+  const inputs: (InputDecl & { transforms: Traced<Transform>[] })[] = [];
+  let anyFailed = false;
+  for (const f of inputFields) {
+    const more = f.more;
+    if (more[0]) out.push(diag("DLP2004", "error", `unexpected \`${exprText(more[0])}\` after the input declaration`, { start: more[0].span.start, end: more[more.length - 1]!.span.end }, { help: "write e.g. `x = features as series[24, 3]`" }));
+    const errorsBefore = out.filter((d) => d.severity === "error").length;
+    const x = checkX(f.value, source, env, refs, out, f.name);
+    if (!x) {
+      anyFailed = true;
+      // Never an empty data spec without a word: every refusal above reports itself, and this catches one that did not.
+      if (out.filter((d) => d.severity === "error").length === errorsBefore) {
+        out.push(diag("DLP2004", "error", "cannot read this input expression", f.value.span, { help: `write e.g. \`${f.name} = ${xExample(source)}\`` }));
+      }
+      continue;
     }
+    if (x.failed) anyFailed = true;
+    inputs.push({ name: f.name, shape: x.shape, span: f.nameSpan, transforms: x.transforms });
   }
-  // The labels do not depend on x: they are checked (and reported) whatever x's outcome.
-  let labels: (DataResult["labels"] & { traced: Traced<LabelSpec> }) | undefined;
-  if (yExpr) {
-    labels = checkY(yExpr, yMore, source, env, refs, out, lossName);
-    if (!labels) return x ? { inputShape: x.shape } : {}; // its own error was reported
-    if (!x || x.failed) {
-      const { traced: _t, ...decl } = labels;
-      return x ? { inputShape: x.shape, labels: decl } : { labels: decl };
-    }
-  } else if (!x || x.failed) return x ? { inputShape: x.shape } : {};
-  else if (source.info.y.classes) {
+  const inputDecls: InputDecl[] = inputs.map(({ transforms: _t, ...d }) => d);
+  const firstInput = inputs.length === inputFields.length ? inputs[0]?.shape : undefined;
+  const partial = (outputs: OutputDecl[]): DataResult => ({ ...(firstInput ? { inputShape: firstInput } : {}), inputs: inputDecls, inputNames: inputFields.map((f) => f.name), outputs, ...(outputs[0] ? { labels: decl(outputs[0]) } : {}) });
+  // The labels do not depend on the inputs: they are checked (and reported) whatever the inputs' outcome.
+  const outputs: (OutputDecl & { traced: Traced<LabelSpec>; fromFeatures?: Traced<Transform>[] })[] = [];
+  let outputsFailed = false;
+  for (const f of outputFields) {
+    const l = checkY(f.value, f.more, source, env, refs, out, lossFor?.(f.name) ?? lossName, f.name);
+    if (!l) { outputsFailed = true; continue; }
+    outputs.push({ ...l, name: f.name, nameSpan: f.nameSpan });
+  }
+  if (!outputFields.length && !anyFailed && source.info.y.classes) {
     const spec: LabelSpec = { kind: "class", classes: source.info.y.classes, encoding: "sparse" };
-    labels = { spec, traced: spec, span: sec.name.span, declared: "class" };
+    outputs.push({ name: "y", nameSpan: sec.name.span, spec, traced: spec, span: sec.name.span, declared: "class" });
   }
-  if (!labels) {
+  const outputDecls: OutputDecl[] = outputs.map(({ traced: _t, fromFeatures: _f, ...d }) => d);
+  if (outputsFailed || anyFailed) return partial(outputDecls);
+  if (!outputs.length) {
     out.push(diag("DLP2005", "error", "the data section does not define `y`", sec.name.span, { label: "missing `y = …`", help: "add e.g. `y = labels as class(10)`" }));
-    return {};
+    return partial([]);
   }
-  const { traced, ...decl } = labels;
-  return { spec: { source: source.spec, transforms: x.transforms, inputShape: x.shape, labels: traced, split, augment, shuffle }, labels: decl, inputShape: x.shape };
+  const spec: Traced<DataSpec> = {
+    source: source.spec,
+    inputs: inputs.map((i) => ({ name: i.name, transforms: i.transforms, shape: i.shape })),
+    outputs: outputs.map((o) => ({ name: o.name, labels: o.traced, ...(o.fromFeatures ? { fromFeatures: o.fromFeatures } : {}) })),
+    split,
+    augment,
+    shuffle,
+  };
+  return { spec, ...partial(outputDecls) };
 }
 
 /** An `x = …` for this source in its own shape (what its files hold, when read): the help's example. */
@@ -153,6 +229,8 @@ function xExample(source: CheckedSource): string {
   if (dims?.length === 3) return `${name} / 255 as image[${dims.join(", ")}]`;
   return name === "features" ? `${name} |> standardize() as vector[N]` : `${name} / 255 as image[H, W, C]`;
 }
+
+const decl = (o: OutputDecl): LabelsDecl => ({ spec: o.spec, span: o.span, declared: o.declared, ...(o.steps !== undefined ? { steps: o.steps } : {}) });
 
 interface CheckedSource {
   spec: Traced<SourceSpec>;
@@ -175,7 +253,7 @@ function labelColumn(y: Expr | undefined): string | undefined {
   return y?.kind === "as" && y.value.kind === "name" && y.value.name !== "labels" ? y.value.name : undefined;
 }
 
-function checkSource(s: Setting, env: Env, refs: ParamRefs, out: Diagnostic[], probe: boolean, early: { x?: Expr; y?: Expr }): CheckedSource | undefined {
+function checkSource(s: Setting, env: Env, refs: ParamRefs, out: Diagnostic[], probe: boolean, early: { xs: Expr[]; y?: Expr }): CheckedSource | undefined {
   const v = s.values[0];
   const c = v ? callOf(v) : undefined;
   if (!c) {
@@ -194,7 +272,8 @@ function checkSource(s: Setting, env: Env, refs: ParamRefs, out: Diagnostic[], p
   let spec = info.toSpec ? info.toSpec(t) : ({ kind: c.name.name } as Traced<SourceSpec>);
   const name = c.name.name;
   let table: TableSource | undefined = name === "csv" ? { source: name, reserved: [info.x.name, info.y.name] } : name === "text_files" ? { source: name, reserved: [info.y.name], names: [info.x.name], file: "the text folder" } : undefined;
-  const typed = table && early.x && isTableExpr(early.x, table);
+  const tableXs = table ? early.xs.filter((x) => isTableExpr(x, table!)) : [];
+  const typed = tableXs.length > 0;
   const label = name === "csv" ? labelColumn(early.y) : undefined;
   if (label && name === "csv") {
     const written = c.call?.args.find((a) => a.name?.name === "label");
@@ -204,7 +283,7 @@ function checkSource(s: Setting, env: Env, refs: ParamRefs, out: Diagnostic[], p
     }
     spec = { ...(spec as Extract<Traced<SourceSpec>, { kind: "csv" }>), label };
   }
-  const request = name === "csv" && (typed || label) ? { columns: typed ? columnNames(early.x!, table!) : [], ...(label ? { label } : {}) } : undefined;
+  const request = name === "csv" && (typed || label) ? { columns: typed ? [...new Set(tableXs.flatMap((x) => columnNames(x, table!)))] : [], ...(label ? { label } : {}) } : undefined;
   const facts = probe ? sourceFacts(name, checked.args, v.span, out, request) : undefined;
   if (table && name === "csv" && facts?.header) table = { ...table, names: facts.header, file: facts.file, facts };
   if (!typed) table = undefined;
@@ -330,7 +409,7 @@ function checkAugment(s: Setting, env: Env, refs: ParamRefs, augment: Traced<Aug
 }
 
 /** x = FIELD [/ k | * k | - k | + k] [|> standardize() | normalize(m, s) | pad_sequences(n)] [as image[…] | vector[n] | sequence[n]] */
-function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: Diagnostic[]): { shape: TShape; transforms: Traced<Transform>[]; failed: boolean } | undefined {
+function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: Diagnostic[], field = "x"): { shape: TShape; transforms: Traced<Transform>[]; failed: boolean } | undefined {
   const transforms: Traced<Transform>[] = [];
   // The declared shape disagrees with the data (its error is reported): the model is still
   // checked on the declared shape, which is the one it was written for (issue 13: one error
@@ -360,7 +439,7 @@ function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
       case "name": {
         if (x.name === source.info.x.name) return source.xShape;
         const alt = didYouMean(x.name, [source.info.x.name]);
-        out.push(diag("DLP4004", "error", `source has no field \`${x.name}\``, x.span, { label: `the inputs of this source are \`${source.info.x.name}\``, help: meantHelp(alt) ?? `write \`x = ${source.info.x.name} …\``, fix: { title: `use \`${source.info.x.name}\``, span: x.span, text: source.info.x.name } }));
+        out.push(diag("DLP4004", "error", `source has no field \`${x.name}\``, x.span, { label: `the inputs of this source are \`${source.info.x.name}\``, help: meantHelp(alt) ?? `write \`${field} = ${source.info.x.name} …\``, fix: { title: `use \`${source.info.x.name}\``, span: x.span, text: source.info.x.name } }));
         return undefined;
       }
       case "binary": {
@@ -483,7 +562,7 @@ function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
         return dimTerms;
       }
       default:
-        out.push(diag("DLP2004", "error", `unexpected \`${exprText(x)}\` in the definition of x`, x.span, { help: `write e.g. \`x = ${xExample(source)}\`` }));
+        out.push(diag("DLP2004", "error", `unexpected \`${exprText(x)}\` in the definition of ${field}`, x.span, { help: `write e.g. \`${field} = ${xExample(source)}\`` }));
         return undefined;
     }
   };
@@ -500,16 +579,24 @@ function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
   return { shape, transforms, failed };
 }
 
-type CheckedLabels = DataResult["labels"] & { traced: Traced<LabelSpec> };
+/** The source field an expression reads: `images` in `images / 255 |> standardize()`. */
+function rootName(e: Expr): string | undefined {
+  if (e.kind === "name") return e.name;
+  if (e.kind === "binary") return rootName(e.left);
+  if (e.kind === "pipe") return rootName(e.stages[0]);
+  return undefined;
+}
+
+type CheckedLabels = LabelsDecl & { traced: Traced<LabelSpec>; fromFeatures?: Traced<Transform>[] };
 
 /** `y = labels as ENCODING [per step]`: the encoding, then one label per sample or per time step. */
-function checkY(e: Expr, more: Expr[], source: CheckedSource, env: Env, refs: ParamRefs, out: Diagnostic[], lossName: string | undefined): CheckedLabels | undefined {
+function checkY(e: Expr, more: Expr[], source: CheckedSource, env: Env, refs: ParamRefs, out: Diagnostic[], lossName: string | undefined, field = "y"): CheckedLabels | undefined {
   const perStep = more.length === 2 && more.every((w, i) => w.kind === "name" && w.name === ["per", "step"][i]);
   if (more.length && !perStep) {
     out.push(diag("DLP2004", "error", `unexpected \`${more.map(exprText).join(" ")}\` after the labels`, { start: more[0]!.span.start, end: more[more.length - 1]!.span.end }, { help: "write `per step` for one label per time step (`y = labels as class(5) per step`), or nothing for one label per sample" }));
     // A misspelt `per step` (`per steps`, `each step`) still means per step for the checks after it.
     const meant = more.some((w) => w.kind === "name" && /^(time_?)?steps?$/.test(w.name));
-    const r = checkEncoding(e, source, env, refs, out, lossName);
+    const r = checkEncoding(e, source, env, refs, out, lossName, field);
     return r && meant ? { ...r, spec: { ...r.spec, perStep: true }, traced: { ...r.traced, perStep: true }, ...(source.window ? { steps: source.window.steps } : {}) } : r;
   }
   const perStepSpan = perStep ? { start: more[0]!.span.start, end: more[1]!.span.end } : undefined;
@@ -520,7 +607,7 @@ function checkY(e: Expr, more: Expr[], source: CheckedSource, env: Env, refs: Pa
       help: "cut a time series into windows with `source window(\"series.csv\", length: N, target: \"column\")`, whose labels can be per step, or remove `per step`",
     }));
   }
-  const r = checkEncoding(e, source, env, refs, out, lossName);
+  const r = checkEncoding(e, source, env, refs, out, lossName, field);
   // Refused per-step labels still reach the output check as per step (steps unknown), which is what the model was written for.
   if (r && perStep && !source.window) return { ...r, spec: { ...r.spec, perStep: true }, traced: { ...r.traced, perStep: true } };
   if (!r || !source.window || e.kind !== "as") return r;
@@ -568,11 +655,14 @@ function timeSplits(splits: Setting[], split: SplitSpec, out: Diagnostic[]): voi
   }
 }
 
-function checkEncoding(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: Diagnostic[], lossName: string | undefined): CheckedLabels | undefined {
+function checkEncoding(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: Diagnostic[], lossName: string | undefined, field: string): CheckedLabels | undefined {
   if (e.kind !== "as") {
-    out.push(diag("DLP2004", "error", "labels are declared with `as`", e.span, { help: "write `y = labels as class(10)`, `as onehot(10)`, `as binary` or `as regression`" }));
+    out.push(diag("DLP2004", "error", "labels are declared with `as`", e.span, { help: `write \`${field} = labels as class(10)\`, \`as onehot(10)\`, \`as binary\` or \`as regression\`` }));
     return undefined;
   }
+  // A target computed from the inputs (a head that reconstructs its input): a regression of the
+  // features' values, after the same kind of transforms as an input.
+  if (rootName(e.value) === source.info.x.name && source.info.x.name !== source.info.y.name) return checkFeatureTarget(e, source, env, refs, out, field);
   const header = source.facts?.header;
   if (source.name === "csv" && e.value.kind === "name") {
     // `y = income as …` names the label column; `y = labels` reads the source's `label:` column.
@@ -685,3 +775,28 @@ function labelValuesOf(args: { name?: { name: string; span: Span }; value: Expr;
   return ok ? lv : undefined;
 }
 
+
+/** `recon = images / 255 as regression(784)`: the head's targets are the features' values. */
+function checkFeatureTarget(e: Expr & { kind: "as" }, source: CheckedSource, env: Env, refs: ParamRefs, out: Diagnostic[], field: string): (LabelsDecl & { traced: Traced<LabelSpec>; fromFeatures: Traced<Transform>[] }) | undefined {
+  const c = callOf(e.type);
+  if (!c || c.name.name !== "regression") {
+    out.push(diag("DLP2004", "error", `a target read from \`${source.info.x.name}\` is a regression of its values`, e.type.span, { label: `found ${exprText(e.type)}`, help: `write \`${field} = ${exprText(e.value)} as regression(N)\` with N the values per sample, or read the class labels from \`${source.info.y.name}\`` }));
+    return undefined;
+  }
+  const x = checkX(e.value, source, env, refs, out, field);
+  if (!x || x.failed) return undefined;
+  const shape = valueOf<TensorShape>(x.shape);
+  const width = shape.reduce<number>((a, b) => a * (b ?? 1), 1);
+  const arg = c.call?.args[0]?.value;
+  const n = arg ? evalExpr(arg, env) : width;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1) {
+    out.push(diag("DLP2004", "error", "`regression` takes the number of target values per sample", arg?.span ?? e.type.span, { label: arg ? `found ${exprText(arg)}` : "missing" }));
+    return undefined;
+  }
+  if (n !== width) {
+    out.push(diag("DLP4003", "error", `the data holds ${width} values per sample, \`${exprText(e.type)}\` needs ${n}`, e.type.span, { label: `${fmtShape(shape)} = ${width} values`, help: `write \`regression(${width})\`` }));
+    return undefined;
+  }
+  const outputs = arg ? termOf(arg, n, refs) : n;
+  return { spec: { kind: "regression", outputs: n }, traced: { kind: "regression", outputs }, span: e.type.span, declared: "regression", fromFeatures: x.transforms };
+}

@@ -12,7 +12,9 @@ import { SHAPES_NOTE, SHAPES_PENDING, isPoisoned, blockReadClosure, branchModel,
 import type { Env } from "../values.ts";
 import type { ParamRefs } from "../term.ts";
 import { sampledSpace } from "../budget.ts";
-import { dataInputShape, type DataResult } from "./data.ts";
+import { dataInputShape, dataInputShapes, type DataResult } from "./data.ts";
+import { unknownName } from "../../diagnostics/builders.ts";
+import { valueOf } from "../term.ts";
 import type { CheckedPipeline } from "../checked.ts";
 
 // ---- combinations of the shape-affecting params ----------------------------------------
@@ -93,8 +95,17 @@ export function checkModel(
   lossSpan: Span | undefined,
   out: Diagnostic[],
   result: CheckedPipeline,
+  multi?: { data: DataResult; lossOf: (head: string) => { name?: string; span?: Span } },
 ): void {
   const model = ir.model!;
+  // A model with several inputs reads each by its field name.
+  const several = multi && multi.data.inputNames.length > 1 ? multi.data : undefined;
+  const named = multi && (several || (multi.data.inputNames.length === 1 && multi.data.inputNames[0] !== "x")) ? multi.data : undefined;
+  const namedOf = (rep: number): Map<string, TensorShape | null> | undefined => {
+    if (!named) return undefined;
+    const shapes = rep === 0 || !ir.data ? new Map(named.inputs.map((i) => [i.name, valueOf<TensorShape>(i.shape)])) : dataInputShapes(ir.data, envOf(rep), paramNames, lossName);
+    return new Map(named.inputNames.map((n) => [n, shapes.get(n) ?? null]));
+  };
   const rows = combinations(shapeParams, defaults);
   result.combinationsChecked = rows.length;
   const total = shapeParams.reduce((a, p) => a * candidates(p).length, 1);
@@ -174,7 +185,7 @@ export function checkModel(
   let walks: Walk[] = split(rows.map((_, i) => i), dataReads).map((idxs) => {
     const rep = idxs[0];
     const inShape = rep === 0 || !ir.data ? inputShape : dataInputShape(ir.data, envOf(rep), paramNames, lossName) ?? inputShape;
-    return { idxs, walk: startModel(inShape, envOf(rep), ir.blocks, [], rep === 0, "", memo), splits: new Map(), input: inShape };
+    return { idxs, walk: startModel(inShape, envOf(rep), ir.blocks, [], rep === 0, "", memo, undefined, namedOf(rep)), splits: new Map(), input: inShape };
   });
 
   for (let u = 0; u < units.length; u++) {
@@ -223,8 +234,19 @@ export function checkModel(
     // Per-step errors sit on the layer that dropped or changed the steps: a walk that kept only
     // its output layer is run again whole (its layers' own errors were collected already).
     else if (m.output && labelsDecl?.spec.perStep) m = interpretModel(ir.modelNodes, w.input, envOf(w.idxs[0]), ir.blocks, [], "");
+    if (w.idxs[0] === 0 && several && m.usedInputs) {
+      for (const i of several.inputNames) {
+        if (m.usedInputs.has(i)) continue;
+        const at = several.inputs.find((x) => x.name === i)?.span ?? ir.data!.name.span;
+        collect([diag("DLP5011", "error", `the input \`${i}\` is never used`, at, { label: "the model does not read it", related: [{ span: model.name.span, message: "the model" }], help: `read it in the model (\`${i} |> …\`, or merged with \`concatenate(…)\`), or remove the field` })], 0);
+      }
+    }
+    if (multi && (m.heads || multi.data.outputs.length > 1)) {
+      const local: Diagnostic[] = [];
+      checkHeads(m, multi.data, multi.lossOf, ir, local);
+      collect(local, w.idxs[0]);
     // An output poisoned by an earlier error (its width unknown) is not compared with the labels.
-    if (m.output && !isPoisoned(m.output)) {
+    } else if (m.output && !isPoisoned(m.output)) {
       const local: Diagnostic[] = [];
       // Per-step labels have the steps of the window, which are the input's steps in each combination.
       const labels = labelsDecl?.steps !== undefined && w.input.length === 2 && w.input[0] !== null ? { ...labelsDecl, steps: w.input[0] } : labelsDecl;
@@ -250,7 +272,7 @@ export function checkModel(
     if (!ds) {
       ds = [];
       const inShape = ir.data && dataReads.length ? dataInputShape(ir.data, envOf(rank), paramNames, lossName) ?? inputShape : inputShape;
-      interpretModel(ir.modelNodes, inShape, envOf(rank), ir.blocks, ds, "");
+      interpretModel(ir.modelNodes, inShape, envOf(rank), ir.blocks, ds, "", namedOf(rank));
       alone.set(rank, ds);
     }
     return ds;
@@ -300,6 +322,36 @@ const WIDTH_KEEPING = new Set(["activation", "dropout", "spatial_dropout1d", "ga
 export function widthSetter(layers: LayerInstance[]): LayerInstance | undefined {
   for (let i = layers.length - 1; i >= 0; i--) if (!WIDTH_KEEPING.has(layers[i]!.def.name)) return layers[i];
   return layers[layers.length - 1];
+}
+
+/** The heads of `return { name = tensor, … }` against the data section's outputs: one head per output, each checked like a one-output model's output. */
+function checkHeads(m: ModelResult, data: DataResult, lossOf: (head: string) => { name?: string; span?: Span }, ir: PipelineIR, out: Diagnostic[]): void {
+  const names = data.outputs.map((o) => o.name);
+  if (!m.heads) {
+    const at = m.outputSpan ?? ir.model!.name.span;
+    out.push(diag("DLP5010", "error", `the data section declares ${names.length} outputs, the model returns one tensor`, at, {
+      label: "one output",
+      related: data.outputs.map((o) => ({ span: o.nameSpan, message: `the labels \`${o.name}\`` })),
+      help: `return one head per output: \`return { ${names.map((n) => `${n} = …`).join(", ")} }\``,
+    }));
+    return;
+  }
+  const returned = new Set(m.heads.map((h) => h.name.name));
+  for (const h of m.heads) {
+    const o = data.outputs.find((x) => x.name === h.name.name);
+    if (!o) {
+      const free = names.filter((n) => !returned.has(n));
+      out.push(unknownName(`the head \`${h.name.name}\` has no labels`, h.name.name, h.name.span, free.length ? free : names, { code: "DLP5009", label: "no output field of this name", otherwise: `the data section's outputs are ${names.map((n) => `\`${n}\``).join(", ")}`, fix: true }));
+      continue;
+    }
+    if (!h.output) continue;
+    const l = lossOf(o.name);
+    checkOutput({ output: h.output, outputSpan: h.span, layers: h.layers, blockCalls: [] }, o, l.name, l.span, ir, out, "");
+  }
+  for (const o of data.outputs) {
+    if (returned.has(o.name)) continue;
+    out.push(diag("DLP5010", "error", `the labels \`${o.name}\` have no head`, o.nameSpan, { label: "no head of this name", related: [{ span: m.outputSpan ?? ir.model!.name.span, message: "the model's heads" }], help: `add \`${o.name} = …\` to the model's \`return { … }\`, or remove the field` }));
+  }
 }
 
 function checkOutput(m: ModelResult, labels: DataResult["labels"], lossName: string | undefined, lossSpan: Span | undefined, ir: PipelineIR, out: Diagnostic[], context: string): void {

@@ -1,8 +1,9 @@
 // The train section: loss, optimizer, schedule, batch, epochs, metrics, callbacks, clipping,
 // class weights, initial weights; each leaf a term so a param read there reaches train(p).
-import type { CallExpr, Span } from "../../../grammar/ast.ts";
+import type { CallExpr, Expr, NameExpr, Span } from "../../../grammar/ast.ts";
 import { exprText } from "../../../grammar/ast.ts";
 import { diag, type Diagnostic } from "../../diagnostics/diagnostic.ts";
+import { definedTwice } from "../../diagnostics/builders.ts";
 import type { CallbackSpec, MetricSpec, OptimizerSpec, TrainSpec, ScheduleSpec } from "../../../runtime/spec.ts";
 import { CALLBACKS, LOSSES, LOSS_ALIASES, METRICS, OPTIMIZERS, SCHEDULES, type Entry, type Terms } from "../catalog.ts";
 import { argNamed, asCall, callOf, settingOf, type SectionIR, type Setting } from "../lower.ts";
@@ -13,9 +14,43 @@ import { tick, readsAParam, unknownSetting, checkCall } from "./call.ts";
 
 // ---- train -------------------------------------------------------------------------------
 
-const TRAIN_SETTINGS = ["loss", "optimizer", "batch", "epochs", "metrics", "early_stop", "checkpoint", "reduce_lr", "schedule", "clip_norm", "class_weight", "init_weights"];
+const TRAIN_SETTINGS = ["loss", "loss_weights", "optimizer", "batch", "epochs", "metrics", "early_stop", "checkpoint", "reduce_lr", "schedule", "clip_norm", "class_weight", "init_weights"];
 
-export function checkTrain(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagnostic[]): { spec?: Traced<TrainSpec>; lossSpan?: Span } {
+/** One entry of a per-head setting: `loss { digit = sparse_categorical_crossentropy, recon = mse }`. */
+interface HeadEntry {
+  name: NameExpr;
+  /** `digit = accuracy, f1`: the value, then the comma-separated ones that follow it. */
+  values: Expr[];
+}
+
+/** The entries of `SETTING { head = value, … }`: each `name = …` starts one; a comma-separated
+ *  value after it without `=` adds to it (`metrics { digit = accuracy, f1; recon = mae }`). */
+function headEntries(s: Setting, out: Diagnostic[], many: boolean): HeadEntry[] {
+  const entries: HeadEntry[] = [];
+  for (const st of s.block?.statements ?? []) {
+    for (const g of st.groups) {
+      const a = g[0];
+      if (g.length === 1 && a.kind === "assign" && a.target.kind === "name") {
+        const twice = entries.find((e) => e.name.name === (a.target as NameExpr).name);
+        if (twice) out.push(definedTwice(`the head \`${a.target.name}\` is given twice in \`${s.name.name}\``, a.target.span, twice.name.span));
+        else entries.push({ name: a.target, values: [a.value] });
+      } else if (many && entries.length && g.length === 1 && a.kind !== "assign") entries[entries.length - 1]!.values.push(a);
+      else out.push(diag("DLP1001", "error", `each entry of \`${s.name.name} { … }\` is \`head = value\``, a.span, { label: `found ${exprText(a)}`, help: `write e.g. \`${s.name.name} { digit = ${s.name.name === "loss" ? "sparse_categorical_crossentropy" : s.name.name === "loss_weights" ? "1.0" : "accuracy"}, recon = ${s.name.name === "loss" ? "mse" : s.name.name === "loss_weights" ? "0.5" : "mae"} }\`` }));
+    }
+  }
+  if (!entries.length && !out.some((d) => d.span.start >= s.stmt.span.start && d.span.end <= s.stmt.span.end)) out.push(diag("DLP2005", "error", `\`${s.name.name} { … }\` names no head`, s.stmt.span, { help: `write \`${s.name.name} { head = …, … }\`, one entry per head of the model` }));
+  return entries;
+}
+
+/** What the train section says per head, by head name, for check.ts to match with the data's outputs. */
+export interface HeadSettings {
+  losses: Map<string, { name: NameExpr; loss: TrainSpec["loss"]; fields: Partial<Traced<TrainSpec>>; span: Span }>;
+  weights: Map<string, { name: NameExpr; weight: Term }>;
+  metrics: Map<string, { name: NameExpr; metrics: Traced<MetricSpec>[] }>;
+}
+
+export function checkTrain(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagnostic[]): { spec?: Traced<TrainSpec>; lossSpan?: Span; heads: HeadSettings } {
+  const heads: HeadSettings = { losses: new Map(), weights: new Map(), metrics: new Map() };
   let loss: TrainSpec["loss"] | undefined;
   let lossSpan: Span | undefined;
   let lossFields: Partial<Traced<TrainSpec>> = {};
@@ -55,6 +90,19 @@ export function checkTrain(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagn
     }
     switch (s.name.name) {
       case "loss": {
+        if (s.block && !s.values.length) {
+          for (const e of headEntries(s, out, false)) {
+            const l = checkLoss(e.values[0]!, env, refs, out);
+            if (l) heads.losses.set(e.name.name, { name: e.name, ...l });
+          }
+          const first = [...heads.losses.values()][0];
+          if (first && !loss) {
+            loss = first.loss;
+            lossSpan = first.span;
+            lossFields = first.fields;
+          }
+          break;
+        }
         const c = s.values[0] ? callOf(s.values[0]) : undefined;
         if (!c) {
           out.push(diag("DLP2005", "error", "`loss` needs a loss name", s.name.span, { help: `losses: ${Object.keys(LOSSES).join(", ")}` }));
@@ -94,6 +142,19 @@ export function checkTrain(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagn
         }
         break;
       }
+      case "loss_weights": {
+        if (!s.block || s.values.length) {
+          out.push(diag("DLP2004", "error", "`loss_weights` takes one weight per head", s.stmt.span, { help: "write `loss_weights { digit = 1.0, recon = 0.5 }`" }));
+          break;
+        }
+        for (const e of headEntries(s, out, false)) {
+          const w = e.values[0]!;
+          const v = evalExpr(w, env);
+          if (typeof v !== "number" || !Number.isFinite(v) || v < 0) out.push(diag("DLP2004", "error", "a loss weight is a non-negative number", w.span, { label: `found ${exprText(w)}` }));
+          else heads.weights.set(e.name.name, { name: e.name, weight: termOf(w, v, refs) });
+        }
+        break;
+      }
       case "batch": {
         const v = positiveInt(s);
         if (v !== undefined) batchSize = v;
@@ -105,18 +166,11 @@ export function checkTrain(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagn
         break;
       }
       case "metrics": {
-        for (const w of [...s.values, ...s.more]) {
-          const c = callOf(w);
-          if (!c) continue;
-          const sig = METRICS[c.name.name];
-          if (!sig) {
-            const alt = didYouMean(c.name.name, Object.keys(METRICS));
-            out.push(diag("DLP2001", "error", `unknown metric \`${c.name.name}\``, c.name.span, { label: "unknown", help: meantHelp(alt) ?? `metrics: ${Object.keys(METRICS).join(", ")}`, fix: alt ? { title: `rename to \`${alt}\``, span: c.name.span, text: alt } : undefined }));
-            continue;
-          }
-          const r = checkCall(asCall(c.name, c.call), sig, env, out, refs);
-          if (r) metrics.push(sig.toSpec(r.t, undefined));
+        if (s.block && !s.values.length) {
+          for (const e of headEntries(s, out, true)) heads.metrics.set(e.name.name, { name: e.name, metrics: checkMetrics(e.values, env, refs, out) });
+          break;
         }
+        metrics.push(...checkMetrics([...s.values, ...s.more], env, refs, out));
         break;
       }
       case "schedule": {
@@ -176,9 +230,11 @@ export function checkTrain(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagn
         unknownSetting(s, "train", TRAIN_SETTINGS, out);
     }
   }
+  const firstMetrics = [...heads.metrics.values()][0];
+  if (firstMetrics && !metrics.length) metrics.push(...firstMetrics.metrics);
   if (!loss) {
     if (!out.some((d) => d.severity === "error" && d.span.start >= sec.span.start && d.span.end <= sec.span.end)) out.push(diag("DLP2005", "error", "the train section has no `loss`", sec.name.span, { label: "missing `loss …`", help: "add e.g. `loss sparse_categorical_crossentropy`" }));
-    return {};
+    return { heads };
   }
   optimizer ??= { name: "adam", learningRate: 0.001 };
   if (schedule) optimizer.schedule = schedule.def.toSpec(schedule.t, { epochs });
@@ -186,6 +242,41 @@ export function checkTrain(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagn
   if (clipNorm !== undefined) spec.clipNorm = clipNorm;
   if (classWeight !== undefined) spec.classWeight = classWeight;
   if (initWeights !== undefined) spec.initWeights = initWeights;
-  return { spec, lossSpan };
+  return { spec, lossSpan, heads };
+}
+
+function checkLoss(v: Expr, env: Env, refs: ParamRefs, out: Diagnostic[]): { loss: TrainSpec["loss"]; fields: Partial<Traced<TrainSpec>>; span: Span } | undefined {
+  const c = callOf(v);
+  if (!c) {
+    out.push(diag("DLP2005", "error", "a loss is a loss name", v.span, { label: `found ${exprText(v)}`, help: `losses: ${Object.keys(LOSSES).join(", ")}` }));
+    return undefined;
+  }
+  const name = LOSS_ALIASES[c.name.name] ?? c.name.name;
+  const def = LOSSES[name];
+  if (!def) {
+    const alt = didYouMean(c.name.name, [...Object.keys(LOSSES), ...Object.keys(LOSS_ALIASES)]);
+    out.push(diag("DLP2001", "error", `unknown loss \`${c.name.name}\``, c.name.span, { label: "unknown", help: meantHelp(alt) ?? `losses: ${Object.keys(LOSSES).join(", ")}`, fix: alt ? { title: `rename to \`${alt}\``, span: c.name.span, text: alt } : undefined }));
+    return undefined;
+  }
+  const r = checkCall(asCall(c.name, c.call), def.sig, env, out, refs);
+  if (!r) return undefined;
+  return { loss: name as TrainSpec["loss"], fields: def.toSpec?.(r.t) ?? {}, span: c.name.span };
+}
+
+function checkMetrics(ws: Expr[], env: Env, refs: ParamRefs, out: Diagnostic[]): Traced<MetricSpec>[] {
+  const metrics: Traced<MetricSpec>[] = [];
+  for (const w of ws) {
+    const c = callOf(w);
+    if (!c) continue;
+    const sig = METRICS[c.name.name];
+    if (!sig) {
+      const alt = didYouMean(c.name.name, Object.keys(METRICS));
+      out.push(diag("DLP2001", "error", `unknown metric \`${c.name.name}\``, c.name.span, { label: "unknown", help: meantHelp(alt) ?? `metrics: ${Object.keys(METRICS).join(", ")}`, fix: alt ? { title: `rename to \`${alt}\``, span: c.name.span, text: alt } : undefined }));
+      continue;
+    }
+    const r = checkCall(asCall(c.name, c.call), sig, env, out, refs);
+    if (r) metrics.push(sig.toSpec(r.t, undefined));
+  }
+  return metrics;
 }
 

@@ -67,18 +67,28 @@ export function data(p: Params): DataSpec {
     source: {
       kind: "cifar10",
     },
-    transforms: [
+    inputs: [
       {
-        op: "scale",
-        by: 1 / 255,
+        name: "x",
+        transforms: [
+          {
+            op: "scale",
+            by: 1 / 255,
+          },
+        ],
+        shape: [32, 32, 3],
       },
     ],
-    inputShape: [32, 32, 3],
-    labels: {
-      kind: "class",
-      classes: 10,
-      encoding: "sparse",
-    },
+    outputs: [
+      {
+        name: "y",
+        labels: {
+          kind: "class",
+          classes: 10,
+          encoding: "sparse",
+        },
+      },
+    ],
     split: {
       validation: {
         last: 5000,

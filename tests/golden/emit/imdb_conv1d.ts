@@ -29,19 +29,29 @@ export function data(p: Params): DataSpec {
       kind: "imdb",
       numWords: 10000,
     },
-    transforms: [
+    inputs: [
       {
-        op: "pad_sequences",
-        maxlen: p.maxlen,
-        padding: "pre",
-        truncating: "pre",
-        value: 0,
+        name: "x",
+        transforms: [
+          {
+            op: "pad_sequences",
+            maxlen: p.maxlen,
+            padding: "pre",
+            truncating: "pre",
+            value: 0,
+          },
+        ],
+        shape: [p.maxlen],
       },
     ],
-    inputShape: [p.maxlen],
-    labels: {
-      kind: "binary",
-    },
+    outputs: [
+      {
+        name: "y",
+        labels: {
+          kind: "binary",
+        },
+      },
+    ],
     split: {
       validation: {
         fraction: 0.2,

@@ -33,22 +33,32 @@ export function data(p: Params): DataSpec {
     source: {
       kind: "mnist",
     },
-    transforms: [
+    inputs: [
       {
-        op: "scale",
-        by: 1 / 255,
-      },
-      {
-        op: "reshape",
+        name: "x",
+        transforms: [
+          {
+            op: "scale",
+            by: 1 / 255,
+          },
+          {
+            op: "reshape",
+            shape: [28, 28, 1],
+          },
+        ],
         shape: [28, 28, 1],
       },
     ],
-    inputShape: [28, 28, 1],
-    labels: {
-      kind: "class",
-      classes: 10,
-      encoding: "sparse",
-    },
+    outputs: [
+      {
+        name: "y",
+        labels: {
+          kind: "class",
+          classes: 10,
+          encoding: "sparse",
+        },
+      },
+    ],
     split: {
       validation: {
         fraction: 0.1,

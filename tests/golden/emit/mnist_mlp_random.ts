@@ -29,22 +29,32 @@ export function data(p: Params): DataSpec {
     source: {
       kind: "mnist",
     },
-    transforms: [
+    inputs: [
       {
-        op: "scale",
-        by: 1 / 255,
-      },
-      {
-        op: "reshape",
+        name: "x",
+        transforms: [
+          {
+            op: "scale",
+            by: 1 / 255,
+          },
+          {
+            op: "reshape",
+            shape: [784],
+          },
+        ],
         shape: [784],
       },
     ],
-    inputShape: [784],
-    labels: {
-      kind: "class",
-      classes: 10,
-      encoding: "onehot",
-    },
+    outputs: [
+      {
+        name: "y",
+        labels: {
+          kind: "class",
+          classes: 10,
+          encoding: "onehot",
+        },
+      },
+    ],
     split: {
       validation: {
         fraction: 0.1,

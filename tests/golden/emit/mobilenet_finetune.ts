@@ -67,27 +67,37 @@ export function data(p: Params): DataSpec {
       size: [p.size, p.size],
       channels: 3,
     },
-    transforms: [
+    inputs: [
       {
-        op: "scale",
-        by: 1 / 255,
-      },
-      {
-        op: "normalize",
-        mean: 0.5,
-        std: 0.5,
-      },
-      {
-        op: "reshape",
+        name: "x",
+        transforms: [
+          {
+            op: "scale",
+            by: 1 / 255,
+          },
+          {
+            op: "normalize",
+            mean: 0.5,
+            std: 0.5,
+          },
+          {
+            op: "reshape",
+            shape: [p.size, p.size, 3],
+          },
+        ],
         shape: [p.size, p.size, 3],
       },
     ],
-    inputShape: [p.size, p.size, 3],
-    labels: {
-      kind: "class",
-      classes: p.classes,
-      encoding: "sparse",
-    },
+    outputs: [
+      {
+        name: "y",
+        labels: {
+          kind: "class",
+          classes: p.classes,
+          encoding: "sparse",
+        },
+      },
+    ],
     split: {
       validation: {
         fraction: 0.2,

@@ -29,17 +29,27 @@ export function data(p: Params): DataSpec {
       features: ["hour_sin", "hour_cos", "temp", "load"],
       delimiter: ",",
     },
-    transforms: [
+    inputs: [
       {
-        op: "standardize",
+        name: "x",
+        transforms: [
+          {
+            op: "standardize",
+          },
+        ],
+        shape: [24, 4],
       },
     ],
-    inputShape: [24, 4],
-    labels: {
-      kind: "regression",
-      outputs: 1,
-      perStep: true,
-    },
+    outputs: [
+      {
+        name: "y",
+        labels: {
+          kind: "regression",
+          outputs: 1,
+          perStep: true,
+        },
+      },
+    ],
     split: {
       test: {
         fraction: 0.15,

@@ -27,18 +27,28 @@ export function data(p: Params): DataSpec {
       horizon: 0,
       delimiter: ",",
     },
-    transforms: [
+    inputs: [
       {
-        op: "standardize",
+        name: "x",
+        transforms: [
+          {
+            op: "standardize",
+          },
+        ],
+        shape: [32, 2],
       },
     ],
-    inputShape: [32, 2],
-    labels: {
-      kind: "class",
-      classes: 3,
-      encoding: "sparse",
-      perStep: true,
-    },
+    outputs: [
+      {
+        name: "y",
+        labels: {
+          kind: "class",
+          classes: 3,
+          encoding: "sparse",
+          perStep: true,
+        },
+      },
+    ],
     split: {
       test: {
         fraction: 0.2,

@@ -25,104 +25,114 @@ export function data(p: Params): DataSpec {
       label: "income",
       delimiter: ",",
     },
-    transforms: [
+    inputs: [
       {
-        op: "columns",
-        columns: [
+        name: "x",
+        transforms: [
           {
-            column: "age",
-            kind: "numeric",
-            scale: {
-              kind: "standardize",
-            },
-          },
-          {
-            column: "education_num",
-            kind: "numeric",
-            scale: {
-              kind: "standardize",
-            },
-          },
-          {
-            column: "capital_gain",
-            kind: "numeric",
-            scale: {
-              kind: "standardize",
-            },
-          },
-          {
-            column: "capital_loss",
-            kind: "numeric",
-            scale: {
-              kind: "standardize",
-            },
-          },
-          {
-            column: "hours_per_week",
-            kind: "numeric",
-            fill: {
-              kind: "median",
-            },
-            scale: {
-              kind: "standardize",
-            },
-          },
-          {
-            column: "workclass",
-            kind: "category",
-            maxTokens: 8,
-            oneHot: true,
-          },
-          {
-            column: "education",
-            kind: "category",
-            maxTokens: 11,
-            oneHot: true,
-          },
-          {
-            column: "marital_status",
-            kind: "category",
-            maxTokens: 7,
-            oneHot: true,
-          },
-          {
-            column: "occupation",
-            kind: "category",
-            maxTokens: 13,
-            oneHot: true,
-          },
-          {
-            column: "relationship",
-            kind: "category",
-            maxTokens: 7,
-            oneHot: true,
-          },
-          {
-            column: "sex",
-            kind: "category",
-            maxTokens: 3,
-            oneHot: true,
-          },
-          {
-            column: "owns_house",
-            kind: "binary",
-          },
-          {
-            column: "interview",
-            kind: "date",
-            scale: {
-              kind: "min_max",
-            },
+            op: "columns",
+            columns: [
+              {
+                column: "age",
+                kind: "numeric",
+                scale: {
+                  kind: "standardize",
+                },
+              },
+              {
+                column: "education_num",
+                kind: "numeric",
+                scale: {
+                  kind: "standardize",
+                },
+              },
+              {
+                column: "capital_gain",
+                kind: "numeric",
+                scale: {
+                  kind: "standardize",
+                },
+              },
+              {
+                column: "capital_loss",
+                kind: "numeric",
+                scale: {
+                  kind: "standardize",
+                },
+              },
+              {
+                column: "hours_per_week",
+                kind: "numeric",
+                fill: {
+                  kind: "median",
+                },
+                scale: {
+                  kind: "standardize",
+                },
+              },
+              {
+                column: "workclass",
+                kind: "category",
+                maxTokens: 8,
+                oneHot: true,
+              },
+              {
+                column: "education",
+                kind: "category",
+                maxTokens: 11,
+                oneHot: true,
+              },
+              {
+                column: "marital_status",
+                kind: "category",
+                maxTokens: 7,
+                oneHot: true,
+              },
+              {
+                column: "occupation",
+                kind: "category",
+                maxTokens: 13,
+                oneHot: true,
+              },
+              {
+                column: "relationship",
+                kind: "category",
+                maxTokens: 7,
+                oneHot: true,
+              },
+              {
+                column: "sex",
+                kind: "category",
+                maxTokens: 3,
+                oneHot: true,
+              },
+              {
+                column: "owns_house",
+                kind: "binary",
+              },
+              {
+                column: "interview",
+                kind: "date",
+                scale: {
+                  kind: "min_max",
+                },
+              },
+            ],
           },
         ],
+        shape: [59],
       },
     ],
-    inputShape: [59],
-    labels: {
-      kind: "class",
-      classes: 2,
-      encoding: "sparse",
-    },
+    outputs: [
+      {
+        name: "y",
+        labels: {
+          kind: "class",
+          classes: 2,
+          encoding: "sparse",
+        },
+      },
+    ],
     split: {
       test: {
         fraction: 0.15,

@@ -27,25 +27,35 @@ export function data(p: Params): DataSpec {
       kind: "text_files",
       dir: "data/reviews",
     },
-    transforms: [
+    inputs: [
       {
-        op: "columns",
-        columns: [
+        name: "x",
+        transforms: [
           {
-            column: "texts",
-            kind: "text",
-            numWords: p.vocab,
-            maxlen: 32,
+            op: "columns",
+            columns: [
+              {
+                column: "texts",
+                kind: "text",
+                numWords: p.vocab,
+                maxlen: 32,
+              },
+            ],
           },
         ],
+        shape: [32],
       },
     ],
-    inputShape: [32],
-    labels: {
-      kind: "class",
-      classes: 2,
-      encoding: "sparse",
-    },
+    outputs: [
+      {
+        name: "y",
+        labels: {
+          kind: "class",
+          classes: 2,
+          encoding: "sparse",
+        },
+      },
+    ],
     split: {
       validation: {
         fraction: 0.2,
