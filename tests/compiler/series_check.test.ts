@@ -84,7 +84,7 @@ test("a tuned window length reaches data(p) and every combination is checked aga
   assert.equal(r.diagnostics.filter((d) => d.severity === "error"), []);
   const code = emitPipeline(r.checked!, "p.dlp", r.sourceHash);
   assert.match(code, /length: p\.len/);
-  assert.match(code, /inputShape: \[p\.len, 3\]/);
+  assert.match(code, /shape: \[p\.len, 3\]/);
   // A per-step output must keep the steps for every length: a valid conv1d does not.
   const conv = compile(text.replace("lstm(8, return_sequences: true)", "conv1d(4, 3)"), { file: "p.dlp" });
   assert.equal(conv.diagnostics.filter((d) => d.severity === "error").map((d) => d.code), ["DLP5021"]);
