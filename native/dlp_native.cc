@@ -635,6 +635,52 @@ napi_value ReluGrad(napi_env env, napi_callback_info info) {
   });
 }
 
+// reluGradSum(heap, rows, c, dy, x, out, sum): reluGrad's out over [rows, c], and in the same pass
+// sum[k] = the sum of out over the rows (a fused conv's bias gradient), each thread summing its
+// range of rows in float32 (as sumLeading does) before the ranges are added.
+napi_value ReluGradSum(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = getArgs(env, info, 7);
+    heapOf(a, 0);
+    const int64_t rows = num(a, 1), c = num(a, 2);
+    const float* dy = ptr(a, 3, rows * c);
+    const float* x = ptr(a, 4, rows * c);
+    float* out = ptr(a, 5, rows * c);
+    float* sum = ptr(a, 6, c);
+    if (!dy || !x || !out || !sum || c < 1) throw JsError{"dlp_native: reluGradSum needs dy, x and two outputs"};
+    int threads = omp_get_max_threads();
+    if (rows * c < 65536) threads = 1;
+    std::vector<float> partial(static_cast<size_t>(threads * c), 0.f);
+    const int32_t one = 0x3f800000;
+#pragma omp parallel num_threads(threads)
+    {
+      const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+      const int64_t from = rows * t / nt, to = rows * (t + 1) / nt;
+      float* __restrict acc = partial.data() + t * c;
+      for (int64_t r = from; r < to; r++) {
+        const float* __restrict d = dy + r * c;
+        const float* __restrict v = x + r * c;
+        const i32a* __restrict vb = reinterpret_cast<const i32a*>(v);
+        float* __restrict o = out + r * c;
+        for (int64_t k = 0; k < c; k++) {
+          const int32_t bits = (one & -static_cast<int32_t>(v[k] > 0.f)) | (vb[k] & -static_cast<int32_t>(v[k] != v[k]));
+          float stepv;
+          std::memcpy(&stepv, &bits, 4);
+          const float g = d[k] * stepv;
+          o[k] = g;
+          acc[k] += g;
+        }
+      }
+    }
+    for (int64_t k = 0; k < c; k++) {
+      float total = 0.f;
+      for (int t = 0; t < threads; t++) total += partial[t * c + k];
+      sum[k] = total;
+    }
+    return undefinedValue(env);
+  });
+}
+
 // adam(heap, n, s = Float32Array [beta1, 1 - beta1, beta2, 1 - beta2, epsilon, -learningRate],
 //      value, m, v, g, oneMinusAccBeta1, oneMinusAccBeta2 (float32 scalars), newValue, newM, newV):
 // one variable's Adam update, every step in float32 in the order tfjs's AdamOptimizer takes it
@@ -859,6 +905,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reluGrad", nullptr, ReluGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"reluGradSum", nullptr, ReluGradSum, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"rmsprop", nullptr, RmsProp, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"gather", nullptr, Gather, nullptr, nullptr, nullptr, napi_default, nullptr},
