@@ -97,6 +97,30 @@ std::vector<int64_t> ints(Args& a, size_t i) {
   return std::vector<int64_t>(p, p + length);
 }
 
+// Argument i as a Float32Array of exactly `count` values (an optimizer's scalars), copied.
+std::vector<float> floats(Args& a, size_t i, size_t count) {
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  bool isTa = false;
+  napi_is_typedarray(a.env, a.v[i], &isTa);
+  if (isTa) napi_get_typedarray_info(a.env, a.v[i], &type, &length, &data, nullptr, nullptr);
+  if (!isTa || type != napi_float32_array || length != count) {
+    throw JsError{"dlp_native: argument " + std::to_string(i) + " must be a Float32Array of " + std::to_string(count)};
+  }
+  const float* f = static_cast<const float*>(data);
+  return std::vector<float>(f, f + count);
+}
+
+// y[j] = the sum over threads of partial[t * inner + j] (per-thread partial sums, added in thread order).
+void addPartials(const std::vector<float>& partial, int threads, int64_t inner, float* y) {
+  for (int64_t j = 0; j < inner; j++) {
+    float total = 0.f;
+    for (int t = 0; t < threads; t++) total += partial[t * inner + j];
+    y[j] = total;
+  }
+}
+
 // A float pointer `count` elements long at byte offset argument i (a negative offset: none).
 float* ptr(Args& a, size_t i, int64_t count) {
   int64_t off = num(a, i);
@@ -534,11 +558,7 @@ napi_value SumLeading(napi_env env, napi_callback_info info) {
         for (int64_t j = 0; j < inner; j++) acc[j] += row[j];
       }
     }
-    for (int64_t j = 0; j < inner; j++) {
-      float total = 0.f;
-      for (int t = 0; t < threads; t++) total += partial[t * inner + j];
-      y[j] = total;
-    }
+    addPartials(partial, threads, inner, y);
     return undefinedValue(env);
   });
 }
@@ -672,11 +692,7 @@ napi_value ReluGradSum(napi_env env, napi_callback_info info) {
         }
       }
     }
-    for (int64_t k = 0; k < c; k++) {
-      float total = 0.f;
-      for (int t = 0; t < threads; t++) total += partial[t * c + k];
-      sum[k] = total;
-    }
+    addPartials(partial, threads, c, sum);
     return undefinedValue(env);
   });
 }
@@ -691,18 +707,7 @@ napi_value Adam(napi_env env, napi_callback_info info) {
     Args a = getArgs(env, info, 12);
     heapOf(a, 0);
     const int64_t n = num(a, 1);
-    std::vector<float> sc;
-    {
-      napi_typedarray_type type;
-      size_t length = 0;
-      void* data = nullptr;
-      bool isTa = false;
-      napi_is_typedarray(env, a.v[2], &isTa);
-      if (isTa) napi_get_typedarray_info(env, a.v[2], &type, &length, &data, nullptr, nullptr);
-      if (!isTa || type != napi_float32_array || length != 6) throw JsError{"dlp_native: adam's scalars must be a Float32Array of 6"};
-      const float* f = static_cast<const float*>(data);
-      sc.assign(f, f + 6);
-    }
+    const std::vector<float> sc = floats(a, 2, 6);
     const float* __restrict val = ptr(a, 3, n);
     const float* __restrict m = ptr(a, 4, n);
     const float* __restrict v = ptr(a, 5, n);
@@ -740,17 +745,7 @@ napi_value RmsProp(napi_env env, napi_callback_info info) {
     Args a = getArgs(env, info, 10);
     heapOf(a, 0);
     const int64_t n = num(a, 1);
-    float sc[5];
-    {
-      napi_typedarray_type type;
-      size_t length = 0;
-      void* data = nullptr;
-      bool isTa = false;
-      napi_is_typedarray(env, a.v[2], &isTa);
-      if (isTa) napi_get_typedarray_info(env, a.v[2], &type, &length, &data, nullptr, nullptr);
-      if (!isTa || type != napi_float32_array || length != 5) throw JsError{"dlp_native: rmsprop's scalars must be a Float32Array of 5"};
-      std::memcpy(sc, data, sizeof sc);
-    }
+    const std::vector<float> sc = floats(a, 2, 5);
     const float* __restrict val = ptr(a, 3, n);
     const float* __restrict ms = ptr(a, 4, n);
     const float* __restrict mom = ptr(a, 5, n);

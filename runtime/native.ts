@@ -598,6 +598,14 @@ const fusedConv2DGrad: tf.GradConfig = {
   },
 };
 
+type Slots = { originalName: string; variable: tf.Variable }[];
+
+/** An optimizer's state variable i, created as zeros like `value` on first use, as tfjs's optimizers do. */
+function slot(slots: Slots, i: number, originalName: string, value: tf.Variable): tf.Variable {
+  slots[i] ??= { originalName, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+  return slots[i]!.variable;
+}
+
 /**
  * tfjs's Adam with each variable's update as one native kernel (ADAM_UPDATE) while the native
  * kernels are registered and the wasm backend runs: 1 kernel call a variable instead of 14,
@@ -613,8 +621,8 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
     }
     const self = this as unknown as {
       accBeta1: tf.Variable; accBeta2: tf.Variable;
-      accumulatedFirstMoment: { originalName: string; variable: tf.Variable }[];
-      accumulatedSecondMoment: { originalName: string; variable: tf.Variable }[];
+      accumulatedFirstMoment: Slots;
+      accumulatedSecondMoment: Slots;
     };
     const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
     tf.tidy(() => {
@@ -622,15 +630,9 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
       const attrs = { beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, learningRate: this.learningRate };
       names.forEach((name, i) => {
         const value = tf.engine().registeredVariables[name]!;
-        if (self.accumulatedFirstMoment[i] == null) {
-          self.accumulatedFirstMoment[i] = { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-        }
-        if (self.accumulatedSecondMoment[i] == null) {
-          self.accumulatedSecondMoment[i] = { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-        }
+        const m = slot(self.accumulatedFirstMoment, i, `${name}/m`, value), v = slot(self.accumulatedSecondMoment, i, `${name}/v`, value);
         const gradient = Array.isArray(variableGradients) ? variableGradients[i]!.tensor : variableGradients[name];
         if (gradient == null) return;
-        const m = self.accumulatedFirstMoment[i]!.variable, v = self.accumulatedSecondMoment[i]!.variable;
         if (value.dtype === "float32" && gradient.dtype === "float32" && gradient.shape.join() === value.shape.join()) {
           const [nv, nm, ns] = tf.engine().runKernel(ADAM_UPDATE, { value, m, v, g: gradient, c1, c2 }, attrs) as tf.Tensor[];
           m.assign(nm!);
@@ -662,8 +664,8 @@ export class FusedRmsPropOptimizer extends tf.RMSPropOptimizer {
   override applyGradients(variableGradients: Parameters<tf.RMSPropOptimizer["applyGradients"]>[0]): void {
     const self = this as unknown as {
       centered: boolean;
-      accumulatedMeanSquares: { originalName: string; variable: tf.Variable }[];
-      accumulatedMoments: { originalName: string; variable: tf.Variable }[];
+      accumulatedMeanSquares: Slots;
+      accumulatedMoments: Slots;
     };
     if (!(nativeKernelsEnabled() && tf.getBackend() === "wasm") || self.centered) {
       super.applyGradients(variableGradients);
@@ -673,15 +675,9 @@ export class FusedRmsPropOptimizer extends tf.RMSPropOptimizer {
     const attrs = { decay: this.decay, momentum: this.momentum, learningRate: this.learningRate, epsilon: this.epsilon };
     names.forEach((name, i) => {
       const value = tf.engine().registeredVariables[name]!;
-      if (self.accumulatedMeanSquares[i] == null) {
-        self.accumulatedMeanSquares[i] = { originalName: `${name}/rms`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-      }
-      if (self.accumulatedMoments[i] == null) {
-        self.accumulatedMoments[i] = { originalName: `${name}/momentum`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-      }
+      const ms = slot(self.accumulatedMeanSquares, i, `${name}/rms`, value), mom = slot(self.accumulatedMoments, i, `${name}/momentum`, value);
       const gradient = Array.isArray(variableGradients) ? variableGradients[i]!.tensor : variableGradients[name];
       if (gradient == null) return;
-      const ms = self.accumulatedMeanSquares[i]!.variable, mom = self.accumulatedMoments[i]!.variable;
       tf.tidy(() => {
         if (value.dtype === "float32" && gradient.dtype === "float32" && gradient.shape.join() === value.shape.join()) {
           const [nv, nms, nmom] = tf.engine().runKernel(RMSPROP_UPDATE, { value, ms, mom, g: gradient }, attrs) as tf.Tensor[];
