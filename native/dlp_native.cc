@@ -97,6 +97,30 @@ std::vector<int64_t> ints(Args& a, size_t i) {
   return std::vector<int64_t>(p, p + length);
 }
 
+// Argument i as a Float32Array of exactly `count` values (an optimizer's scalars), copied.
+std::vector<float> floats(Args& a, size_t i, size_t count) {
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  bool isTa = false;
+  napi_is_typedarray(a.env, a.v[i], &isTa);
+  if (isTa) napi_get_typedarray_info(a.env, a.v[i], &type, &length, &data, nullptr, nullptr);
+  if (!isTa || type != napi_float32_array || length != count) {
+    throw JsError{"dlp_native: argument " + std::to_string(i) + " must be a Float32Array of " + std::to_string(count)};
+  }
+  const float* f = static_cast<const float*>(data);
+  return std::vector<float>(f, f + count);
+}
+
+// y[j] = the sum over threads of partial[t * inner + j] (per-thread partial sums, added in thread order).
+void addPartials(const std::vector<float>& partial, int threads, int64_t inner, float* y) {
+  for (int64_t j = 0; j < inner; j++) {
+    float total = 0.f;
+    for (int t = 0; t < threads; t++) total += partial[t * inner + j];
+    y[j] = total;
+  }
+}
+
 // A float pointer `count` elements long at byte offset argument i (a negative offset: none).
 float* ptr(Args& a, size_t i, int64_t count) {
   int64_t off = num(a, i);
@@ -534,11 +558,7 @@ napi_value SumLeading(napi_env env, napi_callback_info info) {
         for (int64_t j = 0; j < inner; j++) acc[j] += row[j];
       }
     }
-    for (int64_t j = 0; j < inner; j++) {
-      float total = 0.f;
-      for (int t = 0; t < threads; t++) total += partial[t * inner + j];
-      y[j] = total;
-    }
+    addPartials(partial, threads, inner, y);
     return undefinedValue(env);
   });
 }
@@ -635,6 +655,48 @@ napi_value ReluGrad(napi_env env, napi_callback_info info) {
   });
 }
 
+// reluGradSum(heap, rows, c, dy, x, out, sum): reluGrad's out over [rows, c], and in the same pass
+// sum[k] = the sum of out over the rows (a fused conv's bias gradient), each thread summing its
+// range of rows in float32 (as sumLeading does) before the ranges are added.
+napi_value ReluGradSum(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = getArgs(env, info, 7);
+    heapOf(a, 0);
+    const int64_t rows = num(a, 1), c = num(a, 2);
+    const float* dy = ptr(a, 3, rows * c);
+    const float* x = ptr(a, 4, rows * c);
+    float* out = ptr(a, 5, rows * c);
+    float* sum = ptr(a, 6, c);
+    if (!dy || !x || !out || !sum || c < 1) throw JsError{"dlp_native: reluGradSum needs dy, x and two outputs"};
+    int threads = omp_get_max_threads();
+    if (rows * c < 65536) threads = 1;
+    std::vector<float> partial(static_cast<size_t>(threads * c), 0.f);
+    const int32_t one = 0x3f800000;
+#pragma omp parallel num_threads(threads)
+    {
+      const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+      const int64_t from = rows * t / nt, to = rows * (t + 1) / nt;
+      float* __restrict acc = partial.data() + t * c;
+      for (int64_t r = from; r < to; r++) {
+        const float* __restrict d = dy + r * c;
+        const float* __restrict v = x + r * c;
+        const i32a* __restrict vb = reinterpret_cast<const i32a*>(v);
+        float* __restrict o = out + r * c;
+        for (int64_t k = 0; k < c; k++) {
+          const int32_t bits = (one & -static_cast<int32_t>(v[k] > 0.f)) | (vb[k] & -static_cast<int32_t>(v[k] != v[k]));
+          float stepv;
+          std::memcpy(&stepv, &bits, 4);
+          const float g = d[k] * stepv;
+          o[k] = g;
+          acc[k] += g;
+        }
+      }
+    }
+    addPartials(partial, threads, c, sum);
+    return undefinedValue(env);
+  });
+}
+
 // adam(heap, n, s = Float32Array [beta1, 1 - beta1, beta2, 1 - beta2, epsilon, -learningRate],
 //      value, m, v, g, oneMinusAccBeta1, oneMinusAccBeta2 (float32 scalars), newValue, newM, newV):
 // one variable's Adam update, every step in float32 in the order tfjs's AdamOptimizer takes it
@@ -645,18 +707,7 @@ napi_value Adam(napi_env env, napi_callback_info info) {
     Args a = getArgs(env, info, 12);
     heapOf(a, 0);
     const int64_t n = num(a, 1);
-    std::vector<float> sc;
-    {
-      napi_typedarray_type type;
-      size_t length = 0;
-      void* data = nullptr;
-      bool isTa = false;
-      napi_is_typedarray(env, a.v[2], &isTa);
-      if (isTa) napi_get_typedarray_info(env, a.v[2], &type, &length, &data, nullptr, nullptr);
-      if (!isTa || type != napi_float32_array || length != 6) throw JsError{"dlp_native: adam's scalars must be a Float32Array of 6"};
-      const float* f = static_cast<const float*>(data);
-      sc.assign(f, f + 6);
-    }
+    const std::vector<float> sc = floats(a, 2, 6);
     const float* __restrict val = ptr(a, 3, n);
     const float* __restrict m = ptr(a, 4, n);
     const float* __restrict v = ptr(a, 5, n);
@@ -694,17 +745,7 @@ napi_value RmsProp(napi_env env, napi_callback_info info) {
     Args a = getArgs(env, info, 10);
     heapOf(a, 0);
     const int64_t n = num(a, 1);
-    float sc[5];
-    {
-      napi_typedarray_type type;
-      size_t length = 0;
-      void* data = nullptr;
-      bool isTa = false;
-      napi_is_typedarray(env, a.v[2], &isTa);
-      if (isTa) napi_get_typedarray_info(env, a.v[2], &type, &length, &data, nullptr, nullptr);
-      if (!isTa || type != napi_float32_array || length != 5) throw JsError{"dlp_native: rmsprop's scalars must be a Float32Array of 5"};
-      std::memcpy(sc, data, sizeof sc);
-    }
+    const std::vector<float> sc = floats(a, 2, 5);
     const float* __restrict val = ptr(a, 3, n);
     const float* __restrict ms = ptr(a, 4, n);
     const float* __restrict mom = ptr(a, 5, n);
@@ -859,6 +900,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reluGrad", nullptr, ReluGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"reluGradSum", nullptr, ReluGradSum, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"rmsprop", nullptr, RmsProp, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"gather", nullptr, Gather, nullptr, nullptr, nullptr, napi_default, nullptr},

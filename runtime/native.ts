@@ -34,6 +34,7 @@ export interface NativeAddon {
   binary(heap: ArrayBuffer, p: Int32Array, a: number, b: number, out: number): void;
   unary(heap: ArrayBuffer, p: Int32Array, alpha: number, x: number, out: number): void;
   reluGrad(heap: ArrayBuffer, n: number, dy: number, x: number, out: number): void;
+  reluGradSum(heap: ArrayBuffer, rows: number, c: number, dy: number, x: number, out: number, sum: number): void;
   adam(heap: ArrayBuffer, n: number, scalars: Float32Array, value: number, m: number, v: number, g: number, c1: number, c2: number, newValue: number, newM: number, newV: number): void;
   rmsprop(heap: ArrayBuffer, n: number, scalars: Float32Array, value: number, ms: number, mom: number, g: number, newValue: number, newMs: number, newMom: number): void;
   gather(heap: ArrayBuffer, p: Int32Array, x: number, indices: number, out: number): void;
@@ -381,6 +382,7 @@ const KERNELS: Record<string, NativeFn> = {
 
 /** Kernel names of dlp's own (tfjs has no such kernels), registered for wasm while native is on. */
 export const RELU_GRAD = "DlpReluGrad";
+export const RELU_GRAD_SUM = "DlpReluGradSum";
 export const ADAM_UPDATE = "DlpAdamUpdate";
 export const RMSPROP_UPDATE = "DlpRmsPropUpdate";
 
@@ -407,6 +409,29 @@ const reluGrad: KernelFn = ({ inputs, backend }) => {
   b.disposeData(mask.dataId);
   if (cast !== mask) b.disposeData(cast.dataId);
   return prod;
+};
+
+/**
+ * Relu's gradient of a [..., C] activation and its sum over every axis but the last (a fused
+ * conv's bias gradient) in one pass: outputs [dy * step(x), sum]. Else reluGrad, then wasm's Sum.
+ */
+const reluGradSum: KernelFn = ({ inputs, backend }) => {
+  const { dy, x } = inputs;
+  if (!dy || !x) throw new BackendError(`${RELU_GRAD_SUM} needs dy and x`);
+  const b = backend as WasmBackend;
+  const c = x.shape[x.shape.length - 1] ?? 0;
+  const n = tf.util.sizeFromShape(x.shape);
+  if (f32(dy, x) && dy.shape.join() === x.shape.join() && x.shape.length >= 2 && n > 0) {
+    const sum = b.makeOutput([c], "float32");
+    const out = run("ReluGradSum", b, [...x.shape], (heap, o) => addon!.reluGradSum(heap, n / c, c, offset(b, dy), offset(b, x), o, offset(b, sum)));
+    if (out) return [out, sum];
+    b.disposeData(sum.dataId);
+  } else {
+    fellBack("ReluGradSum", "dtype or shape");
+  }
+  const out = reluGrad({ inputs: { dy, x }, backend }) as TensorInfo;
+  const axes = x.shape.slice(0, -1).map((_, i) => i);
+  return [out, wasmKernel("Sum")({ inputs: { x: out }, backend, attrs: { axis: axes, keepDims: false } }) as TensorInfo];
 };
 
 /**
@@ -498,7 +523,7 @@ export function rmsPropStep(sc: Float32Array, value: Float32Array, ms: Float32Ar
   }
 }
 
-const OWN_KERNELS: Record<string, KernelFn> = { [RELU_GRAD]: reluGrad, [ADAM_UPDATE]: adamUpdate, [RMSPROP_UPDATE]: rmsPropUpdate };
+const OWN_KERNELS: Record<string, KernelFn> = { [RELU_GRAD]: reluGrad, [RELU_GRAD_SUM]: reluGradSum, [ADAM_UPDATE]: adamUpdate, [RMSPROP_UPDATE]: rmsPropUpdate };
 
 /** tfjs's gradient of Relu, which the native one replaces while native kernels are registered. */
 let tfjsReluGrad: tf.GradConfig | undefined;
@@ -558,17 +583,28 @@ const fusedConv2DGrad: tf.GradConfig = {
     const a = attrs as { strides: number | [number, number]; pad: unknown; dimRoundingMode?: string; activation: string };
     if (a.activation !== "relu" && a.activation !== "linear") throw new BackendError(`no gradient for a fused conv2d with ${a.activation}`);
     const d = dy as tf.Tensor4D;
-    const dyAct = a.activation === "linear" ? d
-      : nativeKernelsEnabled() && tf.getBackend() === "wasm" ? tf.engine().runKernel(RELU_GRAD, { dy: d, x: y }) as tf.Tensor4D
-      : tf.mul(d, tf.step(y));
+    // On native, relu's mask and the bias's sum in one pass (the sum is [C], a waste of nothing
+    // much when the conv has no bias).
+    let dyAct: tf.Tensor4D, biasGrad: tf.Tensor | null = null;
+    if (a.activation === "linear") dyAct = d;
+    else if (nativeKernelsEnabled() && tf.getBackend() === "wasm") [dyAct, biasGrad] = tf.engine().runKernel(RELU_GRAD_SUM, { dy: d, x: y }) as [tf.Tensor4D, tf.Tensor];
+    else dyAct = tf.mul(d, tf.step(y));
     const conv = { strides: a.strides, pad: a.pad, dataFormat: "NHWC", dimRoundingMode: a.dimRoundingMode };
     return {
       x: () => tf.engine().runKernel("Conv2DBackpropInput", { dy: dyAct, filter }, { ...conv, inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
       filter: () => tf.engine().runKernel("Conv2DBackpropFilter", { x, dy: dyAct }, { ...conv, filterShape: filter.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
-      bias: () => tf.sum(dyAct, [0, 1, 2]),
+      bias: () => biasGrad ? tf.clone(biasGrad) : tf.sum(dyAct, [0, 1, 2]),
     };
   },
 };
+
+type Slots = { originalName: string; variable: tf.Variable }[];
+
+/** An optimizer's state variable i, created as zeros like `value` on first use, as tfjs's optimizers do. */
+function slot(slots: Slots, i: number, originalName: string, value: tf.Variable): tf.Variable {
+  slots[i] ??= { originalName, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+  return slots[i]!.variable;
+}
 
 /**
  * tfjs's Adam with each variable's update as one native kernel (ADAM_UPDATE) while the native
@@ -585,8 +621,8 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
     }
     const self = this as unknown as {
       accBeta1: tf.Variable; accBeta2: tf.Variable;
-      accumulatedFirstMoment: { originalName: string; variable: tf.Variable }[];
-      accumulatedSecondMoment: { originalName: string; variable: tf.Variable }[];
+      accumulatedFirstMoment: Slots;
+      accumulatedSecondMoment: Slots;
     };
     const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
     tf.tidy(() => {
@@ -594,15 +630,9 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
       const attrs = { beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, learningRate: this.learningRate };
       names.forEach((name, i) => {
         const value = tf.engine().registeredVariables[name]!;
-        if (self.accumulatedFirstMoment[i] == null) {
-          self.accumulatedFirstMoment[i] = { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-        }
-        if (self.accumulatedSecondMoment[i] == null) {
-          self.accumulatedSecondMoment[i] = { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-        }
+        const m = slot(self.accumulatedFirstMoment, i, `${name}/m`, value), v = slot(self.accumulatedSecondMoment, i, `${name}/v`, value);
         const gradient = Array.isArray(variableGradients) ? variableGradients[i]!.tensor : variableGradients[name];
         if (gradient == null) return;
-        const m = self.accumulatedFirstMoment[i]!.variable, v = self.accumulatedSecondMoment[i]!.variable;
         if (value.dtype === "float32" && gradient.dtype === "float32" && gradient.shape.join() === value.shape.join()) {
           const [nv, nm, ns] = tf.engine().runKernel(ADAM_UPDATE, { value, m, v, g: gradient, c1, c2 }, attrs) as tf.Tensor[];
           m.assign(nm!);
@@ -634,8 +664,8 @@ export class FusedRmsPropOptimizer extends tf.RMSPropOptimizer {
   override applyGradients(variableGradients: Parameters<tf.RMSPropOptimizer["applyGradients"]>[0]): void {
     const self = this as unknown as {
       centered: boolean;
-      accumulatedMeanSquares: { originalName: string; variable: tf.Variable }[];
-      accumulatedMoments: { originalName: string; variable: tf.Variable }[];
+      accumulatedMeanSquares: Slots;
+      accumulatedMoments: Slots;
     };
     if (!(nativeKernelsEnabled() && tf.getBackend() === "wasm") || self.centered) {
       super.applyGradients(variableGradients);
@@ -645,15 +675,9 @@ export class FusedRmsPropOptimizer extends tf.RMSPropOptimizer {
     const attrs = { decay: this.decay, momentum: this.momentum, learningRate: this.learningRate, epsilon: this.epsilon };
     names.forEach((name, i) => {
       const value = tf.engine().registeredVariables[name]!;
-      if (self.accumulatedMeanSquares[i] == null) {
-        self.accumulatedMeanSquares[i] = { originalName: `${name}/rms`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-      }
-      if (self.accumulatedMoments[i] == null) {
-        self.accumulatedMoments[i] = { originalName: `${name}/momentum`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-      }
+      const ms = slot(self.accumulatedMeanSquares, i, `${name}/rms`, value), mom = slot(self.accumulatedMoments, i, `${name}/momentum`, value);
       const gradient = Array.isArray(variableGradients) ? variableGradients[i]!.tensor : variableGradients[name];
       if (gradient == null) return;
-      const ms = self.accumulatedMeanSquares[i]!.variable, mom = self.accumulatedMoments[i]!.variable;
       tf.tidy(() => {
         if (value.dtype === "float32" && gradient.dtype === "float32" && gradient.shape.join() === value.shape.join()) {
           const [nv, nms, nmom] = tf.engine().runKernel(RMSPROP_UPDATE, { value, ms, mom, g: gradient }, attrs) as tf.Tensor[];

@@ -138,7 +138,7 @@ t("fused conv2d with relu inside a gradient tape is one FusedConv2D on native (t
     // Only the filter's gradient asked for: the input's is not needed.
     tf.grad((q: tf.Tensor) => conv(x, q, b).sum())(w),
   ];
-}, ["FusedConv2D", "ReluGrad", "Conv2DBackpropInput", "Conv2DBackpropFilter", "Sum"], "fused conv2d gradients"));
+}, ["FusedConv2D", "ReluGradSum", "Conv2DBackpropInput", "Conv2DBackpropFilter", "Sum"], "fused conv2d gradients"));
 
 t("a fused relu conv2d on the tape: no separate bias Add or Relu, and no input gradient the tape does not need", async () => {
   requireNative();
