@@ -553,9 +553,8 @@ function applyCall(node: CallIR, piped: TShape[] | null, scope: Scope, ctx: Ctx,
   }
   // The number of inputs is the layer table's rule too (DLP3010), checked by def.shape.
   const shapes = inputs as TensorShape[];
-  const poisoned = shapes.some(isPoisoned);
   const result = def.shape(shapes, args);
-  if (isFailure(result) && poisoned) {
+  if (isFailure(result) && shapes.some(isPoisoned)) {
     const r = recoveredShape(def, shapes, args);
     if (ctx.record && r) ctx.trace.push({ layer: def.name, shape: r });
     return r;
