@@ -46,6 +46,8 @@ export interface ModelResult {
   outputSpan?: Span;
   layers: LayerInstance[];
   blockCalls: BlockCallInstance[];
+  /** The `shapes:` note of the walk up to the output (the recording walk only). */
+  shapesNote?: string[];
 }
 
 type TShape = TensorShape | null; // null: poisoned by an earlier error, rank and all
@@ -353,7 +355,7 @@ function sameValue(a: ArgValue | undefined, b: ArgValue | undefined): boolean {
 
 export function finishModel(w: ModelWalk): ModelResult {
   const layers = w.ctx.record ? w.ctx.layers : w.ctx.last ? [w.ctx.last] : [];
-  return { output: w.current ?? undefined, outputSpan: w.span, layers, blockCalls: w.ctx.blockCalls };
+  return { output: w.current ?? undefined, outputSpan: w.span, layers, blockCalls: w.ctx.blockCalls, ...(w.ctx.record ? { shapesNote: traceNote(w.ctx.trace) } : {}) };
 }
 
 function push(ctx: Ctx, d: Diagnostic): void {
