@@ -60,6 +60,8 @@ export interface ModelResult {
   outputSpan?: Span;
   layers: LayerInstance[];
   blockCalls: BlockCallInstance[];
+  /** The `shapes:` note of the walk up to the output (the recording walk only). */
+  shapesNote?: string[];
 }
 
 type TShape = TensorShape | null; // null: poisoned by an earlier error, rank and all
@@ -397,7 +399,7 @@ function sameValue(a: ArgValue | undefined, b: ArgValue | undefined): boolean {
 
 export function finishModel(w: ModelWalk): ModelResult {
   const layers = w.ctx.record ? w.ctx.layers : w.ctx.last ? [w.ctx.last] : [];
-  return { output: w.current ?? undefined, outputSpan: w.span, layers, blockCalls: w.ctx.blockCalls, ...(w.ctx.heads ? { heads: w.ctx.heads } : {}), ...(w.ctx.inputs ? { usedInputs: w.ctx.usedInputs } : {}) };
+  return { output: w.current ?? undefined, outputSpan: w.span, layers, blockCalls: w.ctx.blockCalls, ...(w.ctx.heads ? { heads: w.ctx.heads } : {}), ...(w.ctx.inputs ? { usedInputs: w.ctx.usedInputs } : {}), ...(w.ctx.record ? { shapesNote: traceNote(w.ctx.trace) } : {}) };
 }
 
 function push(ctx: Ctx, d: Diagnostic): void {
@@ -649,9 +651,8 @@ function applyCall(node: CallIR, piped: TShape[] | null, scope: Scope, ctx: Ctx,
   }
   // The number of inputs is the layer table's rule too (DLP3010), checked by def.shape.
   const shapes = inputs as TensorShape[];
-  const poisoned = shapes.some(isPoisoned);
   const result = def.shape(shapes, args);
-  if (isFailure(result) && poisoned) {
+  if (isFailure(result) && shapes.some(isPoisoned)) {
     const r = recoveredShape(def, shapes, args);
     if (ctx.record && r) ctx.trace.push({ layer: def.name, shape: r });
     return r;

@@ -363,7 +363,7 @@ function checkOutput(m: ModelResult, labels: DataResult["labels"], lossName: str
   if (labels?.spec.perStep) {
     if (!checkSteps(m, labels, at, out)) return;
   } else if (shape.length !== 1) {
-    out.push(diag("DLP5007", "error", `the model's output is ${fmtShape(shape)} per sample; a loss needs a vector`, at, { label: `output ${fmtShape(shape)}`, help: "add `flatten()` or `global_avg_pool()` and a dense layer before the output" }));
+    out.push(diag("DLP5007", "error", `the model's output is ${fmtShape(shape)} per sample; a loss needs a vector`, at, { label: `output ${fmtShape(shape)}`, notes: outputTrace(m), help: "add `flatten()` or `global_avg_pool()` and a dense layer before the output" }));
     return;
   }
   const units = shape[shape.length - 1]!;
@@ -381,6 +381,7 @@ function checkOutput(m: ModelResult, labels: DataResult["labels"], lossName: str
       out.push(diag("DLP5008", "error", `the output has ${units} unit${units === 1 ? "" : "s"} but the targets have ${spec.outputs} value${spec.outputs === 1 ? "" : "s"} per sample`, widthAt, {
         label: `${units} units`,
         related: [{ span: labels.span, message: `regression(${spec.outputs})` }],
+        notes: outputTrace(m),
         help: `use ${spec.outputs} unit${spec.outputs === 1 ? "" : "s"} in this layer, or declare \`regression(${units})\` if the data has ${units} targets`,
         fix: unitsFix(widthSetter(m.layers), spec.outputs),
       }));
@@ -411,7 +412,7 @@ function checkOutput(m: ModelResult, labels: DataResult["labels"], lossName: str
   }
   if (units !== spec.classes) {
     // Independent of the activation check below: both are reported.
-    out.push(diag("DLP5001", "error", `the output has ${units} units but the labels have ${spec.classes} classes`, widthAt, { label: `${units} units`, related: [{ span: labels.span, message: `${spec.classes} classes` }], help: `use ${spec.classes} units in this layer` + (units !== null && units < spec.classes ? `; labels up to ${spec.classes - 1} fall outside [0, ${units})` : ""), fix: unitsFix(widthSetter(m.layers), spec.classes) }));
+    out.push(diag("DLP5001", "error", `the output has ${units} units but the labels have ${spec.classes} classes`, widthAt, { label: `${units} units`, related: [{ span: labels.span, message: `${spec.classes} classes` }], notes: outputTrace(m), help: `use ${spec.classes} units in this layer` + (units !== null && units < spec.classes ? `; labels up to ${spec.classes - 1} fall outside [0, ${units})` : ""), fix: unitsFix(widthSetter(m.layers), spec.classes) }));
     // no return: a wrong activation is a second, independent mistake
   }
   if (act.name !== "softmax") {
@@ -465,6 +466,10 @@ function checkSteps(m: ModelResult, labels: NonNullable<DataResult["labels"]>, a
   }
   return true;
 }
+
+/** The `shapes:` note of an output-width error: the walk's last shapes up to the output (the
+ *  default combination's walk keeps them; other combinations' errors go without). */
+const outputTrace = (m: ModelResult): string[] => m.shapesNote ?? [];
 
 /** `dense(5, …)` → `dense(10, …)`: the output layer's units as the labels need them, when they
  *  are written as a number (a param there is the user's to change: its space decides). */

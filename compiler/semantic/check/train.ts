@@ -138,7 +138,10 @@ export function checkTrain(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagn
         if (!r) break;
         optimizer = sig.toSpec(r.t, undefined);
         if (c.name.name === "sgd" && r.args.nesterov === true && !(Number(r.args.momentum) > 0)) {
-          out.push(diag("DLP2004", "error", "Nesterov momentum needs a momentum above 0", (argNamed(c.call, "nesterov") ?? s.stmt).span, { help: "add `momentum: 0.9`" }));
+          // The edit: the written momentum becomes 0.9, or `momentum: 0.9` is added (Keras's usual value with Nesterov).
+          const m = argNamed(c.call, "momentum");
+          const fix = m ? { title: "use momentum: 0.9", span: m.value.span, text: "0.9" } : c.call ? { title: "add momentum: 0.9", span: { start: c.call.argsSpan.end - 1, end: c.call.argsSpan.end - 1 }, text: ", momentum: 0.9" } : undefined;
+          out.push(diag("DLP2004", "error", "Nesterov momentum needs a momentum above 0", (argNamed(c.call, "nesterov") ?? s.stmt).span, { help: m ? "use `momentum: 0.9`" : "add `momentum: 0.9`", ...(fix ? { fix } : {}) }));
         }
         break;
       }
