@@ -4,6 +4,7 @@
 // imported; anything dlp cannot express is reported by layer index and name, never dropped.
 import { basename } from "node:path";
 import { LAYERS, isFailure, type ArgValue, type Args, type LayerDef, type TensorShape } from "../semantic/layers/index.ts";
+import { isLayerValue } from "../semantic/layers/util.ts";
 import { compile } from "../driver.ts";
 import { formatDlp } from "../format/format.ts";
 import { KNOWN_CLASSES, ignorable, initializerId, mappingsFor, regularizerValues, type Json, type JsonObject, type LayerMapping } from "./mapping.ts";
@@ -151,6 +152,18 @@ function convertArgs(idx: number, name: string, cls: string, config: JsonObject,
   const args: Args = {};
   const at = where(idx, name, cls);
   for (const [key, value] of Object.entries(config)) {
+    // A wrapped layer (time_distributed(dense(…)), bidirectional(lstm(…))): its own config, mapped the same way.
+    if (key === "layer" && isObj(value) && typeof value["class_name"] === "string" && isObj(value["config"]) && "layer" in ((def.schema["properties"] ?? {}) as object)) {
+      const cls2 = value["class_name"];
+      const candidates = mappingsFor(cls2);
+      if (candidates.length === 0) {
+        problems.push(`${at}: dlp has no layer for the wrapped Keras \`${cls2}\``);
+        continue;
+      }
+      const m2 = chooseMapping(cls2, value["config"], candidates);
+      args["layer"] = { layer: m2.def.name, args: convertArgs(idx, name, cls2, value["config"], m2, problems) };
+      continue;
+    }
     const maps = m.keys.get(key);
     if (!maps) {
       if (ignorable(key, value)) continue;
@@ -244,7 +257,7 @@ export function importModel(jsonText: string, file: string, opts: ImportOptions 
   const modelInputs: { name: string; shape: number[] }[] = [];
   const checkInput = (name: string, shape: (number | null)[]): void => {
     if (shape.some((d) => d === null)) problems.push(`${file}: input \`${name}\` has an unknown dimension (${JSON.stringify(shape)}); dlp inputs have fixed sizes`);
-    if (![1, 3].includes(shape.length)) problems.push(`${file}: input \`${name}\` has shape ${JSON.stringify(shape)}; dlp inputs are images [h, w, c] or vectors/sequences [n]`);
+    if (![1, 2, 3].includes(shape.length)) problems.push(`${file}: input \`${name}\` has shape ${JSON.stringify(shape)}; dlp inputs are images [h, w, c], series [steps, features] or vectors/sequences [n]`);
   };
   if (!sequential && inputs.length > 1) {
     for (const n of inputs) {
@@ -462,6 +475,10 @@ export function numberText(v: number): string {
 }
 
 function valueText(v: ArgValue): string {
+  if (isLayerValue(v)) {
+    const def = LAYERS.get(v.layer);
+    if (def) return layerCall(def, v.args);
+  }
   if (typeof v === "number") return numberText(v);
   if (typeof v === "boolean") return String(v);
   if (typeof v === "string") return /^[A-Za-z_][A-Za-z0-9_]*$/.test(v) ? v : JSON.stringify(v);
@@ -471,7 +488,11 @@ function valueText(v: ArgValue): string {
 
 /** `conv2d(32, 3, padding: same)`: required arguments (and a lone first one) by position. */
 function callText(n: Node, tensors: string[] = []): string {
-  const def = n.def;
+  return layerCall(n.def, n.args, tensors);
+}
+
+function layerCall(def: LayerDef, args: Args, tensors: string[] = []): string {
+  const n = { def, args };
   const required = new Set(((def.schema["required"] ?? []) as string[]));
   const parts: string[] = [...tensors];
   const done = new Set<string>();
@@ -544,10 +565,13 @@ function foldRepeats(stmts: Stmt[]): Stmt[] {
 function render(name: string, file: string, t: JsonObject, input: number[], output: Node, body: Stmt[]): string {
   const origin = [t["keras_version"] ? `Keras ${String(t["keras_version"])}` : undefined, t["class_name"]].filter(Boolean).join(" ");
   const embeds = body.length > 0 && body[0]!.text.startsWith("embedding(");
-  const kind = input.length === 3 ? "image" : embeds ? "sequence" : "vector";
+  const kind = input.length === 3 ? "image" : input.length === 2 ? "series" : embeds ? "sequence" : "vector";
   const scale = kind === "image" ? " / 255" : "";
-  const out = output.shape;
-  const act = typeof output.args["activation"] === "string" ? output.args["activation"] : output.def.name;
+  // A [steps, width] output: per-step labels; a series input: windows over a CSV time series.
+  const perStep = output.shape.length === 2;
+  const out = perStep ? output.shape.slice(1) : output.shape;
+  const wrapped = isLayerValue(output.args["layer"]) ? output.args["layer"].args : undefined;
+  const act = typeof (wrapped ?? output.args)["activation"] === "string" ? (wrapped ?? output.args)["activation"] : output.def.name;
   let labels: string;
   let loss: string;
   if (out.length === 1 && out[0] === 1 && act === "sigmoid") {
@@ -560,14 +584,17 @@ function render(name: string, file: string, t: JsonObject, input: number[], outp
     labels = `regression(${out.length === 1 && typeof out[0] === "number" ? out[0] : 1})`;
     loss = "mse";
   }
+  const width = typeof out[0] === "number" ? out[0] : 1;
+  const source = kind !== "series" ? 'source idx("data")'
+    : `source window("data/series.csv", length: ${input[0]}, target: ${labels.startsWith("regression") && width > 1 ? `[${Array.from({ length: width }, (_, i) => `"target_${i + 1}"`).join(", ")}]` : '"target"'}${perStep && !labels.startsWith("regression") ? ", horizon: 0" : ""})`;
   const lines = [
     `// Imported by dlpc from ${JSON.stringify(basename(file))}${origin ? ` (${origin})` : ""}.`,
     "// The model section is the imported topology; data and train are placeholders to adapt.",
     `pipeline ${name} {`,
     "  data {",
-    '    source idx("data")',
-    `    x = images${scale} as ${kind}[${input.join(", ")}]`,
-    `    y = labels as ${labels}`,
+    `    ${source}`,
+    `    x = ${kind === "series" ? "features" : "images"}${scale} as ${kind}[${input.join(", ")}]`,
+    `    y = labels as ${labels}${perStep ? " per step" : ""}`,
     "  }",
     "",
     "  model {",

@@ -7,6 +7,8 @@
 import type { Span } from "../../grammar/ast.ts";
 import { diag, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { probeData, type DataFacts, type ProbeRequest } from "../../runtime/data/probe.ts";
+import { timeParts } from "../../runtime/data/window.ts";
+import type { SplitSpec } from "../../runtime/spec.ts";
 import type { Args } from "./layers/types.ts";
 import { labelKey } from "../../runtime/data/label_values.ts";
 
@@ -136,15 +138,38 @@ export function checkWindowShape(facts: DataFacts | undefined, length: number, d
   return ok;
 }
 
-/** DLP4021: a series too short for one window (known when the probe read the whole file). */
-export function checkWindowRows(facts: DataFacts | undefined, length: number, horizon: number, span: Span, out: Diagnostic[]): void {
+/** DLP4021: a series too short for one window, or a split part of it that holds none (known
+ *  when the probe read the whole file; the parts are cut as the run cuts them). */
+export function checkWindowRows(facts: DataFacts | undefined, w: { steps: number; horizon: number; stride: number }, split: SplitSpec, splitAt: Partial<Record<"validation" | "test", Span>>, span: Span, out: Diagnostic[]): void {
   const rows = facts?.samples;
-  if (!facts?.window || rows === undefined || rows >= length + horizon) return;
-  out.push(diag("DLP4021", "error", `${facts.file} has ${rows} data row${rows === 1 ? "" : "s"}, one window needs ${length + horizon}`, span, {
-    label: `length ${length}${horizon ? ` + horizon ${horizon}` : ""}`,
-    notes: [`a window reads ${length} consecutive rows${horizon ? ` and its target ${horizon} row${horizon === 1 ? "" : "s"} later` : ""}`],
-    help: rows > horizon ? `use \`length: ${rows - horizon}\` or less, or a longer series` : "give a longer series",
-  }));
+  const { steps: length, horizon } = w;
+  if (!facts?.window || rows === undefined) return;
+  if (rows < length + horizon) {
+    out.push(diag("DLP4021", "error", `${facts.file} has ${rows} data row${rows === 1 ? "" : "s"}, one window needs ${length + horizon}`, span, {
+      label: `length ${length}${horizon ? ` + horizon ${horizon}` : ""}`,
+      notes: [`a window reads ${length} consecutive rows${horizon ? ` and its target ${horizon} row${horizon === 1 ? "" : "s"} later` : ""}`],
+      help: rows > horizon ? `use \`length: ${rows - horizon}\` or less, or a longer series` : "give a longer series",
+    }));
+    return;
+  }
+  const parts = timeParts(rows, length + horizon, w.stride, split);
+  for (const name of ["validation", "test"] as const) {
+    const p = parts[name];
+    if (!split[name] || p.starts.length > 0) continue;
+    out.push(diag("DLP4021", "error", `the ${name} part of ${facts.file}, ${p.hi - p.lo} row${p.hi - p.lo === 1 ? "" : "s"}, holds no window of ${length + horizon}`, splitAt[name] ?? span, {
+      label: `${p.hi - p.lo} of ${rows} rows`,
+      related: [{ span, message: `windows of ${length}${horizon ? ` + ${horizon}` : ""} rows` }],
+      notes: [`a window source holds out the last rows of the series: rows ${p.lo + 1}–${p.hi} here`],
+      help: `hold out at least ${length + horizon} rows (\`split ${name} last 1\` takes one window), or use a shorter window`,
+    }));
+  }
+  if (parts.train.starts.length === 0) {
+    out.push(diag("DLP4021", "error", `the held-out splits leave ${parts.train.hi} row${parts.train.hi === 1 ? "" : "s"} of ${facts.file} to train on, no window of ${length + horizon}`, span, {
+      label: `${parts.train.hi} training rows`,
+      notes: [`validation and test take rows ${parts.train.hi + 1}–${rows}`],
+      help: "hold out smaller parts, or use a shorter window",
+    }));
+  }
 }
 
 /** When a source's shape is unknown and undeclared: what the files say it is, for the help line. */

@@ -37,6 +37,16 @@ function starts(lo: number, hi: number, span: number, stride: number): number[] 
   return out;
 }
 
+/** The time split of `rows` rows: train | validation | test as row ranges [lo, hi), and the window starts in each. */
+export function timeParts(rows: number, span: number, stride: number, split: Pick<SplitSpec, "validation" | "test">): Record<"train" | "validation" | "test", { lo: number; hi: number; starts: number[] }> {
+  const testRows = heldRows(split.test, rows, span, stride);
+  const valRows = heldRows(split.validation, rows - testRows, span, stride);
+  const b = rows - testRows;
+  const a = b - valRows;
+  const part = (lo: number, hi: number) => ({ lo, hi, starts: starts(lo, hi, span, stride) });
+  return { train: part(0, a), validation: part(a, b), test: part(b, rows) };
+}
+
 export function loadWindows(source: WindowSpec, labels: LabelSpec, split: SplitSpec, limit?: number): WindowSplits {
   const file = source.path;
   const real = labels.kind === "regression";
@@ -66,13 +76,12 @@ export function loadWindows(source: WindowSpec, labels: LabelSpec, split: SplitS
   }
 
   // Train | validation | test, in time order; the test set is carved first, as for other sources.
-  const testRows = heldRows(split.test, rows, span, stride);
-  const valRows = heldRows(split.validation, rows - testRows, span, stride);
-  const b = rows - testRows;
-  const a = b - valRows;
-  const trainStarts = starts(0, a, span, stride);
-  const valStarts = starts(a, b, span, stride);
-  const testStarts = starts(b, rows, span, stride);
+  const parts = timeParts(rows, span, stride, split);
+  const a = parts.validation.lo;
+  const b = parts.test.lo;
+  const trainStarts = parts.train.starts;
+  const valStarts = parts.validation.starts;
+  const testStarts = parts.test.starts;
   const rowsText = (lo: number, hi: number) => (hi > lo ? `rows ${lo + 1}–${hi} (lines ${lineOf(lo)}–${lineOf(hi - 1)})` : "no rows");
   if (trainStarts.length === 0) throw new DataError(`${file}: the training part, ${rowsText(0, a)} of ${rows}, holds no window of ${span} rows; shorten the window or the held-out splits`, file);
   if (split.validation && valStarts.length === 0) throw new DataError(`${file}: the validation part, ${rowsText(a, b)}, holds no window of ${span} rows (length ${L}${h ? ` + horizon ${h}` : ""}); take a larger validation split or a shorter window`, file);

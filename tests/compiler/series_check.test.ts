@@ -61,6 +61,14 @@ test("kfold on a window source leaks time; class labels come from one target col
   assert.equal(both.map((d) => d.code), ["DLP4023"]);
 });
 
+test("check-time facts: a held-out part too short for one window is found before the run", () => {
+  const e = errors(pipeline(`${src()}\n    x = features as series[6, 3]\n    y = labels as binary per step\n    split validation 10%`));
+  assert.equal(e.map((d) => [d.code, d.message]), [["DLP4021", `the validation part of ${csv}, 4 rows, holds no window of 6`]]);
+  assert.match(e[0]!.notes[0]!, /rows 37–40/);
+  const ok = errors(pipeline(`${src()}\n    x = features as series[6, 3]\n    y = labels as binary per step\n    split validation last 1`));
+  assert.equal(ok, []);
+});
+
 test("check-time facts: a non-numeric feature cell and a file of targets only, naming the file", () => {
   const bad = join(dir, "bad.csv");
   writeFileSync(bad, "a,on\n1,0\n2,1\nx,0\n");

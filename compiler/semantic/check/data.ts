@@ -166,7 +166,8 @@ export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagno
   if (splitTest && source.info.ownTest) ownTestSplit(splitTest, source, out);
   if (source.window) {
     timeSplits(splits, split, out);
-    checkWindowRows(source.facts, source.window.steps, source.window.horizon, source.span, out);
+    const splitAt = Object.fromEntries(splits.flatMap((st) => (st.values[0]?.kind === "name" ? [[st.values[0].name, st.stmt.span]] : [])));
+    checkWindowRows(source.facts, source.window, split, splitAt, source.span, out);
   }
   const inputs: (InputDecl & { transforms: Traced<Transform>[] })[] = [];
   let anyFailed = false;
@@ -243,7 +244,7 @@ interface CheckedSource {
   /** What a bounded read of the source's files shows (csv, idx, images); for diagnostics only. */
   facts?: DataFacts;
   /** A window source: its steps per sample, horizon and target columns. */
-  window?: { steps: number; horizon: number; targets: string[] };
+  window?: { steps: number; horizon: number; stride: number; targets: string[] };
   /** A source whose inputs are named columns (csv, text_files): what the checker knows of them. */
   table?: TableSource;
 }
@@ -288,7 +289,7 @@ function checkSource(s: Setting, env: Env, refs: ParamRefs, out: Diagnostic[], p
   if (table && name === "csv" && facts?.header) table = { ...table, names: facts.header, file: facts.file, facts };
   if (!typed) table = undefined;
   const a = checked.args;
-  const window = info.windowSteps ? { steps: info.windowSteps(t), horizon: typeof a.horizon === "number" ? a.horizon : 1, targets: (Array.isArray(a.target) ? a.target : [a.target]).map(String) } : undefined;
+  const window = info.windowSteps ? { steps: info.windowSteps(t), horizon: typeof a.horizon === "number" ? a.horizon : 1, stride: typeof a.stride === "number" ? a.stride : 1, targets: (Array.isArray(a.target) ? a.target : [a.target]).map(String) } : undefined;
   return { spec, info, xShape: info.xShape ? info.xShape(t) : info.x.shape, span: c.name.span, name, ...(facts ? { facts } : {}), ...(table ? { table } : {}), ...(window ? { window } : {}) };
 }
 

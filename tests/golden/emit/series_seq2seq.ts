@@ -11,7 +11,7 @@ export const defaults: Params = {};
 export function buildModel(p: Params): tf.LayersModel {
   const input = tf.input({ shape: [24, 4] });
   let out: tf.SymbolicTensor = input;
-  out = tf.layers.lstm({ units: 32, returnSequences: true, recurrentActivation: "sigmoid", kernelInitializer: "glorotUniform", unitForgetBias: true }).apply(out) as tf.SymbolicTensor;
+  out = tf.layers.gru({ units: 32, returnSequences: true, recurrentActivation: "sigmoid", kernelInitializer: "glorotUniform" }).apply(out) as tf.SymbolicTensor;
   out = tf.layers.timeDistributed({ layer: tf.layers.dense({ units: 16, activation: "relu", kernelInitializer: "glorotUniform" }) }).apply(out) as tf.SymbolicTensor;
   out = tf.layers.timeDistributed({ layer: tf.layers.dense({ units: 1, kernelInitializer: "glorotUniform" }) }).apply(out) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: out, name: "series_seq2seq" });

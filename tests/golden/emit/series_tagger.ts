@@ -11,7 +11,7 @@ export const defaults: Params = {};
 export function buildModel(p: Params): tf.LayersModel {
   const input = tf.input({ shape: [32, 2] });
   let out: tf.SymbolicTensor = input;
-  out = tf.layers.bidirectional({ layer: tf.layers.lstm({ units: 24, returnSequences: true, recurrentActivation: "sigmoid", kernelInitializer: "glorotUniform", unitForgetBias: true }) }).apply(out) as tf.SymbolicTensor;
+  out = tf.layers.bidirectional({ layer: tf.layers.gru({ units: 24, returnSequences: true, recurrentActivation: "sigmoid", kernelInitializer: "glorotUniform" }) }).apply(out) as tf.SymbolicTensor;
   out = tf.layers.timeDistributed({ layer: tf.layers.dense({ units: 3, activation: "softmax", kernelInitializer: "glorotUniform" }) }).apply(out) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: out, name: "series_tagger" });
 }
