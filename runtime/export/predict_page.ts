@@ -8,14 +8,13 @@
 // be escaped against `</script>`. Pages opened from file:// cannot fetch model.json, so the
 // page then asks for model.json and weights.bin through a file input instead.
 import { copyFileSync, existsSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import type { Preprocess } from "../data/types.ts";
 import { imageGeometry, PAGE_PIXELS_JS, rawShape, type ImageGeometry } from "./geometry.ts";
 import { writeTablePage } from "./table_page.ts";
+import { PAGE_MODEL_JS, PREDICT_PAGE, TFJS_FILE, esc, scriptJson, tfjsBundlePath } from "./page_common.ts";
 
-export const PREDICT_PAGE = "predict.html";
-export const TFJS_FILE = "tf.min.js";
+export { PREDICT_PAGE, TFJS_FILE, scriptJson, tfjsBundlePath };
 
 export interface PredictPageConfig {
   pipeline: string;
@@ -25,69 +24,6 @@ export interface PredictPageConfig {
   geometry: ImageGeometry;
   rawShape: number[];
 }
-
-const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
-
-/** JSON that is safe inside a <script> element: no `</script>`, no `<!--`, no JS line breaks. */
-export function scriptJson(v: unknown): string {
-  return JSON.stringify(v).replace(/</g, "\\u003c").replace(/>/g, "\\u003e").replace(/&/g, "\\u0026").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
-}
-
-/** The path of tfjs's browser bundle in the installed @tensorflow/tfjs package. */
-export function tfjsBundlePath(): string {
-  return createRequire(import.meta.url).resolve("@tensorflow/tfjs/dist/tf.min.js");
-}
-
-/**
- * The page script both predict pages share: the outputs as a ranked table of classes (or the
- * plain numbers of a regression), exposed as window.dlpPrediction, and the model loaded from
- * model.json beside the page or, from file://, through a file input.
- */
-export const PAGE_MODEL_JS = String.raw`
-function showOutputs(probs, label, isClass) {
-  var top = document.getElementById("top"), body = document.querySelector("#probs tbody");
-  body.textContent = "";
-  if (!isClass) {
-    top.textContent = probs.map(function (v) { return v.toFixed(4); }).join(" ");
-    window.dlpPrediction = { outputs: probs, top: null };
-  } else {
-    var rows = probs.map(function (p, k) { return [p, k]; });
-    if (probs.length === 1) rows = [[1 - probs[0], 0], [probs[0], 1]];
-    rows.sort(function (a, b) { return b[0] - a[0] || a[1] - b[1]; });
-    top.textContent = label(rows[0][1]) + " (" + (rows[0][0] * 100).toFixed(1) + "%)";
-    top.setAttribute("data-class", String(rows[0][1]));
-    rows.forEach(function (r) {
-      var tr = document.createElement("tr");
-      tr.setAttribute("data-class", String(r[1]));
-      tr.setAttribute("data-p", String(r[0]));
-      var name = document.createElement("td"); name.textContent = label(r[1]);
-      var p = document.createElement("td"); p.className = "p"; p.textContent = r[0].toFixed(4);
-      var barCell = document.createElement("td"), bar = document.createElement("div");
-      bar.className = "bar"; bar.style.width = Math.round(Math.max(0, Math.min(1, r[0])) * 200) + "px";
-      barCell.appendChild(bar);
-      tr.appendChild(name); tr.appendChild(p); tr.appendChild(barCell);
-      body.appendChild(tr);
-    });
-    window.dlpPrediction = { outputs: probs, top: rows[0][1] };
-  }
-  document.body.setAttribute("data-predictions", String((Number(document.body.getAttribute("data-predictions")) || 0) + 1));
-}
-function loadPageModel(fail, ready) {
-  document.getElementById("modelFiles").addEventListener("change", function (e) {
-    var files = Array.from(e.target.files || []);
-    var json = files.filter(function (f) { return /\.json$/i.test(f.name); })[0];
-    var bins = files.filter(function (f) { return !/\.json$/i.test(f.name); });
-    if (!json || bins.length === 0) { fail("choose both model.json and weights.bin"); return; }
-    tf.loadLayersModel(tf.io.browserFiles([json].concat(bins))).then(function (m) { ready(m, "from the chosen files"); }, function (err) { fail("cannot load the chosen files: " + (err.message || err)); });
-  });
-  // An absolute URL: tfjs resolves weight paths against the model URL's folder, and a bare
-  // "model.json" would send it to the site root for weights.bin.
-  tf.loadLayersModel(new URL("model.json", location.href).href).then(function (m) { ready(m, "model.json"); }, function (err) {
-    fail("cannot load model.json: " + (err.message || err) + (location.protocol === "file:" ? "\nPages opened from disk cannot fetch files: serve this folder (python3 -m http.server) or choose model.json and weights.bin:" : ""));
-    document.getElementById("files").style.display = "block";
-  });
-}
-`;
 
 export function predictPageConfig(pipeline: string, pre: Preprocess): PredictPageConfig | null {
   const geometry = imageGeometry(pre);

@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FittedColumn, Preprocess } from "../data/types.ts";
 import { PAGE_PIXELS_JS } from "./geometry.ts";
-import { PAGE_MODEL_JS, PREDICT_PAGE, TFJS_FILE, scriptJson, tfjsBundlePath } from "./predict_page.ts";
+import { PAGE_MODEL_JS, PREDICT_PAGE, TFJS_FILE, esc, scriptJson, tfjsBundlePath } from "./page_common.ts";
 
 export interface TablePageConfig {
   pipeline: string;
@@ -81,8 +81,6 @@ function encodeRow(cols, cellOf, lookups) {
   return out;
 }
 `;
-
-const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
 export function renderTablePage(cfg: TablePageConfig): string {
   const names = [...new Set(cfg.columns.map((c) => c.column))];
