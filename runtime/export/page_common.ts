@@ -9,6 +9,13 @@ export const TFJS_FILE = "tf.min.js";
 /** Text safe inside HTML elements and attribute values. */
 export const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
+/** The style rules of what both pages show: the top class, the outputs table, the status line, the file input. */
+export const PAGE_CSS = `#top{font-size:28px;font-weight:600;margin:8px 0}
+table{border-collapse:collapse}td{padding:2px 8px}td.p{text-align:right;font-variant-numeric:tabular-nums}
+.bar{height:10px;background:#1f77b4;min-width:1px}
+#status.error{color:#b00020;white-space:pre-wrap}
+#files{display:none;margin-top:8px}`;
+
 /** JSON that is safe inside a <script> element: no `</script>`, no `<!--`, no JS line breaks. */
 export function scriptJson(v: unknown): string {
   return JSON.stringify(v).replace(/</g, "\\u003c").replace(/>/g, "\\u003e").replace(/&/g, "\\u0026").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import type { Preprocess } from "../data/types.ts";
 import { imageGeometry, PAGE_PIXELS_JS, rawShape, type ImageGeometry } from "./geometry.ts";
 import { writeTablePage } from "./table_page.ts";
-import { PAGE_MODEL_JS, PREDICT_PAGE, TFJS_FILE, esc, scriptJson, tfjsBundlePath } from "./page_common.ts";
+import { PAGE_CSS, PAGE_MODEL_JS, PREDICT_PAGE, TFJS_FILE, esc, scriptJson, tfjsBundlePath } from "./page_common.ts";
 
 export { PREDICT_PAGE, TFJS_FILE, scriptJson, tfjsBundlePath };
 
@@ -46,11 +46,7 @@ h1{font-size:22px;margin-bottom:4px}.muted{color:#666}
 #pad{background:#000;touch-action:none;cursor:crosshair;border:1px solid #999;width:${padW}px;height:${padH}px}
 #input{image-rendering:pixelated;border:1px solid #999;width:${g.width * 4}px;height:${g.height * 4}px;background:#000}
 button,label.btn{font:inherit;padding:4px 10px;margin:6px 6px 0 0}
-#top{font-size:28px;font-weight:600;margin:8px 0}
-table{border-collapse:collapse}td{padding:2px 8px}td.p{text-align:right;font-variant-numeric:tabular-nums}
-.bar{height:10px;background:#1f77b4;min-width:1px}
-#status.error{color:#b00020;white-space:pre-wrap}
-#files{display:none;margin-top:8px}
+${PAGE_CSS}
 </style></head><body>
 <h1>${esc(cfg.pipeline)}</h1>
 <p class="muted">Draw with the mouse, or upload a picture. The model sees it as ${esc(cfg.rawShape.join("×"))} pixels (0–255), then the run's transforms, giving its input ${esc(cfg.inputShape.join("×"))}.</p>

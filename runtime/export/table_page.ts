@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FittedColumn, Preprocess } from "../data/types.ts";
 import { PAGE_PIXELS_JS } from "./geometry.ts";
-import { PAGE_MODEL_JS, PREDICT_PAGE, TFJS_FILE, esc, scriptJson, tfjsBundlePath } from "./page_common.ts";
+import { PAGE_CSS, PAGE_MODEL_JS, PREDICT_PAGE, TFJS_FILE, esc, scriptJson, tfjsBundlePath } from "./page_common.ts";
 
 export interface TablePageConfig {
   pipeline: string;
@@ -102,11 +102,7 @@ export function renderTablePage(cfg: TablePageConfig): string {
 body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:900px;color:#222;padding:0 16px}
 h1{font-size:22px;margin-bottom:4px}.muted{color:#666}.f{margin:6px 0}
 button{font:inherit;padding:4px 10px;margin:6px 6px 0 0}
-#top{font-size:28px;font-weight:600;margin:8px 0}
-table{border-collapse:collapse}td{padding:2px 8px}td.p{text-align:right;font-variant-numeric:tabular-nums}
-.bar{height:10px;background:#1f77b4;min-width:1px}
-#status.error{color:#b00020;white-space:pre-wrap}
-#files{display:none;margin-top:8px}
+${PAGE_CSS}
 </style></head><body>
 <h1>${esc(cfg.pipeline)}</h1>
 <p class="muted">Fill in the columns; they are encoded with the vocabularies and statistics the run fitted on its training split (a category the training split never had is out of vocabulary), giving the model's input of ${esc(cfg.inputShape.join("×"))} values.</p>
