@@ -1,5 +1,5 @@
 // Reading possibly gzipped files, with errors that name the file.
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { DataError } from "../errors.ts";
@@ -39,4 +39,30 @@ export function isDir(p: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * A folder with one sub-folder per class (Keras's image_dataset_from_directory and
+ * text_dataset_from_directory layout): the classes (sorted sub-folder names, or `classNames`) and
+ * each class's accepted files in sorted order. `what` names the folder, its samples and their
+ * extensions in the errors ("image", "images", ".png/.jpg/.jpeg").
+ */
+export function classFolderFiles(dir: string, accept: (name: string) => boolean, what: { folder: string; samples: string; ext: string }, classNames?: string[]): { classes: string[]; files: { file: string; cls: number }[] } {
+  if (!isDir(dir)) throw new DataError(`${what.folder} folder ${dir} does not exist`, dir);
+  const list = (d: string): string[] => {
+    try {
+      return readdirSync(d);
+    } catch (e) {
+      throw new DataError(fsFailure(`cannot list the ${what.folder} folder`, d, e), d);
+    }
+  };
+  const classes = classNames ?? list(dir).filter((n) => isDir(join(dir, n))).sort();
+  if (classes.length === 0) throw new DataError(`${dir}: no class sub-folders (expected one folder of ${what.samples} per class)`, dir);
+  const files: { file: string; cls: number }[] = [];
+  classes.forEach((name, cls) => {
+    const sub = join(dir, name);
+    for (const n of isDir(sub) ? list(sub).sort() : []) if (accept(n)) files.push({ file: join(sub, n), cls });
+  });
+  if (files.length === 0) throw new DataError(`${dir}: no ${what.ext} files in the class folders ${classes.join(", ")}`, dir);
+  return { classes, files };
 }

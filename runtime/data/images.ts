@@ -1,14 +1,13 @@
 // Image folders (one sub-folder per class) and single image files: PNG through pngjs, JPEG
 // through jpeg-js, converted to 1 or 3 channels and resized bilinearly. Values stay 0..255.
-import { readdirSync } from "node:fs";
-import { extname, join } from "node:path";
+import { extname } from "node:path";
 import { PNG } from "pngjs";
 import jpeg from "jpeg-js";
-import { causeOf, fsFailure, jpegReason, pngReason } from "../library_errors.ts";
+import { causeOf, jpegReason, pngReason } from "../library_errors.ts";
 import { MAX_IMAGE_PIXELS, pngSize, readHead } from "./bounded.ts";
 import { readWhole } from "./files.ts";
 import { DataError } from "../errors.ts";
-import { isDir } from "./files.ts";
+import { classFolderFiles } from "./files.ts";
 import type { RawPart } from "./types.ts";
 import { pixelsToSample } from "../export/geometry.ts";
 
@@ -58,23 +57,7 @@ export function loadImageFile(file: string, size: [number, number], channels: 1 
 
 /** One folder per class (sorted names are the classes). */
 export function readImageFolder(dir: string, size: [number, number], channels: 1 | 3, classNames?: string[]): { part: RawPart; classNames: string[] } {
-  if (!isDir(dir)) throw new DataError(`image folder ${dir} does not exist`, dir);
-  const list = (d: string): string[] => {
-    try {
-      return readdirSync(d);
-    } catch (e) {
-      throw new DataError(fsFailure("cannot list the image folder", d, e), d);
-    }
-  };
-  const classes = classNames ?? list(dir).filter((n) => isDir(join(dir, n))).sort();
-  if (classes.length === 0) throw new DataError(`${dir}: no class sub-folders (expected one folder of images per class)`, dir);
-  const files: { file: string; cls: number }[] = [];
-  classes.forEach((name, cls) => {
-    const sub = join(dir, name);
-    const names = isDir(sub) ? list(sub).sort() : [];
-    for (const n of names) if (isImageFile(n)) files.push({ file: join(sub, n), cls });
-  });
-  if (files.length === 0) throw new DataError(`${dir}: no .png/.jpg/.jpeg files in the class folders ${classes.join(", ")}`, dir);
+  const { classes, files } = classFolderFiles(dir, isImageFile, { folder: "image", samples: "images", ext: ".png/.jpg/.jpeg" }, classNames);
   const per = size[0] * size[1] * channels;
   const x = new Float32Array(files.length * per);
   files.forEach(({ file }, i) => x.set(loadImageFile(file, size, channels), i * per));

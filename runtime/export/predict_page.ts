@@ -8,14 +8,13 @@
 // be escaped against `</script>`. Pages opened from file:// cannot fetch model.json, so the
 // page then asks for model.json and weights.bin through a file input instead.
 import { copyFileSync, existsSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import type { Preprocess } from "../data/types.ts";
 import { imageGeometry, PAGE_PIXELS_JS, rawShape, type ImageGeometry } from "./geometry.ts";
 import { writeTablePage } from "./table_page.ts";
+import { PAGE_CSS, PAGE_MODEL_JS, PREDICT_PAGE, TFJS_FILE, esc, scriptJson, tfjsBundlePath } from "./page_common.ts";
 
-export const PREDICT_PAGE = "predict.html";
-export const TFJS_FILE = "tf.min.js";
+export { PREDICT_PAGE, TFJS_FILE, scriptJson, tfjsBundlePath };
 
 export interface PredictPageConfig {
   pipeline: string;
@@ -26,18 +25,6 @@ export interface PredictPageConfig {
   classNames: string[] | null;
   geometry: ImageGeometry;
   rawShape: number[];
-}
-
-const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
-
-/** JSON that is safe inside a <script> element: no `</script>`, no `<!--`, no JS line breaks. */
-export function scriptJson(v: unknown): string {
-  return JSON.stringify(v).replace(/</g, "\\u003c").replace(/>/g, "\\u003e").replace(/&/g, "\\u0026").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
-}
-
-/** The path of tfjs's browser bundle in the installed @tensorflow/tfjs package. */
-export function tfjsBundlePath(): string {
-  return createRequire(import.meta.url).resolve("@tensorflow/tfjs/dist/tf.min.js");
 }
 
 export function predictPageConfig(pipeline: string, pre: Preprocess): PredictPageConfig | null {
@@ -65,11 +52,7 @@ h1{font-size:22px;margin-bottom:4px}.muted{color:#666}
 #pad{background:#000;touch-action:none;cursor:crosshair;border:1px solid #999;width:${padW}px;height:${padH}px}
 #input{image-rendering:pixelated;border:1px solid #999;width:${g.width * 4}px;height:${g.height * 4}px;background:#000}
 button,label.btn{font:inherit;padding:4px 10px;margin:6px 6px 0 0}
-#top{font-size:28px;font-weight:600;margin:8px 0}
-table{border-collapse:collapse}td{padding:2px 8px}td.p{text-align:right;font-variant-numeric:tabular-nums}
-.bar{height:10px;background:#1f77b4;min-width:1px}
-#status.error{color:#b00020;white-space:pre-wrap}
-#files{display:none;margin-top:8px}
+${PAGE_CSS}
 </style></head><body>
 <h1>${esc(cfg.pipeline)}</h1>
 <p class="muted">Draw with the mouse, or upload a picture. The model sees it as ${esc(cfg.rawShape.join("×"))} pixels (0–255), then the run's transforms, giving its input${cfg.inputs.length > 1 ? "s" : ""} ${esc(cfg.inputs.map((i) => i.inputShape.join("×")).join(" and "))}.</p>
@@ -95,6 +78,7 @@ table{border-collapse:collapse}td{padding:2px 8px}td.p{text-align:right;font-var
 <script>
 "use strict";
 ${PAGE_PIXELS_JS}
+${PAGE_MODEL_JS}
 (function () {
   var cfg = JSON.parse(document.getElementById("dlp-config").textContent);
   var g = cfg.geometry;
@@ -137,31 +121,7 @@ ${PAGE_PIXELS_JS}
   }
 
   function label(k) { return cfg.classNames && cfg.classNames[k] !== undefined ? cfg.classNames[k] : String(k); }
-
-  function show(probs) {
-    var rows = probs.map(function (p, k) { return [p, k]; });
-    if (probs.length === 1) rows = [[1 - probs[0], 0], [probs[0], 1]];
-    rows.sort(function (a, b) { return b[0] - a[0] || a[1] - b[1]; });
-    var top = document.getElementById("top");
-    top.textContent = label(rows[0][1]) + " (" + (rows[0][0] * 100).toFixed(1) + "%)";
-    top.setAttribute("data-class", String(rows[0][1]));
-    var body = document.querySelector("#probs tbody");
-    body.textContent = "";
-    rows.forEach(function (r) {
-      var tr = document.createElement("tr");
-      tr.setAttribute("data-class", String(r[1]));
-      tr.setAttribute("data-p", String(r[0]));
-      var name = document.createElement("td"); name.textContent = label(r[1]);
-      var p = document.createElement("td"); p.className = "p"; p.textContent = r[0].toFixed(4);
-      var barCell = document.createElement("td"), bar = document.createElement("div");
-      bar.className = "bar"; bar.style.width = Math.round(Math.max(0, Math.min(1, r[0])) * 200) + "px";
-      barCell.appendChild(bar);
-      tr.appendChild(name); tr.appendChild(p); tr.appendChild(barCell);
-      body.appendChild(tr);
-    });
-    window.dlpPrediction = { outputs: probs, top: rows[0][1] };
-    document.body.setAttribute("data-predictions", String((Number(document.body.getAttribute("data-predictions")) || 0) + 1));
-  }
+  function show(probs) { showOutputs(probs, label, true); }
 
   // Drawing: strokes on the large pad, shrunk to the input size by the browser's smoothing.
   function padPixels() {
@@ -206,26 +166,13 @@ ${PAGE_PIXELS_JS}
     img.src = url;
   });
 
-  function ready(m, how) {
+  loadPageModel(fail, function (m, how) {
     model = m;
     status.className = "";
     status.textContent = "model loaded (" + how + ", tfjs " + tf.version.tfjs + ", backend " + tf.getBackend() + ")";
     document.getElementById("files").style.display = "none";
     document.body.setAttribute("data-ready", "true");
     if (pending) { var p = pending; pending = null; classify(p); }
-  }
-  document.getElementById("modelFiles").addEventListener("change", function (e) {
-    var files = Array.from(e.target.files || []);
-    var json = files.filter(function (f) { return /\\.json$/i.test(f.name); })[0];
-    var bins = files.filter(function (f) { return !/\\.json$/i.test(f.name); });
-    if (!json || bins.length === 0) { fail("choose both model.json and weights.bin"); return; }
-    tf.loadLayersModel(tf.io.browserFiles([json].concat(bins))).then(function (m) { ready(m, "from the chosen files"); }, function (err) { fail("cannot load the chosen files: " + (err.message || err)); });
-  });
-  // An absolute URL: tfjs resolves weight paths against the model URL's folder, and a bare
-  // "model.json" would send it to the site root for weights.bin.
-  tf.loadLayersModel(new URL("model.json", location.href).href).then(function (m) { ready(m, "model.json"); }, function (err) {
-    fail("cannot load model.json: " + (err.message || err) + (location.protocol === "file:" ? "\\nPages opened from disk cannot fetch files: serve this folder (python3 -m http.server) or choose model.json and weights.bin:" : ""));
-    document.getElementById("files").style.display = "block";
   });
 })();
 </script>

@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FittedColumn, Preprocess } from "../data/types.ts";
 import { PAGE_PIXELS_JS } from "./geometry.ts";
-import { PREDICT_PAGE, TFJS_FILE, scriptJson, tfjsBundlePath } from "./predict_page.ts";
+import { PAGE_CSS, PAGE_MODEL_JS, PREDICT_PAGE, TFJS_FILE, esc, scriptJson, tfjsBundlePath } from "./page_common.ts";
 
 export interface TablePageConfig {
   pipeline: string;
@@ -82,8 +82,6 @@ function encodeRow(cols, cellOf, lookups) {
 }
 `;
 
-const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
-
 export function renderTablePage(cfg: TablePageConfig): string {
   const names = [...new Set(cfg.columns.map((c) => c.column))];
   const kindOf = (n: string) => cfg.columns.find((c) => c.column === n)!;
@@ -104,11 +102,7 @@ export function renderTablePage(cfg: TablePageConfig): string {
 body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:900px;color:#222;padding:0 16px}
 h1{font-size:22px;margin-bottom:4px}.muted{color:#666}.f{margin:6px 0}
 button{font:inherit;padding:4px 10px;margin:6px 6px 0 0}
-#top{font-size:28px;font-weight:600;margin:8px 0}
-table{border-collapse:collapse}td{padding:2px 8px}td.p{text-align:right;font-variant-numeric:tabular-nums}
-.bar{height:10px;background:#1f77b4;min-width:1px}
-#status.error{color:#b00020;white-space:pre-wrap}
-#files{display:none;margin-top:8px}
+${PAGE_CSS}
 </style></head><body>
 <h1>${esc(cfg.pipeline)}</h1>
 <p class="muted">Fill in the columns; they are encoded with the vocabularies and statistics the run fitted on its training split (a category the training split never had is out of vocabulary), giving the model's input of ${esc(cfg.inputShape.join("×"))} values.</p>
@@ -123,6 +117,7 @@ table{border-collapse:collapse}td{padding:2px 8px}td.p{text-align:right;font-var
 <script>
 "use strict";
 ${PAGE_PIXELS_JS}
+${PAGE_MODEL_JS}
 ${PAGE_COLUMNS_JS}
 (function () {
   var cfg = JSON.parse(document.getElementById("dlp-config").textContent);
@@ -130,30 +125,7 @@ ${PAGE_COLUMNS_JS}
   function fail(msg) { status.className = "error"; status.textContent = msg; }
   if (typeof tf === "undefined") { fail("tf.min.js did not load: it must sit beside predict.html"); return; }
   function label(k) { return cfg.classNames && cfg.classNames[k] !== undefined ? cfg.classNames[k] : String(k); }
-  function show(probs) {
-    var rows = probs.map(function (p, k) { return [p, k]; });
-    var isClass = cfg.classNames !== null || probs.length > 1;
-    var top = document.getElementById("top"), body = document.querySelector("#probs tbody");
-    body.textContent = "";
-    if (!isClass) { top.textContent = probs.map(function (v) { return v.toFixed(4); }).join(" "); window.dlpPrediction = { outputs: probs, top: null }; }
-    else {
-      if (probs.length === 1) rows = [[1 - probs[0], 0], [probs[0], 1]];
-      rows.sort(function (a, b) { return b[0] - a[0] || a[1] - b[1]; });
-      top.textContent = label(rows[0][1]) + " (" + (rows[0][0] * 100).toFixed(1) + "%)";
-      top.setAttribute("data-class", String(rows[0][1]));
-      rows.forEach(function (r) {
-        var tr = document.createElement("tr");
-        tr.setAttribute("data-class", String(r[1])); tr.setAttribute("data-p", String(r[0]));
-        var name = document.createElement("td"); name.textContent = label(r[1]);
-        var p = document.createElement("td"); p.className = "p"; p.textContent = r[0].toFixed(4);
-        var barCell = document.createElement("td"), bar = document.createElement("div");
-        bar.className = "bar"; bar.style.width = Math.round(Math.max(0, Math.min(1, r[0])) * 200) + "px";
-        barCell.appendChild(bar); tr.appendChild(name); tr.appendChild(p); tr.appendChild(barCell); body.appendChild(tr);
-      });
-      window.dlpPrediction = { outputs: probs, top: rows[0][1] };
-    }
-    document.body.setAttribute("data-predictions", String((Number(document.body.getAttribute("data-predictions")) || 0) + 1));
-  }
+  function show(probs) { showOutputs(probs, label, cfg.classNames !== null || probs.length > 1); }
   // One row of cells (column name -> text) through the saved encoding and the model.
   function predictRow(cells) {
     if (!model) { fail("the model is not loaded yet"); return null; }
@@ -174,23 +146,12 @@ ${PAGE_COLUMNS_JS}
     Array.prototype.forEach.call(document.querySelectorAll("[data-column]"), function (el) { cells[el.getAttribute("data-column")] = el.value; });
     predictRow(cells);
   });
-  function ready(m, how) {
+  loadPageModel(fail, function (m, how) {
     model = m;
     status.className = "";
     status.textContent = "model loaded (" + how + ", tfjs " + tf.version.tfjs + ", backend " + tf.getBackend() + ")";
     document.getElementById("files").style.display = "none";
     document.body.setAttribute("data-ready", "true");
-  }
-  document.getElementById("modelFiles").addEventListener("change", function (e) {
-    var files = Array.from(e.target.files || []);
-    var json = files.filter(function (f) { return /\\.json$/i.test(f.name); })[0];
-    var bins = files.filter(function (f) { return !/\\.json$/i.test(f.name); });
-    if (!json || bins.length === 0) { fail("choose both model.json and weights.bin"); return; }
-    tf.loadLayersModel(tf.io.browserFiles([json].concat(bins))).then(function (m) { ready(m, "from the chosen files"); }, function (err) { fail("cannot load the chosen files: " + (err.message || err)); });
-  });
-  tf.loadLayersModel(new URL("model.json", location.href).href).then(function (m) { ready(m, "model.json"); }, function (err) {
-    fail("cannot load model.json: " + (err.message || err) + (location.protocol === "file:" ? "\\nPages opened from disk cannot fetch files: serve this folder (python3 -m http.server) or choose model.json and weights.bin:" : ""));
-    document.getElementById("files").style.display = "block";
   });
 })();
 </script>

@@ -43,6 +43,10 @@ test("with the file: a missing column names the file; the label column cannot be
   assert.match(noLabel[0]!.help!, /y = won as …/);
   const twice = errors(pipe(`    source csv("${csv}", label: "city")\n    x = columns(age)\n    y = won as class(2)`));
   assert.match(twice[0]!.message, /the label column is `city` here and `won` in `y = …`/);
+  // `y = COLUMN` with the classic `features`: the other columns, checked as numbers against the shape.
+  const byName = errors(pipe(`    source csv("${csv}")\n    x = features as vector[3]\n    y = won as class(2)`));
+  assert.equal(byName.map((d) => d.code), ["DLP4010"]);
+  assert.match(byName[0]!.notes!.join(" "), /column "city" is not a number/);
   // The classic form is unchanged.
   const classic = compile(pipe(`    source csv("${csv}", label: "won", features: ["age"])\n    x = features |> standardize() as vector[1]\n    y = labels as class(2)`), { file: "t.dlp" });
   assert.equal(classic.diagnostics.filter((d) => d.severity !== "info"), []);

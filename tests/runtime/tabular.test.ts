@@ -114,6 +114,27 @@ test("a text column of a CSV trains like the folder (the same encoder)", async (
   assert.is(f.op === "columns" && f.columns[0]!.vocab!.length, 45);
 });
 
+test("text_files with train/ and test/ sub-folders: the test set keeps the training classes and vocabulary", async () => {
+  const dir = scratchDir("text-split");
+  writeReviewFolders(join(dir, "train"), 20, 1);
+  writeReviewFolders(join(dir, "test"), 5, 2);
+  const spec: DataSpec = {
+    source: { kind: "text_files", dir },
+    transforms: [{ op: "columns", columns: [{ column: "texts", kind: "text", numWords: 30, maxlen: 8 }] }],
+    inputShape: [8],
+    labels: { kind: "class", classes: 2, encoding: "sparse" },
+    split: {},
+    augment: [],
+    shuffle: false,
+  };
+  const ds = await loadDataset(spec, { seed: 1 });
+  assert.is(ds.train.n, 40);
+  assert.is(ds.test!.n, 10);
+  assert.equal(ds.classNames, ["neg", "pos"]);
+  assert.equal(Array.from(ds.test!.y), [0, 0, 0, 0, 0, 1, 1, 1, 1, 1]);
+  assert.match(ds.description, /train\/ and test\//);
+});
+
 test("StringLookup and one-hot: vocabulary by training frequency, OOV and missing cells are id 0", () => {
   const cells = { city: ["b", "a", "b", "c", "b", "a", "zzz", ""] };
   const spec: ColumnSpec[] = [{ column: "city", kind: "category", maxTokens: 3 }];

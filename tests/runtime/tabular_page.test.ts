@@ -6,6 +6,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { encodeColumns, fitColumns } from "../../runtime/data/columns.ts";
 import { PAGE_COLUMNS_JS, renderTablePage, tablePageConfig } from "../../runtime/export/table_page.ts";
+import { predictPageConfig, renderPredictPage } from "../../runtime/export/predict_page.ts";
 import type { ColumnSpec } from "../../runtime/spec.ts";
 import type { FittedColumn } from "../../runtime/data/types.ts";
 
@@ -57,6 +58,17 @@ test("the form page escapes column names and vocabulary, and its config cannot c
   assert.not.match(html, "<script>alert(1)</script>");
   assert.match(html, "&lt;b&gt;x&lt;/b&gt;");
   assert.is(tablePageConfig("p", { transforms: [{ op: "scale", by: 1 }], inputShape: [1], sourceKind: "csv" }), null);
+});
+
+test("both predict pages' scripts are valid JavaScript (they share PAGE_MODEL_JS)", () => {
+  const scripts = (html: string) => [...html.matchAll(/<script>\n([\s\S]*?)<\/script>/g)].map((m) => m[1]!);
+  const table = renderTablePage(tablePageConfig("p", { transforms: [{ op: "columns", columns: [{ column: "a", kind: "numeric" }] }], inputShape: [1], sourceKind: "csv" })!);
+  const image = renderPredictPage(predictPageConfig("p", { transforms: [{ op: "scale", by: 1 / 255 }], inputShape: [28, 28, 1], sourceKind: "mnist" })!);
+  for (const html of [table, image]) {
+    const s = scripts(html);
+    assert.is(s.length, 1);
+    assert.not.throws(() => new Function(s[0]!));
+  }
 });
 
 test.run();

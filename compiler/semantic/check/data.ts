@@ -284,7 +284,8 @@ function checkSource(s: Setting, env: Env, refs: ParamRefs, out: Diagnostic[], p
     }
     spec = { ...(spec as Extract<Traced<SourceSpec>, { kind: "csv" }>), label };
   }
-  const request = name === "csv" && (typed || label) ? { columns: typed ? [...new Set(tableXs.flatMap((x) => columnNames(x, table!)))] : [], ...(label ? { label } : {}) } : undefined;
+  // Typed columns read their cells as text; `x = features` with `y = COLUMN` keeps the numeric read.
+  const request = name === "csv" && (typed || label) ? { ...(typed ? { columns: [...new Set(tableXs.flatMap((x) => columnNames(x, table!)))] } : {}), ...(label ? { label } : {}) } : undefined;
   const facts = probe ? sourceFacts(name, checked.args, v.span, out, request) : undefined;
   if (table && name === "csv" && facts?.header) table = { ...table, names: facts.header, file: facts.file, facts };
   if (!typed) table = undefined;
