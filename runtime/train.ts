@@ -252,6 +252,14 @@ function snapshot(model: tf.LayersModel, old: Weights | null): Weights {
   return model.getWeights().map((w) => tf.keep(w.clone()));
 }
 
+/** Gradients scaled down to a global norm of at most `clipNorm` (Keras's `global_clipnorm`), when set. */
+function clipByGlobalNorm(grads: tf.NamedTensorMap, clipNorm: number | undefined): tf.NamedTensorMap {
+  if (!clipNorm) return grads;
+  const norm = tf.sqrt(tf.addN(Object.values(grads).map((t) => tf.sum(tf.square(t)))));
+  const scale = tf.minimum(1, tf.div(clipNorm, tf.maximum(norm, 1e-12)));
+  return Object.fromEntries(Object.entries(grads).map(([k, t]) => [k, tf.mul(t, scale)]));
+}
+
 /** Trains `model` in place. The model need not be compiled. */
 export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: { train: Split; validation: Split | null }, opts: TrainOptions): Promise<TrainResult> {
   const { train, validation } = data;
@@ -364,6 +372,8 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
   const onSigint = (): void => { interrupted = true; note("interrupt: stopping after the current batch (Ctrl-C again to abort)"); process.removeListener("SIGINT", onSigint); };
   process.on("SIGINT", onSigint);
   const shouldStop = (): boolean => interrupted || (opts.shouldStop?.() ?? false);
+  const divergedAt = (lossV: number, epoch: number, b: number): string =>
+    `loss became ${Number.isNaN(lossV) ? "NaN" : "infinite"} at epoch ${epoch + 1}, batch ${b + 1} of ${steps}` + (bestWeights ? `; the best weights (epoch ${bestEpoch}) were kept` : "");
 
   try {
     for (let epoch = initialEpoch; epoch < lastEpoch && !resumedDone; epoch++) {
@@ -405,13 +415,7 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
               for (const reg of regLosses()) loss = tf.add(loss, reg);
               return loss;
             }, vars);
-            let g = grads;
-            if (spec.clipNorm) {
-              const norm = tf.sqrt(tf.addN(Object.values(grads).map((t) => tf.sum(tf.square(t)))));
-              const scale = tf.minimum(1, tf.div(spec.clipNorm, tf.maximum(norm, 1e-12)));
-              g = Object.fromEntries(Object.entries(grads).map(([k, t]) => [k, tf.mul(t, scale)]));
-            }
-            optimizer.applyGradients(g);
+            optimizer.applyGradients(clipByGlobalNorm(grads, spec.clipNorm));
             return { lossT: value, parts, hits } as unknown as tf.TensorContainerObject;
           }) as unknown as { lossT: tf.Scalar; parts: tf.Scalar[]; hits: tf.Scalar[] };
           const lossV = (await r.lossT.data())[0]!;
@@ -420,8 +424,7 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
           const hitV = await Promise.all(r.hits.map(async (t) => { const v = (await t.data())[0]!; t.dispose(); return v; }));
           await new Promise<void>((res) => setImmediate(res));
           if (!Number.isFinite(lossV)) {
-            stopReason = `loss became ${Number.isNaN(lossV) ? "NaN" : "infinite"} at epoch ${epoch + 1}, batch ${b + 1} of ${steps}` +
-              (bestWeights ? `; the best weights (epoch ${bestEpoch}) were kept` : "");
+            stopReason = divergedAt(lossV, epoch, b);
             break;
           }
           lossSum += lossV * mb.b;
@@ -460,13 +463,7 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
             loss = tf.add(loss, tf.mul(0, tf.sum(pred)));
             return loss;
           }, vars);
-          let g = grads;
-          if (spec.clipNorm) {
-            const norm = tf.sqrt(tf.addN(Object.values(grads).map((t) => tf.sum(tf.square(t)))));
-            const scale = tf.minimum(1, tf.div(spec.clipNorm, tf.maximum(norm, 1e-12)));
-            g = Object.fromEntries(Object.entries(grads).map(([k, t]) => [k, tf.mul(t, scale)]));
-          }
-          optimizer.applyGradients(g);
+          optimizer.applyGradients(clipByGlobalNorm(grads, spec.clipNorm));
           return (hits ? { lossT: value, hitsT: hits } : { lossT: value }) as tf.TensorContainerObject;
         }) as unknown as { lossT: tf.Scalar; hitsT?: tf.Scalar };
         const lossV = (await lossT.data())[0]!;
@@ -476,8 +473,7 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
         // Let signals and timers run between batches (wasm reads resolve without yielding).
         await new Promise<void>((r) => setImmediate(r));
         if (!Number.isFinite(lossV)) {
-          stopReason = `loss became ${Number.isNaN(lossV) ? "NaN" : "infinite"} at epoch ${epoch + 1}, batch ${b + 1} of ${steps}` +
-            (bestWeights ? `; the best weights (epoch ${bestEpoch}) were kept` : "");
+          stopReason = divergedAt(lossV, epoch, b);
           break;
         }
         lossSum += lossV * batch.b;

@@ -361,7 +361,7 @@ function finish(text: string, file: string, layers: number, warnings: string[]):
   return { text: formatted.text, layers, warnings };
 }
 
-/** The model section of a model with several inputs or heads: inputs read by field name, `return { head = tensor, … }`. */
+/** The model section: the running tensor, a name where a tensor is read again; with several inputs each read by its field name, with heads `return { head = tensor, … }`. */
 function modelBodyMulti(live: Node[], ins: { field: string; layer: string }[], heads: { field: string; node: Node }[], taken: Set<string>): Stmt[] {
   const consumers = new Map<string, number>();
   for (const n of live) for (const i of n.inputs) consumers.set(i, (consumers.get(i) ?? 0) + 1);
@@ -384,7 +384,7 @@ function modelBodyMulti(live: Node[], ins: { field: string; layer: string }[], h
     } else stmts.push({ text: expr, plain: n.inputs.length === 1 && n.inputs[0] === current });
     current = n.name;
   });
-  stmts.push({ text: `return {\n${heads.map((h) => `      ${h.field} = ${names.get(h.node.name)}`).join("\n")}\n    }`, plain: false });
+  if (heads.length) stmts.push({ text: `return {\n${heads.map((h) => `      ${h.field} = ${names.get(h.node.name)}`).join("\n")}\n    }`, plain: false });
   return foldRepeats(stmts);
 }
 
@@ -399,15 +399,18 @@ function headLabels(output: Node): { labels: string; loss: string } {
 
 function renderMulti(name: string, file: string, t: JsonObject, ins: { field: string; shape: number[] }[], heads: { field: string; node: Node }[], body: Stmt[]): string {
   const origin = [t["keras_version"] ? `Keras ${String(t["keras_version"])}` : undefined, t["class_name"]].filter(Boolean).join(" ");
+  // One input read by an embedding first is a sequence of token ids.
+  const embeds = ins.length === 1 && body.length > 0 && body[0]!.text.startsWith("embedding(");
   const fields = ins.map((i) => {
-    const kind = i.shape.length === 3 ? "image" : "vector";
+    const kind = i.shape.length === 3 ? "image" : embeds ? "sequence" : "vector";
     return `    ${i.field} = images${kind === "image" ? " / 255" : ""} as ${kind}[${i.shape.join(", ")}]`;
   });
   const labels = heads.map((h) => ({ field: h.field, ...headLabels(h.node) }));
   const lines = [
     `// Imported by dlpc from ${JSON.stringify(basename(file))}${origin ? ` (${origin})` : ""}.`,
-    "// The model section is the imported topology; data and train are placeholders to adapt",
-    "// (each input and head is a data field named after its Keras layer).",
+    ...(ins.length > 1 || heads.length > 1
+      ? ["// The model section is the imported topology; data and train are placeholders to adapt", "// (each input and head is a data field named after its Keras layer)."]
+      : ["// The model section is the imported topology; data and train are placeholders to adapt."]),
     `pipeline ${name} {`,
     "  data {",
     '    source idx("data")',
@@ -516,27 +519,7 @@ interface Stmt {
 }
 
 function modelBody(live: Node[], inputName: string): Stmt[] {
-  const consumers = new Map<string, number>();
-  for (const n of live) for (const i of n.inputs) consumers.set(i, (consumers.get(i) ?? 0) + 1);
-  const names = new Map<string, string>([[inputName, "input"]]);
-  const taken = new Set<string>(["input"]);
-  const stmts: Stmt[] = [];
-  let current = inputName;
-  live.forEach((n, k) => {
-    const next = live[k + 1];
-    const onlyNext = (consumers.get(n.name) ?? 0) === 1 && next && next.inputs.length === 1 && next.inputs[0] === n.name;
-    const needsName = next !== undefined && !onlyNext && (consumers.get(n.name) ?? 0) > 0;
-    let expr: string;
-    if (n.inputs.length === 1) expr = n.inputs[0] === current ? callText(n) : `${names.get(n.inputs[0]!)} |> ${callText(n)}`;
-    else expr = callText(n, n.inputs.map((i) => names.get(i)!));
-    if (needsName) {
-      const nm = tensorName(n, taken);
-      names.set(n.name, nm);
-      stmts.push({ text: `${nm} = ${expr}`, plain: false });
-    } else stmts.push({ text: expr, plain: n.inputs.length === 1 && n.inputs[0] === current });
-    current = n.name;
-  });
-  return foldRepeats(stmts);
+  return modelBodyMulti(live, [{ field: "x", layer: inputName }], [], new Set(["input"]));
 }
 
 /** Runs of identical plain statements (or groups of them) become `repeat N { … }`. */
@@ -563,6 +546,8 @@ function foldRepeats(stmts: Stmt[]): Stmt[] {
 }
 
 function render(name: string, file: string, t: JsonObject, input: number[], output: Node, body: Stmt[]): string {
+  // A series input or a per-step output: windows over a CSV time series and per-step labels.
+  if (input.length !== 2 && output.shape.length !== 2) return renderMulti(name, file, t, [{ field: "x", shape: input }], [{ field: "y", node: output }], body);
   const origin = [t["keras_version"] ? `Keras ${String(t["keras_version"])}` : undefined, t["class_name"]].filter(Boolean).join(" ");
   const embeds = body.length > 0 && body[0]!.text.startsWith("embedding(");
   const kind = input.length === 3 ? "image" : input.length === 2 ? "series" : embeds ? "sequence" : "vector";

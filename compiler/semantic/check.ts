@@ -57,6 +57,11 @@ export function checkPipeline(ir: PipelineIR, out: Diagnostic[]): CheckedPipelin
     labelsDecl = d.labels;
     dataInput = d.inputShape && valueOf<TensorShape>(d.inputShape);
     if (headSettings && ir.train) trainHeads(result, d, headSettings, ir.train, metricsComputed, out);
+    // As in Keras: augmentation transforms one image input, class_weight weighs one output's loss.
+    const augment = d.inputNames.length > 1 ? findSetting(ir.data, "augment") : undefined;
+    if (augment) out.push(diag("DLP2004", "error", "`augment` needs a model with one input; this one has several", augment.span, { label: `inputs ${d.inputNames.map((n) => `\`${n}\``).join(", ")}`, help: "remove `augment`, or train on one input" }));
+    const cw = d.outputs.length > 1 && ir.train && result.train?.classWeight !== undefined ? findSetting(ir.train, "class_weight") : undefined;
+    if (cw) out.push(diag("DLP2004", "error", "`class_weight` needs a model with one output; this one has several heads", cw.span, { label: `heads ${d.outputs.map((o) => `\`${o.name}\``).join(", ")}`, help: "remove `class_weight`, or weigh the heads with `loss_weights { … }`" }));
   }
   // evaluate and tune are one for the whole study and are not functions of a trial's params:
   // a param read there (which `--set` or a trial could change) is refused, never frozen silently.

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { loadDataset, runPipeline, type CompiledPipeline, type DataSpec } from "dlp/runtime";
-import { dataError } from "./data_error.ts";
+import { dataError, withData } from "./data_error.ts";
 import { compilePipeline } from "./compiled.ts";
 
 const RECORD = 3073;
@@ -35,16 +35,6 @@ function fixture(per = 4, gz = false): { root: string; dir: string } {
   for (let i = 1; i <= 5; i++) w(`data_batch_${i}.bin`, batch((i - 1) * per, per));
   w("test_batch.bin", batch(1000, 6));
   return { root, dir };
-}
-
-async function withData<T>(root: string, f: () => Promise<T>): Promise<T> {
-  const saved = process.env["DLP_DATA"];
-  process.env["DLP_DATA"] = root;
-  try {
-    return await f();
-  } finally {
-    if (saved === undefined) delete process.env["DLP_DATA"]; else process.env["DLP_DATA"] = saved;
-  }
 }
 
 let compiled: CompiledPipeline | null = null;

@@ -1,4 +1,5 @@
-// Shared by the data-loader tests: a promise must reject with a DataError whose message matches.
+// Shared by the data-loader tests: a promise must reject with a DataError whose message matches;
+// withData runs a loader with $DLP_DATA pointing at a folder the test wrote.
 import * as assert from "uvu/assert";
 import { DataError } from "dlp/runtime";
 
@@ -11,4 +12,15 @@ export async function dataError(p: Promise<unknown>, ...patterns: RegExp[]): Pro
     return;
   }
   assert.unreachable("expected a DataError");
+}
+
+/** Runs `f` with $DLP_DATA set to `root` (where named sources such as mnist look first), then restores it. */
+export async function withData<T>(root: string, f: () => Promise<T>): Promise<T> {
+  const saved = process.env["DLP_DATA"];
+  process.env["DLP_DATA"] = root;
+  try {
+    return await f();
+  } finally {
+    if (saved === undefined) delete process.env["DLP_DATA"]; else process.env["DLP_DATA"] = saved;
+  }
 }

@@ -11,6 +11,7 @@ import { loadDataset, loadModel, mulberry32, predictFiles, runPipeline } from "d
 import { predictPageConfig } from "../../runtime/export/predict_page.ts";
 import { encodeIdx } from "../../runtime/data/idx.ts";
 import { compilePipeline } from "./compiled.ts";
+import { withData } from "./data_error.ts";
 
 function digits(n: number, seed: number): { images: number[]; labels: number[] } {
   const rng = mulberry32(seed);
@@ -32,16 +33,6 @@ function writeMnist(root: string): void {
   writeFileSync(join(dir, "train-labels-idx1-ubyte"), encodeIdx([500], train.labels));
   writeFileSync(join(dir, "t10k-images-idx3-ubyte"), encodeIdx([100, 28, 28], t10k.images));
   writeFileSync(join(dir, "t10k-labels-idx1-ubyte"), encodeIdx([100], t10k.labels));
-}
-
-async function withData<T>(root: string, f: () => Promise<T>): Promise<T> {
-  const saved = process.env["DLP_DATA"];
-  process.env["DLP_DATA"] = root;
-  try {
-    return await f();
-  } finally {
-    if (saved === undefined) delete process.env["DLP_DATA"]; else process.env["DLP_DATA"] = saved;
-  }
 }
 
 const root = mkdtempSync(join(tmpdir(), "dlp-multi-"));

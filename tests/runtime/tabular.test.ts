@@ -120,9 +120,8 @@ test("text_files with train/ and test/ sub-folders: the test set keeps the train
   writeReviewFolders(join(dir, "test"), 5, 2);
   const spec: DataSpec = {
     source: { kind: "text_files", dir },
-    transforms: [{ op: "columns", columns: [{ column: "texts", kind: "text", numWords: 30, maxlen: 8 }] }],
-    inputShape: [8],
-    labels: { kind: "class", classes: 2, encoding: "sparse" },
+    inputs: [{ name: "x", transforms: [{ op: "columns", columns: [{ column: "texts", kind: "text", numWords: 30, maxlen: 8 }] }], shape: [8] }],
+    outputs: [{ name: "y", labels: { kind: "class", classes: 2, encoding: "sparse" } }],
     split: {},
     augment: [],
     shuffle: false,

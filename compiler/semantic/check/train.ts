@@ -103,23 +103,15 @@ export function checkTrain(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagn
           }
           break;
         }
-        const c = s.values[0] ? callOf(s.values[0]) : undefined;
-        if (!c) {
+        if (!s.values[0] || !callOf(s.values[0])) {
           out.push(diag("DLP2005", "error", "`loss` needs a loss name", s.name.span, { help: `losses: ${Object.keys(LOSSES).join(", ")}` }));
           break;
         }
-        const name = LOSS_ALIASES[c.name.name] ?? c.name.name;
-        const def = LOSSES[name];
-        if (!def) {
-          const alt = didYouMean(c.name.name, [...Object.keys(LOSSES), ...Object.keys(LOSS_ALIASES)]);
-          out.push(diag("DLP2001", "error", `unknown loss \`${c.name.name}\``, c.name.span, { label: "unknown", help: meantHelp(alt) ?? `losses: ${Object.keys(LOSSES).join(", ")}`, fix: alt ? { title: `rename to \`${alt}\``, span: c.name.span, text: alt } : undefined }));
-          break;
-        }
-        const r = checkCall(asCall(c.name, c.call), def.sig, env, out, refs);
-        if (!r) break;
-        loss = name as TrainSpec["loss"];
-        lossSpan = c.name.span;
-        lossFields = def.toSpec?.(r.t) ?? {};
+        const l = checkLoss(s.values[0], env, refs, out);
+        if (!l) break;
+        loss = l.loss;
+        lossSpan = l.span;
+        lossFields = l.fields;
         break;
       }
       case "optimizer": {
