@@ -251,6 +251,14 @@ export function checkModel(
       // Per-step labels have the steps of the window, which are the input's steps in each combination.
       const labels = labelsDecl?.steps !== undefined && w.input.length === 2 && w.input[0] !== null ? { ...labelsDecl, steps: w.input[0] } : labelsDecl;
       checkOutput(m, labels, lossName, lossSpan, ir, local, "");
+      // Another combination's walk keeps only its output layer: an output error there is found
+      // again on that combination's whole walk, so it carries its own `shapes:` note as the
+      // default combination's does (the layers' own errors were collected already).
+      if (w.idxs[0] !== 0 && !m.shapesNote && local.some((d) => d.severity === "error")) {
+        local.length = 0;
+        const full = interpretModel(ir.modelNodes, w.input, envOf(w.idxs[0]), ir.blocks, [], "", namedOf(w.idxs[0]));
+        checkOutput(full.output ? full : m, labels, lossName, lossSpan, ir, local, "");
+      }
       collect(local, w.idxs[0]);
     }
   }
