@@ -388,24 +388,35 @@ function modelBodyMulti(live: Node[], ins: { field: string; layer: string }[], h
   return foldRepeats(stmts);
 }
 
-/** The labels and loss a placeholder head gets from its output layer's width and activation. */
-function headLabels(output: Node): { labels: string; loss: string } {
-  const out = output.shape;
-  const act = typeof output.args["activation"] === "string" ? output.args["activation"] : output.def.name;
-  if (out.length === 1 && out[0] === 1 && act === "sigmoid") return { labels: "binary", loss: "binary_crossentropy" };
-  if (out.length === 1 && typeof out[0] === "number" && out[0] > 1 && act === "softmax") return { labels: `class(${out[0]})`, loss: "sparse_categorical_crossentropy" };
-  return { labels: `regression(${out.length === 1 && typeof out[0] === "number" ? out[0] : 1})`, loss: "mse" };
+/** The labels and loss a placeholder head gets from its output layer's width and activation (of
+ *  the layer a `time_distributed` wraps); a [steps, width] output has per-step labels. */
+function headLabels(output: Node): { labels: string; loss: string; perStep: boolean; width: number } {
+  const perStep = output.shape.length === 2;
+  const out = perStep ? output.shape.slice(1) : output.shape;
+  const wrapped = isLayerValue(output.args["layer"]) ? output.args["layer"].args : undefined;
+  const args = wrapped ?? output.args;
+  const act = typeof args["activation"] === "string" ? args["activation"] : output.def.name;
+  const width = out.length === 1 && typeof out[0] === "number" ? out[0] : 1;
+  if (out.length === 1 && out[0] === 1 && act === "sigmoid") return { labels: "binary", loss: "binary_crossentropy", perStep, width };
+  if (out.length === 1 && width > 1 && act === "softmax") return { labels: `class(${width})`, loss: "sparse_categorical_crossentropy", perStep, width };
+  return { labels: `regression(${width})`, loss: "mse", perStep, width };
 }
 
 function renderMulti(name: string, file: string, t: JsonObject, ins: { field: string; shape: number[] }[], heads: { field: string; node: Node }[], body: Stmt[]): string {
   const origin = [t["keras_version"] ? `Keras ${String(t["keras_version"])}` : undefined, t["class_name"]].filter(Boolean).join(" ");
   // One input read by an embedding first is a sequence of token ids.
   const embeds = ins.length === 1 && body.length > 0 && body[0]!.text.startsWith("embedding(");
-  const fields = ins.map((i) => {
-    const kind = i.shape.length === 3 ? "image" : embeds ? "sequence" : "vector";
-    return `    ${i.field} = images${kind === "image" ? " / 255" : ""} as ${kind}[${i.shape.join(", ")}]`;
-  });
   const labels = heads.map((h) => ({ field: h.field, ...headLabels(h.node) }));
+  // One series input (or one per-step head): windows over a CSV time series, whose target
+  // columns are placeholders as the path is.
+  const series = ins.length === 1 && heads.length === 1 && (ins[0]!.shape.length === 2 || labels[0]!.perStep);
+  const fields = ins.map((i) => {
+    const kind = i.shape.length === 3 ? "image" : i.shape.length === 2 ? "series" : embeds ? "sequence" : "vector";
+    return `    ${i.field} = ${kind === "series" ? "features" : "images"}${kind === "image" ? " / 255" : ""} as ${kind}[${i.shape.join(", ")}]`;
+  });
+  const l0 = labels[0]!;
+  const target = l0.labels.startsWith("regression") && l0.width > 1 ? `[${Array.from({ length: l0.width }, (_, i) => `"target_${i + 1}"`).join(", ")}]` : '"target"';
+  const source = series ? `source window("data/series.csv", length: ${ins[0]!.shape[0]}, target: ${target}${l0.perStep && !l0.labels.startsWith("regression") ? ", horizon: 0" : ""})` : 'source idx("data")';
   const lines = [
     `// Imported by dlpc from ${JSON.stringify(basename(file))}${origin ? ` (${origin})` : ""}.`,
     ...(ins.length > 1 || heads.length > 1
@@ -413,9 +424,9 @@ function renderMulti(name: string, file: string, t: JsonObject, ins: { field: st
       : ["// The model section is the imported topology; data and train are placeholders to adapt."]),
     `pipeline ${name} {`,
     "  data {",
-    '    source idx("data")',
+    `    ${source}`,
     ...fields,
-    ...labels.map((l) => `    ${l.field} = labels as ${l.labels}`),
+    ...labels.map((l) => `    ${l.field} = labels as ${l.labels}${l.perStep ? " per step" : ""}`),
     "  }",
     "",
     "  model {",
@@ -546,52 +557,5 @@ function foldRepeats(stmts: Stmt[]): Stmt[] {
 }
 
 function render(name: string, file: string, t: JsonObject, input: number[], output: Node, body: Stmt[]): string {
-  // A series input or a per-step output: windows over a CSV time series and per-step labels.
-  if (input.length !== 2 && output.shape.length !== 2) return renderMulti(name, file, t, [{ field: "x", shape: input }], [{ field: "y", node: output }], body);
-  const origin = [t["keras_version"] ? `Keras ${String(t["keras_version"])}` : undefined, t["class_name"]].filter(Boolean).join(" ");
-  const embeds = body.length > 0 && body[0]!.text.startsWith("embedding(");
-  const kind = input.length === 3 ? "image" : input.length === 2 ? "series" : embeds ? "sequence" : "vector";
-  const scale = kind === "image" ? " / 255" : "";
-  // A [steps, width] output: per-step labels; a series input: windows over a CSV time series.
-  const perStep = output.shape.length === 2;
-  const out = perStep ? output.shape.slice(1) : output.shape;
-  const wrapped = isLayerValue(output.args["layer"]) ? output.args["layer"].args : undefined;
-  const act = typeof (wrapped ?? output.args)["activation"] === "string" ? (wrapped ?? output.args)["activation"] : output.def.name;
-  let labels: string;
-  let loss: string;
-  if (out.length === 1 && out[0] === 1 && act === "sigmoid") {
-    labels = "binary";
-    loss = "binary_crossentropy";
-  } else if (out.length === 1 && typeof out[0] === "number" && out[0] > 1 && act === "softmax") {
-    labels = `class(${out[0]})`;
-    loss = "sparse_categorical_crossentropy";
-  } else {
-    labels = `regression(${out.length === 1 && typeof out[0] === "number" ? out[0] : 1})`;
-    loss = "mse";
-  }
-  const width = typeof out[0] === "number" ? out[0] : 1;
-  const source = kind !== "series" ? 'source idx("data")'
-    : `source window("data/series.csv", length: ${input[0]}, target: ${labels.startsWith("regression") && width > 1 ? `[${Array.from({ length: width }, (_, i) => `"target_${i + 1}"`).join(", ")}]` : '"target"'}${perStep && !labels.startsWith("regression") ? ", horizon: 0" : ""})`;
-  const lines = [
-    `// Imported by dlpc from ${JSON.stringify(basename(file))}${origin ? ` (${origin})` : ""}.`,
-    "// The model section is the imported topology; data and train are placeholders to adapt.",
-    `pipeline ${name} {`,
-    "  data {",
-    `    ${source}`,
-    `    x = ${kind === "series" ? "features" : "images"}${scale} as ${kind}[${input.join(", ")}]`,
-    `    y = labels as ${labels}${perStep ? " per step" : ""}`,
-    "  }",
-    "",
-    "  model {",
-    ...body.map((s) => `    ${s.text}`),
-    "  }",
-    "",
-    "  train {",
-    `    loss ${loss}`,
-    "    optimizer adam(lr: 1e-3)",
-    "  }",
-    "}",
-    "",
-  ];
-  return lines.join("\n");
+  return renderMulti(name, file, t, [{ field: "x", shape: input }], [{ field: "y", node: output }], body);
 }
