@@ -3,8 +3,8 @@
 import type { Span, Statement } from "../../../grammar/ast.ts";
 import { exprText } from "../../../grammar/ast.ts";
 import { diag, type Diagnostic } from "../../diagnostics/diagnostic.ts";
-import type { ArgValue, TensorShape } from "../layers/types.ts";
-import { fmtShape } from "../layers/index.ts";
+import type { ArgValue, Args, TensorShape } from "../layers/types.ts";
+import { LAYERS, fmtShape } from "../layers/index.ts";
 import { ACTIVATION_LAYERS } from "../layers/activation.ts";
 import { LOSSES } from "../catalog.ts";
 import type { PipelineIR, ParamIR } from "../lower.ts";
@@ -309,15 +309,17 @@ function describeCombo(env: Env, ps: ParamIR[]): string {
 function lastActivation(layers: LayerInstance[]): { name: string; layer?: LayerInstance } {
   const last = layers[layers.length - 1];
   if (!last) return { name: "linear" };
-  // time_distributed(dense(3, activation: softmax)): the wrapped layer's activation, at each step.
-  const inner = last.def.name === "time_distributed" ? (last.args.layer as { layer?: unknown; args?: Record<string, unknown> } | undefined) : undefined;
-  const act = inner ? inner.args?.activation ?? (typeof inner.layer === "string" && ["softmax", "sigmoid"].includes(inner.layer) ? inner.layer : undefined) : last.args.activation;
-  if (typeof act === "string") return { name: act, ...(inner ? {} : { layer: last }) };
-  if (inner) {
-    // No activation inside: the fix goes into the wrapped call.
-    const call = last.call.args[0]?.value;
-    return { name: "linear", ...(call?.kind === "call" ? { layer: { ...last, call } } : {}) };
+  // time_distributed(dense(3, activation: softmax)): the wrapped layer's activation, at each step,
+  // and any fix goes into the wrapped call, which is looked at as the layer it is.
+  if (last.def.name === "time_distributed") {
+    const inner = last.args.layer as { layer?: unknown; args?: Args } | undefined;
+    const def = typeof inner?.layer === "string" ? LAYERS.get(inner.layer) : undefined;
+    const call = last.call.args.find((a) => !a.name || a.name.name === "layer")?.value;
+    if (!def || call?.kind !== "call") return { name: "linear" };
+    return lastActivation([{ ...last, def, call, args: inner?.args ?? {} }]);
   }
+  const act = last.args.activation;
+  if (typeof act === "string") return { name: act, layer: last };
   if (["softmax", "sigmoid", "relu", "tanh", "elu", "leaky_relu", "softplus", "linear"].includes(last.def.name)) return { name: last.def.name, layer: last };
   if (last.def.name === "activation" && typeof last.args.fn === "string") return { name: last.args.fn, layer: last };
   return { name: "linear", layer: last };
