@@ -228,6 +228,8 @@ export function checkModel(
     walks = next;
   }
 
+  // Per-step labels have the steps of the window, which are the input's steps in each combination.
+  const labelsFor = (input: TensorShape): typeof labelsDecl => (labelsDecl?.steps !== undefined && input.length === 2 && input[0] !== null ? { ...labelsDecl, steps: input[0] } : labelsDecl);
   for (const w of walks) {
     let m = finishModel(w.walk);
     if (w.idxs[0] === 0) result.model = m;
@@ -248,17 +250,10 @@ export function checkModel(
     // An output poisoned by an earlier error (its width unknown) is not compared with the labels.
     } else if (m.output && !isPoisoned(m.output)) {
       const local: Diagnostic[] = [];
-      // Per-step labels have the steps of the window, which are the input's steps in each combination.
-      const labels = labelsDecl?.steps !== undefined && w.input.length === 2 && w.input[0] !== null ? { ...labelsDecl, steps: w.input[0] } : labelsDecl;
-      checkOutput(m, labels, lossName, lossSpan, ir, local, "");
-      // Another combination's walk keeps only its output layer: an output error there is found
-      // again on that combination's whole walk, so it carries its own `shapes:` note as the
-      // default combination's does (the layers' own errors were collected already).
-      if (w.idxs[0] !== 0 && !m.shapesNote && local.some((d) => d.severity === "error")) {
-        local.length = 0;
-        const full = interpretModel(ir.modelNodes, w.input, envOf(w.idxs[0]), ir.blocks, [], "", namedOf(w.idxs[0]));
-        checkOutput(full.output ? full : m, labels, lossName, lossSpan, ir, local, "");
-      }
+      checkOutput(m, labelsFor(w.input), lossName, lossSpan, ir, local, "");
+      // Another combination's walk keeps only its output layer: an output error there waits for
+      // its `shapes:` note, which the run of that combination alone gives below if it is reported.
+      if (w.idxs[0] !== 0 && !m.shapesNote) for (const d of local) if (d.severity === "error") d.notes.push(SHAPES_PENDING);
       collect(local, w.idxs[0]);
     }
   }
@@ -280,7 +275,8 @@ export function checkModel(
     if (!ds) {
       ds = [];
       const inShape = ir.data && dataReads.length ? dataInputShape(ir.data, envOf(rank), paramNames, lossName) ?? inputShape : inputShape;
-      interpretModel(ir.modelNodes, inShape, envOf(rank), ir.blocks, ds, "", namedOf(rank));
+      const full = interpretModel(ir.modelNodes, inShape, envOf(rank), ir.blocks, ds, "", namedOf(rank));
+      if (!(multi && (full.heads || multi.data.outputs.length > 1)) && full.output && !isPoisoned(full.output)) checkOutput(full, labelsFor(inShape), lossName, lossSpan, ir, ds, "");
       alone.set(rank, ds);
     }
     return ds;
