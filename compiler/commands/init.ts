@@ -10,7 +10,8 @@ import { compile } from "../driver.ts";
 import { formatDlp } from "../format/format.ts";
 import { UsageError, type Parsed, flag, printDiagnostics } from "../cli_util.ts";
 import { splitCsvLine } from "../../runtime/data/csv.ts";
-import { isMissing, parseBinary, parseDate, tokenize } from "../../runtime/data/columns.ts";
+import { isMissing, parseBinary, parseDate } from "../../runtime/data/columns.ts";
+import { inferColumn, type Inferred } from "../../runtime/data/infer.ts";
 import { readIdx } from "../../runtime/data/idx.ts";
 import { decodeImage, isImageFile } from "../../runtime/data/images.ts";
 
@@ -168,40 +169,6 @@ function finish(summary: string, data: string[], body: string[], classify: boole
 
 /** Rows looked at to tell a column's kind. */
 const SAMPLE_ROWS = 5000;
-/** A column of short strings with at most this many distinct values is categorical. */
-const MAX_CATEGORIES = 50;
-/** Words a text column's tokenizer keeps at most, and ids a text column gives at most per row. */
-const MAX_WORDS = 10000;
-const MAX_LEN = 200;
-
-type Inferred =
-  | { kind: "numeric"; missing: number }
-  | { kind: "binary"; missing: number }
-  | { kind: "date"; missing: number }
-  | { kind: "category"; missing: number; distinct: number }
-  | { kind: "text"; missing: number; numWords: number; maxlen: number }
-  | { kind: "skip"; why: string };
-
-/** What one column holds, from the cells of a sample of the rows. */
-export function inferColumn(cells: string[]): Inferred {
-  const present = cells.filter((c) => !isMissing(c)).map((c) => c.trim());
-  const missing = cells.length - present.length;
-  if (present.length === 0) return { kind: "skip", why: "no values" };
-  if (present.every(isNum)) return { kind: "numeric", missing };
-  if (present.every((c) => parseBinary(c) !== undefined)) return { kind: "binary", missing };
-  if (present.every((c) => parseDate(c) !== undefined)) return { kind: "date", missing };
-  const distinct = new Set(present).size;
-  const tokens = present.map(tokenize);
-  const words = tokens.reduce((a, t) => a + t.length, 0) / present.length;
-  if (words >= 3 || (distinct > MAX_CATEGORIES && words >= 1.5)) {
-    const vocab = new Set(tokens.flat()).size;
-    const lengths = tokens.map((t) => t.length).sort((a, b) => a - b);
-    const p90 = lengths[Math.min(lengths.length - 1, Math.floor(lengths.length * 0.9))]!;
-    return { kind: "text", missing, numWords: Math.min(MAX_WORDS, vocab + 2), maxlen: Math.max(4, Math.min(MAX_LEN, p90)) };
-  }
-  if (distinct <= MAX_CATEGORIES) return { kind: "category", missing, distinct };
-  return { kind: "skip", why: `${distinct} distinct short values, an identifier?` };
-}
 
 const KEYWORDS = new Set(["as", "true", "false", "and", "or", "not", "step", "features", "labels", "texts"]);
 const isName = (s: string): boolean => /^[A-Za-z_][A-Za-z0-9_]*$/.test(s) && !KEYWORDS.has(s);
