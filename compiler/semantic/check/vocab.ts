@@ -51,7 +51,7 @@ export function idsKey(inputs: readonly (readonly unknown[] | null)[]): string {
 }
 
 /** Where the data section writes the stage that sets a column's ids (or the imdb source's). */
-interface Written { span: Span; arg?: Expr }
+interface Written { span: Span; arg?: Expr; oneHot?: Span }
 
 function writtenStages(sec: SectionIR): { columns: Map<string, Written>; imdb?: Written } {
   const columns = new Map<string, Written>();
@@ -71,6 +71,7 @@ function writtenStages(sec: SectionIR): { columns: Map<string, Written>; imdb?: 
       const names = headNames(e.stages[0]!);
       for (const st of e.stages.slice(1)) {
         const c = st.kind === "call" ? st : undefined;
+        if (c?.callee.kind === "name" && c.callee.name === "one_hot") for (const n of names) { const w = columns.get(n); if (w && !w.oneHot) w.oneHot = c.span; }
         if (!c || c.callee.kind !== "name" || (c.callee.name !== "text" && c.callee.name !== "category")) continue;
         const arg = argOf(c, c.callee.name === "text" ? "num_words" : "max_tokens");
         for (const n of names) if (!columns.has(n)) columns.set(n, { span: c.span, ...(arg ? { arg } : {}) });
@@ -95,7 +96,7 @@ function paramExpr(arg: Expr | undefined): string | undefined {
 function columnIds(c: ColumnSpec, w: Written | undefined): InputIds | undefined {
   if (c.kind === "text") return { kind: "ids", range: c.numWords!, what: `text(num_words: ${c.numWords}) gives ids 0..${c.numWords! - 1} (0 padding, 1 out of vocabulary)`, ...(w ? { span: w.span } : {}), ...(paramExpr(w?.arg) ? { expr: paramExpr(w?.arg) } : {}) };
   if (c.kind === "category" && !c.oneHot) return { kind: "ids", range: c.maxTokens!, what: `category(max_tokens: ${c.maxTokens}) gives ids 0..${c.maxTokens! - 1} (0 out of vocabulary)`, ...(w ? { span: w.span } : {}), ...(paramExpr(w?.arg) ? { expr: paramExpr(w?.arg) } : {}) };
-  if (c.kind === "category") return { kind: "values", what: `column \`${c.column}\` is one-hot encoded (${c.maxTokens} values of 0 or 1)`, ...(w ? { span: w.span } : {}) };
+  if (c.kind === "category") return { kind: "values", what: `column \`${c.column}\` is one-hot encoded (${c.maxTokens} values of 0 or 1)`, ...(w ? { span: w.oneHot ?? w.span } : {}) };
   if (c.scale) return { kind: "values", what: `column \`${c.column}\` is ${c.scale.kind === "min_max" ? "scaled to [0, 1]" : c.scale.kind === "normalize" ? "normalized" : "standardized"} (real values)` };
   if (c.kind === "date") return { kind: "values", what: `column \`${c.column}\` is a date (year, month, day, weekday)` };
   // A numeric column may hold ids written as numbers (a user id); its range is the file's.
