@@ -172,6 +172,13 @@ export function evaluateHeads(model: tf.LayersModel, split: Split, spec: Pick<Tr
   return { logs, preds };
 }
 
+/** A model with several inputs and one head: every input's rows `start..end` (of the order `idx`) as tensors; undefined with one input. */
+function severalInputs(split: Split, start: number, end: number, idx: Int32Array | null = null): tf.Tensor[] | undefined {
+  if (!split.inputs || split.inputs.length < 2) return undefined;
+  const { xs, b } = sliceHeads(split, idx, start, end);
+  return xs.map((x, k) => tf.tensor(x, [b, ...split.inputs![k]!.sampleShape]));
+}
+
 /** Runs the model over a split in batches; returns [n, width] probabilities. */
 export function predictSplit(model: tf.LayersModel, split: Split, batchSize: number): Float32Array {
   let out: Float32Array | null = null;
@@ -180,7 +187,7 @@ export function predictSplit(model: tf.LayersModel, split: Split, batchSize: num
     const e = Math.min(split.n, s + batchSize);
     const { x, b } = sliceBatch(split, null, s, e);
     const p = tf.tidy(() => {
-      const t = model.predict(tf.tensor(x, [b, ...split.sampleShape])) as tf.Tensor;
+      const t = model.predict(severalInputs(split, s, e) ?? tf.tensor(x, [b, ...split.sampleShape])) as tf.Tensor;
       return t.reshape([b, -1]);
     });
     const values = p.dataSync() as Float32Array;
@@ -286,6 +293,7 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
     if (spec.classWeight) throw new TrainingError("class_weight needs a model with one output (as in Keras); this model has several heads");
     if (opts.augment.length) throw new TrainingError("augment needs a model with one input; this model has several");
   }
+  if (!heads && train.inputs && train.inputs.length > 1 && opts.augment.length) throw new TrainingError("augment needs a model with one input; this model has several");
   const headHits = heads ? heads.map((h, k) => headOutputs[k]!.labels.kind !== "regression" && h.metrics.some((m) => m.name === "accuracy")) : [];
   const cw = spec.classWeight ? classWeights(spec.classWeight, train, opts.labels) : null;
   if (cw && spec.classWeight === "balanced") progress.note(`class_weight balanced: ${Array.from(cw, (w, k) => `${k}: ${w.toFixed(3)}`).join(", ")}`);
@@ -449,7 +457,7 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
           const sw = cw ? tf.tensor1d(Float32Array.from(batch.y, (c) => cw[c]!)) : undefined;
           let hits: tf.Scalar | null = null;
           const { value, grads } = tf.variableGrads(() => {
-            const pred = model.apply(x, { training: true }) as tf.Tensor;
+            const pred = model.apply(severalInputs(train, s, Math.min(train.n, s + spec.batchSize), order) ?? x, { training: true }) as tf.Tensor;
             if (trainMetricKeys) {
               hits = tf.keep(width === 1
                 ? tf.sum(tf.equal(tf.greaterEqual(pred, 0.5).toFloat(), y).toFloat())

@@ -12,7 +12,9 @@ import { SHAPES_NOTE, SHAPES_PENDING, isPoisoned, blockReadClosure, branchModel,
 import type { Env } from "../values.ts";
 import type { ParamRefs } from "../term.ts";
 import { sampledSpace } from "../budget.ts";
-import { dataInputShape, dataInputShapes, type DataResult } from "./data.ts";
+import { checkData, dataInputShape, dataInputShapes, type DataResult } from "./data.ts";
+import { inputIds, tagShape, type InputIds } from "./vocab.ts";
+import type { DataSpec } from "../../../runtime/spec.ts";
 import { unknownName } from "../../diagnostics/builders.ts";
 import { valueOf } from "../term.ts";
 import type { CheckedPipeline } from "../checked.ts";
@@ -182,10 +184,16 @@ export function checkModel(
   };
 
   const memo = rows.length > 1 ? newBlockMemo(ir.blocks) : undefined;
+  // Each input's ids under the combination's values (text(num_words), category(max_tokens)), for
+  // the embeddings that read them (check/vocab.ts).
+  const idsOf = (rep: number) => (ir.data ? inputIds(valueOf<DataSpec | undefined>(checkData(ir.data, envOf(rep), paramNames, [], lossName, false).spec), ir.data) : new Map<string, InputIds>());
   let walks: Walk[] = split(rows.map((_, i) => i), dataReads).map((idxs) => {
     const rep = idxs[0];
-    const inShape = rep === 0 || !ir.data ? inputShape : dataInputShape(ir.data, envOf(rep), paramNames, lossName) ?? inputShape;
-    return { idxs, walk: startModel(inShape, envOf(rep), ir.blocks, [], rep === 0, "", memo, undefined, namedOf(rep)), splits: new Map(), input: inShape };
+    const ids = idsOf(rep);
+    const inShape = tagShape(rep === 0 || !ir.data ? inputShape : dataInputShape(ir.data, envOf(rep), paramNames, lossName) ?? inputShape, ids.values().next().value);
+    const named = namedOf(rep);
+    const namedTagged = named && new Map([...named].map(([n, s]) => [n, tagShape(s, ids.get(n))]));
+    return { idxs, walk: startModel(inShape, envOf(rep), ir.blocks, [], rep === 0, "", memo, undefined, namedTagged), splits: new Map(), input: inShape };
   });
 
   for (let u = 0; u < units.length; u++) {
