@@ -3,8 +3,9 @@
 // (loadDataset: read the CSV, fit median fill / standardize / StringLookup vocabularies on the
 // training split, encode; then trainModel for one epoch), next to the same preprocessing in pandas
 // and the same model in PyTorch (bench/tabular.py: 72 inputs, dense 64 relu, dense 2, Adam,
-// batch 128). The dlp side runs in a child process per backend; prints one JSON object.
-// Usage: node --import tsx bench/tabular.ts [--rows 30000] [--backend native[,wasm]] [--threads 1] [--no-torch]
+// batch 128), run with OMP_WAIT_POLICY=passive at 1 and at 2 threads, the faster of the two kept.
+// The dlp side runs in a child process per backend; prints one JSON object.
+// Usage: node --import tsx bench/tabular.ts [--rows 30000] [--backend native[,wasm]] [--threads N (PyTorch: only N, not the best of 1 and 2)] [--no-torch]
 //        node --import tsx bench/tabular.ts --write FILE [--rows N]   (only writes the CSV)
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -92,9 +93,15 @@ if (args.includes("--write")) {
     result[`dlp_${b}`] = lastJson(spawnSync(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--child", "--csv", csv, "--backend", b], { encoding: "utf8", maxBuffer: 1 << 24 }));
   }
   if (!args.includes("--no-torch")) {
+    // As the guide asks of every PyTorch peer: OMP_WAIT_POLICY=passive, and the best (lowest
+    // preprocessing + epoch) of 1 and 2 threads, each in its own process; `--threads N` runs only N.
     const env = { ...process.env, OMP_WAIT_POLICY: "passive" };
-    const t = lastJson(spawnSync("/usr/bin/python3", [join(here, "tabular.py"), "--csv", csv, "--threads", opt("--threads", "1")], { encoding: "utf8", env }));
+    const threads = args.includes("--threads") ? [opt("--threads", "1")] : ["1", "2"];
+    const runs = threads.map((n) => lastJson(spawnSync("/usr/bin/python3", [join(here, "tabular.py"), "--csv", csv, "--threads", n], { encoding: "utf8", env })));
+    const total = (r: Record<string, unknown>): number => ("error" in r ? Infinity : Number(r["preprocessSeconds"]) + Number(r["epochSeconds"]));
+    const t = runs.reduce((a, b) => (total(b) < total(a) ? b : a));
     result["pytorch_pandas"] = t;
+    result["pytorch_pandas_runs"] = runs.map((r) => ("error" in r ? r : { threads: r["threads"], preprocessSeconds: r["preprocessSeconds"], epochSeconds: r["epochSeconds"] }));
     for (const [k, v] of Object.entries(result)) {
       if (!k.startsWith("dlp_") || typeof v !== "object" || v === null || "error" in v) continue;
       const d = v as Record<string, number>;
