@@ -388,7 +388,7 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
     for (let epoch = initialEpoch; epoch < lastEpoch && !resumedDone; epoch++) {
       progress.epochStart();
       const order = opts.shuffle ? permutation(train.n, rng) : null;
-      let lossSum = 0, correct = 0, seen = 0;
+      let lossSum = 0, correct = 0, seen = 0, batchesDone = 0;
       const headLoss = heads ? heads.map(() => 0) : [];
       const headCorrect = heads ? heads.map(() => 0) : [];
       let lr = 0;
@@ -450,7 +450,9 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
             if (headHits[k]) running[`${h.name}_accuracy`] = headCorrect[k]! / seen;
           });
           progress.batch(epoch + 1, lastEpoch, b + 1, steps, running);
-          if (shouldStop()) { stopReason = `interrupted at epoch ${epoch + 1}, batch ${b + 1} of ${steps}`; break; }
+          batchesDone = b + 1;
+          // A stop at the last batch leaves a complete epoch: it is recorded, then the run stops after it.
+          if (b + 1 < steps && shouldStop()) { stopReason = `interrupted at epoch ${epoch + 1}, batch ${b + 1} of ${steps}`; break; }
           continue;
         }
         const batch = sliceBatch(train, order, s, Math.min(train.n, s + spec.batchSize));
@@ -497,7 +499,8 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
         const running: Record<string, number> = { loss: lossSum / seen };
         if (trainMetricKeys) running["accuracy"] = correct / seen;
         progress.batch(epoch + 1, lastEpoch, b + 1, steps, running);
-        if (shouldStop()) { stopReason = `interrupted at epoch ${epoch + 1}, batch ${b + 1} of ${steps}`; break; }
+        batchesDone = b + 1;
+        if (b + 1 < steps && shouldStop()) { stopReason = `interrupted at epoch ${epoch + 1}, batch ${b + 1} of ${steps}`; break; }
       }
       trainSeconds += (performance.now() - t0) / 1000;
       samplesSeen += seen;
@@ -509,6 +512,14 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
         logs[`${h.name}_loss`] = headLoss[k]! / Math.max(1, seen);
         if (headHits[k]) logs[`${h.name}_accuracy`] = headCorrect[k]! / Math.max(1, seen);
       });
+      // Interrupted mid-epoch (Ctrl-C, or shouldStop): as Keras, the partial epoch is not an epoch.
+      // Its progress line shows the batches done; it enters neither the history, nor the best
+      // weights, nor reduce_lr / early_stop / onEpochEnd; the model is restored to the best
+      // complete epoch below, and --resume restarts from the last complete one.
+      if (stopReason?.startsWith("interrupted at epoch")) {
+        progress.epochEnd(epoch + 1, lastEpoch, steps, logs, batchesDone);
+        break;
+      }
       if (validation && validation.n > 0) {
         const v = heads ? evaluateHeads(model, validation, spec, heads, headOutputs).logs : evaluateSplit(model, validation, spec, opts.labels, spec.metrics, width).logs;
         for (const [k, val] of Object.entries(v)) logs[`val_${k}`] = val;
@@ -526,9 +537,7 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
         bestWeights = snapshot(model, bestWeights);
         bestEpoch = epoch + 1;
       }
-      // A partial epoch (interrupted mid-way) is neither written nor checkpointed.
-      const complete = !stopReason;
-      if (complete) await writeModelFile(epoch + 1, logs, improvedNow);
+      await writeModelFile(epoch + 1, logs, improvedNow);
       if (reduceM && reduce?.kind === "reduce_lr") {
         const v = logs[reduceM.key];
         if (v !== undefined && improved(reduceM, v)) { reduceM.best = v; reduceM.wait = 0; }
@@ -568,7 +577,9 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
     throw new TrainingError(`training stopped: ${stopReason}; no epoch finished with a finite loss, so there are no weights to keep (lower the learning rate, or add clip_norm)`);
   }
   // Restore the best weights when a checkpoint or a restoring early_stop asks, or after divergence / interrupt.
-  const restore = bestWeights && (ckpt || (early?.kind === "early_stop" && early.restoreBest) || diverged || interrupted);
+  // A stop mid-epoch (SIGINT or shouldStop) restores too: the weights it left belong to no recorded epoch.
+  const midEpoch = stopReason?.startsWith("interrupted at epoch") ?? false;
+  const restore = bestWeights && (ckpt || (early?.kind === "early_stop" && early.restoreBest) || diverged || interrupted || midEpoch);
   let held: number | undefined;
   if (restore && bestWeights) {
     model.setWeights(bestWeights);
