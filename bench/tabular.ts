@@ -5,7 +5,7 @@
 // and the same model in PyTorch (bench/tabular.py: 72 inputs, dense 64 relu, dense 2, Adam,
 // batch 128), run with OMP_WAIT_POLICY=passive at 1 and at 2 threads, the faster of the two kept.
 // The dlp side runs in a child process per backend; prints one JSON object.
-// Usage: node --import tsx bench/tabular.ts [--rows 30000] [--backend native[,wasm]] [--threads N (PyTorch: only N, not the best of 1 and 2)] [--no-torch]
+// Usage: node --import tsx bench/tabular.ts [--rows 30000] [--backend native[,wasm]] [--dlp-threads 1,2] [--threads N (PyTorch: only N, not the best of 1 and 2)] [--no-torch]
 //        node --import tsx bench/tabular.ts --write FILE [--rows N]   (only writes the CSV)
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -88,9 +88,16 @@ if (args.includes("--write")) {
   const csv = join(work, `adult_like_${rows}.csv`);
   writeFileSync(csv, adultLikeCsv(rows, 7));
   const result: Record<string, unknown> = { rows, load: readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ") };
+  // --dlp-threads 1,2: each backend once per DLP_THREADS value (the native backend's oneDNN
+  // threads), keyed dlp_<backend>_threads<N>; without it, the default (every core).
+  const dlpThreads = args.includes("--dlp-threads") ? opt("--dlp-threads", "").split(",") : [""];
   for (const b of opt("--backend", "native").split(",")) {
     if (!(BACKEND_CHOICES as readonly string[]).includes(b)) throw new Error(`--backend takes ${BACKEND_CHOICES.join(", ")}, not ${b}`);
-    result[`dlp_${b}`] = lastJson(spawnSync(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--child", "--csv", csv, "--backend", b], { encoding: "utf8", maxBuffer: 1 << 24 }));
+    for (const t of dlpThreads) {
+      if (t !== "" && !/^[1-9][0-9]*$/.test(t)) throw new Error(`--dlp-threads takes thread counts such as 1,2, not ${t}`);
+      const env = t === "" ? process.env : { ...process.env, DLP_THREADS: t };
+      result[t === "" ? `dlp_${b}` : `dlp_${b}_threads${t}`] = lastJson(spawnSync(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--child", "--csv", csv, "--backend", b], { encoding: "utf8", maxBuffer: 1 << 24, env }));
+    }
   }
   if (!args.includes("--no-torch")) {
     // As the guide asks of every PyTorch peer: OMP_WAIT_POLICY=passive, and the best (lowest
