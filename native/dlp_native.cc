@@ -783,6 +783,45 @@ napi_value RmsProp(napi_env env, napi_callback_info info) {
   });
 }
 
+// ---- random numbers ----------------------------------------------------------------------
+
+// uniform(heap, n, s = Float64Array [c, s0, s1, s2, min, range, keep], out): n float32 draws of
+// seedrandom's alea generator from state (c, s0, s1, s2), each min + range * u as tfjs's
+// UniformRandom stores it. The steps are alea's double operations in its order (t | 0 is a
+// truncation: 0 <= t < 2^31), so the values are the JavaScript generator's to the bit. With
+// keep > 0 each draw u becomes dropout's multiplier floor(u + keep) / keep, in float32 as
+// tfjs's Add, Floor and RealDiv compute it.
+napi_value Uniform(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = getArgs(env, info, 4);
+    heapOf(a, 0);
+    const int64_t n = num(a, 1);
+    napi_typedarray_type type;
+    size_t length = 0;
+    void* data = nullptr;
+    bool isTa = false;
+    napi_is_typedarray(env, a.v[2], &isTa);
+    if (isTa) napi_get_typedarray_info(env, a.v[2], &type, &length, &data, nullptr, nullptr);
+    if (!isTa || type != napi_float64_array || length != 7) throw JsError{"dlp_native: uniform's state must be a Float64Array of 7"};
+    const double* st = static_cast<const double*>(data);
+    double c = st[0], s0 = st[1], s1 = st[2], s2 = st[3];
+    const double lo = st[4], range = st[5];
+    const float keep = static_cast<float>(st[6]);
+    float* __restrict out = ptr(a, 3, n);
+    if (!out) throw JsError{"dlp_native: uniform needs its output"};
+    for (int64_t j = 0; j < n; j++) {
+      const double t = 2091639.0 * s0 + c * 2.3283064365386963e-10;
+      s0 = s1;
+      s1 = s2;
+      c = static_cast<double>(static_cast<int32_t>(t));
+      s2 = t - c;
+      const float u = static_cast<float>(lo + range * s2);
+      out[j] = keep > 0.f ? std::floor(u + keep) / keep : u;
+    }
+    return undefinedValue(env);
+  });
+}
+
 // ---- embeddings --------------------------------------------------------------------------
 
 // A 32-bit pointer `count` elements long at byte offset argument i (gathers copy bits, any dtype).
@@ -914,6 +953,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"reluGrad", nullptr, ReluGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reluGradSum", nullptr, ReluGradSum, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"uniform", nullptr, Uniform, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"rmsprop", nullptr, RmsProp, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"gather", nullptr, Gather, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"segmentSum", nullptr, SegmentSum, nullptr, nullptr, nullptr, napi_default, nullptr},

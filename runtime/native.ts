@@ -37,6 +37,7 @@ export interface NativeAddon {
   reluGradSum(heap: ArrayBuffer, rows: number, c: number, dy: number, x: number, out: number, sum: number): void;
   adam(heap: ArrayBuffer, n: number, scalars: Float32Array, value: number, m: number, v: number, g: number, c1: number, c2: number, newValue: number, newM: number, newV: number): void;
   rmsprop(heap: ArrayBuffer, n: number, scalars: Float32Array, value: number, ms: number, mom: number, g: number, newValue: number, newMs: number, newMom: number): void;
+  uniform(heap: ArrayBuffer, n: number, state: Float64Array, out: number): void;
   gather(heap: ArrayBuffer, p: Int32Array, x: number, indices: number, out: number): void;
   segmentSum(heap: ArrayBuffer, p: Int32Array, x: number, ids: number, out: number): void;
   setThreads(n: number): void;
@@ -385,6 +386,7 @@ export const RELU_GRAD = "DlpReluGrad";
 export const RELU_GRAD_SUM = "DlpReluGradSum";
 export const ADAM_UPDATE = "DlpAdamUpdate";
 export const RMSPROP_UPDATE = "DlpRmsPropUpdate";
+export const UNIFORM = "DlpUniform";
 
 /** A wasm kernel by name, for the fallbacks of dlp's own kernels. */
 function wasmKernel(name: string): KernelFn {
@@ -528,7 +530,79 @@ export function rmsPropStep(sc: Float32Array, value: Float32Array, ms: Float32Ar
   }
 }
 
-const OWN_KERNELS: Record<string, KernelFn> = { [RELU_GRAD]: reluGrad, [RELU_GRAD_SUM]: reluGradSum, [ADAM_UPDATE]: adamUpdate, [RMSPROP_UPDATE]: rmsPropUpdate };
+/**
+ * Uniform float32 draws from seedrandom's alea generator in state attrs (c, s0, s1, s2), each
+ * min + range * u: tfjs's randomUniform (UniformRandom) to the bit, as one native pass instead
+ * of a JavaScript loop over a buffer and its upload to the heap; with attr keep > 0, each draw
+ * turned into dropout's multiplier floor(u + keep) / keep (float32, as tfjs's kernels compute it).
+ * Without the addon: the same steps in JavaScript (aleaFill).
+ */
+const uniform: KernelFn = ({ backend, attrs = {} }) => {
+  const { shape, c, s0, s1, s2, min, range, keep } = attrs as { shape: number[]; c: number; s0: number; s1: number; s2: number; min: number; range: number; keep: number };
+  const b = backend as WasmBackend;
+  const out = b.makeOutput([...shape], "float32");
+  const n = tf.util.sizeFromShape(shape);
+  const state = Float64Array.from([c, s0, s1, s2, min, range, keep]);
+  try {
+    if (n === 0) return out;
+    addon!.uniform(b.wasm.HEAPU8.buffer as ArrayBuffer, n, state, offset(b, out));
+    nativeRuns.set("Uniform", (nativeRuns.get("Uniform") ?? 0) + 1);
+  } catch (e) {
+    fellBack("Uniform", e instanceof Error ? e.message : String(e));
+    aleaFill(state, new Float32Array(b.wasm.HEAPU8.buffer as ArrayBuffer, offset(b, out), n));
+  }
+  return out;
+};
+
+/** The addon's uniform in JavaScript: alea's steps (seedrandom 3's `next`) from state [c, s0, s1, s2, min, range, keep]. */
+export function aleaFill(state: Float64Array, out: Float32Array): void {
+  let [c, s0, s1, s2] = state as unknown as [number, number, number, number];
+  const min = state[4]!, range = state[5]!, keep = Math.fround(state[6]!), f = Math.fround;
+  for (let j = 0; j < out.length; j++) {
+    const t = 2091639 * s0 + c * 2.3283064365386963e-10;
+    s0 = s1;
+    s1 = s2;
+    c = t | 0;
+    s2 = t - c;
+    const u = f(min + range * s2);
+    out[j] = keep > 0 ? f(Math.floor(f(u + keep)) / keep) : u;
+  }
+}
+
+const OWN_KERNELS: Record<string, KernelFn> = { [RELU_GRAD]: reluGrad, [RELU_GRAD_SUM]: reluGradSum, [ADAM_UPDATE]: adamUpdate, [RMSPROP_UPDATE]: rmsPropUpdate, [UNIFORM]: uniform };
+
+// ---- dropout -------------------------------------------------------------------------------
+
+type Dropout = (x: tf.Tensor | tf.TensorLike, rate: number, noiseShape?: number[], seed?: number | string) => tf.Tensor;
+/** tfjs-core's exports object, whose `dropout` tfjs-layers' Dropout calls at each training step. */
+const tfCore = createRequire(import.meta.url)("@tensorflow/tfjs-core") as { dropout: Dropout; engine: () => unknown };
+const seedrandom = createRequire(createRequire(import.meta.url).resolve("@tensorflow/tfjs-core"))("seedrandom") as {
+  alea: (seed: string, opts: { state: true }) => { state: () => { c: number; s0: number; s1: number; s2: number } };
+};
+let tfjsDropout: Dropout | undefined;
+
+/**
+ * tfjs-core's dropout (ops/dropout.ts) with its uniform draw as one DlpUniform kernel: the same
+ * seed (one Math.random() when none is given, as UniformRandom takes it), the same alea values
+ * and tfjs's float32 floor(u + keep) / keep in the same pass, then x · that multiplier (the only
+ * op on x's gradient path, as in tfjs), so masks and results are tfjs's to the bit. The draw was
+ * the largest cost of a fashion_cnn step outside kernels (a JavaScript loop per value).
+ */
+const nativeDropout: Dropout = (x, rate, noiseShape, seed) => {
+  if (!(x instanceof tf.Tensor) || x.dtype !== "float32" || !(rate > 0 && rate < 1) || tf.getBackend() !== "wasm") return tfjsDropout!(x, rate, noiseShape, seed);
+  const shape = dropoutNoiseShape(x.shape, noiseShape);
+  const key = String(seed ?? Math.random());
+  const { c, s0, s1, s2 } = seedrandom.alea(key, { state: true }).state();
+  return tf.tidy(() => tf.mul(x, tf.engine().runKernel(UNIFORM, {}, { shape, c, s0, s1, s2, min: 0, range: 1, keep: 1 - rate } as unknown as tf.NamedAttrMap) as tf.Tensor));
+};
+
+/** tfjs-core's getNoiseShape (ops/dropout_util.ts): unset entries of noiseShape take x's. */
+function dropoutNoiseShape(shape: number[], noiseShape?: (number | null)[]): number[] {
+  if (noiseShape == null) return shape.slice();
+  if (noiseShape.length === shape.length) return noiseShape.map((d, i) => (d == null ? shape[i]! : d));
+  return noiseShape as number[];
+}
+
 
 /** tfjs's gradient of Relu, which the native one replaces while native kernels are registered. */
 let tfjsReluGrad: tf.GradConfig | undefined;
@@ -732,6 +806,10 @@ export function enableNativeKernels(native: NativeAddon): void {
   tfjsFusedConv2d ??= tf.fused.conv2d;
   (tf.fused as { conv2d: typeof tf.fused.conv2d }).conv2d = trainingFusedConv2d;
   tf.registerGradient(fusedConv2DGrad);
+  // tfjs-layers' Dropout calls tfjs-core's dropout through its exports object.
+  if (tfCore.engine() !== tf.engine()) throw new BackendError("tfjs-layers and the runtime load two copies of tfjs-core");
+  tfjsDropout ??= tfCore.dropout;
+  tfCore.dropout = nativeDropout;
 }
 
 /** Puts the wasm backend's own kernels back (the `wasm` backend choice). */
@@ -746,6 +824,7 @@ export function disableNativeKernels(): void {
   if (tfjsReluGrad) tf.registerGradient(tfjsReluGrad);
   if (tfjsFusedConv2d) (tf.fused as { conv2d: typeof tf.fused.conv2d }).conv2d = tfjsFusedConv2d;
   if (tf.getGradient("FusedConv2D") === fusedConv2DGrad) tf.unregisterGradient("FusedConv2D");
+  if (tfjsDropout) tfCore.dropout = tfjsDropout;
 }
 
 /** True while the native kernels are registered. */

@@ -15,7 +15,8 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { tf, initBackend, loadNative, nativeFallbacks, nativeKernelsEnabled, nativeRuns, NATIVE_KERNELS } from "dlp/runtime";
-import { adamStep, enableNativeKernels, FusedAdamOptimizer, FusedRmsPropOptimizer, rmsPropStep } from "../../runtime/native.ts";
+import { adamStep, aleaFill, enableNativeKernels, FusedAdamOptimizer, FusedRmsPropOptimizer, rmsPropStep } from "../../runtime/native.ts";
+import { createRequire } from "node:module";
 import { compilePipeline, REPO, scratchDir } from "./compiled.ts";
 
 const TOL = 1e-4;
@@ -339,6 +340,53 @@ t("an optimizer update whose addon call fails runs its JavaScript steps on the k
       enableNativeKernels(real);
     }
   }
+});
+
+// ---- dropout ------------------------------------------------------------------------------
+
+/** tfjs-core's dropout as tfjs-layers calls it (through the exports object native patches). */
+const core = createRequire(import.meta.url)("@tensorflow/tfjs-core") as { dropout: (x: tf.Tensor, rate: number, noiseShape?: number[], seed?: number) => tf.Tensor };
+
+/** Dropout's outputs and gradients for fixed Math.random draws (the runtime's seeded PRNG stands in for it). */
+function dropoutRun(): Float32Array[] {
+  const original = Math.random;
+  let r = 0.123;
+  Math.random = () => (r = ((r * 9301 + 49297) % 233280) / 233280);
+  try {
+    const x = tf.tensor(fill(2 * 13 * 13 * 32, 0.7), [2, 13, 13, 32]);
+    const out = [0.25, 0.5, 0.1].map((rate) => core.dropout(x, rate).dataSync() as Float32Array);
+    out.push(core.dropout(x, 0.3, [2, 1, 1, 32]).dataSync() as Float32Array, core.dropout(x, 0.3, undefined, 17).dataSync() as Float32Array);
+    out.push(tf.grad((t: tf.Tensor) => core.dropout(t, 0.5).square().sum())(x).dataSync() as Float32Array);
+    return out;
+  } finally {
+    Math.random = original;
+  }
+}
+
+t("dropout's mask on native is tfjs's to the bit: one DlpUniform pass of tfjs's alea generator (rates, a noise shape, a seed, the gradient)", async () => {
+  requireNative();
+  await initBackend("cpu");
+  const cpu = dropoutRun();
+  assert.is(await initBackend("native"), "native");
+  nativeRuns.clear();
+  const nat = dropoutRun();
+  assert.is(nativeRuns.get("Uniform"), 6, "every dropout drew its mask natively");
+  assert.is(relDiff(nat, cpu), 0);
+  // Some cells were dropped and the rest scaled by 1/keep.
+  assert.ok(nat[1]!.some((v) => v === 0) && nat[1]!.some((v) => v !== 0));
+});
+
+t("the JavaScript fallback of DlpUniform is seedrandom's alea stream and tfjs's dropout multiplier", async () => {
+  await initBackend("cpu");
+  const seedrandom = createRequire(createRequire(import.meta.url).resolve("@tensorflow/tfjs-core"))("seedrandom") as { alea: (s: string, o: { state: true }) => (() => number) & { state: () => { c: number; s0: number; s1: number; s2: number } } };
+  const prng = seedrandom.alea("0.4217", { state: true });
+  const { c, s0, s1, s2 } = prng.state();
+  const u = new Float32Array(5000), m = new Float32Array(5000);
+  aleaFill(Float64Array.from([c, s0, s1, s2, 0, 1, 0]), u);
+  aleaFill(Float64Array.from([c, s0, s1, s2, 0, 1, 0.75]), m);
+  for (let j = 0; j < u.length; j++) assert.is(u[j], Math.fround(prng()));
+  const expect = tf.tidy(() => tf.div(tf.floor(tf.add(tf.tensor1d(u), 0.75)), 0.75).dataSync() as Float32Array);
+  assert.is(relDiff([m], [expect]), 0);
 });
 
 t("RMSprop: the JavaScript fallback of the native update is tfjs's update to the bit", async () => {
