@@ -5,7 +5,7 @@
 // and the same model in PyTorch (bench/tabular.py: 72 inputs, dense 64 relu, dense 2, Adam,
 // batch 128). The dlp side runs in a child process per backend; prints one JSON object.
 // Usage: node --import tsx bench/tabular.ts [--rows 30000] [--backend native[,wasm]] [--threads 1] [--no-torch]
-//        node --import tsx bench/tabular.ts --write FILE [--rows N]   (only writes the CSV)
+//        node --import tsx bench/tabular.ts --write FILE [--rows N] [--spend]   (only writes the CSV; --spend adds the numeric target of tabular_two_heads)
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -78,7 +78,7 @@ const lastJson = (p: ReturnType<typeof spawnSync>): Record<string, unknown> => {
 if (args.includes("--write")) {
   const file = opt("--write", "");
   mkdirSync(dirname(resolve(file)), { recursive: true });
-  writeFileSync(file, adultLikeCsv(rows, 7));
+  writeFileSync(file, adultLikeCsv(rows, 7, { spend: args.includes("--spend") }));
   console.log(`wrote ${file} (${rows} rows)`);
 } else if (args.includes("--child")) {
   await child(opt("--csv", ""), opt("--backend", "auto") as BackendChoice);

@@ -30,13 +30,18 @@ function weights(seed: number): Record<string, number[]> {
 /**
  * `rows` rows with header age,fnlwgt,…,native_country,owns_house,interview,income. About 1 % of
  * the numeric cells of `hours_per_week` are empty (the pipelines fill them with the median).
+ * `spend: true` adds a last column `spend`, a numeric target (a yearly spend in k$, mean ≈ 3,
+ * sd ≈ 1.2) that follows the age, years of education, occupation, ownership and the interview's
+ * weekday, plus noise of sd 0.25 drawn from its own generator: the other columns keep their bytes.
  */
-export function adultLikeCsv(rows: number, seed = 7): string {
+export function adultLikeCsv(rows: number, seed = 7, options: { spend?: boolean } = {}): string {
   const r = mulberry32(seed);
+  const noise = mulberry32(seed + 1000);
+  const gauss = () => Math.sqrt(-2 * Math.log(Math.max(1e-12, noise()))) * Math.cos(2 * Math.PI * noise());
   const w = weights(1234);
   const pick = (levels: string[]) => Math.min(levels.length - 1, Math.floor(Math.pow(r(), 1.6) * levels.length));
   const normal = () => Math.sqrt(-2 * Math.log(Math.max(1e-12, r()))) * Math.cos(2 * Math.PI * r());
-  const header = [...ADULT_NUMERIC, ...ADULT_CATEGORICAL, "owns_house", "interview", "income"];
+  const header = [...ADULT_NUMERIC, ...ADULT_CATEGORICAL, "owns_house", "interview", "income", ...(options.spend ? ["spend"] : [])];
   const out = [header.join(",")];
   for (let i = 0; i < rows; i++) {
     const age = Math.round(Math.min(90, Math.max(17, 38 + 13 * normal())));
@@ -54,7 +59,14 @@ export function adultLikeCsv(rows: number, seed = 7): string {
     const p = 1 / (1 + Math.exp(-2 * score));
     const income = r() < p ? ">50K" : "<=50K";
     const hoursCell = r() < 0.01 ? "" : String(hours);
-    out.push([age, fnlwgt, eduNum, gain, loss, hoursCell, ...cats.map((c, k) => LEVELS[ADULT_CATEGORICAL[k]!]![c]!), owns ? "yes" : "no", date, income].join(","));
+    const cells: (string | number)[] = [age, fnlwgt, eduNum, gain, loss, hoursCell, ...cats.map((c, k) => LEVELS[ADULT_CATEGORICAL[k]!]![c]!), owns ? "yes" : "no", date, income];
+    if (options.spend) {
+      const weekday = (new Date(`${date}T00:00:00Z`).getUTCDay() + 6) % 7;
+      const occupation = w.occupation![cats[ADULT_CATEGORICAL.indexOf("occupation")]!]!;
+      const spend = 3 + 0.03 * (age - 38) + 0.2 * (eduNum - 10) + 0.5 * occupation + (owns ? 0.6 : -0.3) + (weekday >= 5 ? 0.5 : 0) + 0.25 * gauss();
+      cells.push(spend.toFixed(3));
+    }
+    out.push(cells.join(","));
   }
   return out.join("\n") + "\n";
 }
