@@ -16,12 +16,16 @@ export interface TablePageConfig {
   /** The transforms after the columns (applied to the encoded vector). */
   rest: Preprocess["transforms"];
   classNames: string[] | null;
+  /** A model with several heads: the output shown ranked (the first class head, else the first), and every head, each answering below it. */
+  head: number;
+  heads: NonNullable<Preprocess["heads"]> | null;
 }
 
 export function tablePageConfig(pipeline: string, pre: Preprocess): TablePageConfig | null {
   const first = pre.transforms[0];
   if (first?.op !== "columns") return null;
-  return { pipeline, inputShape: pre.inputShape, columns: first.columns, rest: pre.transforms.slice(1), classNames: pre.classNames ?? null };
+  const head = pre.heads ? Math.max(0, pre.heads.findIndex((h) => h.kind !== "regression")) : 0;
+  return { pipeline, inputShape: pre.inputShape, columns: first.columns, rest: pre.transforms.slice(1), classNames: pre.classNames ?? null, head, heads: pre.heads ?? null };
 }
 
 /** The browser's copy of runtime/data/columns.ts's encodeRow (with columnWidth and the parsers). */
@@ -111,6 +115,7 @@ ${PAGE_CSS}
 <form id="row">${names.map(field).join("\n")}
 <button id="go" type="submit">Predict</button></form>
 <div id="top" aria-live="polite"></div>
+<ul id="heads"></ul>
 <table id="probs"><tbody></tbody></table>
 <script src="./tf.min.js"></script>
 <script id="dlp-config" type="application/json">${scriptJson(cfg)}</script>
@@ -126,6 +131,26 @@ ${PAGE_COLUMNS_JS}
   if (typeof tf === "undefined") { fail("tf.min.js did not load: it must sit beside predict.html"); return; }
   function label(k) { return cfg.classNames && cfg.classNames[k] !== undefined ? cfg.classNames[k] : String(k); }
   function show(probs) { showOutputs(probs, label, cfg.classNames !== null || probs.length > 1); }
+  // Several heads: each head's answer, a class head's most likely class, a regression head's values.
+  function showHeads(all) {
+    var list = document.getElementById("heads"), answers = {};
+    list.textContent = "";
+    cfg.heads.forEach(function (h, j) {
+      var out = all[j], text;
+      if (h.kind === "regression") { answers[h.name] = out; text = out.map(function (v) { return v.toFixed(4); }).join(" "); }
+      else {
+        var p = out.length === 1 ? [1 - out[0], out[0]] : out, k = p.indexOf(Math.max.apply(null, p));
+        var name = h.classNames && h.classNames[k] !== undefined ? h.classNames[k] : String(k);
+        answers[h.name] = { "class": name, probability: p[k] };
+        text = name + " (" + (p[k] * 100).toFixed(1) + "%)";
+      }
+      var li = document.createElement("li");
+      li.setAttribute("data-head", h.name);
+      li.textContent = h.name + ": " + text;
+      list.appendChild(li);
+    });
+    window.dlpHeads = answers;
+  }
   // One row of cells (column name -> text) through the saved encoding and the model.
   function predictRow(cells) {
     if (!model) { fail("the model is not loaded yet"); return null; }
@@ -133,10 +158,13 @@ ${PAGE_COLUMNS_JS}
     try { x = applyTransforms(encodeRow(cfg.columns, function (n) { return cells[n] === undefined ? "" : String(cells[n]); }, lookups), [cfg.inputShape.reduce(function (a, b) { return a * b; }, 1)], cfg.rest); }
     catch (e) { fail(String(e.message || e)); return null; }
     status.className = ""; status.textContent = "model loaded";
-    var out = tf.tidy(function () { return model.predict(tf.tensor(x.data, [1].concat(cfg.inputShape))).reshape([-1]); });
-    var probs = Array.from(out.dataSync());
-    out.dispose();
+    var all = tf.tidy(function () {
+      var r = model.predict(tf.tensor(x.data, [1].concat(cfg.inputShape)));
+      return (Array.isArray(r) ? r : [r]).map(function (t) { return Array.from(t.reshape([-1]).dataSync()); });
+    });
+    var probs = all[cfg.head];
     show(probs);
+    if (cfg.heads) showHeads(all);
     return probs;
   }
   window.dlpPredictRow = predictRow;
