@@ -56,6 +56,8 @@ export interface DataResult {
   inputNames: string[];
   /** Every output field whose labels checked, in the order written. */
   outputs: OutputDecl[];
+  /** The names of every output field, whose labels checked or not (a head whose labels have an error still exists). */
+  outputNames?: string[];
 }
 
 /** A per-sample shape whose dims may read params (`as image[s, s, 1]`, `pad_sequences(maxlen)`). */
@@ -189,7 +191,7 @@ export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagno
   }
   const inputDecls: InputDecl[] = inputs.map(({ transforms: _t, ...d }) => d);
   const firstInput = inputs.length === inputFields.length ? inputs[0]?.shape : undefined;
-  const partial = (outputs: OutputDecl[]): DataResult => ({ ...(firstInput ? { inputShape: firstInput } : {}), inputs: inputDecls, inputNames: inputFields.map((f) => f.name), outputs, ...(outputs[0] ? { labels: decl(outputs[0]) } : {}) });
+  const partial = (outputs: OutputDecl[]): DataResult => ({ ...(firstInput ? { inputShape: firstInput } : {}), inputs: inputDecls, inputNames: inputFields.map((f) => f.name), outputs, outputNames: outputFields.map((f) => f.name), ...(outputs[0] ? { labels: decl(outputs[0]) } : {}) });
   // The labels do not depend on the inputs: they are checked (and reported) whatever the inputs' outcome.
   const outputs: (OutputDecl & { traced: Traced<LabelSpec>; fromFeatures?: Traced<Transform>[]; columns?: string[] })[] = [];
   let outputsFailed = false;
