@@ -123,6 +123,49 @@ test("check: a head's label column used as an input is an error naming it", () =
   assert.match(r.stdout + r.stderr, /DLP2004.*the label column `spend` is also an input/);
 });
 
+test("check: `x = features` reads every column but the heads' label columns; each head's column is probed on its own", () => {
+  const cwd = scratchDir("two-heads-features");
+  const lines = ["a,b,kind,lo,hi,amount"];
+  for (let i = 0; i < 60; i++) lines.push([Math.sin(i).toFixed(3), Math.cos(i).toFixed(3), i % 2 ? "up" : "down", i, i + 1, (i / 7).toFixed(3)].join(","));
+  writeFileSync(join(cwd, "s.csv"), lines.join("\n") + "\n");
+  const text = (width: number, pair = "columns(lo, hi) as regression(2)") => `pipeline small {
+  data {
+    source csv("s.csv")
+    v = features |> standardize() as vector[${width}]
+    kind = kind as class(["down", "up"])
+    pair = ${pair}
+    amount = amount as regression
+  }
+  model {
+    h = v |> dense(8, activation: relu)
+    return { kind = h |> dense(2, activation: softmax), pair = h |> dense(2), amount = h |> dense(1) }
+  }
+  train {
+    loss { kind = sparse_categorical_crossentropy, pair = mse, amount = mse }
+    optimizer adam(lr: 1e-2)
+    batch 16
+    epochs 1
+    metrics { kind = accuracy; pair = mae; amount = mae }
+  }
+}
+`;
+  writeFileSync(join(cwd, "ok.dlp"), text(2));
+  const ok = dlpc(cwd, "check", "ok.dlp");
+  assert.is(ok.code, 0, show(ok));
+  writeFileSync(join(cwd, "wide.dlp"), text(5));
+  const wide = dlpc(cwd, "check", "wide.dlp");
+  assert.is(wide.code, 1, show(wide));
+  assert.match(wide.stdout + wide.stderr, /2 feature columns besides "kind", "lo", "hi", "amount"/);
+  writeFileSync(join(cwd, "typo.dlp"), text(2, "columns(lo, hii) as regression(2)"));
+  const typo = dlpc(cwd, "check", "typo.dlp");
+  assert.is(typo.code, 1, show(typo));
+  assert.match(typo.stdout + typo.stderr, /DLP4004.*no column `hii` in s\.csv[\s\S]*did you mean `hi`/);
+  writeFileSync(join(cwd, "count.dlp"), text(2, "columns(lo, hi) as regression(3)"));
+  const count = dlpc(cwd, "check", "count.dlp");
+  assert.is(count.code, 1, show(count));
+  assert.match(count.stdout + count.stderr, /DLP4003.*reads 2 column\(s\)/);
+});
+
 // ---- the runtime ------------------------------------------------------------------------
 
 const csvSpec = (path: string, outputs: DataSpec["outputs"], split: DataSpec["split"] = {}): DataSpec => ({

@@ -317,7 +317,9 @@ function checkSource(s: Setting, env: Env, refs: ParamRefs, out: Diagnostic[], p
   const cache = new Map<string, DataFacts | undefined>();
   const factsFor = facts && name === "csv" ? (column: string): DataFacts | undefined => {
     if (column === label) return facts;
-    if (!cache.has(column)) cache.set(column, facts.header?.includes(column) ? sourceFacts(name, checked.args, v.span, [], { ...request, label: column }) : undefined);
+    // Every other head's column stays out of the features, as in the first probe.
+    const exclude = [...new Set([label ?? String(checked.args.label ?? "label"), ...headCols])].filter((h) => h !== column);
+    if (!cache.has(column)) cache.set(column, facts.header?.includes(column) ? sourceFacts(name, checked.args, v.span, [], { ...request, label: column, exclude }) : undefined);
     return cache.get(column);
   } : undefined;
   if (table && name === "csv" && facts?.header) table = { ...table, names: facts.header, file: facts.file, facts };
@@ -747,7 +749,7 @@ function checkEncoding(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs
     }
     if (e.value.name !== source.info.y.name) {
       columns = [column];
-      facts = source.factsFor?.(column) ?? facts;
+      facts = source.factsFor ? source.factsFor(column) : facts;
     }
   } else if (e.value.kind !== "name" || e.value.name !== source.info.y.name) {
     out.push(diag("DLP4004", "error", `source has no field \`${exprText(e.value)}\``, e.value.span, { label: `the labels of this source are \`${source.info.y.name}\``, fix: { title: `use \`${source.info.y.name}\``, span: e.value.span, text: source.info.y.name } }));
