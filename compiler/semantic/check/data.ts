@@ -267,9 +267,10 @@ function headColumns(y: Expr | undefined): string[] | undefined {
   return undefined;
 }
 
-/** The label column of a CSV source: the first head's that names one column. */
+/** The label column of a CSV source: the first head's that names one column (none when a head before it reads `labels`, the source's `label:`). */
 function labelColumn(ys: Expr[]): { column: string; at: Expr } | undefined {
   for (const y of ys) {
+    if (y.kind === "as" && y.value.kind === "name" && y.value.name === "labels") return undefined;
     const c = headColumns(y);
     if (c?.length === 1) return { column: c[0]!, at: y };
   }
