@@ -16,6 +16,8 @@ export interface TablePageConfig {
   /** The transforms after the columns (applied to the encoded vector). */
   rest: Preprocess["transforms"];
   classNames: string[] | null;
+  /** Every model input in the model's order (one for a one-input model): its columns, the transforms after them and its shape; the form shows each column once. */
+  inputs: { name: string; columns: FittedColumn[]; rest: Preprocess["transforms"]; inputShape: number[] }[];
   /** A model with several heads: the output shown ranked (the first class head, else the first), and every head, each answering below it. */
   head: number;
   heads: NonNullable<Preprocess["heads"]> | null;
@@ -25,7 +27,11 @@ export function tablePageConfig(pipeline: string, pre: Preprocess): TablePageCon
   const first = pre.transforms[0];
   if (first?.op !== "columns") return null;
   const head = pre.heads ? Math.max(0, pre.heads.findIndex((h) => h.kind !== "regression")) : 0;
-  return { pipeline, inputShape: pre.inputShape, columns: first.columns, rest: pre.transforms.slice(1), classNames: pre.classNames ?? null, head, heads: pre.heads ?? null };
+  const all = pre.inputs ?? [{ name: "x", transforms: pre.transforms, inputShape: pre.inputShape }];
+  const inputs = all.map((i) => { const f = i.transforms[0]; return f?.op === "columns" ? { name: i.name, columns: f.columns, rest: i.transforms.slice(1), inputShape: i.inputShape } : null; });
+  if (inputs.some((i) => i === null)) return null; // an input that is not typed columns: no form can fill it
+  const columns = inputs.flatMap((i) => i!.columns);
+  return { pipeline, inputShape: pre.inputShape, columns, rest: pre.transforms.slice(1), classNames: pre.classNames ?? null, inputs: inputs as TablePageConfig["inputs"], head, heads: pre.heads ?? null };
 }
 
 /** The browser's copy of runtime/data/columns.ts's encodeRow (with columnWidth and the parsers). */
@@ -109,7 +115,7 @@ button{font:inherit;padding:4px 10px;margin:6px 6px 0 0}
 ${PAGE_CSS}
 </style></head><body>
 <h1>${esc(cfg.pipeline)}</h1>
-<p class="muted">Fill in the columns; they are encoded with the vocabularies and statistics the run fitted on its training split (a category the training split never had is out of vocabulary), giving the model's input of ${esc(cfg.inputShape.join("×"))} values.</p>
+<p class="muted">Fill in the columns; they are encoded with the vocabularies and statistics the run fitted on its training split (a category the training split never had is out of vocabulary), giving the model's input${cfg.inputs.length > 1 ? "s" : ""} of ${cfg.inputs.map((i) => `${esc(i.inputShape.join("×"))} values${cfg.inputs.length > 1 ? ` (${esc(i.name)})` : ""}`).join(", ")}.</p>
 <p id="status">loading the model…</p>
 <div id="files"><label>model.json and weights.bin: <input type="file" id="modelFiles" multiple accept=".json,.bin"></label></div>
 <form id="row">${names.map(field).join("\n")}
@@ -126,7 +132,7 @@ ${PAGE_MODEL_JS}
 ${PAGE_COLUMNS_JS}
 (function () {
   var cfg = JSON.parse(document.getElementById("dlp-config").textContent);
-  var status = document.getElementById("status"), model = null, lookups = lookupsOf(cfg.columns);
+  var status = document.getElementById("status"), model = null, lookups = cfg.inputs.map(function (i) { return lookupsOf(i.columns); });
   function fail(msg) { status.className = "error"; status.textContent = msg; }
   if (typeof tf === "undefined") { fail("tf.min.js did not load: it must sit beside predict.html"); return; }
   function label(k) { return cfg.classNames && cfg.classNames[k] !== undefined ? cfg.classNames[k] : String(k); }
@@ -154,12 +160,13 @@ ${PAGE_COLUMNS_JS}
   // One row of cells (column name -> text) through the saved encoding and the model.
   function predictRow(cells) {
     if (!model) { fail("the model is not loaded yet"); return null; }
-    var x;
-    try { x = applyTransforms(encodeRow(cfg.columns, function (n) { return cells[n] === undefined ? "" : String(cells[n]); }, lookups), [cfg.inputShape.reduce(function (a, b) { return a * b; }, 1)], cfg.rest); }
+    var xs, cellOf = function (n) { return cells[n] === undefined ? "" : String(cells[n]); };
+    try { xs = cfg.inputs.map(function (inp, k) { return applyTransforms(encodeRow(inp.columns, cellOf, lookups[k]), [inp.inputShape.reduce(function (a, b) { return a * b; }, 1)], inp.rest); }); }
     catch (e) { fail(String(e.message || e)); return null; }
     status.className = ""; status.textContent = "model loaded";
     var all = tf.tidy(function () {
-      var r = model.predict(tf.tensor(x.data, [1].concat(cfg.inputShape)));
+      var ts = xs.map(function (x, k) { return tf.tensor(x.data, [1].concat(cfg.inputs[k].inputShape)); });
+      var r = model.predict(ts.length === 1 ? ts[0] : ts);
       return (Array.isArray(r) ? r : [r]).map(function (t) { return Array.from(t.reshape([-1]).dataSync()); });
     });
     var probs = all[cfg.head];

@@ -14,6 +14,21 @@ import { loadDataset } from "../../runtime/data/dataset.ts";
 import { renderTablePage, tablePageConfig } from "../../runtime/export/table_page.ts";
 import type { DataSpec } from "../../runtime/spec.ts";
 import { DataError } from "../../runtime/errors.ts";
+import { loadModel } from "../../runtime/io.ts";
+import { initBackend } from "../../runtime/backend.ts";
+import { tf } from "../../runtime/tf.ts";
+
+/** A stand-in for the browser's DOM, enough for predict.html's script. */
+function fakeDocument(config: string) {
+  type El = { id?: string; textContent: string; className: string; style: Record<string, string>; attrs: Record<string, string>; children: El[]; value?: string; addEventListener: () => void; setAttribute: (k: string, v: string) => void; getAttribute: (k: string) => string | undefined; appendChild: (c: El) => void };
+  const el = (): El => { const e: El = { textContent: "", className: "", style: {}, attrs: {}, children: [], addEventListener: () => {}, setAttribute: (k, v) => { e.attrs[k] = v; }, getAttribute: (k) => e.attrs[k], appendChild: (c) => { e.children.push(c); } }; return e; };
+  const byId = new Map<string, El>();
+  const cfg = el();
+  cfg.textContent = config;
+  byId.set("dlp-config", cfg);
+  const tbody = el();
+  return { byId, document: { body: el(), getElementById: (id: string) => byId.get(id) ?? byId.set(id, el()).get(id)!, querySelector: () => tbody, querySelectorAll: () => [], createElement: () => el() } };
+}
 
 const PIPELINE = readFileSync(join(REPO, "pipelines", "tabular_two_heads.dlp"), "utf8");
 
@@ -26,14 +41,14 @@ function setup(label: string, rows = 3000, edit: (text: string) => string = (t) 
   return cwd;
 }
 
-test("the generator's spend column is an extra last column: the other columns keep their bytes", () => {
+test("the generator's remark and spend columns are two extra last columns: the other columns keep their bytes", () => {
   const plain = adultLikeCsv(50, 7).trim().split("\n");
   const spend = adultLikeCsv(50, 7, { spend: true }).trim().split("\n");
-  assert.is(spend[0], `${plain[0]},spend`);
-  spend.slice(1).forEach((l, i) => assert.is(l.slice(0, l.lastIndexOf(",")), plain[i + 1]));
+  assert.is(spend[0], `${plain[0]},remark,spend`);
+  spend.slice(1).forEach((l, i) => assert.is(l.split(",").slice(0, -2).join(","), plain[i + 1]));
 });
 
-test("tabular_two_heads learns both heads; the loss is 1.0 · income + 0.5 · spend; predict answers every head", () => {
+test("tabular_two_heads learns both heads; the loss is 1.0 · income + 0.5 · spend; predict answers every head", async () => {
   const cwd = setup("two-heads");
   const check = dlpc(cwd, "check", "tabular_two_heads.dlp");
   assert.is(check.code, 0, show(check));
@@ -44,11 +59,13 @@ test("tabular_two_heads learns both heads; the loss is 1.0 · income + 0.5 · sp
   const t = metrics.test as Record<string, number>;
   assert.is(metrics.evaluatedOn, "test");
   // The majority class (<=50K) is 54 % of the rows; the run reaches ~0.85 (a broken model stays near 0.54).
-  const rows = readFileSync(join(cwd, "data", "adult_like.csv"), "utf8").trim().split("\n").slice(1).map((l) => l.split(","));
-  const majority = Math.max(...["<=50K", ">50K"].map((c) => rows.filter((r) => r[16] === c).length)) / rows.length;
+  const [head, ...lines] = readFileSync(join(cwd, "data", "adult_like.csv"), "utf8").trim().split("\n");
+  const rows = lines.map((l) => l.split(","));
+  const col = (name: string) => head!.split(",").indexOf(name);
+  const majority = Math.max(...["<=50K", ">50K"].map((c) => rows.filter((r) => r[col("income")] === c).length)) / rows.length;
   assert.ok(t["income_accuracy"]! > majority + 0.15, `income accuracy ${t["income_accuracy"]} against the majority ${majority}`);
-  // spend varies by ~0.84 around its mean (a constant answer's MSE); the run reaches ~0.10.
-  const spend = rows.map((r) => Number(r[17]));
+  // spend varies by ~0.94 around its mean (a constant answer's MSE); the run reaches ~0.12.
+  const spend = rows.map((r) => Number(r[col("spend")]));
   const mean = spend.reduce((a, b) => a + b, 0) / spend.length;
   const variance = spend.reduce((a, b) => a + (b - mean) ** 2, 0) / spend.length;
   assert.ok(t["spend_mse"]! < 0.3 * variance, `spend mse ${t["spend_mse"]} against the variance ${variance}`);
@@ -62,11 +79,14 @@ test("tabular_two_heads learns both heads; the loss is 1.0 · income + 0.5 · sp
   assert.is(metrics.confusionMatrix.length, 2);
   const pre = JSON.parse(readFileSync(join(dir, "preprocess.json"), "utf8"));
   assert.equal(pre.heads, [{ name: "income", kind: "class", classNames: ["<=50K", ">50K"] }, { name: "spend", kind: "regression" }]);
-  assert.not.ok(pre.transforms[0].columns.some((c: { column: string }) => c.column === "income" || c.column === "spend"), "no label column is an input");
+  assert.equal(pre.inputs.map((i: { name: string }) => i.name), ["row", "words"]);
+  for (const i of pre.inputs) assert.not.ok(i.transforms[0].columns.some((c: { column: string }) => c.column === "income" || c.column === "spend"), "no label column is an input");
 
   // dlpc predict on new rows (no label columns in the file): a column per head.
-  const header = "sex,relationship,occupation,marital_status,education,workclass,interview,owns_house,hours_per_week,capital_loss,capital_gain,education_num,age";
-  writeFileSync(join(cwd, "new.csv"), `${header}\nMale,Husband,Exec-managerial,Married-civ-spouse,Doctorate,Private,2021-06-05,yes,50,0,15000,16,50\nFemale,Own-child,Other-service,Never-married,9th,Private,2016-01-04,no,20,0,0,4,19\n`);
+  // The last two rows differ in their remark only: travel raises the spend by 0.8 in the data.
+  const header = "sex,relationship,occupation,marital_status,education,workclass,interview,owns_house,hours_per_week,capital_loss,capital_gain,education_num,age,remark";
+  const middle = "Male,Not-in-family,Sales,Divorced,HS-grad,Private,2019-03-06,no,40,0,0,10,38";
+  writeFileSync(join(cwd, "new.csv"), `${header}\nMale,Husband,Exec-managerial,Married-civ-spouse,Doctorate,Private,2021-06-05,yes,50,0,15000,16,50,likes cooking\nFemale,Own-child,Other-service,Never-married,9th,Private,2016-01-04,no,20,0,0,4,19,into chess\n${middle},Enjoys travel\n${middle},Enjoys books\n`);
   const table = dlpc(cwd, "predict", join("out", "tabular_two_heads"), "new.csv");
   assert.is(table.code, 0, show(table));
   assert.match(table.stdout.split("\n")[0]!, /^input\s+row\s+income\s+income_prob\s+spend$/);
@@ -77,6 +97,8 @@ test("tabular_two_heads learns both heads; the loss is 1.0 · income + 0.5 · sp
   assert.is(answers[1]!.income.class, "<=50K", json.stdout);
   // spend follows age, education, occupation, ownership and a weekend interview: the first row's is higher.
   assert.ok(answers[0]!.spend[0]! > answers[1]!.spend[0]! + 1, json.stdout);
+  // The text input is read: the same row with travel in its remark spends more.
+  assert.ok(answers[2]!.spend[0]! > answers[3]!.spend[0]! + 0.4, json.stdout);
   const csv = dlpc(cwd, "predict", join("out", "tabular_two_heads"), "new.csv", "--format", "csv");
   assert.is(csv.stdout.split("\n")[0], "input,row,income,income_prob,spend");
   assert.is(csv.stdout.split("\n")[1]!.split(",")[2], ">50K");
@@ -87,8 +109,27 @@ test("tabular_two_heads learns both heads; the loss is 1.0 · income + 0.5 · sp
   assert.equal(cfg.heads!.map((x) => x.name), ["income", "spend"]);
   const page = renderTablePage(cfg);
   const script = [...page.matchAll(/<script>([\s\S]*?)<\/script>/g)].pop()![1]!;
-  new Function(script);
   assert.match(page, /<ul id="heads">/);
+  // The page's script on a stand-in DOM with the trained model: both inputs encoded in the page,
+  // every head answered as `dlpc predict` answers it.
+  await initBackend("cpu");
+  const model = await loadModel(dir);
+  const fake = fakeDocument(page.match(/<script id="dlp-config" type="application\/json">([\s\S]*?)<\/script>/)![1]!);
+  const win: Record<string, unknown> = {};
+  const tfPage = Object.assign(Object.create(tf), { loadLayersModel: () => Promise.resolve(model), version: { tfjs: "test" }, getBackend: () => "cpu" });
+  new Function("document", "window", "tf", "location", script)(fake.document, win, tfPage, { href: "http://localhost/predict.html", protocol: "http:" });
+  await new Promise((r) => setTimeout(r, 10));
+  assert.is(fake.byId.get("status")?.textContent.startsWith("model loaded"), true, fake.byId.get("status")?.textContent);
+  const names = header.split(",");
+  const cells = (line: string) => Object.fromEntries(line.split(",").map((c, i) => [names[i]!, c]));
+  const travel = `${middle},Enjoys travel`;
+  (win["dlpPredictRow"] as (c: Record<string, string>) => number[])(cells(travel));
+  const shown = win["dlpHeads"] as { income: { class: string; probability: number }; spend: number[] };
+  assert.is(shown.income.class, answers[2]!.income.class);
+  assert.ok(Math.abs(shown.income.probability - answers[2]!.income.probability) < 1e-3, JSON.stringify(shown));
+  assert.ok(Math.abs(shown.spend[0]! - answers[2]!.spend[0]!) < 1e-3, `${JSON.stringify(shown)} against ${JSON.stringify(answers[2])}`);
+  assert.equal(fake.byId.get("heads")!.children.map((c) => c.attrs["data-head"]), ["income", "spend"]);
+  model.dispose();
 });
 
 // ---- the checker ------------------------------------------------------------------------

@@ -9,13 +9,16 @@ export interface Params {
 export const defaults: Params = {};
 
 export function buildModel(p: Params): tf.LayersModel {
-  const input = tf.input({ shape: [59] });
-  let out: tf.SymbolicTensor = input;
-  const row = input;
+  const row = tf.input({ shape: [59], name: "row" });
+  const words = tf.input({ shape: [6], name: "words" });
+  let out: tf.SymbolicTensor = row;
   let head_income: tf.SymbolicTensor = out;
   let head_spend: tf.SymbolicTensor = out;
-  let h: tf.SymbolicTensor = row;
-  h = tf.layers.dense({ units: 64, activation: "relu", kernelInitializer: "glorotUniform" }).apply(h) as tf.SymbolicTensor;
+  let t: tf.SymbolicTensor = words;
+  t = tf.layers.embedding({ inputDim: 24, outputDim: 8, embeddingsInitializer: "glorotUniform" }).apply(t) as tf.SymbolicTensor;
+  t = tf.layers.globalAveragePooling1d({}).apply(t) as tf.SymbolicTensor;
+  out = t;
+  let h: tf.SymbolicTensor = tf.layers.concatenate({}).apply([tf.layers.dense({ units: 64, activation: "relu", kernelInitializer: "glorotUniform" }).apply(row) as tf.SymbolicTensor, t]) as tf.SymbolicTensor;
   h = tf.layers.dropout({ rate: 0.1 }).apply(h) as tf.SymbolicTensor;
   h = tf.layers.dense({ units: 32, activation: "relu", kernelInitializer: "glorotUniform" }).apply(h) as tf.SymbolicTensor;
   out = h;
@@ -23,7 +26,7 @@ export function buildModel(p: Params): tf.LayersModel {
   head_income = tf.layers.dense({ units: 2, activation: "softmax", kernelInitializer: "glorotUniform" }).apply(head_income) as tf.SymbolicTensor;
   head_spend = h;
   head_spend = tf.layers.dense({ units: 1, kernelInitializer: "glorotUniform" }).apply(head_spend) as tf.SymbolicTensor;
-  return tf.model({ inputs: input, outputs: [head_income, head_spend], name: "tabular_two_heads" });
+  return tf.model({ inputs: [row, words], outputs: [head_income, head_spend], name: "tabular_two_heads" });
 }
 
 export function data(p: Params): DataSpec {
@@ -130,6 +133,23 @@ export function data(p: Params): DataSpec {
           },
         ],
         shape: [59],
+      },
+      {
+        name: "words",
+        transforms: [
+          {
+            op: "columns",
+            columns: [
+              {
+                column: "remark",
+                kind: "text",
+                numWords: 24,
+                maxlen: 6,
+              },
+            ],
+          },
+        ],
+        shape: [6],
       },
     ],
     outputs: [
