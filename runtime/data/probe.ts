@@ -201,6 +201,8 @@ function probeCsv(req: Extract<ProbeRequest, { kind: "csv" }>, targets: string[]
     tableCols.forEach((c, k) => { if (distinct[k]!.size <= 100000 && !isMissing(cells[c]!)) distinct[k]!.add(cells[c]!.trim()); });
     if (labelCol < 0) continue;
     const cell = cells[labelCol]!;
+    // As the run reads it (runtime/data/csv.ts): labels are never filled.
+    if (isMissing(cell)) throw new DataError(`${at}: label column "${req.label}" has a missing value${cell.trim() === "" ? "" : ` ("${cell}")`}; labels are never filled: fix the file or remove the row`, file);
     if (!addValue(seen, cell, at)) more = true;
     const v = cell === "" ? NaN : Number(cell);
     if (!Number.isFinite(v)) {

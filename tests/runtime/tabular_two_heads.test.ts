@@ -201,6 +201,15 @@ test("check: `x = features` reads every column but the heads' label columns; eac
   const typo = dlpc(cwd, "check", "typo.dlp");
   assert.is(typo.code, 1, show(typo));
   assert.match(typo.stdout + typo.stderr, /DLP4004.*no column `hii` in s\.csv[\s\S]*did you mean `hi`/);
+  // A missing label cell, found at check time as the run would report it; `labels` reads the source's `label:` beside named heads.
+  writeFileSync(join(cwd, "gap.csv"), lines.map((l, i) => (i === 7 ? l.replace(/,[^,]*$/, ",") : l)).join("\n") + "\n");
+  writeFileSync(join(cwd, "gap.dlp"), text(2).replace('csv("s.csv")', 'csv("gap.csv")'));
+  const gap = dlpc(cwd, "check", "gap.dlp");
+  assert.is(gap.code, 1, show(gap));
+  assert.match(gap.stdout + gap.stderr, /DLP4010[\s\S]*gap\.csv:8: label column "amount" has a missing value; labels are never filled/);
+  writeFileSync(join(cwd, "labels.dlp"), text(2).replace('csv("s.csv")', 'csv("s.csv", label: "amount")').replace("amount = amount as regression", "amount = labels as regression"));
+  const labels = dlpc(cwd, "check", "labels.dlp");
+  assert.is(labels.code, 0, show(labels));
   writeFileSync(join(cwd, "count.dlp"), text(2, "columns(lo, hi) as regression(3)"));
   const count = dlpc(cwd, "check", "count.dlp");
   assert.is(count.code, 1, show(count));

@@ -267,10 +267,10 @@ function headColumns(y: Expr | undefined): string[] | undefined {
   return undefined;
 }
 
-/** The label column of a CSV source: the first head's that names one column (none when a head before it reads `labels`, the source's `label:`). */
+/** The label column of a CSV source: the first head's that names one column (none when a head reads `labels`: that is the source's `label:` column). */
 function labelColumn(ys: Expr[]): { column: string; at: Expr } | undefined {
+  if (ys.some((y) => y.kind === "as" && y.value.kind === "name" && y.value.name === "labels")) return undefined;
   for (const y of ys) {
-    if (y.kind === "as" && y.value.kind === "name" && y.value.name === "labels") return undefined;
     const c = headColumns(y);
     if (c?.length === 1) return { column: c[0]!, at: y };
   }
@@ -320,7 +320,7 @@ function checkSource(s: Setting, env: Env, refs: ParamRefs, out: Diagnostic[], p
     if (column === label) return facts;
     // Every other head's column stays out of the features, as in the first probe.
     const exclude = [...new Set([label ?? String(checked.args.label ?? "label"), ...headCols])].filter((h) => h !== column);
-    if (!cache.has(column)) cache.set(column, facts.header?.includes(column) ? sourceFacts(name, checked.args, v.span, [], { ...request, label: column, exclude }) : undefined);
+    if (!cache.has(column)) cache.set(column, facts.header?.includes(column) ? sourceFacts(name, checked.args, v.span, out, { ...request, label: column, exclude }) : undefined);
     return cache.get(column);
   } : undefined;
   if (table && name === "csv" && facts?.header) table = { ...table, names: facts.header, file: facts.file, facts };
