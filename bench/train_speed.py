@@ -2,7 +2,10 @@
 size and optimizer, random data of the same shapes, `--warmup` batches then `--batches` timed ones.
 Run it with OMP_WAIT_POLICY=passive (bench/train_speed.ts does): OpenMP's default spinning makes
 a 2-thread run 2-3x slower on a machine whose other core is busy.
-Prints one JSON line: {"samplesPerSecond": ..., "threads": ..., "peakRssMiB": ..., "torch": version}."""
+Prints one JSON line: {"samplesPerSecond": ..., "threads": ..., "peakRssMiB": ..., "torch": version}.
+--profile adds "ops": the `--top` costliest operators by self CPU time per step (torch.profiler,
+ms and calls per step), to compare op by op with bench/kernel_profile.ts (the profiler's own
+bookkeeping slows the timed steps: read samplesPerSecond from a run without it)."""
 import argparse, json, resource, time
 import torch
 import torch.nn as nn
@@ -13,6 +16,8 @@ p.add_argument("--batch", type=int, default=128)
 p.add_argument("--warmup", type=int, default=2)
 p.add_argument("--batches", type=int, default=5)
 p.add_argument("--threads", type=int, default=2)
+p.add_argument("--profile", action="store_true")
+p.add_argument("--top", type=int, default=15)
 args = p.parse_args()
 torch.set_num_threads(args.threads)
 torch.manual_seed(1)
@@ -79,11 +84,24 @@ def step(x, y):
 
 for x, y in data[:args.warmup]:
     step(x, y)
+ops = None
+if args.profile:
+    from torch.profiler import ProfilerActivity, profile
+    prof = profile(activities=[ProfilerActivity.CPU])
+    prof.__enter__()
 t0 = time.perf_counter()
 for x, y in data[args.warmup:]:
     step(x, y)
 dt = time.perf_counter() - t0
-print(json.dumps({
+if args.profile:
+    prof.__exit__(None, None, None)
+    rows = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)[:args.top]
+    ops = {e.key: {"ms": round(e.self_cpu_time_total / 1000 / args.batches, 2), "calls": round(e.count / args.batches, 1)} for e in rows}
+out = {
     "samplesPerSecond": round(args.batches * n_batch / dt, 1), "threads": args.threads, "params": params,
     "peakRssMiB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), "torch": torch.__version__,
-}))
+}
+if ops is not None:
+    out["stepMs"] = round(dt * 1000 / args.batches, 1)
+    out["ops"] = ops
+print(json.dumps(out))

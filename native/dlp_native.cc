@@ -697,6 +697,19 @@ napi_value ReluGradSum(napi_env env, napi_callback_info info) {
   });
 }
 
+// An optimizer update's float operands, from argument `first` on: one per entry of `sizes`
+// (its element count: n for a tensor, 1 for a scalar), every one required.
+std::vector<float*> operands(Args& a, size_t first, std::initializer_list<int64_t> sizes, const char* what) {
+  std::vector<float*> out;
+  size_t i = first;
+  for (int64_t size : sizes) {
+    float* p = ptr(a, i++, size);
+    if (!p) throw JsError{std::string("dlp_native: ") + what + " needs every operand"};
+    out.push_back(p);
+  }
+  return out;
+}
+
 // adam(heap, n, s = Float32Array [beta1, 1 - beta1, beta2, 1 - beta2, epsilon, -learningRate],
 //      value, m, v, g, oneMinusAccBeta1, oneMinusAccBeta2 (float32 scalars), newValue, newM, newV):
 // one variable's Adam update, every step in float32 in the order tfjs's AdamOptimizer takes it
@@ -708,17 +721,16 @@ napi_value Adam(napi_env env, napi_callback_info info) {
     heapOf(a, 0);
     const int64_t n = num(a, 1);
     const std::vector<float> sc = floats(a, 2, 6);
-    const float* __restrict val = ptr(a, 3, n);
-    const float* __restrict m = ptr(a, 4, n);
-    const float* __restrict v = ptr(a, 5, n);
-    const float* __restrict g = ptr(a, 6, n);
-    const float* c1p = ptr(a, 7, 1);
-    const float* c2p = ptr(a, 8, 1);
-    float* __restrict outVal = ptr(a, 9, n);
-    float* __restrict outM = ptr(a, 10, n);
-    float* __restrict outV = ptr(a, 11, n);
-    if (!val || !m || !v || !g || !c1p || !c2p || !outVal || !outM || !outV) throw JsError{"dlp_native: adam needs every operand"};
-    const float b1 = sc[0], nb1 = sc[1], b2 = sc[2], nb2 = sc[3], eps = sc[4], nlr = sc[5], c1 = *c1p, c2 = *c2p;
+    const std::vector<float*> o = operands(a, 3, {n, n, n, n, 1, 1, n, n, n}, "adam");
+    const float* __restrict val = o[0];
+    const float* __restrict m = o[1];
+    const float* __restrict v = o[2];
+    const float* __restrict g = o[3];
+    float* __restrict outVal = o[6];
+    float* __restrict outM = o[7];
+    float* __restrict outV = o[8];
+    const float c1 = *o[4], c2 = *o[5];
+    const float b1 = sc[0], nb1 = sc[1], b2 = sc[2], nb2 = sc[3], eps = sc[4], nlr = sc[5];
 #pragma omp parallel for schedule(static) if (n >= 65536)
     for (int64_t j = 0; j < n; j++) {
       const float gj = g[j];
@@ -746,14 +758,14 @@ napi_value RmsProp(napi_env env, napi_callback_info info) {
     heapOf(a, 0);
     const int64_t n = num(a, 1);
     const std::vector<float> sc = floats(a, 2, 5);
-    const float* __restrict val = ptr(a, 3, n);
-    const float* __restrict ms = ptr(a, 4, n);
-    const float* __restrict mom = ptr(a, 5, n);
-    const float* __restrict g = ptr(a, 6, n);
-    float* __restrict outVal = ptr(a, 7, n);
-    float* __restrict outMs = ptr(a, 8, n);
-    float* __restrict outMom = ptr(a, 9, n);
-    if (!val || !ms || !mom || !g || !outVal || !outMs || !outMom) throw JsError{"dlp_native: rmsprop needs every operand"};
+    const std::vector<float*> o = operands(a, 3, {n, n, n, n, n, n, n}, "rmsprop");
+    const float* __restrict val = o[0];
+    const float* __restrict ms = o[1];
+    const float* __restrict mom = o[2];
+    const float* __restrict g = o[3];
+    float* __restrict outVal = o[4];
+    float* __restrict outMs = o[5];
+    float* __restrict outMom = o[6];
     const float d = sc[0], nd = sc[1], mo = sc[2], lr = sc[3], eps = sc[4];
 #pragma omp parallel for schedule(static) if (n >= 65536)
     for (int64_t j = 0; j < n; j++) {

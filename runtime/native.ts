@@ -435,33 +435,53 @@ const reluGradSum: KernelFn = ({ inputs, backend }) => {
 };
 
 /**
+ * A fused optimizer update as a kernel: float32 `tensors` of one shape (the variable's value
+ * first), float32 scalar `scalars`, attrs turned into the addon's scalar vector by `sc`; outputs
+ * three tensors shaped like the value. The addon's pass runs with the operands' heap offsets in
+ * the order tensors, scalars, outputs; on any failure the same float32 steps run in JavaScript
+ * (`js`, on views in the same order), never a different answer.
+ */
+function updateKernel(kernel: string, label: string, tensors: readonly string[], scalars: readonly string[],
+  sc: (attrs: Record<string, unknown>) => Float32Array,
+  native: (heap: ArrayBuffer, n: number, sc: Float32Array, at: number[]) => void,
+  js: (sc: Float32Array, at: Float32Array[]) => void): KernelFn {
+  const names = [...tensors, ...scalars];
+  return ({ inputs, backend, attrs = {} }) => {
+    const ins = names.map((k) => inputs[k]);
+    if (ins.some((t) => !t) || !f32(...(ins as TensorInfo[]))) throw new BackendError(`${kernel} takes float32 ${names.join(", ")}`);
+    const value = ins[0]!;
+    const shape = value.shape.join();
+    if (ins.slice(0, tensors.length).some((t) => t!.shape.join() !== shape)) throw new BackendError(`${kernel}: ${tensors.join(", ")} must have one shape`);
+    const b = backend as WasmBackend;
+    const n = tf.util.sizeFromShape(value.shape);
+    const s = sc(attrs);
+    const outs = [0, 1, 2].map(() => b.makeOutput([...value.shape], "float32"));
+    const operands = [...(ins as TensorInfo[]), ...outs];
+    const heap = (): ArrayBuffer => b.wasm.HEAPU8.buffer as ArrayBuffer;
+    try {
+      if (n === 0) return outs;
+      native(heap(), n, s, operands.map((t) => offset(b, t)));
+      nativeRuns.set(label, (nativeRuns.get(label) ?? 0) + 1);
+    } catch (e) {
+      fellBack(label, e instanceof Error ? e.message : String(e));
+      js(s, operands.map((t, i) => new Float32Array(heap(), offset(b, t), i >= tensors.length && i < names.length ? 1 : n)));
+    }
+    return outs;
+  };
+}
+
+/**
  * One variable's Adam update: inputs value, m, v, g (float32, one shape) and the float32
  * scalars c1 = 1 - beta1^t, c2 = 1 - beta2^t; attrs beta1, beta2, epsilon, learningRate.
- * Outputs [value', m', v'], to tfjs's AdamOptimizer's bit (see the addon). Without the addon
- * the same float32 steps run in JavaScript (Math.fround after each), never a different answer.
+ * Outputs [value', m', v'], to tfjs's AdamOptimizer's bit (see the addon).
  */
-const adamUpdate: KernelFn = ({ inputs, backend, attrs = {} }) => {
-  const { value, m, v, g, c1, c2 } = inputs;
-  if (!value || !m || !v || !g || !c1 || !c2 || !f32(value, m, v, g, c1, c2)) throw new BackendError(`${ADAM_UPDATE} takes float32 value, m, v, g, c1 and c2`);
-  const shape = value.shape.join();
-  if ([m, v, g].some((t) => t.shape.join() !== shape)) throw new BackendError(`${ADAM_UPDATE}: value, m, v and g must have one shape`);
-  const b = backend as WasmBackend;
-  const n = tf.util.sizeFromShape(value.shape);
-  const { beta1, beta2, epsilon, learningRate } = attrs as { beta1: number; beta2: number; epsilon: number; learningRate: number };
-  const sc = Float32Array.from([beta1, 1 - beta1, beta2, 1 - beta2, epsilon, -learningRate]);
-  const outs = [b.makeOutput([...value.shape], "float32"), b.makeOutput([...value.shape], "float32"), b.makeOutput([...value.shape], "float32")];
-  const heap = (): ArrayBuffer => b.wasm.HEAPU8.buffer as ArrayBuffer;
-  try {
-    if (n === 0) return outs;
-    addon!.adam(heap(), n, sc, offset(b, value), offset(b, m), offset(b, v), offset(b, g), offset(b, c1), offset(b, c2), offset(b, outs[0]!), offset(b, outs[1]!), offset(b, outs[2]!));
-    nativeRuns.set("AdamUpdate", (nativeRuns.get("AdamUpdate") ?? 0) + 1);
-  } catch (e) {
-    fellBack("AdamUpdate", e instanceof Error ? e.message : String(e));
-    const at = (t: TensorInfo, len: number): Float32Array => new Float32Array(heap(), offset(b, t), len);
-    adamStep(sc, at(c1, 1)[0]!, at(c2, 1)[0]!, at(value, n), at(m, n), at(v, n), at(g, n), at(outs[0]!, n), at(outs[1]!, n), at(outs[2]!, n));
-  }
-  return outs;
-};
+const adamUpdate = updateKernel(ADAM_UPDATE, "AdamUpdate", ["value", "m", "v", "g"], ["c1", "c2"],
+  (attrs) => {
+    const { beta1, beta2, epsilon, learningRate } = attrs as { beta1: number; beta2: number; epsilon: number; learningRate: number };
+    return Float32Array.from([beta1, 1 - beta1, beta2, 1 - beta2, epsilon, -learningRate]);
+  },
+  (heap, n, sc, at) => addon!.adam(heap, n, sc, ...(at as [number, number, number, number, number, number, number, number, number])),
+  (sc, [value, m, v, g, c1, c2, outValue, outM, outV]) => adamStep(sc, c1![0]!, c2![0]!, value!, m!, v!, g!, outValue!, outM!, outV!));
 
 /**
  * The addon's Adam update in JavaScript (its fallback): float32 steps (Math.fround after each
@@ -484,30 +504,15 @@ export function adamStep(sc: Float32Array, c1: number, c2: number, value: Float3
 /**
  * One variable's uncentred RMSprop update: inputs value, ms, mom, g (float32, one shape); attrs
  * decay, momentum, learningRate, epsilon. Outputs [value', ms', mom'], to tfjs's
- * RMSPropOptimizer's bit; without the addon the same float32 steps in JavaScript (rmsPropStep).
+ * RMSPropOptimizer's bit (see the addon).
  */
-const rmsPropUpdate: KernelFn = ({ inputs, backend, attrs = {} }) => {
-  const { value, ms, mom, g } = inputs;
-  if (!value || !ms || !mom || !g || !f32(value, ms, mom, g)) throw new BackendError(`${RMSPROP_UPDATE} takes float32 value, ms, mom and g`);
-  const shape = value.shape.join();
-  if ([ms, mom, g].some((t) => t.shape.join() !== shape)) throw new BackendError(`${RMSPROP_UPDATE}: value, ms, mom and g must have one shape`);
-  const b = backend as WasmBackend;
-  const n = tf.util.sizeFromShape(value.shape);
-  const { decay, momentum, learningRate, epsilon } = attrs as { decay: number; momentum: number; learningRate: number; epsilon: number };
-  const sc = Float32Array.from([decay, 1 - decay, momentum, learningRate, epsilon]);
-  const outs = [b.makeOutput([...value.shape], "float32"), b.makeOutput([...value.shape], "float32"), b.makeOutput([...value.shape], "float32")];
-  const heap = (): ArrayBuffer => b.wasm.HEAPU8.buffer as ArrayBuffer;
-  try {
-    if (n === 0) return outs;
-    addon!.rmsprop(heap(), n, sc, offset(b, value), offset(b, ms), offset(b, mom), offset(b, g), offset(b, outs[0]!), offset(b, outs[1]!), offset(b, outs[2]!));
-    nativeRuns.set("RmsPropUpdate", (nativeRuns.get("RmsPropUpdate") ?? 0) + 1);
-  } catch (e) {
-    fellBack("RmsPropUpdate", e instanceof Error ? e.message : String(e));
-    const at = (t: TensorInfo): Float32Array => new Float32Array(heap(), offset(b, t), n);
-    rmsPropStep(sc, at(value), at(ms), at(mom), at(g), at(outs[0]!), at(outs[1]!), at(outs[2]!));
-  }
-  return outs;
-};
+const rmsPropUpdate = updateKernel(RMSPROP_UPDATE, "RmsPropUpdate", ["value", "ms", "mom", "g"], [],
+  (attrs) => {
+    const { decay, momentum, learningRate, epsilon } = attrs as { decay: number; momentum: number; learningRate: number; epsilon: number };
+    return Float32Array.from([decay, 1 - decay, momentum, learningRate, epsilon]);
+  },
+  (heap, n, sc, at) => addon!.rmsprop(heap, n, sc, ...(at as [number, number, number, number, number, number, number])),
+  (sc, [value, ms, mom, g, outValue, outMs, outMom]) => rmsPropStep(sc, value!, ms!, mom!, g!, outValue!, outMs!, outMom!));
 
 /** The addon's RMSprop update in JavaScript (its fallback), float32 steps in tfjs's order. `sc` as the addon's. */
 export function rmsPropStep(sc: Float32Array, value: Float32Array, ms: Float32Array, mom: Float32Array, g: Float32Array,

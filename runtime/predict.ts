@@ -56,9 +56,9 @@ function readInput(input: string, pre: Preprocess): Input {
     return { table: { kind: "table", cells: { [cols[0]!.column]: [text] }, n: 1, at: () => input } };
   }
   if (ext === ".csv" && pre.transforms[0]?.op === "columns") {
-    // Typed columns: the header names the columns (those of every input of a model with several);
-    // the saved vocabularies and statistics encode them.
-    const cols = (pre.inputs ?? [{ transforms: pre.transforms }]).flatMap((i) => (i.transforms[0]?.op === "columns" ? i.transforms[0].columns : []));
+    // Typed columns: the header names the columns; the saved vocabularies and statistics encode them
+    // (the columns of every input of a model with several).
+    const cols = [pre, ...(pre.inputs ?? [])].flatMap((i) => (i.transforms[0]?.op === "columns" ? i.transforms[0].columns : []));
     const r = readCsvRows(input);
     const cells: Record<string, string[]> = {};
     for (const c of cols) {

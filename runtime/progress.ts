@@ -26,10 +26,11 @@ export class Progress {
     this.out.write(`\r\x1b[Kepoch ${epoch}/${epochs} ${String(done).padStart(String(total).length)}/${total} [${bar}] ETA ${fmtTime(eta)} ${fmtLogs(logs)}`);
   }
 
-  epochEnd(epoch: number, epochs: number, total: number, logs: Record<string, number>): void {
+  /** The epoch's last line; `done` < `total` for an epoch interrupted after `done` batches (marked so). */
+  epochEnd(epoch: number, epochs: number, total: number, logs: Record<string, number>, done = total): void {
     if (this.quiet) return;
     const took = (Date.now() - this.start) / 1000;
-    const line = `epoch ${epoch}/${epochs} ${total}/${total} ${fmtTime(took)} ${fmtLogs(logs)}`;
+    const line = `epoch ${epoch}/${epochs} ${done}/${total} ${fmtTime(took)} ${fmtLogs(logs)}${done < total ? " (interrupted: not a complete epoch)" : ""}`;
     this.out.write(this.tty ? `\r\x1b[K${line}\n` : `${line}\n`);
   }
 

@@ -65,7 +65,16 @@ export function targetTensor(y: Int32Array | Float32Array, labels: LabelSpec, b 
   const width = labels.kind === "class" ? labels.classes : labels.kind === "binary" ? 1 : labels.outputs;
   const dense = labels.kind === "class" ? 1 : width;
   const shape = labels.perStep ? [b, y.length / (b * dense), width] : [b, width];
-  if (labels.kind === "class") return tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(y), "int32"), labels.classes).toFloat().reshape(shape));
+  if (labels.kind === "class") {
+    // The one-hot rows written here rather than by tf.oneHot + cast + reshape: three kernels and
+    // an upload fewer per batch, the same values (a label outside 0..classes-1 gives a zero row,
+    // as tf.oneHot does; the labels were checked when the data loaded).
+    const ids = y instanceof Int32Array ? y : Int32Array.from(y);
+    const k = labels.classes;
+    const hot = new Float32Array(ids.length * k);
+    for (let i = 0; i < ids.length; i++) { const c = ids[i]!; if (c >= 0 && c < k) hot[i * k + c] = 1; }
+    return tf.tensor(hot, shape);
+  }
   return tf.tensor(Float32Array.from(y), shape);
 }
 
@@ -172,6 +181,13 @@ export function evaluateHeads(model: tf.LayersModel, split: Split, spec: Pick<Tr
   return { logs, preds };
 }
 
+/** A model with several inputs and one head: every input's rows `start..end` (of the order `idx`) as tensors; undefined with one input. */
+function severalInputs(split: Split, start: number, end: number, idx: Int32Array | null = null): tf.Tensor[] | undefined {
+  if (!split.inputs || split.inputs.length < 2) return undefined;
+  const { xs, b } = sliceHeads(split, idx, start, end);
+  return xs.map((x, k) => tf.tensor(x, [b, ...split.inputs![k]!.sampleShape]));
+}
+
 /** Runs the model over a split in batches; returns [n, width] probabilities. */
 export function predictSplit(model: tf.LayersModel, split: Split, batchSize: number): Float32Array {
   let out: Float32Array | null = null;
@@ -180,7 +196,7 @@ export function predictSplit(model: tf.LayersModel, split: Split, batchSize: num
     const e = Math.min(split.n, s + batchSize);
     const { x, b } = sliceBatch(split, null, s, e);
     const p = tf.tidy(() => {
-      const t = model.predict(tf.tensor(x, [b, ...split.sampleShape])) as tf.Tensor;
+      const t = model.predict(severalInputs(split, s, e) ?? tf.tensor(x, [b, ...split.sampleShape])) as tf.Tensor;
       return t.reshape([b, -1]);
     });
     const values = p.dataSync() as Float32Array;
@@ -286,6 +302,7 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
     if (spec.classWeight) throw new TrainingError("class_weight needs a model with one output (as in Keras); this model has several heads");
     if (opts.augment.length) throw new TrainingError("augment needs a model with one input; this model has several");
   }
+  if (!heads && train.inputs && train.inputs.length > 1 && opts.augment.length) throw new TrainingError("augment needs a model with one input; this model has several");
   const headHits = heads ? heads.map((h, k) => headOutputs[k]!.labels.kind !== "regression" && h.metrics.some((m) => m.name === "accuracy")) : [];
   const cw = spec.classWeight ? classWeights(spec.classWeight, train, opts.labels) : null;
   if (cw && spec.classWeight === "balanced") progress.note(`class_weight balanced: ${Array.from(cw, (w, k) => `${k}: ${w.toFixed(3)}`).join(", ")}`);
@@ -379,7 +396,7 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
     for (let epoch = initialEpoch; epoch < lastEpoch && !resumedDone; epoch++) {
       progress.epochStart();
       const order = opts.shuffle ? permutation(train.n, rng) : null;
-      let lossSum = 0, correct = 0, seen = 0;
+      let lossSum = 0, correct = 0, seen = 0, batchesDone = 0;
       const headLoss = heads ? heads.map(() => 0) : [];
       const headCorrect = heads ? heads.map(() => 0) : [];
       let lr = 0;
@@ -395,6 +412,7 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
             const ys = mb.ys.map((y, k) => targetTensor(y, headOutputs[k]!.labels));
             const parts: tf.Scalar[] = [];
             const hits: tf.Scalar[] = [];
+            const guards: tf.Scalar[] = [];
             const { value, grads } = tf.variableGrads(() => {
               const out = model.apply(xs, { training: true });
               const preds = (Array.isArray(out) ? out : [out]) as tf.Tensor[];
@@ -409,17 +427,19 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
                     ? tf.sum(tf.equal(tf.greaterEqual(pred, 0.5).toFloat(), y).toFloat())
                     : tf.sum(tf.equal(tf.argMax(pred, -1), tf.argMax(y, -1)).toFloat())) as tf.Scalar));
                 }
-                // As below: a NaN prediction keeps the loss NaN whatever the clipping.
-                loss = tf.add(loss, tf.add(tf.mul(h.weight, part), tf.mul(0, tf.sum(pred))));
+                // As below: a NaN prediction makes the batch's loss NaN whatever the clipping.
+                guards.push(tf.keep(tf.sum(pred) as tf.Scalar));
+                loss = tf.add(loss, tf.mul(h.weight, part));
               });
               for (const reg of regLosses()) loss = tf.add(loss, reg);
               return loss;
             }, vars);
             optimizer.applyGradients(clipByGlobalNorm(grads, spec.clipNorm));
-            return { lossT: value, parts, hits } as unknown as tf.TensorContainerObject;
-          }) as unknown as { lossT: tf.Scalar; parts: tf.Scalar[]; hits: tf.Scalar[] };
-          const lossV = (await r.lossT.data())[0]!;
+            return { lossT: value, parts, hits, guards } as unknown as tf.TensorContainerObject;
+          }) as unknown as { lossT: tf.Scalar; parts: tf.Scalar[]; hits: tf.Scalar[]; guards: tf.Scalar[] };
+          let lossV = (await r.lossT.data())[0]!;
           r.lossT.dispose();
+          for (const g of r.guards) { lossV += 0 * (await g.data())[0]!; g.dispose(); }
           const partV = await Promise.all(r.parts.map(async (t) => { const v = (await t.data())[0]!; t.dispose(); return v; }));
           const hitV = await Promise.all(r.hits.map(async (t) => { const v = (await t.data())[0]!; t.dispose(); return v; }));
           await new Promise<void>((res) => setImmediate(res));
@@ -438,18 +458,21 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
             if (headHits[k]) running[`${h.name}_accuracy`] = headCorrect[k]! / seen;
           });
           progress.batch(epoch + 1, lastEpoch, b + 1, steps, running);
-          if (shouldStop()) { stopReason = `interrupted at epoch ${epoch + 1}, batch ${b + 1} of ${steps}`; break; }
+          batchesDone = b + 1;
+          // A stop at the last batch leaves a complete epoch: it is recorded, then the run stops after it.
+          if (b + 1 < steps && shouldStop()) { stopReason = `interrupted at epoch ${epoch + 1}, batch ${b + 1} of ${steps}`; break; }
           continue;
         }
         const batch = sliceBatch(train, order, s, Math.min(train.n, s + spec.batchSize));
-        const { lossT, hitsT } = tf.tidy(() => {
+        const { lossT, hitsT, guardT } = tf.tidy(() => {
           const xRaw = tf.tensor(batch.x, [batch.b, ...train.sampleShape]);
           const x = opts.augment.length ? augmentBatch(xRaw, opts.augment, rng) : xRaw;
           const y = targetTensor(batch.y, opts.labels, batch.b);
           const sw = cw ? tf.tensor1d(Float32Array.from(batch.y, (c) => cw[c]!)) : undefined;
           let hits: tf.Scalar | null = null;
+          let guard: tf.Scalar | null = null;
           const { value, grads } = tf.variableGrads(() => {
-            const pred = model.apply(x, { training: true }) as tf.Tensor;
+            const pred = model.apply(severalInputs(train, s, Math.min(train.n, s + spec.batchSize), order) ?? x, { training: true }) as tf.Tensor;
             if (trainMetricKeys) {
               hits = tf.keep(width === 1
                 ? tf.sum(tf.equal(tf.greaterEqual(pred, 0.5).toFloat(), y).toFloat())
@@ -458,16 +481,19 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
             let loss = lossTensor(spec.loss, y, pred, spec.lossDelta ?? 1, sw);
             for (const r of regLosses()) loss = tf.add(loss, r);
             // The cross-entropies clip predictions, and clipping maps NaN to a bound on some
-            // backends (wasm), so diverged weights could train on with a finite loss: 0 · Σpred
-            // is 0 for finite predictions and NaN otherwise, and leaves the gradients unchanged.
-            loss = tf.add(loss, tf.mul(0, tf.sum(pred)));
+            // backends (wasm), so diverged weights could train on with a finite loss: the batch's
+            // loss is read as loss + 0 · Σpred, which is the loss for finite predictions and NaN
+            // otherwise. Σpred is kept off the loss's gradient path (it would add only zeros to the
+            // gradients, at the price of a dozen kernels per batch forward and backward).
+            guard = tf.keep(tf.sum(pred)) as tf.Scalar;
             return loss;
           }, vars);
           optimizer.applyGradients(clipByGlobalNorm(grads, spec.clipNorm));
-          return (hits ? { lossT: value, hitsT: hits } : { lossT: value }) as tf.TensorContainerObject;
-        }) as unknown as { lossT: tf.Scalar; hitsT?: tf.Scalar };
-        const lossV = (await lossT.data())[0]!;
+          return (hits ? { lossT: value, hitsT: hits, guardT: guard! } : { lossT: value, guardT: guard! }) as tf.TensorContainerObject;
+        }) as unknown as { lossT: tf.Scalar; hitsT?: tf.Scalar; guardT: tf.Scalar };
+        const lossV = (await lossT.data())[0]! + 0 * (await guardT.data())[0]!;
         lossT.dispose();
+        guardT.dispose();
         // Per-step labels: the hits count every step; accuracy is their share of the labels.
         if (hitsT) { correct += (await hitsT.data())[0]! / (opts.labels.perStep ? batch.y.length / batch.b : 1); hitsT.dispose(); }
         // Let signals and timers run between batches (wasm reads resolve without yielding).
@@ -481,7 +507,8 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
         const running: Record<string, number> = { loss: lossSum / seen };
         if (trainMetricKeys) running["accuracy"] = correct / seen;
         progress.batch(epoch + 1, lastEpoch, b + 1, steps, running);
-        if (shouldStop()) { stopReason = `interrupted at epoch ${epoch + 1}, batch ${b + 1} of ${steps}`; break; }
+        batchesDone = b + 1;
+        if (b + 1 < steps && shouldStop()) { stopReason = `interrupted at epoch ${epoch + 1}, batch ${b + 1} of ${steps}`; break; }
       }
       trainSeconds += (performance.now() - t0) / 1000;
       samplesSeen += seen;
@@ -493,6 +520,14 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
         logs[`${h.name}_loss`] = headLoss[k]! / Math.max(1, seen);
         if (headHits[k]) logs[`${h.name}_accuracy`] = headCorrect[k]! / Math.max(1, seen);
       });
+      // Interrupted mid-epoch (Ctrl-C, or shouldStop): as Keras, the partial epoch is not an epoch.
+      // Its progress line shows the batches done; it enters neither the history, nor the best
+      // weights, nor reduce_lr / early_stop / onEpochEnd; the model is restored to the best
+      // complete epoch below, and --resume restarts from the last complete one.
+      if (stopReason?.startsWith("interrupted at epoch")) {
+        progress.epochEnd(epoch + 1, lastEpoch, steps, logs, batchesDone);
+        break;
+      }
       if (validation && validation.n > 0) {
         const v = heads ? evaluateHeads(model, validation, spec, heads, headOutputs).logs : evaluateSplit(model, validation, spec, opts.labels, spec.metrics, width).logs;
         for (const [k, val] of Object.entries(v)) logs[`val_${k}`] = val;
@@ -510,9 +545,7 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
         bestWeights = snapshot(model, bestWeights);
         bestEpoch = epoch + 1;
       }
-      // A partial epoch (interrupted mid-way) is neither written nor checkpointed.
-      const complete = !stopReason;
-      if (complete) await writeModelFile(epoch + 1, logs, improvedNow);
+      await writeModelFile(epoch + 1, logs, improvedNow);
       if (reduceM && reduce?.kind === "reduce_lr") {
         const v = logs[reduceM.key];
         if (v !== undefined && improved(reduceM, v)) { reduceM.best = v; reduceM.wait = 0; }
@@ -552,7 +585,9 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
     throw new TrainingError(`training stopped: ${stopReason}; no epoch finished with a finite loss, so there are no weights to keep (lower the learning rate, or add clip_norm)`);
   }
   // Restore the best weights when a checkpoint or a restoring early_stop asks, or after divergence / interrupt.
-  const restore = bestWeights && (ckpt || (early?.kind === "early_stop" && early.restoreBest) || diverged || interrupted);
+  // A stop mid-epoch (SIGINT or shouldStop) restores too: the weights it left belong to no recorded epoch.
+  const midEpoch = stopReason?.startsWith("interrupted at epoch") ?? false;
+  const restore = bestWeights && (ckpt || (early?.kind === "early_stop" && early.restoreBest) || diverged || interrupted || midEpoch);
   let held: number | undefined;
   if (restore && bestWeights) {
     model.setWeights(bestWeights);

@@ -10,6 +10,8 @@ import { compile } from "../driver.ts";
 import { formatDlp } from "../format/format.ts";
 import { UsageError, type Parsed, flag, printDiagnostics } from "../cli_util.ts";
 import { splitCsvLine } from "../../runtime/data/csv.ts";
+import { isMissing, parseBinary, parseDate } from "../../runtime/data/columns.ts";
+import { inferColumn, type Inferred } from "../../runtime/data/infer.ts";
 import { readIdx } from "../../runtime/data/idx.ts";
 import { decodeImage, isImageFile } from "../../runtime/data/images.ts";
 
@@ -112,29 +114,39 @@ function csvDraft(file: string, target: string | undefined): Draft {
   const label = target ?? header.find((h) => /^(label|target|class|y)$/i.test(h.trim())) ?? header[header.length - 1]!;
   const li = header.indexOf(label);
   if (li < 0) throw new UsageError(`--target ${label}: ${file} has no such column (columns: ${header.join(", ")})`);
-  const isNum = (c: string): boolean => c.trim() !== "" && Number.isFinite(Number(c));
   const numericCols = header.map((_, j) => j !== li && rows.every((r) => isNum(r[j]!)));
   const features = header.filter((_, j) => numericCols[j]);
-  const skipped = header.filter((_, j) => j !== li && !numericCols[j]);
-  if (features.length === 0) throw new Error(`${file}: no numeric feature column besides "${label}" (dlp reads numbers; encode text columns first)`);
   const labels = rows.map((r) => r[li]!);
+  // Any column that is not all numbers (text, categories, dates, missing cells): typed columns.
+  if (header.some((_, j) => j !== li && !numericCols[j])) return typedCsvDraft(file, header, rows, li, labels, delimiter);
+  const { classify, classes, what } = labelKind(labels);
+  const args = [str(file), `label: ${str(label)}`];
+  if (delimiter !== ",") args.push(`delimiter: ${str(delimiter)}`);
+  const hidden = Math.max(16, Math.min(128, 2 ** Math.ceil(Math.log2(features.length * 2))));
+  const summary = `CSV ${file}, ${rows.length} rows, ${features.length} numeric features, label "${label}": ${what}`;
+  const data = [`source csv(${args.join(", ")})`, `x = (features |> standardize()) as vector[${features.length}]`];
+  return finish(summary, data, [`dense(${hidden}, activation: relu)`, `dense(${hidden}, activation: relu)`], classify, classes);
+}
+
+const isNum = (c: string): boolean => c.trim() !== "" && Number.isFinite(Number(c));
+
+/** Class labels (text, or small non-negative integers) or a regression target. */
+function labelKind(labels: string[]): { classify: boolean; classes: number; what: string } {
   const numericLabels = labels.every(isNum);
-  const distinct = new Set(labels);
+  const distinct = new Set(labels.map((l) => l.trim()));
   const ints = numericLabels && labels.every((c) => Number.isInteger(Number(c)) && Number(c) >= 0);
   const classify = !numericLabels || (ints && distinct.size <= 20 && Math.max(...labels.map(Number)) < 100);
   const classes = !numericLabels ? distinct.size : classify ? Math.max(...labels.map(Number)) + 1 : 0;
-  const args = [str(file), `label: ${str(label)}`];
-  if (skipped.length) args.push(`features: [${features.map(str).join(", ")}]`);
-  if (delimiter !== ",") args.push(`delimiter: ${str(delimiter)}`);
-  const hidden = Math.max(16, Math.min(128, 2 ** Math.ceil(Math.log2(features.length * 2))));
-  const what = classify ? `${classes} classes` : "a number (regression)";
-  const summary = `CSV ${file}, ${rows.length} rows, ${features.length} numeric features, label "${label}": ${what}${skipped.length ? `; non-numeric columns left out: ${skipped.join(", ")}` : ""}`;
-  const data = [`source csv(${args.join(", ")})`, `x = (features |> standardize()) as vector[${features.length}]`];
+  return { classify, classes, what: classify ? `${classes} classes` : "a number (regression)" };
+}
+
+/** The data section's labels, split and evaluation, the output layer, and the training for the labels. */
+function finish(summary: string, data: string[], body: string[], classify: boolean, classes: number): Draft {
   if (classify) {
     return {
       summary,
       data: [...data, `y = labels as class(${classes})`, `split validation 20%${classes <= 50 ? " stratified" : ""}`],
-      model: [`dense(${hidden}, activation: relu)`, `dense(${hidden}, activation: relu)`, `dense(${classes}, activation: softmax)`],
+      model: [...body, `dense(${classes}, activation: softmax)`],
       train: classifierTrain(50),
       evaluate: "evaluate validation { accuracy, confusion_matrix }",
     };
@@ -142,10 +154,110 @@ function csvDraft(file: string, target: string | undefined): Draft {
   return {
     summary,
     data: [...data, "y = labels as regression", "split validation 20%"],
-    model: [`dense(${hidden}, activation: relu)`, `dense(${hidden}, activation: relu)`, "dense(1)"],
+    model: [...body, "dense(1)"],
     train: ["loss mse", "optimizer adam(lr: 1e-3)", "batch 32", "epochs 100", "metrics mae", "early_stop(monitor: val_loss, patience: 5)"],
     evaluate: "evaluate validation { mae }",
   };
+}
+
+// ---- typed CSV columns ------------------------------------------------------------------------
+// A table with text, categories, dates or missing cells is written with the typed column stages
+// (Ludwig's input feature types, inferred as its `init_config` does from a sample of the rows):
+// numbers standardized (missing cells filled with the training median), yes/no columns binary,
+// dates as year/month/day/weekday, columns of few distinct values looked up in a vocabulary and
+// one-hot encoded, and long strings tokenized into word ids that an embedding branch reads.
+
+/** Rows looked at to tell a column's kind. */
+const SAMPLE_ROWS = 5000;
+
+const KEYWORDS = new Set(["as", "true", "false", "and", "or", "not", "step", "features", "labels", "texts"]);
+const isName = (s: string): boolean => /^[A-Za-z_][A-Za-z0-9_]*$/.test(s) && !KEYWORDS.has(s);
+
+/** A block's head: one column by its name, or `columns(…)` (a header name that is not a name is a string there). */
+const head = (cols: string[]): string => (cols.length === 1 && isName(cols[0]!) ? cols[0]! : `columns(${cols.map((c) => (isName(c) ? c : str(c))).join(", ")})`);
+
+function typedCsvDraft(file: string, header: string[], rows: string[][], li: number, labels: string[], delimiter: string): Draft {
+  const sample = rows.length <= SAMPLE_ROWS ? rows : rows.filter((_, i) => i % Math.ceil(rows.length / SAMPLE_ROWS) === 0);
+  // A kind read from the sample holds for every row, or the column is read again whole.
+  const kindOf = (j: number): Inferred => {
+    const k = inferColumn(sample.map((r) => r[j]!));
+    const fits = k.kind === "numeric" ? isNum : k.kind === "binary" ? (c: string) => parseBinary(c) !== undefined : k.kind === "date" ? (c: string) => parseDate(c) !== undefined : undefined;
+    return sample === rows || !fits || rows.every((r) => isMissing(r[j]!) || fits(r[j]!)) ? k : inferColumn(rows.map((r) => r[j]!));
+  };
+  const cols = header.map((name, j) => ({ name, j, inferred: j === li ? undefined : kindOf(j) }));
+  const blocks: string[] = [];
+  const texts: { name: string; numWords: number; maxlen: number }[] = [];
+  const described: string[] = [];
+  const skipped: string[] = [];
+  const group = (kind: string, missing: boolean) => cols.filter((c) => c.inferred?.kind === kind && c.inferred.kind !== "skip" && (c.inferred.missing > 0) === missing).map((c) => c.name);
+  const numeric = group("numeric", false);
+  if (numeric.length) blocks.push(`${head(numeric)} |> standardize()`);
+  const filled = group("numeric", true);
+  if (filled.length) blocks.push(`${head(filled)} |> fill(median) |> standardize()`);
+  for (const c of cols) {
+    const t = c.inferred;
+    if (!t) continue;
+    if (t.kind === "skip") {
+      skipped.push(`${c.name} (${t.why})`);
+      continue;
+    }
+    const missing = t.missing ? `, ${t.missing} missing` : "";
+    const alone = t.missing ? ` (${t.missing} missing)` : "";
+    if (t.kind === "numeric") described.push(`${c.name} numeric${alone}`);
+    else if (t.kind === "binary") {
+      blocks.push(`${head([c.name])} |> binary()${t.missing ? " |> fill(mode)" : ""}`);
+      described.push(`${c.name} binary${alone}`);
+    } else if (t.kind === "date") {
+      blocks.push(`${head([c.name])} |> date()${t.missing ? " |> fill(mode)" : ""} |> standardize()`);
+      described.push(`${c.name} date${alone}`);
+    } else if (t.kind === "category") {
+      // A missing cell is the out-of-vocabulary id 0, as any value outside the vocabulary.
+      blocks.push(`${head([c.name])} |> category(max_tokens: ${t.distinct + 1}) |> one_hot()`);
+      described.push(`${c.name} category (${t.distinct} values${missing})`);
+    } else {
+      texts.push({ name: c.name, numWords: t.numWords, maxlen: t.maxlen });
+      described.push(`${c.name} text (${t.numWords - 2} words, ${t.maxlen} per row${missing})`);
+    }
+  }
+  const label = header[li]!;
+  if (blocks.length === 0 && texts.length === 0) throw new Error(`${file}: no column besides "${label}" that dlp can read (${skipped.join(", ")})`);
+  const { classify, classes, what } = labelKind(labels);
+  const args = [str(file), `label: ${str(label)}`];
+  if (delimiter !== ",") args.push(`delimiter: ${str(delimiter)}`);
+  const summary = `CSV ${file}, ${rows.length} rows, label "${label}": ${what}; columns: ${described.join(", ")}${skipped.length ? `; left out: ${skipped.join(", ")}` : ""}`;
+  const data = [`source csv(${args.join(", ")})`];
+  const tabular = blocks.length === 0 ? undefined : blocks.length === 1 ? blocks[0]! : `concat(${blocks.join(", ")})`;
+  const hidden = 32;
+  const textField = (name: string, k: number) => {
+    const base = `${identifier(name)}_words`;
+    return header.includes(base) || base === "x" ? `${base}_${k}` : base;
+  };
+  const embed = (t: { numWords: number }) => `embedding(${t.numWords}, ${Math.min(64, Math.max(8, 2 ** Math.round(Math.log2(Math.sqrt(t.numWords) * 2))))})`;
+  if (texts.length === 0) {
+    data.push(`x = ${tabular!}`);
+    return finish(summary, data, [`dense(${hidden}, activation: relu)`, `dense(${hidden}, activation: relu)`], classify, classes);
+  }
+  if (!tabular && texts.length === 1) {
+    const t = texts[0]!;
+    data.push(`x = ${head([t.name])} |> text(num_words: ${t.numWords}, maxlen: ${t.maxlen})`);
+    return finish(summary, data, [embed(t), "global_avg_pool1d()", `dense(${hidden}, activation: relu)`], classify, classes);
+  }
+  // Several inputs: each text column through its own embedding branch, merged with the other columns.
+  const branches: string[] = [];
+  const model: string[] = [];
+  texts.forEach((t, k) => {
+    const field = textField(t.name, k);
+    data.push(`${field} = ${head([t.name])} |> text(num_words: ${t.numWords}, maxlen: ${t.maxlen})`);
+    model.push(`t${k} = ${field} |> ${embed(t)} |> global_avg_pool1d()`);
+    branches.push(`t${k}`);
+  });
+  if (tabular) {
+    data.unshift(data.shift()!, `x = ${tabular}`);
+    model.push(`f = x |> dense(${hidden}, activation: relu)`);
+    branches.push("f");
+  }
+  model.push(`concatenate(${branches.join(", ")}) |> dense(${hidden}, activation: relu)`);
+  return finish(summary, data, model, classify, classes);
 }
 
 // ---- IDX --------------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ import { CompletionItemKind, type CompletionItem } from "vscode-languageserver";
 import type { IToken } from "chevrotain";
 import { dlpLexer } from "../../grammar/tokens.ts";
 import { LAYER_DEFS, LAYER_ALIASES, getLayer, ACTIVATIONS, INITIALIZERS, PADDINGS, type LayerDef } from "../semantic/layers/index.ts";
-import { AUGMENTS, CALLBACKS, LOSSES, LOSS_ALIASES, METRICS, OPTIMIZERS, SCHEDULES, SOURCES, SPACES, STRATEGIES } from "../semantic/catalog.ts";
+import { AUGMENTS, CALLBACKS, COLUMN_STAGES, LOSSES, LOSS_ALIASES, METRICS, OPTIMIZERS, SCHEDULES, SOURCES, SPACES, STRATEGIES } from "../semantic/catalog.ts";
+import { csvSource, headerColumns, stageHover, STAGE_NAMES } from "./columns.ts";
 import type { CallSignature } from "../semantic/values.ts";
 import type { Analysis } from "./analysis.ts";
 
@@ -213,6 +214,14 @@ export function complete(a: Analysis | undefined, text: string, offset: number):
       }
       return [...sigArgItems(sig, [...named, ...sig.positional.slice(0, ctx.call.positionalIndex)]), ...paramItems(a)];
     }
+    if (inner === "data") {
+      // Typed columns: stages after `|>`, the header's names inside `columns(…)` / `concat(…)`, a stage's arguments.
+      if (ctx.last === "|>") return stageItems(text);
+      if (callee === "columns" || callee === "concat") return [...columnItems(text), ...(callee === "concat" ? [item("columns", k.Function, "columns(a, b, …)", stageHover("columns"))] : [])];
+      if (callee === "fill" && !argName) return [...["mean", "median", "mode"].map((x) => item(x, k.EnumMember, `fill(${x})`)), item("value:", k.Field, "number | string")];
+      const stage = COLUMN_STAGES[callee];
+      if (stage) return argName ? paramItems(a) : [...sigArgItems(stage, [...named, ...stage.positional.slice(0, ctx.call.positionalIndex)]), ...paramItems(a)];
+    }
     if (callee === "param" || SPACES[callee]) return paramItems(a);
     // A block call's arguments, a tensor argument of a merge, or a param space.
     return inModel ? [...paramItems(a), ...layerItems(blockNames(a))] : paramItems(a);
@@ -254,7 +263,9 @@ export function complete(a: Analysis | undefined, text: string, offset: number):
       if (w[0] === "split") return [item("stratified", k.Keyword), item("last", k.Keyword)];
       if (prev === "as" && w[0] === "y") return ["class", "onehot", "binary", "regression"].map((x) => item(x, k.TypeParameter));
       if (prev === "as" && w[0] === "x") return ["image", "vector", "sequence"].map((x) => item(x, k.TypeParameter));
-      if (ctx.last === "|>" && w[0] === "x") return ["standardize", "normalize", "pad_sequences", "channels_last"].map((x) => item(x, k.Function, "transform"));
+      if (ctx.last === "|>") return stageItems(text);
+      // A field's value: the CSV's columns by their header names (and `columns`, `concat`).
+      if (ctx.last === "=" && w.length === 2 && csvSource(text)) return [...columnItems(text), ...["columns", "concat"].map((x) => item(x, k.Function, "typed columns", stageHover(x)))];
       if (w.length === 1 && prev === "augment") return [item("train", k.Keyword)];
       return [];
     case "augment":
@@ -272,6 +283,20 @@ export function complete(a: Analysis | undefined, text: string, offset: number):
     default:
       return [];
   }
+}
+
+/** After `|>` in the data section: the column stages of a CSV or text source, the transforms of any. */
+function stageItems(text: string): CompletionItem[] {
+  const k = CompletionItemKind;
+  const transforms = ["standardize", "normalize", "pad_sequences", "channels_last"].map((x) => item(x, k.Function, "transform"));
+  if (!csvSource(text) && !/\bsource\s+text_files\b/.test(text)) return transforms;
+  const stages = STAGE_NAMES.map((n, i) => item(n, k.Function, `column stage: ${COLUMN_STAGES[n]!.stage}`, stageHover(n), "0" + String(i).padStart(2, "0")));
+  return [...stages, ...transforms.filter((t) => !STAGE_NAMES.includes(t.label))];
+}
+
+/** The CSV's header names, as column names (a name that is not an identifier as a string). */
+function columnItems(text: string): CompletionItem[] {
+  return headerColumns(text).map((h) => ({ ...item(h.name, CompletionItemKind.Field, "column", h.doc), ...(/^[A-Za-z_][A-Za-z0-9_]*$/.test(h.name) ? {} : { insertText: JSON.stringify(h.name) }) }));
 }
 
 /** Metric names a monitor or an objective can name: loss plus the train metrics, each also as val_. */

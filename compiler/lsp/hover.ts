@@ -13,6 +13,8 @@ import { LOSSES, LOSS_ALIASES, OPTIMIZERS, SOURCES, STRATEGIES, METRICS, CALLBAC
 import { referenceEntry, type ReferenceKind } from "../reference.ts";
 import { formatValue } from "../semantic/values.ts";
 import type { LayerInstance } from "../semantic/model.ts";
+import { columnHover, stageHover } from "./columns.ts";
+import { cursorContext } from "./completion.ts";
 
 const num = (x: number) => x.toLocaleString("en-US");
 /** docs/reference.md's entry for a name, word for word (the same generator writes both). */
@@ -68,6 +70,13 @@ export function hover(a: Analysis, offset: number): Hover | null {
   const word = wordAt(r.ast.statements, offset);
   if (!word) return null;
   const w = word.name;
+  // In the data section: a column stage's reference entry, a CSV column's facts.
+  if (cursorContext(a.text, word.span.start).sections.includes("data") && word.setting !== "source") {
+    const stage = stageHover(w);
+    if (stage && isCalled(r.ast.statements, word.span)) return md(stage, word.span);
+    const column = columnHover(a.text, w);
+    if (column) return md(column, word.span);
+  }
   const source = SOURCES[w];
   if (source && word.setting === "source") {
     const data = r.checked?.data;
@@ -95,6 +104,24 @@ export function hover(a: Analysis, offset: number): Hover | null {
   const layer = getLayer(w);
   if (layer) return md(layerHover(layer, []), word.span);
   return null;
+}
+
+/** Whether the name at `span` is the callee of a call (`category(…)`, `standardize()`), not a column that shares its name. */
+function isCalled(sts: Statement[], span: Span): boolean {
+  let found = false;
+  const visit = (e: Expr): void => {
+    if (found || span.start < e.span.start || span.end > e.span.end) return;
+    if (e.kind === "call" && e.callee.span.start === span.start && e.callee.span.end === span.end) found = true;
+    else exprChildren(e).forEach(visit);
+  };
+  const walk = (list: Statement[]): void => {
+    for (const st of list) {
+      st.groups.flat().forEach(visit);
+      if (st.block) walk(st.block.statements);
+    }
+  };
+  walk(sts);
+  return found;
 }
 
 function calleeName(c: CallExpr): string {

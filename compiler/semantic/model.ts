@@ -19,6 +19,7 @@ import type { BlockIR } from "./lower.ts";
 import { isCallIR, isTensorInput, signatureOf, type CallIR, type ModelNode, type TensorIR } from "./model_ir.ts";
 import { blockCallProblem, blockStack, newBudget, repeatTooLarge, spend, type WorkBudget } from "./budget.ts";
 import { blockParamArgs, blockTrainable, freezeFrom, freezeProblem } from "./freeze.ts";
+import { checkEmbeddingIds, idsKey, idsOfShape, passIds } from "./check/vocab.ts";
 
 export interface LayerInstance {
   def: LayerDef;
@@ -651,6 +652,9 @@ function applyCall(node: CallIR, piped: TShape[] | null, scope: Scope, ctx: Ctx,
   }
   // The number of inputs is the layer table's rule too (DLP3010), checked by def.shape.
   const shapes = inputs as TensorShape[];
+  const ids = def.name === "embedding" && shapes.length === 1 ? idsOfShape(shapes[0]) : undefined;
+  const idsProblem = ids && checkEmbeddingIds(ids, args, call.span, call.callee.span, (n) => bound.exprs.get(n)?.value.span, (a, v) => argEdit(call, bound, a, v));
+  if (idsProblem) push(ctx, idsProblem);
   const result = def.shape(shapes, args);
   if (isFailure(result) && shapes.some(isPoisoned)) {
     const r = recoveredShape(def, shapes, args);
@@ -673,6 +677,7 @@ function applyCall(node: CallIR, piped: TShape[] | null, scope: Scope, ctx: Ctx,
     if (ctx.record && r) ctx.trace.push({ layer: `${def.name} (failed)`, shape: r });
     return r;
   }
+  passIds(def.name, shapes, result);
   if (ctx.record) ctx.trace.push({ layer: def.name, shape: result });
   if (!ctx.record) {
     // Only the output layer matters here (activation and span for the loss checks).
@@ -735,7 +740,7 @@ function applyBlock(block: BlockIR, call: CallExpr, inputs: TShape[], scope: Sco
   // runs again, so that each combination reaching it reports).
   let key: string | undefined;
   if (ctx.memo) {
-    key = memoKey(block, inputs, values, ctx.memo.reads.get(block.name) ?? []);
+    key = memoKey(block, inputs, values, ctx.memo.reads.get(block.name) ?? []) + idsKey(inputs);
     const hit = ctx.record ? undefined : ctx.memo.results.get(key);
     if (hit) {
       if (hit.last) ctx.last = hit.last;

@@ -7,6 +7,7 @@
 // DataError text the run would print, naming the file and the byte or line.
 import { opendirSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { inferColumn } from "./infer.ts";
 import { DataError } from "../errors.ts";
 import { splitCsvLine } from "./csv.ts";
 import { isMissing } from "./columns.ts";
@@ -47,8 +48,9 @@ export interface DataFacts {
   window?: { features: number; at: string };
   /** A CSV's header (its column names, in order). */
   header?: string[];
-  /** Typed-column reads: distinct values per requested column in the part read. */
-  distinct?: Record<string, { count: number; complete: boolean }>;
+  /** Typed-column reads, per requested column in the part read: its distinct values, missing
+   *  cells, the first few values and the kind its cells look like (runtime/data/infer.ts). */
+  distinct?: Record<string, { count: number; complete: boolean; missing?: number; examples?: string[]; looks?: string }>;
 }
 
 /** The most distinct label values a probe keeps. */
@@ -176,6 +178,7 @@ function probeCsv(req: Extract<ProbeRequest, { kind: "csv" }>, targets: string[]
   const featureNames = req.table ? [] : req.features ?? header.filter((h) => !targets.includes(h) && !req.exclude?.includes(h));
   const tableCols = (req.table ?? []).map((n) => header.indexOf(n)).filter((i) => i >= 0);
   const distinct = tableCols.map(() => new Set<string>());
+  const missing = tableCols.map(() => 0);
   const featureCols = featureNames.map((name) => {
     const i = header.indexOf(name);
     if (i < 0) throw new DataError(`${file}:1: no column named "${name}" in the header (columns: ${header.join(", ")})`, file);
@@ -198,7 +201,10 @@ function probeCsv(req: Extract<ProbeRequest, { kind: "csv" }>, targets: string[]
       if (!Number.isFinite(cell === "" ? NaN : Number(cell))) throw new DataError(`${at}: column "${header[c]}" is not a number: "${cell}"`, file);
     }
     rows++;
-    tableCols.forEach((c, k) => { if (distinct[k]!.size <= 100000 && !isMissing(cells[c]!)) distinct[k]!.add(cells[c]!.trim()); });
+    tableCols.forEach((c, k) => {
+      if (isMissing(cells[c]!)) missing[k]!++;
+      else if (distinct[k]!.size <= 100000) distinct[k]!.add(cells[c]!.trim());
+    });
     if (labelCol < 0) continue;
     const cell = cells[labelCol]!;
     // As the run reads it (runtime/data/csv.ts): labels are never filled.
@@ -217,7 +223,7 @@ function probeCsv(req: Extract<ProbeRequest, { kind: "csv" }>, targets: string[]
   }
   if (rows === 0 && complete) throw new DataError(`${file}: no data rows after the header`, file);
   const facts: DataFacts = req.table
-    ? { file, header, distinct: Object.fromEntries(tableCols.map((c, k) => [header[c]!, { count: distinct[k]!.size, complete }])) }
+    ? { file, header, distinct: Object.fromEntries(tableCols.map((c, k) => [header[c]!, { count: distinct[k]!.size, complete, missing: missing[k]!, examples: [...distinct[k]!].slice(0, 5), looks: inferColumn([...distinct[k]!]).kind }])) }
     : { file, header, sampleShape: [featureCols.length], shapeAt: `${file}:1 (header: ${featureCols.length} feature column${featureCols.length === 1 ? "" : "s"} besides ${[req.label, ...(req.exclude ?? [])].map((c) => `"${c}"`).join(", ")})` };
   // Labels as the runtime reads them: all numbers → ids (or regression targets), else names.
   if (names.size > 0) {

@@ -156,14 +156,22 @@ test("Ctrl-C stops after the current batch, keeps the best weights, saves, and e
   assert.ok(sent, show(o));
   assert.is(code, 130, show(o));
   assert.match(stderr, /interrupt: stopping after the current batch \(Ctrl-C again to abort\)/);
-  assert.match(stderr, /interrupted at epoch 2, batch \d+ of 675; restored the best weights \(epoch [12], val_loss \d/);
+  assert.match(stderr, /interrupted at epoch 2, batch \d+ of 675; restored the best weights \(epoch 1, val_loss \d/);
+  // The progress line of the partial epoch shows the batches done, marked; epoch 2 never reads 675/675.
+  const partial = /^epoch 2\/50 (\d+)\/675 .*\(interrupted: not a complete epoch\)$/m.exec(stderr);
+  assert.ok(partial && Number(partial[1]) < 675, show(o));
+  assert.not.match(stderr, /^epoch 2\/50 675\/675/m);
   assert.match(stderr, /test: loss/);
   const dir = join(cwd, "out", "tiny");
   assert.is(stdout, `saved to ${dir}\n`);
   const metrics = JSON.parse(readFileSync(join(dir, "metrics.json"), "utf8"));
   const history = JSON.parse(readFileSync(join(dir, "history.json"), "utf8")) as Record<string, number[]>;
   assert.match(metrics.stopReason, /^interrupted at epoch 2, batch \d+ of 675$/);
-  assert.is(history["val_loss"]!.length, 2);
+  // Only epoch 1 was complete: the partial epoch 2 is in neither history.json nor metrics.json.
+  assert.is(history["val_loss"]!.length, 1);
+  assert.equal(history["epoch"], [1]);
+  assert.is(metrics.epochs, 1);
+  assert.is(metrics.final.val_loss, history["val_loss"]![0]);
   const best = history["val_loss"]!.indexOf(Math.min(...history["val_loss"]!)) + 1;
   assert.is(metrics.bestEpoch, best, "the checkpoint's best epoch is the one held");
   assert.ok(existsSync(join(dir, "model.json")) && existsSync(join(dir, "weights.bin")));

@@ -35,7 +35,7 @@ function initCheckRun(cwd: string, file: string, ...initArgs: string[]): string 
   return text;
 }
 
-test("CSV: text labels are classes; a numeric target is regression, text columns are left out", () => {
+test("CSV: text labels are classes; a numeric target is regression, a text column is typed", () => {
   const cwd = scratchDir("init-csv");
   const kinds = ["setosa", "versicolor", "virginica"];
   writeFileSync(join(cwd, "iris data.csv"), "sepal_length,sepal_width,petal_length,species\n" + Array.from({ length: 30 }, (_, i) => `${5 + (i % 3) + i / 100},${3 + i / 50},${1 + 2 * (i % 3)},${kinds[i % 3]}`).join("\n") + "\n");
@@ -47,10 +47,11 @@ test("CSV: text labels are classes; a numeric target is regression, text columns
 
   writeFileSync(join(cwd, "houses.csv"), "rooms;area;city;price\n" + Array.from({ length: 30 }, (_, i) => `${1 + (i % 5)};${40 + i * 3};c${i % 3};${100 + i * 7.5}`).join("\n") + "\n");
   const houses = initCheckRun(cwd, "prices.dlp", "--data", "houses.csv", "--target", "price", "-o", "prices.dlp");
-  assert.match(houses, 'source csv("houses.csv", label: "price", features: ["rooms", "area"], delimiter: ";")');
+  assert.match(houses, 'source csv("houses.csv", label: "price", delimiter: ";")');
+  assert.match(houses, "x = concat(columns(rooms, area) |> standardize(), city |> category(max_tokens: 4) |> one_hot())");
   assert.match(houses, "y = labels as regression");
   assert.match(houses, "loss      mse");
-  assert.match(houses, "non-numeric columns left out: city");
+  assert.match(houses, "city category (3 values)");
 
   const again = dlpc(cwd, "init", "--data", "houses.csv", "-o", "prices.dlp");
   assert.is(again.code, 2, show(again));
@@ -58,6 +59,41 @@ test("CSV: text labels are classes; a numeric target is regression, text columns
   const col = dlpc(cwd, "init", "--data", "houses.csv", "--target", "cost");
   assert.is(col.code, 2, show(col));
   assert.match(col.stderr, "error: --target cost: houses.csv has no such column (columns: rooms, area, city, price)");
+});
+
+test("CSV of mixed types: numbers (filled where missing), categories, yes/no, dates and free text, each with its own stage, and an embedding branch for the text", () => {
+  const cwd = scratchDir("init-typed");
+  const rows = ["id,age,city,review,joined,member,score"];
+  const reviews: string[] = [];
+  const good = ["great", "wonderful", "loved", "superb"], bad = ["awful", "boring", "dull", "poor"];
+  for (let i = 0; i < 120; i++) {
+    const pos = i % 2 === 1;
+    reviews.push(Array.from({ length: 6 + (i % 7) }, (_, k) => (k % 3 === 0 ? (pos ? good : bad)[(i + k) % 4] : ["the", "film", "plot", "was", "really"][(i * k) % 5])).join(" ") + ", truly");
+    rows.push([`u${1000 + i}`, i % 17 === 0 ? "" : String(20 + (i % 40)), ["Lisbon", "Porto", "Faro"][i % 3], `"${reviews[i]}"`, `2020-0${1 + (i % 9)}-1${i % 9}`, i % 5 === 0 ? "NA" : i % 2 ? "yes" : "no", pos ? "good" : "bad"].join(","));
+  }
+  writeFileSync(join(cwd, "people.csv"), rows.join("\n") + "\n");
+  const text = initCheckRun(cwd, "people.dlp", "--data", "people.csv");
+  assert.match(text, 'source csv("people.csv", label: "score")');
+  assert.match(text, "x            = concat(age |> fill(median) |> standardize(), city |> category(max_tokens: 4) |> one_hot(), joined |> date() |> standardize(), member |> binary() |> fill(mode))");
+  assert.match(text, /review_words = review \|> text\(num_words: \d+, maxlen: \d+\)/);
+  assert.match(text, /t0 = review_words \|> embedding\(\d+, \d+\) \|> global_avg_pool1d\(\)/);
+  assert.match(text, "concatenate(t0, f)");
+  assert.match(text, "left out: id (120 distinct short values, an identifier?)");
+  // The vocabulary is the text's words plus padding and the out-of-vocabulary id, and the embedding reads all of it.
+  const [, words, dim] = /text\(num_words: (\d+).*embedding\((\d+)/s.exec(text)!;
+  assert.is(words, dim);
+  assert.is(Number(words), 2 + new Set(reviews.flatMap((r) => r.replace(",", "").split(" "))).size);
+  // The trained model answers a CSV that names every column of both inputs.
+  writeFileSync(join(cwd, "new.csv"), rows.slice(0, 3).join("\n") + "\n");
+  const p = dlpc(cwd, "predict", join("runs", "people"), "new.csv");
+  assert.is(p.code, 0, show(p));
+  assert.match(p.stdout, /new\.csv\s+1\s+(good|bad)/);
+
+  // Only a text column: one input read by an embedding.
+  writeFileSync(join(cwd, "notes.csv"), "note,label\n" + reviews.map((r, i) => `"${r}",${i % 2}`).join("\n") + "\n");
+  const notes = initCheckRun(cwd, "notes.dlp", "--data", "notes.csv");
+  assert.match(notes, /x = note \|> text\(num_words: \d+, maxlen: \d+\)/);
+  assert.match(notes, /embedding\(\d+, \d+\)\n\s+global_avg_pool1d\(\)/);
 });
 
 test("an IDX folder with a test set, and an image folder with one sub-folder per class", () => {

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { tf, initBackend, loadNative, nativeFallbacks, nativeKernelsEnabled, nativeRuns, NATIVE_KERNELS } from "dlp/runtime";
-import { adamStep, FusedAdamOptimizer, FusedRmsPropOptimizer, rmsPropStep } from "../../runtime/native.ts";
+import { adamStep, enableNativeKernels, FusedAdamOptimizer, FusedRmsPropOptimizer, rmsPropStep } from "../../runtime/native.ts";
 import { compilePipeline, REPO, scratchDir } from "./compiled.ts";
 
 const TOL = 1e-4;
@@ -312,6 +312,33 @@ t("RMSprop: one native update a variable (DlpRmsPropUpdate) gives tfjs's RMSProp
   const nat = await adamRun(() => new FusedRmsPropOptimizer(1e-3, 0.9, 0, 1e-7, true), 3);
   assert.equal(nat.map((a) => Array.from(a).map(String)), cpu.map((a) => Array.from(a).map(String)));
   assert.not.ok(nativeRuns.has("RmsPropUpdate"));
+});
+
+t("an optimizer update whose addon call fails runs its JavaScript steps on the kernel's operands and stays tfjs's to the bit", async () => {
+  requireNative();
+  const load = loadNative();
+  if (!load.ok) throw new Error(load.why);
+  const real = load.addon;
+  const runs = [["Adam", () => tf.train.adam(1e-3, 0.9, 0.999, 1e-7), () => new FusedAdamOptimizer(1e-3, 0.9, 0.999, 1e-7), "AdamUpdate"],
+    ["RMSprop", () => tf.train.rmsprop(1e-3, 0.9, 0.8, 1e-7), () => new FusedRmsPropOptimizer(1e-3, 0.9, 0.8, 1e-7), "RmsPropUpdate"]] as const;
+  for (const [name, tfjs, fused, label] of runs) {
+    await initBackend("cpu");
+    const cpu = await adamRun(tfjs, 4);
+    assert.is(await initBackend("native"), "native");
+    const fail = () => { throw new Error("addon refused"); };
+    enableNativeKernels({ ...real, adam: fail, rmsprop: fail });
+    nativeRuns.clear();
+    nativeFallbacks.clear();
+    try {
+      const nat = await adamRun(fused, 4);
+      assert.is(nativeFallbacks.get(label)?.count, 12, `${name}: 3 variables × 4 steps fell back`);
+      assert.match(nativeFallbacks.get(label)?.why ?? "", /addon refused/);
+      assert.not.ok(nativeRuns.has(label));
+      assert.is(relDiff(nat, cpu), 0, `${name}: the fallback is tfjs's update`);
+    } finally {
+      enableNativeKernels(real);
+    }
+  }
 });
 
 t("RMSprop: the JavaScript fallback of the native update is tfjs's update to the bit", async () => {

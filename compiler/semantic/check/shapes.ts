@@ -3,8 +3,8 @@
 import type { Span, Statement } from "../../../grammar/ast.ts";
 import { exprText } from "../../../grammar/ast.ts";
 import { diag, type Diagnostic } from "../../diagnostics/diagnostic.ts";
-import type { ArgValue, TensorShape } from "../layers/types.ts";
-import { fmtShape } from "../layers/index.ts";
+import type { ArgValue, Args, TensorShape } from "../layers/types.ts";
+import { LAYERS, fmtShape } from "../layers/index.ts";
 import { ACTIVATION_LAYERS } from "../layers/activation.ts";
 import { LOSSES } from "../catalog.ts";
 import type { PipelineIR, ParamIR } from "../lower.ts";
@@ -12,7 +12,9 @@ import { SHAPES_NOTE, SHAPES_PENDING, isPoisoned, blockReadClosure, branchModel,
 import type { Env } from "../values.ts";
 import type { ParamRefs } from "../term.ts";
 import { sampledSpace } from "../budget.ts";
-import { dataInputShape, dataInputShapes, type DataResult } from "./data.ts";
+import { checkData, dataInputShape, dataInputShapes, type DataResult } from "./data.ts";
+import { inputIds, tagShape, type InputIds } from "./vocab.ts";
+import type { DataSpec } from "../../../runtime/spec.ts";
 import { unknownName } from "../../diagnostics/builders.ts";
 import { valueOf } from "../term.ts";
 import type { CheckedPipeline } from "../checked.ts";
@@ -182,10 +184,16 @@ export function checkModel(
   };
 
   const memo = rows.length > 1 ? newBlockMemo(ir.blocks) : undefined;
+  // Each input's ids under the combination's values (text(num_words), category(max_tokens)), for
+  // the embeddings that read them (check/vocab.ts).
+  const idsOf = (rep: number) => (ir.data ? inputIds(valueOf<DataSpec | undefined>(checkData(ir.data, envOf(rep), paramNames, [], lossName, false).spec), ir.data) : new Map<string, InputIds>());
   let walks: Walk[] = split(rows.map((_, i) => i), dataReads).map((idxs) => {
     const rep = idxs[0];
-    const inShape = rep === 0 || !ir.data ? inputShape : dataInputShape(ir.data, envOf(rep), paramNames, lossName) ?? inputShape;
-    return { idxs, walk: startModel(inShape, envOf(rep), ir.blocks, [], rep === 0, "", memo, undefined, namedOf(rep)), splits: new Map(), input: inShape };
+    const ids = idsOf(rep);
+    const inShape = tagShape(rep === 0 || !ir.data ? inputShape : dataInputShape(ir.data, envOf(rep), paramNames, lossName) ?? inputShape, ids.values().next().value);
+    const named = namedOf(rep);
+    const namedTagged = named && new Map([...named].map(([n, s]) => [n, tagShape(s, ids.get(n))]));
+    return { idxs, walk: startModel(inShape, envOf(rep), ir.blocks, [], rep === 0, "", memo, undefined, namedTagged), splits: new Map(), input: inShape };
   });
 
   for (let u = 0; u < units.length; u++) {
@@ -228,6 +236,8 @@ export function checkModel(
     walks = next;
   }
 
+  // Per-step labels have the steps of the window, which are the input's steps in each combination.
+  const labelsFor = (input: TensorShape): typeof labelsDecl => (labelsDecl?.steps !== undefined && input.length === 2 && input[0] !== null ? { ...labelsDecl, steps: input[0] } : labelsDecl);
   for (const w of walks) {
     let m = finishModel(w.walk);
     if (w.idxs[0] === 0) result.model = m;
@@ -248,17 +258,10 @@ export function checkModel(
     // An output poisoned by an earlier error (its width unknown) is not compared with the labels.
     } else if (m.output && !isPoisoned(m.output)) {
       const local: Diagnostic[] = [];
-      // Per-step labels have the steps of the window, which are the input's steps in each combination.
-      const labels = labelsDecl?.steps !== undefined && w.input.length === 2 && w.input[0] !== null ? { ...labelsDecl, steps: w.input[0] } : labelsDecl;
-      checkOutput(m, labels, lossName, lossSpan, ir, local, "");
-      // Another combination's walk keeps only its output layer: an output error there is found
-      // again on that combination's whole walk, so it carries its own `shapes:` note as the
-      // default combination's does (the layers' own errors were collected already).
-      if (w.idxs[0] !== 0 && !m.shapesNote && local.some((d) => d.severity === "error")) {
-        local.length = 0;
-        const full = interpretModel(ir.modelNodes, w.input, envOf(w.idxs[0]), ir.blocks, [], "", namedOf(w.idxs[0]));
-        checkOutput(full.output ? full : m, labels, lossName, lossSpan, ir, local, "");
-      }
+      checkOutput(m, labelsFor(w.input), lossName, lossSpan, ir, local, "");
+      // Another combination's walk keeps only its output layer: an output error there waits for
+      // its `shapes:` note, which the run of that combination alone gives below if it is reported.
+      if (w.idxs[0] !== 0 && !m.shapesNote) for (const d of local) if (d.severity === "error") d.notes.push(SHAPES_PENDING);
       collect(local, w.idxs[0]);
     }
   }
@@ -280,7 +283,8 @@ export function checkModel(
     if (!ds) {
       ds = [];
       const inShape = ir.data && dataReads.length ? dataInputShape(ir.data, envOf(rank), paramNames, lossName) ?? inputShape : inputShape;
-      interpretModel(ir.modelNodes, inShape, envOf(rank), ir.blocks, ds, "", namedOf(rank));
+      const full = interpretModel(ir.modelNodes, inShape, envOf(rank), ir.blocks, ds, "", namedOf(rank));
+      if (!(multi && (full.heads || multi.data.outputs.length > 1)) && full.output && !isPoisoned(full.output)) checkOutput(full, labelsFor(inShape), lossName, lossSpan, ir, ds, "");
       alone.set(rank, ds);
     }
     return ds;
@@ -309,15 +313,17 @@ function describeCombo(env: Env, ps: ParamIR[]): string {
 function lastActivation(layers: LayerInstance[]): { name: string; layer?: LayerInstance } {
   const last = layers[layers.length - 1];
   if (!last) return { name: "linear" };
-  // time_distributed(dense(3, activation: softmax)): the wrapped layer's activation, at each step.
-  const inner = last.def.name === "time_distributed" ? (last.args.layer as { layer?: unknown; args?: Record<string, unknown> } | undefined) : undefined;
-  const act = inner ? inner.args?.activation ?? (typeof inner.layer === "string" && ["softmax", "sigmoid"].includes(inner.layer) ? inner.layer : undefined) : last.args.activation;
-  if (typeof act === "string") return { name: act, ...(inner ? {} : { layer: last }) };
-  if (inner) {
-    // No activation inside: the fix goes into the wrapped call.
-    const call = last.call.args[0]?.value;
-    return { name: "linear", ...(call?.kind === "call" ? { layer: { ...last, call } } : {}) };
+  // time_distributed(dense(3, activation: softmax)): the wrapped layer's activation, at each step,
+  // and any fix goes into the wrapped call, which is looked at as the layer it is.
+  if (last.def.name === "time_distributed") {
+    const inner = last.args.layer as { layer?: unknown; args?: Args } | undefined;
+    const def = typeof inner?.layer === "string" ? LAYERS.get(inner.layer) : undefined;
+    const call = last.call.args.find((a) => !a.name || a.name.name === "layer")?.value;
+    if (!def || call?.kind !== "call") return { name: "linear" };
+    return lastActivation([{ ...last, def, call, args: inner?.args ?? {} }]);
   }
+  const act = last.args.activation;
+  if (typeof act === "string") return { name: act, layer: last };
   if (["softmax", "sigmoid", "relu", "tanh", "elu", "leaky_relu", "softplus", "linear"].includes(last.def.name)) return { name: last.def.name, layer: last };
   if (last.def.name === "activation" && typeof last.args.fn === "string") return { name: last.args.fn, layer: last };
   return { name: "linear", layer: last };
