@@ -6,7 +6,7 @@
 // batch 128), run with OMP_WAIT_POLICY=passive at 1 and at 2 threads, the faster of the two kept.
 // The dlp side runs in a child process per backend; prints one JSON object.
 // Usage: node --import tsx bench/tabular.ts [--rows 30000] [--backend native[,wasm]] [--dlp-threads 1,2] [--threads N (PyTorch: only N, not the best of 1 and 2)] [--no-torch]
-//        node --import tsx bench/tabular.ts --write FILE [--rows N]   (only writes the CSV)
+//        node --import tsx bench/tabular.ts --write FILE [--rows N] [--spend]   (only writes the CSV; --spend adds the remark and spend columns of tabular_two_heads)
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -85,7 +85,7 @@ const lastJson = (p: ReturnType<typeof spawnSync>): Record<string, unknown> => {
 if (args.includes("--write")) {
   const file = opt("--write", "");
   mkdirSync(dirname(resolve(file)), { recursive: true });
-  writeFileSync(file, adultLikeCsv(rows, 7));
+  writeFileSync(file, adultLikeCsv(rows, 7, { spend: args.includes("--spend") }));
   console.log(`wrote ${file} (${rows} rows)`);
 } else if (args.includes("--child")) {
   await child(opt("--csv", ""), opt("--backend", "auto") as BackendChoice);

@@ -21,6 +21,10 @@ const LEVELS: Record<string, string[]> = {
   native_country: ["United-States", "Cambodia", "England", "Puerto-Rico", "Canada", "Germany", "India", "Japan", "Mexico", "Philippines"],
 };
 
+/** The remark column's words (tabular_two_heads's text input): travel and cars raise the spend. */
+const HOBBIES = ["travel", "cars", "books", "music", "gardening", "cooking", "chess", "hiking"];
+const OPENINGS = ["Enjoys", "likes", "Spends weekends on", "into", "Keen on"];
+
 /** Per-level weights of the score: fixed, so the relation the model must learn is fixed. */
 function weights(seed: number): Record<string, number[]> {
   const r = mulberry32(seed);
@@ -30,13 +34,20 @@ function weights(seed: number): Record<string, number[]> {
 /**
  * `rows` rows with header age,fnlwgt,…,native_country,owns_house,interview,income. About 1 % of
  * the numeric cells of `hours_per_week` are empty (the pipelines fill them with the median).
+ * `spend: true` adds two last columns: `remark`, a short free text naming one or two hobbies, and
+ * `spend`, a numeric target (a yearly spend in k$, mean ≈ 3.3, sd ≈ 1) that follows the age,
+ * years of education, occupation, ownership, the interview's weekday and the hobbies (travel
+ * +0.8, cars +0.4), plus noise of sd 0.25; both are drawn from their own generator, so the other
+ * columns keep their bytes.
  */
-export function adultLikeCsv(rows: number, seed = 7): string {
+export function adultLikeCsv(rows: number, seed = 7, options: { spend?: boolean } = {}): string {
   const r = mulberry32(seed);
+  const noise = mulberry32(seed + 1000);
+  const gauss = () => Math.sqrt(-2 * Math.log(Math.max(1e-12, noise()))) * Math.cos(2 * Math.PI * noise());
   const w = weights(1234);
   const pick = (levels: string[]) => Math.min(levels.length - 1, Math.floor(Math.pow(r(), 1.6) * levels.length));
   const normal = () => Math.sqrt(-2 * Math.log(Math.max(1e-12, r()))) * Math.cos(2 * Math.PI * r());
-  const header = [...ADULT_NUMERIC, ...ADULT_CATEGORICAL, "owns_house", "interview", "income"];
+  const header = [...ADULT_NUMERIC, ...ADULT_CATEGORICAL, "owns_house", "interview", "income", ...(options.spend ? ["remark", "spend"] : [])];
   const out = [header.join(",")];
   for (let i = 0; i < rows; i++) {
     const age = Math.round(Math.min(90, Math.max(17, 38 + 13 * normal())));
@@ -54,7 +65,16 @@ export function adultLikeCsv(rows: number, seed = 7): string {
     const p = 1 / (1 + Math.exp(-2 * score));
     const income = r() < p ? ">50K" : "<=50K";
     const hoursCell = r() < 0.01 ? "" : String(hours);
-    out.push([age, fnlwgt, eduNum, gain, loss, hoursCell, ...cats.map((c, k) => LEVELS[ADULT_CATEGORICAL[k]!]![c]!), owns ? "yes" : "no", date, income].join(","));
+    const cells: (string | number)[] = [age, fnlwgt, eduNum, gain, loss, hoursCell, ...cats.map((c, k) => LEVELS[ADULT_CATEGORICAL[k]!]![c]!), owns ? "yes" : "no", date, income];
+    if (options.spend) {
+      const weekday = (new Date(`${date}T00:00:00Z`).getUTCDay() + 6) % 7;
+      const occupation = w.occupation![cats[ADULT_CATEGORICAL.indexOf("occupation")]!]!;
+      const hobbies = [HOBBIES[Math.floor(noise() * HOBBIES.length)]!, ...(noise() < 0.5 ? [HOBBIES[Math.floor(noise() * HOBBIES.length)]!] : [])];
+      const remark = `${OPENINGS[Math.floor(noise() * OPENINGS.length)]} ${hobbies.join(" and ")}`;
+      const spend = 3 + 0.03 * (age - 38) + 0.2 * (eduNum - 10) + 0.5 * occupation + (owns ? 0.6 : -0.3) + (weekday >= 5 ? 0.5 : 0) + (hobbies.includes("travel") ? 0.8 : 0) + (hobbies.includes("cars") ? 0.4 : 0) + 0.25 * gauss();
+      cells.push(remark, spend.toFixed(3));
+    }
+    out.push(cells.join(","));
   }
   return out.join("\n") + "\n";
 }

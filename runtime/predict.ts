@@ -96,7 +96,7 @@ export interface PredictedSample {
 }
 
 /** The run's model on several inputs (the model and its preprocessing load once). */
-export async function predictFiles(runDir: string, inputs: string[], options: { backend?: BackendChoice } = {}): Promise<{ classNames: string[] | null; samples: PredictedSample[] }> {
+export async function predictFiles(runDir: string, inputs: string[], options: { backend?: BackendChoice } = {}): Promise<{ classNames: string[] | null; samples: PredictedSample[]; /** A model with several heads: each head's name, kind and class names, in the model's output order. */ heads: NonNullable<Preprocess["heads"]> | null }> {
   await initBackend(options.backend ?? "auto");
   let pre: Preprocess;
   try {
@@ -150,7 +150,7 @@ export async function predictFiles(runDir: string, inputs: string[], options: { 
   } finally {
     model.dispose();
   }
-  return { classNames: pre.classNames ?? null, samples };
+  return { classNames: pre.classNames ?? null, samples, heads: pre.heads ?? null };
 }
 
 export async function predict(runDir: string, inputPath: string, options: { backend?: BackendChoice; quiet?: boolean } = {}): Promise<Prediction> {

@@ -118,6 +118,12 @@ export interface OutputSpec {
    * reconstructs its input, `recon = images / 255 as regression(784)`); absent: the source's labels.
    */
   fromFeatures?: Transform[];
+  /**
+   * A CSV source: the column(s) this head's labels are read from (`amount = hours as regression`,
+   * `pair = columns(a, b) as regression(2)`), from the same rows as the inputs; absent: the
+   * source's `label` column. No label column is read as an input feature by default.
+   */
+  columns?: string[];
 }
 
 export interface DataSpec {

@@ -145,8 +145,8 @@ export async function predict(p: Parsed): Promise<number> {
   if (!(BACKENDS as readonly string[]).includes(backend)) throw new UsageError(`unknown backend ${backend}`);
   const inputs = predictInputs(given);
   const runtime = await import("../../runtime/index.ts");
-  const { classNames, samples } = await runtime.predictFiles(dir, inputs, { backend: backend as "auto" });
-  process.stdout.write(predictionText(samples, classNames, top, fmt));
+  const { classNames, samples, heads } = await runtime.predictFiles(dir, inputs, { backend: backend as "auto" });
+  process.stdout.write(heads ? headsText(samples, heads, fmt) : predictionText(samples, classNames, top, fmt));
   return 0;
 }
 
@@ -179,6 +179,43 @@ function predictInputs(given: string[]): string[] {
 
 const IMAGE_FILE = /\.(png|jpe?g)$/i;
 
+/** One head's answer: a class head's most likely class (its name) and probability, a regression head's values. */
+function headAnswer(out: number[], head: { kind: "class" | "binary" | "regression"; classNames?: string[] }): { class: string; probability: number } | number[] {
+  if (head.kind === "regression") return out;
+  const probs = out.length === 1 ? [1 - out[0]!, out[0]!] : out;
+  const k = probs.indexOf(Math.max(...probs));
+  return { class: head.classNames?.[k] ?? String(k), probability: probs[k]! };
+}
+
+/**
+ * A model with several heads: every head answers, a column per head (class heads their class
+ * name and its probability, `HEAD` and `HEAD_prob`; regression heads their values, `HEAD` or
+ * `HEAD_0`, `HEAD_1`, …). JSON rows carry `answers` by head and every head's raw outputs.
+ */
+export function headsText(samples: { input: string; index: number | null; heads?: Record<string, number[]> }[], heads: { name: string; kind: "class" | "binary" | "regression"; classNames?: string[] }[], fmt: "table" | "csv" | "json"): string {
+  const answers = samples.map((s) => Object.fromEntries(heads.map((h) => [h.name, headAnswer(s.heads?.[h.name] ?? [], h)])));
+  if (fmt === "json") return JSON.stringify(samples.map((s, i) => ({ input: s.input, ...(s.index !== null ? { row: s.index } : {}), answers: answers[i], heads: s.heads })), null, 2) + "\n";
+  const width = (h: { name: string }) => Math.max(0, ...samples.map((s) => s.heads?.[h.name]?.length ?? 0));
+  const header = ["input", "row", ...heads.flatMap((h) => (h.kind !== "regression" ? [h.name, `${h.name}_prob`] : width(h) === 1 ? [h.name] : Array.from({ length: width(h) }, (_, j) => `${h.name}_${j}`)))];
+  const body = samples.map((s, i) => [s.input, s.index === null ? "" : String(s.index), ...heads.flatMap((h) => {
+    const a = answers[i]![h.name]!;
+    return Array.isArray(a) ? a.map((v) => String(v)) : [a.class, a.probability.toFixed(4)];
+  })]);
+  return tableText(header, body, fmt, samples.every((s) => s.index === null));
+}
+
+/** A header and rows as CSV, or as an aligned table (without the row column when `noRow`). */
+function tableText(header: string[], body: string[][], fmt: "table" | "csv", noRow: boolean): string {
+  if (fmt === "csv") {
+    const cell = (c: string): string => (/[",\r\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c);
+    return [header, ...body].map((r) => r.map(cell).join(",")).join("\n") + "\n";
+  }
+  const drop = noRow ? 1 : -1;
+  const rows = [header, ...body].map((r) => r.filter((_, j) => j !== drop));
+  const widths = rows[0]!.map((_, j) => Math.max(...rows.map((r) => (r[j] ?? "").length)));
+  return rows.map((r) => r.map((c, j) => (j === r.length - 1 ? c : c.padEnd(widths[j]!))).join("  ")).join("\n") + "\n";
+}
+
 /** Rows of top-k classes and probabilities (classification) or of outputs (regression). */
 export function predictionText(samples: { input: string; index: number | null; step?: number; outputs: number[]; heads?: Record<string, number[]> }[], classNames: string[] | null, top: number, fmt: "table" | "csv" | "json"): string {
   const classify = samples.some((s) => s.outputs.length > 1) || classNames !== null;
@@ -198,13 +235,6 @@ export function predictionText(samples: { input: string; index: number | null; s
   const k = classify ? Math.max(0, ...ranked.map((r) => r.length)) : Math.max(0, ...samples.map((s) => s.outputs.length));
   const header = ["input", "row", ...(stepped ? ["step"] : []), ...(classify ? Array.from({ length: k }, (_, j) => [`class_${j + 1}`, `prob_${j + 1}`]).flat() : Array.from({ length: k }, (_, j) => (k === 1 ? "output" : `output_${j}`)))];
   const body = samples.map((s, i) => [s.input, s.index === null ? "" : String(s.index), ...(stepped ? [String(s.step ?? "")] : []), ...(classify ? ranked[i]!.flatMap((r) => [r.class, r.probability.toFixed(4)]) : s.outputs.map((v) => String(v)))]);
-  if (fmt === "csv") {
-    const cell = (c: string): string => (/[",\r\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c);
-    return [header, ...body].map((r) => r.map(cell).join(",")).join("\n") + "\n";
-  }
   // The table: no row column when every input is one sample.
-  const drop = samples.every((s) => s.index === null) ? 1 : -1;
-  const rows = [header, ...body].map((r) => r.filter((_, j) => j !== drop));
-  const widths = rows[0]!.map((_, j) => Math.max(...rows.map((r) => (r[j] ?? "").length)));
-  return rows.map((r) => r.map((c, j) => (j === r.length - 1 ? c : c.padEnd(widths[j]!))).join("  ")).join("\n") + "\n";
+  return tableText(header, body, fmt, samples.every((s) => s.index === null));
 }

@@ -111,7 +111,7 @@ function trainHeads(result: CheckedPipeline, d: DataResult, hs: HeadSettings, tr
   if (!names.length) return;
   for (const [what, m] of [["loss", hs.losses], ["loss_weights", hs.weights], ["metrics", hs.metrics]] as const) {
     for (const [head, e] of m) {
-      if (names.includes(head)) continue;
+      if (names.includes(head) || d.outputNames?.includes(head)) continue; // a head whose labels have an error of their own
       out.push(unknownName(`\`${what}\` names the head \`${head}\`, which the data section does not declare`, head, e.name.span, names, { code: "DLP5009", label: "no output of this name", otherwise: `the outputs are ${names.map((n) => `\`${n}\``).join(", ")}`, fix: true }));
     }
   }

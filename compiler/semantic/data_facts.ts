@@ -48,10 +48,10 @@ export const LABELS_DOC: string[] = [
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 
 /** The probe for a source call's checked argument values, or undefined for built-in data sets. */
-function requestOf(source: string, args: Args, table?: { columns?: string[]; label?: string }): ProbeRequest | undefined {
+function requestOf(source: string, args: Args, table?: { columns?: string[]; label?: string; exclude?: string[] }): ProbeRequest | undefined {
   if (source === "csv" && str(args.path)) {
     const features = Array.isArray(args.features) && args.features.every((f) => typeof f === "string") ? (args.features as string[]) : undefined;
-    return { kind: "csv", path: str(args.path)!, label: table?.label ?? str(args.label) ?? "label", delimiter: str(args.delimiter) ?? ",", ...(features ? { features } : {}), ...(table?.columns ? { table: table.columns } : {}) };
+    return { kind: "csv", path: str(args.path)!, label: table?.label ?? str(args.label) ?? "label", delimiter: str(args.delimiter) ?? ",", ...(features ? { features } : {}), ...(table?.columns ? { table: table.columns } : {}), ...(table?.exclude?.length ? { exclude: table.exclude } : {}) };
   }
   if (source === "window" && str(args.path) && (str(args.target) || Array.isArray(args.target))) {
     const target = Array.isArray(args.target) ? args.target.filter((t): t is string => typeof t === "string") : [str(args.target)!];
@@ -69,7 +69,7 @@ function requestOf(source: string, args: Args, table?: { columns?: string[]; lab
  * there — then an info note says the declarations were not checked against it — or a malformed
  * file, reported as the run would report it).
  */
-export function sourceFacts(source: string, args: Args, span: Span, out: Diagnostic[], table?: { columns?: string[]; label?: string }): DataFacts | undefined {
+export function sourceFacts(source: string, args: Args, span: Span, out: Diagnostic[], table?: { columns?: string[]; label?: string; exclude?: string[] }): DataFacts | undefined {
   const req = requestOf(source, args, table);
   if (!req) return undefined;
   const probe = probeData(req);

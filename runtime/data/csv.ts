@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { fsFailure } from "../library_errors.ts";
 import { DataError } from "../errors.ts";
 import type { RawPart } from "./types.ts";
+import { isMissing } from "./columns.ts";
 
 /** Splits one line on the delimiter, honouring double quotes ("" inside quotes is a quote). */
 export function splitCsvLine(line: string, delimiter: string): string[] {
@@ -51,12 +52,16 @@ export interface CsvOptions {
   labelKind: "class" | "real";
   /** Typed columns: these columns' raw cells become the samples (a table), `features` is unused. */
   table?: string[];
+  /** Further label columns, one entry per head (a model with several heads): read as `label` is. */
+  heads?: { columns: string[]; labelKind: "class" | "real" }[];
 }
 
 export interface CsvResult {
   part: RawPart;
   featureNames: string[];
   classNames?: string[];
+  /** Each of `opts.heads`' labels, in its order. */
+  heads?: CsvLabels[];
 }
 
 /** The header and the non-blank rows (cells and 1-based line) of a CSV file; rows must match the header's width. */
@@ -83,24 +88,67 @@ export function readCsvRows(file: string, delimiter = ","): { header: string[]; 
   return { header, rows };
 }
 
-export function readCsv(file: string, opts: CsvOptions): CsvResult {
-  const { header, rows } = readCsvRows(file, opts.delimiter ?? ",");
-  const labelNames = typeof opts.label === "string" ? [opts.label] : opts.label;
-  const labelCols = labelNames.map((name) => {
+/** One head's labels read from its column(s): class ids (or names, sorted) or real targets. */
+export interface CsvLabels {
+  y: Int32Array | Float32Array;
+  yWidth: number;
+  classNames?: string[];
+  labelAt: (i: number) => string;
+}
+
+/**
+ * The label cells of `names` (one column for class labels, one or more for real targets). A
+ * missing cell (empty, NA, ?, …) is an error naming the file, the line and the column: labels are
+ * never filled.
+ */
+function readLabels(file: string, header: string[], rows: { cells: string[]; line: number }[], names: string[], kind: "class" | "real"): CsvLabels {
+  const cols = names.map((name) => {
     const i = header.indexOf(name);
     if (i < 0) throw new DataError(`${file}:1: no column named "${name}" in the header (columns: ${header.join(", ")})`, file);
     return i;
   });
-  const labelCol = labelCols[0]!;
-  const label = labelNames[0]!;
-  if (labelCols.length > 1 && opts.labelKind !== "real") throw new DataError(`${file}: class labels come from one column, not ${labelCols.length} (${labelNames.join(", ")})`, file);
-  const featureNames = opts.table ?? opts.features ?? header.filter((_, i) => !labelCols.includes(i));
+  if (cols.length > 1 && kind !== "real") throw new DataError(`${file}: class labels come from one column, not ${cols.length} (${names.join(", ")})`, file);
+  const cells = cols.length === 1 ? rows.map((r) => r.cells[cols[0]!]!) : rows.flatMap((r) => cols.map((c) => r.cells[c]!));
+  const lineOf = (k: number) => rows[Math.floor(k / cols.length)]!.line;
+  const colOf = (k: number) => names[k % cols.length]!;
+  const gap = cells.findIndex((c) => isMissing(c));
+  if (gap >= 0) throw new DataError(`${file}:${lineOf(gap)}: label column "${colOf(gap)}" has a missing value${cells[gap]!.trim() === "" ? "" : ` ("${cells[gap]}")`}; labels are never filled: fix the file or remove the row`, file);
+  let y: Int32Array | Float32Array;
+  let classNames: string[] | undefined;
+  const numeric = cells.every((c) => Number.isFinite(Number(c)));
+  if (kind === "real") {
+    if (!numeric) {
+      const bad = cells.findIndex((c) => !Number.isFinite(Number(c)));
+      throw new DataError(`${file}:${lineOf(bad)}: label column "${colOf(bad)}" is not a number: "${cells[bad]}"`, file);
+    }
+    y = Float32Array.from(cells, Number);
+  } else if (numeric) {
+    const bad = cells.findIndex((c) => !Number.isInteger(Number(c)));
+    if (bad >= 0) throw new DataError(`${file}:${rows[bad]!.line}: class label "${cells[bad]}" in column "${names[0]}" is not an integer`, file);
+    y = Int32Array.from(cells, Number);
+  } else {
+    classNames = [...new Set(cells)].sort();
+    const id = new Map(classNames.map((n, i) => [n, i]));
+    y = Int32Array.from(cells, (c) => id.get(c)!);
+  }
+  const labelAt = (i: number) => `${file}:${rows[i]!.line} (column${cols.length === 1 ? "" : "s"} ${names.map((n) => `"${n}"`).join(", ")})`;
+  return classNames ? { y, yWidth: cols.length, classNames, labelAt } : { y, yWidth: cols.length, labelAt };
+}
+
+export function readCsv(file: string, opts: CsvOptions): CsvResult {
+  const { header, rows } = readCsvRows(file, opts.delimiter ?? ",");
+  const labelNames = typeof opts.label === "string" ? [opts.label] : opts.label;
+  const labels = (names: string[], kind: "class" | "real") => readLabels(file, header, rows, names, kind);
+  // Every head's label columns are out of the default features (a model must not read its answers).
+  const notFeatures = new Set([...labelNames, ...(opts.heads ?? []).flatMap((h) => h.columns)]);
+  const featureNames = opts.table ?? opts.features ?? header.filter((h) => !notFeatures.has(h));
   const featureCols = featureNames.map((name) => {
     const i = header.indexOf(name);
     if (i < 0) throw new DataError(`${file}:1: no column named "${name}" in the header (columns: ${header.join(", ")})`, file);
     return i;
   });
   if (rows.length === 0) throw new DataError(`${file}: no data rows after the header`, file);
+  const first = labels(labelNames, opts.labelKind);
   const nf = featureCols.length;
   let xs: RawPart["x"];
   if (opts.table) {
@@ -125,33 +173,7 @@ export function readCsv(file: string, opts: CsvOptions): CsvResult {
     });
     xs = { kind: "dense", data: x, sampleShape: [nf] };
   }
-  const labelCells = labelCols.length === 1 ? rows.map((r) => r.cells[labelCol]!) : rows.flatMap((r) => labelCols.map((c) => r.cells[c]!));
-  const lineOf = (k: number) => rows[Math.floor(k / labelCols.length)]!.line;
-  const colOf = (k: number) => labelNames[k % labelCols.length]!;
-  let y: Int32Array | Float32Array;
-  let classNames: string[] | undefined;
-  const numeric = labelCells.every((c) => c !== "" && Number.isFinite(Number(c)));
-  if (opts.labelKind === "real") {
-    if (!numeric) {
-      const bad = labelCells.findIndex((c) => !(c !== "" && Number.isFinite(Number(c))));
-      throw new DataError(`${file}:${lineOf(bad)}: label column "${colOf(bad)}" is not a number: "${labelCells[bad]}"`, file);
-    }
-    y = Float32Array.from(labelCells, Number);
-  } else if (numeric) {
-    const bad = labelCells.findIndex((c) => !Number.isInteger(Number(c)));
-    if (bad >= 0) throw new DataError(`${file}:${rows[bad]!.line}: class label "${labelCells[bad]}" in column "${label}" is not an integer`, file);
-    y = Int32Array.from(labelCells, Number);
-  } else {
-    classNames = [...new Set(labelCells)].sort();
-    const id = new Map(classNames.map((n, i) => [n, i]));
-    y = Int32Array.from(labelCells, (c) => id.get(c)!);
-  }
-  const part: RawPart = {
-    x: xs,
-    y,
-    yWidth: labelCols.length,
-    labelAt: (i) => `${file}:${rows[i]!.line} (column${labelCols.length === 1 ? "" : "s"} ${labelNames.map((n) => `"${n}"`).join(", ")})`,
-    sampleAt: (i) => `${file}:${rows[i]!.line}`,
-  };
-  return classNames ? { part, featureNames, classNames } : { part, featureNames };
+  const part: RawPart = { x: xs, y: first.y, yWidth: first.yWidth, labelAt: first.labelAt, sampleAt: (i) => `${file}:${rows[i]!.line}` };
+  const heads = opts.heads?.map((h) => labels(h.columns, h.labelKind));
+  return { part, featureNames, ...(first.classNames ? { classNames: first.classNames } : {}), ...(heads ? { heads } : {}) };
 }

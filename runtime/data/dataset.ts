@@ -128,9 +128,22 @@ export async function loadDataset(spec: DataSpec, opts: LoadOptions): Promise<Da
   const timed = spec.source.kind === "window" ? loadWindows(spec.source, sourceLabels, spec.split, opts.limit) : null;
   // Typed CSV columns: the source reads every column that an input's `columns` stage names.
   const tableColumns = spec.inputs.flatMap((i) => { const f = i.transforms[0]; return f?.op === "columns" ? f.columns.map((c) => c.column) : []; });
-  const raw = timed ? timed.raw : loadSource(spec.source, sourceLabels, tableColumns.length ? [...new Set(tableColumns)] : undefined);
+  // A CSV source whose heads name their own columns: every head's labels from the same rows.
+  const src = spec.source;
+  const csvHeads = src.kind === "csv" && labelHeads.some((o) => o.columns) ? labelHeads.map((o) => ({ columns: o.columns ?? [src.label], labels: o.labels })) : undefined;
+  const raw = timed ? timed.raw : loadSource(spec.source, sourceLabels, tableColumns.length ? [...new Set(tableColumns)] : undefined, csvHeads);
   const trainPart = timed ? raw.train : limitPart(raw.train, opts.limit);
   const testPart0 = raw.test ? (timed ? raw.test : limitPart(raw.test, opts.limit)) : null;
+  // Each label head's training labels (the source's own labels, unless a CSV read each head's columns).
+  const nTrain = count(trainPart.x);
+  const headParts = labelHeads.map((_, k): RawPart => {
+    const h = raw.heads?.[k];
+    return h ? { ...trainPart, y: h.y.slice(0, nTrain * h.yWidth), yWidth: h.yWidth, labelAt: h.labelAt } : trainPart;
+  });
+  const partOf = (part: RawPart, o: (typeof spec.outputs)[number]): RawPart => (part === trainPart ? headParts[labelHeads.indexOf(o)] ?? part : part);
+  // Stratified splits and folds follow the first class head's labels (a regression head has no classes).
+  const strataAt = labelHeads.findIndex((o) => o.labels.kind !== "regression");
+  const strata = strataAt >= 0 ? headParts[strataAt]! : trainPart;
   // `split test N%` carves a test set out of the training data; a source that has its own would
   // silently ignore it.
   if (raw.test && spec.split.test && !timed) {
@@ -138,7 +151,7 @@ export async function loadDataset(spec: DataSpec, opts: LoadOptions): Promise<Da
     throw new DataError(`\`split test ${size}\`: the source has its own test set (${raw.description}); remove the \`split test\` line to evaluate on it, or split off a \`validation\` set instead`);
   }
   for (const o of labelHeads) {
-    checkLabels(trainPart, o.labels);
+    checkLabels(partOf(trainPart, o), o.labels);
     if (testPart0) checkLabels(testPart0, o.labels);
   }
   const rng = mulberry32(opts.seed);
@@ -157,7 +170,7 @@ export async function loadDataset(spec: DataSpec, opts: LoadOptions): Promise<Da
   let testIdx: Int32Array | null = null;
   let valIdx: Int32Array | null = timed ? timed.valIdx : null;
   if (!timed && !testPart0 && split.test) {
-    const c = carve(pool, split.test, trainPart.y, trainPart.yWidth, rng, "test");
+    const c = carve(pool, split.test, strata.y, strata.yWidth, rng, "test");
     pool = c.rest;
     testIdx = c.taken.length ? c.taken : null;
   }
@@ -166,13 +179,13 @@ export async function loadDataset(spec: DataSpec, opts: LoadOptions): Promise<Da
   } else if (spec.split.kfold && spec.split.validation) throw new DataError(`${raw.description}: split kfold and split validation are both given; with kfold, each fold is the validation set once`);
   else if (spec.split.kfold && opts.fold !== undefined) {
     const { k, stratified } = spec.split.kfold;
-    const y = trainPart.y;
-    const classes = stratified && trainPart.yWidth === 1 && y instanceof Int32Array;
+    const y = strata.y;
+    const classes = stratified && strata.yWidth === 1 && y instanceof Int32Array;
     const fold = kfoldAssign(pool.length, k, classes, (i) => y[pool[i]!]!, rng);
     valIdx = pool.filter((_, i) => fold[i] === opts.fold);
     pool = pool.filter((_, i) => fold[i] !== opts.fold);
   } else if (split.validation) {
-    const c = carve(pool, split.validation, trainPart.y, trainPart.yWidth, rng, "validation");
+    const c = carve(pool, split.validation, strata.y, strata.yWidth, rng, "validation");
     pool = c.rest;
     valIdx = c.taken.length ? c.taken : null;
   }
@@ -192,7 +205,7 @@ export async function loadDataset(spec: DataSpec, opts: LoadOptions): Promise<Da
       return { name: input.name, data: pl.data, sampleShape: pl.sampleShape };
     }),
     outputs: spec.outputs.map((o, k) => {
-      if (!o.fromFeatures) return { name: o.name, y: part.y, yWidth: part.yWidth };
+      if (!o.fromFeatures) { const p = partOf(part, o); return { name: o.name, y: p.y, yWidth: p.yWidth }; }
       const pl = applyTransforms(own(part.x), fittedTargets[k]!, what);
       const w = pl.sampleShape.reduce((a, b) => a * b, 1);
       if (w !== widthOf(o.labels)) throw new DataError(`${part.sampleAt(0)}: the targets of \`${o.name}\` have ${w} values per sample, the pipeline declares ${widthOf(o.labels)}`);
@@ -214,21 +227,25 @@ export async function loadDataset(spec: DataSpec, opts: LoadOptions): Promise<Da
     test = splitOf(tc.inputs.map((c) => ({ name: c.name, x: c.data, sampleShape: c.sampleShape })), tc.outputs, count(testPart0.x));
   }
   const outputWidth = widthOf(spec.outputs[0]!.labels);
+  // Each class head's class names: a CSV head's own column's, else the source's.
+  const namesOf = (o: (typeof spec.outputs)[number]): string[] | undefined => (o.fromFeatures || o.labels.kind === "regression" ? undefined : raw.heads?.[labelHeads.indexOf(o)]?.classNames ?? raw.classNames);
+  const firstClass = spec.outputs.find((o) => !o.fromFeatures && o.labels.kind !== "regression");
+  const classNames = raw.heads ? (firstClass ? namesOf(firstClass) : undefined) : raw.classNames;
   const imageSize = spec.source.kind === "images" ? spec.source.size : undefined;
   const inputShape = trainCols.inputs[0]!.sampleShape;
   return {
     train, validation, test,
     inputShape,
     outputWidth,
-    classNames: raw.classNames,
+    classNames,
     description: `${raw.description}: ${train.n} train, ${validation?.n ?? 0} validation, ${test?.n ?? 0} test`,
     preprocess: {
       transforms: fitted[0]!,
       inputShape,
-      ...(spec.outputs.length > 1 ? { heads: spec.outputs.map((o) => ({ name: o.name, kind: o.labels.kind })) } : {}),
+      ...(spec.outputs.length > 1 ? { heads: spec.outputs.map((o) => { const n = namesOf(o); return { name: o.name, kind: o.labels.kind, ...(n ? { classNames: n } : {}) }; }) } : {}),
       ...(spec.inputs.length > 1 ? { inputs: spec.inputs.map((i, k) => ({ name: i.name, transforms: fitted[k]!, inputShape: trainCols.inputs[k]!.sampleShape })) } : {}),
       sourceKind: spec.source.kind,
-      ...(raw.classNames ? { classNames: raw.classNames } : {}),
+      ...(classNames ? { classNames } : {}),
       ...(imageSize ? { imageSize, channels: spec.source.kind === "images" ? spec.source.channels : 1 } : {}),
     },
   };

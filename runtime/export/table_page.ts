@@ -16,12 +16,22 @@ export interface TablePageConfig {
   /** The transforms after the columns (applied to the encoded vector). */
   rest: Preprocess["transforms"];
   classNames: string[] | null;
+  /** Every model input in the model's order (one for a one-input model): its columns, the transforms after them and its shape; the form shows each column once. */
+  inputs: { name: string; columns: FittedColumn[]; rest: Preprocess["transforms"]; inputShape: number[] }[];
+  /** A model with several heads: the output shown ranked (the first class head, else the first), and every head, each answering below it. */
+  head: number;
+  heads: NonNullable<Preprocess["heads"]> | null;
 }
 
 export function tablePageConfig(pipeline: string, pre: Preprocess): TablePageConfig | null {
   const first = pre.transforms[0];
   if (first?.op !== "columns") return null;
-  return { pipeline, inputShape: pre.inputShape, columns: first.columns, rest: pre.transforms.slice(1), classNames: pre.classNames ?? null };
+  const head = pre.heads ? Math.max(0, pre.heads.findIndex((h) => h.kind !== "regression")) : 0;
+  const all = pre.inputs ?? [{ name: "x", transforms: pre.transforms, inputShape: pre.inputShape }];
+  const inputs = all.map((i) => { const f = i.transforms[0]; return f?.op === "columns" ? { name: i.name, columns: f.columns, rest: i.transforms.slice(1), inputShape: i.inputShape } : null; });
+  if (inputs.some((i) => i === null)) return null; // an input that is not typed columns: no form can fill it
+  const columns = inputs.flatMap((i) => i!.columns);
+  return { pipeline, inputShape: pre.inputShape, columns, rest: pre.transforms.slice(1), classNames: pre.classNames ?? null, inputs: inputs as TablePageConfig["inputs"], head, heads: pre.heads ?? null };
 }
 
 /** The browser's copy of runtime/data/columns.ts's encodeRow (with columnWidth and the parsers). */
@@ -105,12 +115,13 @@ button{font:inherit;padding:4px 10px;margin:6px 6px 0 0}
 ${PAGE_CSS}
 </style></head><body>
 <h1>${esc(cfg.pipeline)}</h1>
-<p class="muted">Fill in the columns; they are encoded with the vocabularies and statistics the run fitted on its training split (a category the training split never had is out of vocabulary), giving the model's input of ${esc(cfg.inputShape.join("×"))} values.</p>
+<p class="muted">Fill in the columns; they are encoded with the vocabularies and statistics the run fitted on its training split (a category the training split never had is out of vocabulary), giving the model's input${cfg.inputs.length > 1 ? "s" : ""} of ${cfg.inputs.map((i) => `${esc(i.inputShape.join("×"))} values${cfg.inputs.length > 1 ? ` (${esc(i.name)})` : ""}`).join(", ")}.</p>
 <p id="status">loading the model…</p>
 <div id="files"><label>model.json and weights.bin: <input type="file" id="modelFiles" multiple accept=".json,.bin"></label></div>
 <form id="row">${names.map(field).join("\n")}
 <button id="go" type="submit">Predict</button></form>
 <div id="top" aria-live="polite"></div>
+<ul id="heads"></ul>
 <table id="probs"><tbody></tbody></table>
 <script src="./tf.min.js"></script>
 <script id="dlp-config" type="application/json">${scriptJson(cfg)}</script>
@@ -121,22 +132,46 @@ ${PAGE_MODEL_JS}
 ${PAGE_COLUMNS_JS}
 (function () {
   var cfg = JSON.parse(document.getElementById("dlp-config").textContent);
-  var status = document.getElementById("status"), model = null, lookups = lookupsOf(cfg.columns);
+  var status = document.getElementById("status"), model = null, lookups = cfg.inputs.map(function (i) { return lookupsOf(i.columns); });
   function fail(msg) { status.className = "error"; status.textContent = msg; }
   if (typeof tf === "undefined") { fail("tf.min.js did not load: it must sit beside predict.html"); return; }
   function label(k) { return cfg.classNames && cfg.classNames[k] !== undefined ? cfg.classNames[k] : String(k); }
   function show(probs) { showOutputs(probs, label, cfg.classNames !== null || probs.length > 1); }
+  // Several heads: each head's answer, a class head's most likely class, a regression head's values.
+  function showHeads(all) {
+    var list = document.getElementById("heads"), answers = {};
+    list.textContent = "";
+    cfg.heads.forEach(function (h, j) {
+      var out = all[j], text;
+      if (h.kind === "regression") { answers[h.name] = out; text = out.map(function (v) { return v.toFixed(4); }).join(" "); }
+      else {
+        var p = out.length === 1 ? [1 - out[0], out[0]] : out, k = p.indexOf(Math.max.apply(null, p));
+        var name = h.classNames && h.classNames[k] !== undefined ? h.classNames[k] : String(k);
+        answers[h.name] = { "class": name, probability: p[k] };
+        text = name + " (" + (p[k] * 100).toFixed(1) + "%)";
+      }
+      var li = document.createElement("li");
+      li.setAttribute("data-head", h.name);
+      li.textContent = h.name + ": " + text;
+      list.appendChild(li);
+    });
+    window.dlpHeads = answers;
+  }
   // One row of cells (column name -> text) through the saved encoding and the model.
   function predictRow(cells) {
     if (!model) { fail("the model is not loaded yet"); return null; }
-    var x;
-    try { x = applyTransforms(encodeRow(cfg.columns, function (n) { return cells[n] === undefined ? "" : String(cells[n]); }, lookups), [cfg.inputShape.reduce(function (a, b) { return a * b; }, 1)], cfg.rest); }
+    var xs, cellOf = function (n) { return cells[n] === undefined ? "" : String(cells[n]); };
+    try { xs = cfg.inputs.map(function (inp, k) { return applyTransforms(encodeRow(inp.columns, cellOf, lookups[k]), [inp.inputShape.reduce(function (a, b) { return a * b; }, 1)], inp.rest); }); }
     catch (e) { fail(String(e.message || e)); return null; }
     status.className = ""; status.textContent = "model loaded";
-    var out = tf.tidy(function () { return model.predict(tf.tensor(x.data, [1].concat(cfg.inputShape))).reshape([-1]); });
-    var probs = Array.from(out.dataSync());
-    out.dispose();
+    var all = tf.tidy(function () {
+      var ts = xs.map(function (x, k) { return tf.tensor(x.data, [1].concat(cfg.inputs[k].inputShape)); });
+      var r = model.predict(ts.length === 1 ? ts[0] : ts);
+      return (Array.isArray(r) ? r : [r]).map(function (t) { return Array.from(t.reshape([-1]).dataSync()); });
+    });
+    var probs = all[cfg.head];
     show(probs);
+    if (cfg.heads) showHeads(all);
     return probs;
   }
   window.dlpPredictRow = predictRow;

@@ -56,6 +56,8 @@ export interface DataResult {
   inputNames: string[];
   /** Every output field whose labels checked, in the order written. */
   outputs: OutputDecl[];
+  /** The names of every output field, whose labels checked or not (a head whose labels have an error still exists). */
+  outputNames?: string[];
 }
 
 /** A per-sample shape whose dims may read params (`as image[s, s, 1]`, `pad_sequences(maxlen)`). */
@@ -105,11 +107,11 @@ export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagno
   let splitTest: Setting | undefined;
   // The fields first: a CSV read by column names is probed for the columns its inputs read (and
   // its label column).
-  const early: { xs: Expr[]; y?: Expr } = { xs: [] };
+  const early: { xs: Expr[]; y?: Expr; ys: Expr[] } = { xs: [], ys: [] };
   for (const st of sec.body.statements) {
     const first = st.groups[0][0];
     if (first.kind !== "assign" || first.target.kind !== "name") continue;
-    if (isOutputField(first.target.name, first.value)) early.y ??= first.value;
+    if (isOutputField(first.target.name, first.value)) { early.y ??= first.value; early.ys.push(first.value); }
     else early.xs.push(first.value);
   }
   const none: DataResult = { inputs: [], inputNames: [], outputs: [] };
@@ -189,9 +191,9 @@ export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagno
   }
   const inputDecls: InputDecl[] = inputs.map(({ transforms: _t, ...d }) => d);
   const firstInput = inputs.length === inputFields.length ? inputs[0]?.shape : undefined;
-  const partial = (outputs: OutputDecl[]): DataResult => ({ ...(firstInput ? { inputShape: firstInput } : {}), inputs: inputDecls, inputNames: inputFields.map((f) => f.name), outputs, ...(outputs[0] ? { labels: decl(outputs[0]) } : {}) });
+  const partial = (outputs: OutputDecl[]): DataResult => ({ ...(firstInput ? { inputShape: firstInput } : {}), inputs: inputDecls, inputNames: inputFields.map((f) => f.name), outputs, outputNames: outputFields.map((f) => f.name), ...(outputs[0] ? { labels: decl(outputs[0]) } : {}) });
   // The labels do not depend on the inputs: they are checked (and reported) whatever the inputs' outcome.
-  const outputs: (OutputDecl & { traced: Traced<LabelSpec>; fromFeatures?: Traced<Transform>[] })[] = [];
+  const outputs: (OutputDecl & { traced: Traced<LabelSpec>; fromFeatures?: Traced<Transform>[]; columns?: string[] })[] = [];
   let outputsFailed = false;
   for (const f of outputFields) {
     const l = checkY(f.value, f.more, source, env, refs, out, lossFor?.(f.name) ?? lossName, f.name);
@@ -202,7 +204,7 @@ export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagno
     const spec: LabelSpec = { kind: "class", classes: source.info.y.classes, encoding: "sparse" };
     outputs.push({ name: "y", nameSpan: sec.name.span, spec, traced: spec, span: sec.name.span, declared: "class" });
   }
-  const outputDecls: OutputDecl[] = outputs.map(({ traced: _t, fromFeatures: _f, ...d }) => d);
+  const outputDecls: OutputDecl[] = outputs.map(({ traced: _t, fromFeatures: _f, columns: _c, ...d }) => d);
   if (outputsFailed || anyFailed) return partial(outputDecls);
   if (!outputs.length) {
     out.push(diag("DLP2005", "error", "the data section does not define `y`", sec.name.span, { label: "missing `y = …`", help: "add e.g. `y = labels as class(10)`" }));
@@ -211,7 +213,7 @@ export function checkData(sec: SectionIR, env: Env, refs: ParamRefs, out: Diagno
   const spec: Traced<DataSpec> = {
     source: source.spec,
     inputs: inputs.map((i) => ({ name: i.name, transforms: i.transforms, shape: i.shape })),
-    outputs: outputs.map((o) => ({ name: o.name, labels: o.traced, ...(o.fromFeatures ? { fromFeatures: o.fromFeatures } : {}) })),
+    outputs: outputs.map((o) => ({ name: o.name, labels: o.traced, ...(o.fromFeatures ? { fromFeatures: o.fromFeatures } : {}), ...(o.columns ? { columns: o.columns } : {}) })),
     split,
     augment,
     shuffle,
@@ -247,14 +249,35 @@ interface CheckedSource {
   window?: { steps: number; horizon: number; stride: number; targets: string[] };
   /** A source whose inputs are named columns (csv, text_files): what the checker knows of them. */
   table?: TableSource;
+  /** A CSV: every column a head reads its labels from (none of them is an input). */
+  headColumns: string[];
+  /** A CSV read at check time: the facts of a probe that reads `column` as the label column. */
+  factsFor?: (column: string) => DataFacts | undefined;
 }
 
-/** The label column `y = COLUMN as …` names in a CSV (not the source's `labels` field). */
-function labelColumn(y: Expr | undefined): string | undefined {
-  return y?.kind === "as" && y.value.kind === "name" && y.value.name !== "labels" ? y.value.name : undefined;
+/**
+ * The CSV column(s) a head's `y = COLUMN as …` or `pair = columns(a, b) as …` names (not the
+ * source's `labels` field, nor a target computed from `features`).
+ */
+function headColumns(y: Expr | undefined): string[] | undefined {
+  if (y?.kind !== "as") return undefined;
+  const v = y.value;
+  if (v.kind === "name") return v.name !== "labels" && v.name !== "features" ? [v.name] : undefined;
+  if (v.kind === "call" && v.callee.kind === "name" && v.callee.name === "columns" && v.args.length > 0 && v.args.every((a) => !a.name && a.value.kind === "name")) return v.args.map((a) => (a.value as { name: string }).name);
+  return undefined;
 }
 
-function checkSource(s: Setting, env: Env, refs: ParamRefs, out: Diagnostic[], probe: boolean, early: { xs: Expr[]; y?: Expr }): CheckedSource | undefined {
+/** The label column of a CSV source: the first head's that names one column (none when a head reads `labels`: that is the source's `label:` column). */
+function labelColumn(ys: Expr[]): { column: string; at: Expr } | undefined {
+  if (ys.some((y) => y.kind === "as" && y.value.kind === "name" && y.value.name === "labels")) return undefined;
+  for (const y of ys) {
+    const c = headColumns(y);
+    if (c?.length === 1) return { column: c[0]!, at: y };
+  }
+  return undefined;
+}
+
+function checkSource(s: Setting, env: Env, refs: ParamRefs, out: Diagnostic[], probe: boolean, early: { xs: Expr[]; y?: Expr; ys: Expr[] }): CheckedSource | undefined {
   const v = s.values[0];
   const c = v ? callOf(v) : undefined;
   if (!c) {
@@ -275,23 +298,36 @@ function checkSource(s: Setting, env: Env, refs: ParamRefs, out: Diagnostic[], p
   let table: TableSource | undefined = name === "csv" ? { source: name, reserved: [info.x.name, info.y.name] } : name === "text_files" ? { source: name, reserved: [info.y.name], names: [info.x.name], file: "the text folder" } : undefined;
   const tableXs = table ? early.xs.filter((x) => isTableExpr(x, table!)) : [];
   const typed = tableXs.length > 0;
-  const label = name === "csv" ? labelColumn(early.y) : undefined;
+  const labelAt = name === "csv" ? labelColumn(early.ys) : undefined;
+  const label = labelAt?.column;
+  // Every head's label columns (a model with several heads reads each from its own columns).
+  const headCols = name === "csv" ? [...new Set(early.ys.flatMap((y) => headColumns(y) ?? []))] : [];
   if (label && name === "csv") {
     const written = c.call?.args.find((a) => a.name?.name === "label");
     if (written && t.label!.value !== label) {
-      out.push(diag("DLP2004", "error", `the label column is \`${t.label!.value}\` here and \`${label}\` in \`y = …\``, written.span, { related: [{ span: early.y!.span, message: "y names another column" }], help: "name the label column once: remove `label:` and keep `y = COLUMN as …`" }));
+      out.push(diag("DLP2004", "error", `the label column is \`${t.label!.value}\` here and \`${label}\` in \`y = …\``, written.span, { related: [{ span: labelAt.at.span, message: "y names another column" }], help: "name the label column once: remove `label:` and keep `y = COLUMN as …`" }));
       return undefined;
     }
     spec = { ...(spec as Extract<Traced<SourceSpec>, { kind: "csv" }>), label };
   }
   // Typed columns read their cells as text; `x = features` with `y = COLUMN` keeps the numeric read.
-  const request = name === "csv" && (typed || label) ? { ...(typed ? { columns: [...new Set(tableXs.flatMap((x) => columnNames(x, table!)))] } : {}), ...(label ? { label } : {}) } : undefined;
+  const others = headCols.filter((h) => h !== label);
+  const request = name === "csv" && (typed || label || others.length) ? { ...(typed ? { columns: [...new Set(tableXs.flatMap((x) => columnNames(x, table!)))] } : {}), ...(label ? { label } : {}), ...(others.length ? { exclude: others } : {}) } : undefined;
   const facts = probe ? sourceFacts(name, checked.args, v.span, out, request) : undefined;
+  // Another head's column: the same probe, that column read as the label (its values, its kind).
+  const cache = new Map<string, DataFacts | undefined>();
+  const factsFor = facts && name === "csv" ? (column: string): DataFacts | undefined => {
+    if (column === label) return facts;
+    // Every other head's column stays out of the features, as in the first probe.
+    const exclude = [...new Set([label ?? String(checked.args.label ?? "label"), ...headCols])].filter((h) => h !== column);
+    if (!cache.has(column)) cache.set(column, facts.header?.includes(column) ? sourceFacts(name, checked.args, v.span, out, { ...request, label: column, exclude }) : undefined);
+    return cache.get(column);
+  } : undefined;
   if (table && name === "csv" && facts?.header) table = { ...table, names: facts.header, file: facts.file, facts };
   if (!typed) table = undefined;
   const a = checked.args;
   const window = info.windowSteps ? { steps: info.windowSteps(t), horizon: typeof a.horizon === "number" ? a.horizon : 1, stride: typeof a.stride === "number" ? a.stride : 1, targets: (Array.isArray(a.target) ? a.target : [a.target]).map(String) } : undefined;
-  return { spec, info, xShape: info.xShape ? info.xShape(t) : info.x.shape, span: c.name.span, name, ...(facts ? { facts } : {}), ...(table ? { table } : {}), ...(window ? { window } : {}) };
+  return { spec, info, xShape: info.xShape ? info.xShape(t) : info.x.shape, span: c.name.span, name, headColumns: headCols, ...(facts ? { facts } : {}), ...(factsFor ? { factsFor } : {}), ...(table ? { table } : {}), ...(window ? { window } : {}) };
 }
 
 /** DLP4007: `split test` on a source that has a test set of its own (the run would refuse it). */
@@ -429,9 +465,10 @@ function checkX(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs, out: 
       const r = checkTable(x, table, env, refs, out);
       if (!r) return undefined;
       const spec = valueOf<SourceSpec>(source.spec);
-      const leak = spec.kind === "csv" ? valueOf<ColumnSpec[]>(r.columns).find((c) => c.column === spec.label) : undefined;
-      if (leak && spec.kind === "csv") {
-        out.push(diag("DLP2004", "error", `the label column \`${spec.label}\` is also an input`, x.span, { label: "the model would read its own answer", help: `remove \`${spec.label}\` from x` }));
+      const labelCols = spec.kind === "csv" ? [...new Set([spec.label, ...source.headColumns])] : [];
+      const leak = valueOf<ColumnSpec[]>(r.columns).find((c) => labelCols.includes(c.column));
+      if (leak) {
+        out.push(diag("DLP2004", "error", `the label column \`${leak.column}\` is also an input`, x.span, { label: "the model would read its own answer", help: `remove \`${leak.column}\` from ${field}` }));
         return undefined;
       }
       transforms.push({ op: "columns", columns: r.columns });
@@ -589,7 +626,7 @@ function rootName(e: Expr): string | undefined {
   return undefined;
 }
 
-type CheckedLabels = LabelsDecl & { traced: Traced<LabelSpec>; fromFeatures?: Traced<Transform>[] };
+type CheckedLabels = LabelsDecl & { traced: Traced<LabelSpec>; fromFeatures?: Traced<Transform>[]; /** A CSV head: the column(s) its labels are read from. */ columns?: string[] };
 
 /** `y = labels as ENCODING [per step]`: the encoding, then one label per sample or per time step. */
 function checkY(e: Expr, more: Expr[], source: CheckedSource, env: Env, refs: ParamRefs, out: Diagnostic[], lossName: string | undefined, field = "y"): CheckedLabels | undefined {
@@ -666,6 +703,37 @@ function checkEncoding(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs
   // features' values, after the same kind of transforms as an input.
   if (rootName(e.value) === source.info.x.name && source.info.x.name !== source.info.y.name) return checkFeatureTarget(e, source, env, refs, out, field);
   const header = source.facts?.header;
+  // The facts of this head's own label column (a CSV head reads its labels from its column).
+  let facts = source.facts;
+  let columns: string[] | undefined;
+  const many = source.name === "csv" ? headColumns(e) : undefined;
+  if (source.name === "csv" && e.value.kind === "call" && many && many.length > 0) {
+    // `pair = columns(a, b) as regression(2)`: real-valued targets, one per column.
+    const c = callOf(e.type);
+    const args = e.value.kind === "call" ? e.value.args : [];
+    let ok = true;
+    args.forEach((a, i) => {
+      const col = many[i]!;
+      if (!header || header.includes(col)) return;
+      const alt = didYouMean(col, header);
+      out.push(diag("DLP4004", "error", `no column \`${col}\` in ${source.facts!.file}`, a.value.span, { label: "not in the header", notes: [`columns: ${header.join(", ")}`], help: meantHelp(alt) ?? "name a column of the header", ...(alt ? { fix: { title: `rename to \`${alt}\``, span: a.value.span, text: alt } } : {}) }));
+      ok = false;
+    });
+    if (!ok) return undefined;
+    if (!c || c.name.name !== "regression") {
+      out.push(diag("DLP2004", "error", "labels read from several columns are a regression of their values", e.type.span, { label: `found ${exprText(e.type)}`, help: `write \`${field} = ${exprText(e.value)} as regression(${many.length})\`, or read class labels from one column` }));
+      return undefined;
+    }
+    for (const col of many) if (!checkDeclaredLabels(source.factsFor?.(col), "regression", undefined, e.type.span, out)) return undefined;
+    const arg = c.call?.args[0]?.value;
+    const n = arg ? evalExpr(arg, env) : many.length;
+    if (n !== many.length) {
+      out.push(diag("DLP4003", "error", `\`${exprText(e.type)}\` declares ${String(n)} value(s), ${exprText(e.value)} reads ${many.length} column(s)`, e.type.span, { label: `${many.length} columns`, help: `write \`regression(${many.length})\``, fix: { title: `declare regression(${many.length})`, span: e.type.span, text: `regression(${many.length})` } }));
+      return undefined;
+    }
+    const outputs = arg ? termOf(arg, many.length, refs) : many.length;
+    return { spec: { kind: "regression", outputs: many.length }, traced: { kind: "regression", outputs }, span: e.type.span, declared: "regression", columns: many };
+  }
   if (source.name === "csv" && e.value.kind === "name") {
     // `y = income as …` names the label column; `y = labels` reads the source's `label:` column.
     const column = e.value.name === source.info.y.name ? (valueOf<SourceSpec>(source.spec) as Extract<SourceSpec, { kind: "csv" }>).label : e.value.name;
@@ -680,6 +748,10 @@ function checkEncoding(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs
       }));
       return undefined;
     }
+    if (e.value.name !== source.info.y.name) {
+      columns = [column];
+      facts = source.factsFor ? source.factsFor(column) : facts;
+    }
   } else if (e.value.kind !== "name" || e.value.name !== source.info.y.name) {
     out.push(diag("DLP4004", "error", `source has no field \`${exprText(e.value)}\``, e.value.span, { label: `the labels of this source are \`${source.info.y.name}\``, fix: { title: `use \`${source.info.y.name}\``, span: e.value.span, text: source.info.y.name } }));
     return undefined;
@@ -693,13 +765,14 @@ function checkEncoding(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs
   }
   const kind = c.name.name as "class" | "onehot" | "binary" | "regression";
   const binary = { spec: { kind: "binary" } as LabelSpec, traced: { kind: "binary" } as Traced<LabelSpec>, span: e.type.span };
-  if (kind === "binary") return checkDeclaredLabels(source.facts, kind, 2, e.type.span, out) ? { ...binary, declared: "binary" } : undefined;
+  const col = columns ? { columns } : {};
+  if (kind === "binary") return checkDeclaredLabels(facts, kind, 2, e.type.span, out) ? { ...binary, declared: "binary", ...col } : undefined;
   const arg = c.call?.args[0]?.value;
   if (kind === "regression") {
-    if (!checkDeclaredLabels(source.facts, kind, undefined, e.type.span, out)) return undefined;
+    if (!checkDeclaredLabels(facts, kind, undefined, e.type.span, out)) return undefined;
     const n = arg ? evalExpr(arg, env) : 1;
     const outputs = typeof n === "number" ? n : 1;
-    return { spec: { kind: "regression", outputs }, traced: { kind: "regression", outputs: arg && typeof n === "number" ? termOf(arg, n, refs) : outputs }, span: e.type.span, declared: "regression" };
+    return { spec: { kind: "regression", outputs }, traced: { kind: "regression", outputs: arg && typeof n === "number" ? termOf(arg, n, refs) : outputs }, span: e.type.span, declared: "regression", ...col };
   }
   const lv = labelValuesOf(c.call?.args ?? [], kind, source, env, out);
   if (!lv) return undefined;
@@ -713,12 +786,12 @@ function checkEncoding(e: Expr, source: CheckedSource, env: Env, refs: ParamRefs
     out.push(diag("DLP4006", "error", `labels go up to ${source.info.y.classes - 1}, outside the declared ${n} classes`, e.type.span, { label: `this source has ${source.info.y.classes} classes`, help: `write \`${kind}(${source.info.y.classes})\`` }));
     return undefined;
   }
-  if (!checkDeclaredLabels(source.facts, kind, n, e.type.span, out, lv)) return undefined;
+  if (!checkDeclaredLabels(facts, kind, n, e.type.span, out, lv)) return undefined;
   const encoding: "sparse" | "onehot" = kind === "onehot" ? "onehot" : lossName === "categorical_crossentropy" ? "onehot" : "sparse";
   const values = { ...(lv.from !== undefined ? { from: lv.from } : {}), ...(lv.values ? { values: lv.values } : {}) };
   // Two classes under binary cross-entropy: one sigmoid unit, the label values mapped to 0 and 1.
-  if (n === 2 && lossName === "binary_crossentropy" && kind === "class") return { spec: { kind: "binary", ...values }, traced: { kind: "binary", ...values }, span: e.type.span, declared: "class" };
-  return { spec: { kind: "class", classes: n, encoding, ...values }, traced: { kind: "class", classes: positional && !lv.values ? termOf(positional, n, refs) : n, encoding, ...values }, span: e.type.span, declared: kind };
+  if (n === 2 && lossName === "binary_crossentropy" && kind === "class") return { spec: { kind: "binary", ...values }, traced: { kind: "binary", ...values }, span: e.type.span, declared: "class", ...col };
+  return { spec: { kind: "class", classes: n, encoding, ...values }, traced: { kind: "class", classes: positional && !lv.values ? termOf(positional, n, refs) : n, encoding, ...values }, span: e.type.span, declared: kind, ...col };
 }
 
 /** Sources whose label values come from the user's files, so `from:` / a list of values applies. */

@@ -354,6 +354,7 @@ function checkHeads(m: ModelResult, data: DataResult, lossOf: (head: string) => 
   for (const h of m.heads) {
     const o = data.outputs.find((x) => x.name === h.name.name);
     if (!o) {
+      if (data.outputNames?.includes(h.name.name)) continue; // its labels have an error of their own
       const free = names.filter((n) => !returned.has(n));
       out.push(unknownName(`the head \`${h.name.name}\` has no labels`, h.name.name, h.name.span, free.length ? free : names, { code: "DLP5009", label: "no output field of this name", otherwise: `the data section's outputs are ${names.map((n) => `\`${n}\``).join(", ")}`, fix: true }));
       continue;

@@ -131,6 +131,7 @@ export function data(p: Params): DataSpec {
           classes: 2,
           encoding: "sparse",
         },
+        columns: ["income"],
       },
     ],
     split: {
