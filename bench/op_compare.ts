@@ -25,15 +25,16 @@ const here = dirname(fileURLToPath(import.meta.url));
 const GROUPS: [string, RegExp, RegExp][] = [
   ["convolution forward (with bias, relu)", /^(FusedConv2D|Conv2D|FusedDepthwiseConv2D|DepthwiseConv2dNative)$/, /^aten::(mkldnn_convolution|_convolution|convolution|conv[12]d|clamp_min|relu)$/],
   ["convolution backward (input, filter, bias)", /^(Conv2DBackpropInput|Conv2DBackpropFilter|DlpReluGradSum)$/, /^aten::(convolution_backward|threshold_backward)$/],
-  ["max pooling forward", /^MaxPool$/, /^aten::max_pool[12]d(_with_indices)?$/],
-  ["max pooling backward", /^MaxPoolGrad$/, /^aten::max_pool[12]d_with_indices_backward$/],
+  // One row: PyTorch's forward records each window's argmax, which its backward only scatters to.
+  ["max pooling, forward + backward", /^(MaxPool|MaxPoolGrad)$/, /^aten::max_pool[12]d(_with_indices)?(_backward)?$/],
   ["dense (matmul, bias)", /^(_FusedMatMul|BatchMatMul|MatMul)$/, /^aten::(mm|addmm|bmm|linear)$/],
   ["relu gradient of dense layers", /^DlpReluGrad$/, /^$/],
   ["embedding (gather, its gradient)", /^(GatherV2|UnsortedSegmentSum|ScatterNd)$/, /^aten::(embedding|embedding_backward|embedding_dense_backward|index_select|index_add_|embedding_renorm_)$/],
-  ["dropout", /^(GreaterEqual|LogicalAnd|RandomUniform|Select)$/, /^aten::(bernoulli_|div_|native_dropout|native_dropout_backward)$/],
+  ["dropout (mask, scale)", /^(DlpUniform|Floor|RealDiv)$/, /^aten::(bernoulli_|div_|native_dropout|native_dropout_backward)$/],
   ["optimizer update", /^(DlpAdamUpdate|DlpRmsPropUpdate)$/, /^(Optimizer\.step#.*|aten::(_foreach_.*|addcmul_|addcdiv_|sqrt|lerp_|add_|mul_))$/],
   ["loss and softmax", /^(Softmax|Log|Exp|LogSoftmax|Max|Neg|Sigmoid|Softplus|Maximum|Minimum|ClipByValue)$/, /^aten::(_log_softmax|_log_softmax_backward_data|nll_loss_forward|nll_loss_backward|binary_cross_entropy_with_logits.*|sigmoid.*)$/],
-  ["mean/sum reductions", /^(Sum|Mean)$/, /^aten::(sum|mean)$/],
+  // PyTorch sums bias gradients inside convolution_backward and addmm's backward (mm + sum).
+  ["sums (dense bias gradients, loss mean)", /^(Sum|Mean)$/, /^aten::(sum|mean)$/],
 ];
 const groupOf = (name: string, side: 1 | 2): string => GROUPS.find((g) => g[side].test(name))?.[0] ?? `other: ${name}`;
 
