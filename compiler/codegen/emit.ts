@@ -8,7 +8,7 @@ import { Term, literalCode, paramRef } from "../semantic/term.ts";
 import type { BlockIR } from "../semantic/lower.ts";
 import { getLayer, emitLayerCall } from "../semantic/layers/index.ts";
 import type { ArgCode } from "../semantic/layers/types.ts";
-import { bindArgs, emitExpr, evalExpr, namesIn } from "../semantic/values.ts";
+import { bindArgs, emitExpr, evalExpr, namesIn, statementNames } from "../semantic/values.ts";
 import { blockTrainableArg, isCallIR, isTensorInput, signatureOf, type CallIR, type ModelNode, type TensorIR } from "../semantic/model_ir.ts";
 import { escapeLineTerminators, jsString } from "./escape.ts";
 
@@ -94,9 +94,10 @@ export function emitPipeline(c: CheckedPipeline, sourceFile: string, sourceHash:
         w.write(" });").newLine();
         w.writeLine("let out: tf.SymbolicTensor = input;");
         scope.tensors.add("input");
-        // One input named otherwise than `x` is also a tensor of its name (the checker's rule).
+        // The one input is also a tensor of its field name (the checker's rule), declared when
+        // the model reads it by that name.
         const name = inputs[0]?.name;
-        if (name !== undefined && name !== "x" && name !== "input") {
+        if (name !== undefined && name !== "input" && statementNames(ir.modelNodes.flatMap((n) => n.source)).has(name)) {
           w.writeLine(`const ${ident(name)} = input;`);
           scope.tensors.add(name);
         }

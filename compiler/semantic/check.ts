@@ -91,7 +91,7 @@ export function checkPipeline(ir: PipelineIR, out: Diagnostic[]): CheckedPipelin
   } else if (ir.model) {
     // The input is unknown (its own error is reported): still report the model's unknown
     // names and bad arguments, which do not depend on it; shapes stay unchecked.
-    const named = data && (data.inputNames.length > 1 || (data.inputNames.length === 1 && data.inputNames[0] !== "x")) ? new Map(data.inputNames.map((n) => [n, null])) : undefined;
+    const named = data && data.inputNames.length >= 1 ? new Map(data.inputNames.map((n) => [n, null])) : undefined;
     interpretModel(ir.modelNodes, null, new Map(defaults), ir.blocks, out, "", named);
   }
 

@@ -13,7 +13,8 @@ import { exprText } from "../../grammar/ast.ts";
 import { diag, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { LAYERS, fmtShape } from "./layers/index.ts";
 import { isFailure, type Args, type ArgValue, type LayerDef, type ParamCount, type TensorShape } from "./layers/types.ts";
-import { bindArgs, evalExpr, namesIn, validateArgs, type BoundArgs, type CallSignature } from "./values.ts";
+import { bindArgs, evalExpr, namesIn, statementNames, validateArgs, type BoundArgs, type CallSignature } from "./values.ts";
+export { statementNames };
 import { layerMeant, meantHelp } from "./names.ts";
 import type { BlockIR } from "./lower.ts";
 import { isCallIR, isTensorInput, signatureOf, type CallIR, type ModelNode, type TensorIR } from "./model_ir.ts";
@@ -128,20 +129,6 @@ export function newBlockMemo(blocks: Map<string, BlockIR>): BlockMemo {
   const reads = new Map<string, string[]>();
   for (const [name, names] of blockReadClosure(blocks)) reads.set(name, [...names].sort());
   return { results: new Map(), reads };
-}
-
-/** Names read by statements, nested blocks included; with `closure`, also those of the user blocks they call. */
-export function statementNames(sts: Statement[], closure?: Map<string, Set<string>>): Set<string> {
-  const names = new Set<string>();
-  const walk = (list: Statement[]) => {
-    for (const s of list) {
-      for (const g of s.groups) for (const e of g) namesIn(e, names);
-      if (s.block) walk(s.block.statements);
-    }
-  };
-  walk(sts);
-  if (closure) for (const n of [...names]) for (const x of closure.get(n) ?? []) names.add(x);
-  return names;
 }
 
 /** For each block, the names its body reads, with those of the blocks it calls (transitively). */
@@ -278,7 +265,7 @@ export interface ModelWalk {
 export function startModel(inputShape: TShape, values: ReadonlyMap<string, ArgValue>, blocks: Map<string, BlockIR>, out: Diagnostic[], record: boolean, context = "", memo?: BlockMemo, work: WorkBudget = newBudget(), named?: ReadonlyMap<string, TShape>): ModelWalk {
   const multi = !!named && named.size > 1;
   const ctx: Ctx = { blocks, out, context, layers: [], blockCalls: [], counters: new Map(), depth: 0, trace: [{ shape: inputShape }], record, memo, work, usedInputs: new Set(), noInput: multi, producers: new Map(), ...(named ? { inputs: new Set(named.keys()) } : {}) };
-  // One input named otherwise than `x` is the implicit input and a tensor of its name.
+  // One input is the implicit input and a tensor of its field name.
   const tensors = new Map<string, TShape>(multi ? [...named] : [["input", inputShape], ...(named ?? [])]);
   return { ctx, scope: { tensors, values }, current: multi ? null : inputShape, returned: false };
 }

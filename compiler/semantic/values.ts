@@ -2,7 +2,7 @@
 // them as TypeScript (for codegen, with params as `p.name`). Both read the same AST.
 import type { ErrorObject } from "ajv";
 import { validator } from "./validators.ts";
-import { forEachChild, type Argument, type CallExpr, type Expr, type Span } from "../../grammar/ast.ts";
+import { forEachChild, type Argument, type CallExpr, type Expr, type Span, type Statement } from "../../grammar/ast.ts";
 import type { ArgValue, Args } from "./layers/types.ts";
 import { diag, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { argumentMeant, didYouMean, meantHelp } from "./names.ts";
@@ -124,6 +124,20 @@ function wrap(e: Expr, names: ReadonlyMap<string, string>): string {
 }
 
 export { numberCode };
+
+/** Names read by statements, nested blocks included; with `closure`, also those of the user blocks they call. */
+export function statementNames(sts: Statement[], closure?: Map<string, Set<string>>): Set<string> {
+  const names = new Set<string>();
+  const walk = (list: Statement[]) => {
+    for (const s of list) {
+      for (const g of s.groups) for (const e of g) namesIn(e, names);
+      if (s.block) walk(s.block.statements);
+    }
+  };
+  walk(sts);
+  if (closure) for (const n of [...names]) for (const x of closure.get(n) ?? []) names.add(x);
+  return names;
+}
 
 /** Names an expression depends on (for "does this param affect shapes"). */
 export function namesIn(e: Expr, out = new Set<string>()): Set<string> {

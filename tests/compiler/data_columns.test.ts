@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { writeReviewFolders } from "../../bench/tabular_data.ts";
 import { join } from "node:path";
 import { compile } from "../../compiler/driver.ts";
+import { emitPipeline } from "../../compiler/codegen/emit.ts";
 import { valueOf } from "../../compiler/semantic/term.ts";
 import { scratchDir } from "../runtime/compiled.ts";
 import type { DataSpec } from "../../runtime/spec.ts";
@@ -82,6 +83,19 @@ test("a text folder is read at check time: its class folders against class(N), a
   const empty = errors(pipe(`    source text_files("${join(dir, "reviews")}")\n    x = texts |> text(num_words: 10, maxlen: 4)\n    y = labels as class(3)`, 3));
   assert.equal(empty.map((d) => d.code), ["DLP4010"]);
   assert.match(empty[0]!.notes!.join(" "), /zzz: a class folder with no \.txt files/);
+});
+
+test("the one input is a tensor of its field name, `x` too: a model with heads reads it, and the emitted model declares it only when read", () => {
+  const heads = (model: string) => `pipeline t {\n  data {\n    source csv("absent.csv")\n    x = columns(a, b) |> standardize()\n    c = label as class(2)\n    r = amount as regression(1)\n  }\n  model {\n${model}\n  }\n  train {\n    loss { c = sparse_categorical_crossentropy, r = mse }\n  }\n}\n`;
+  const src = heads("    h = x |> dense(8, activation: relu)\n    return {\n      c = h |> dense(2, activation: softmax)\n      r = h |> dense(1)\n    }");
+  const r = compile(src, { file: "t.dlp" });
+  assert.equal(r.diagnostics.filter((d) => d.severity === "error").map((d) => d.message), []);
+  assert.match(emitPipeline(r.checked!, "t.dlp", r.sourceHash), /const x = input;/);
+  // Not read by name: no declaration.
+  const plain = compile(pipe(`    source csv("absent.csv")\n    x = columns(a, b)\n    y = target as class(2)`), { file: "t.dlp" });
+  assert.not.match(emitPipeline(plain.checked!, "t.dlp", plain.sourceHash), /const x = input;/);
+  // The input keeps its name: assigning it is DLP2002.
+  assert.equal(errors(heads("    x = dense(8)\n    return {\n      c = x |> dense(2, activation: softmax)\n      r = x |> dense(1)\n    }")).map((d) => d.code), ["DLP2002"]);
 });
 
 test.run();

@@ -102,7 +102,7 @@ export function checkModel(
   const model = ir.model!;
   // A model with several inputs reads each by its field name.
   const several = multi && multi.data.inputNames.length > 1 ? multi.data : undefined;
-  const named = multi && (several || (multi.data.inputNames.length === 1 && multi.data.inputNames[0] !== "x")) ? multi.data : undefined;
+  const named = multi && multi.data.inputNames.length >= 1 ? multi.data : undefined;
   const namedOf = (rep: number): Map<string, TensorShape | null> | undefined => {
     if (!named) return undefined;
     const shapes = rep === 0 || !ir.data ? new Map(named.inputs.map((i) => [i.name, valueOf<TensorShape>(i.shape)])) : dataInputShapes(ir.data, envOf(rep), paramNames, lossName);
