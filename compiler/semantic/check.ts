@@ -200,6 +200,10 @@ function bottleneck(layers: LayerInstance[], out: Diagnostic[]): void {
   const feed = widthSetter(layers.slice(0, i));
   const w = feed?.output.length === 1 ? feed.output[0] : null;
   if (!feed || feed.def.name !== "dense" || w === null || w === undefined || w >= k) return;
+  // The layers are in the order they were built: in a model with branches or several heads the
+  // dense before the softmax may be a sibling's. It feeds this one only if its width is what
+  // this one reads.
+  if (head.inputs.length !== 1 || head.inputs[0]!.length !== 1 || head.inputs[0]![0] !== w) return;
   out.push(diag("DLP7005", "warning", `this layer has ${w} units, fewer than the ${k} classes it feeds`, feed.call.span, {
     label: `${w} units`,
     related: [{ span: head.call.span, message: `a softmax over ${k} classes` }],
