@@ -187,6 +187,9 @@ function headAnswer(out: number[], head: { kind: "class" | "binary" | "regressio
   return { class: head.classNames?.[k] ?? String(k), probability: probs[k]! };
 }
 
+/** A regression head wider than this is folded into one column in the terminal table. */
+const WIDE_HEAD = 8;
+
 /**
  * A model with several heads: every head answers, a column per head (class heads their class
  * name and its probability, `HEAD` and `HEAD_prob`; regression heads their values, `HEAD` or
@@ -196,9 +199,13 @@ export function headsText(samples: { input: string; index: number | null; heads?
   const answers = samples.map((s) => Object.fromEntries(heads.map((h) => [h.name, headAnswer(s.heads?.[h.name] ?? [], h)])));
   if (fmt === "json") return JSON.stringify(samples.map((s, i) => ({ input: s.input, ...(s.index !== null ? { row: s.index } : {}), answers: answers[i], heads: s.heads })), null, 2) + "\n";
   const width = (h: { name: string }) => Math.max(0, ...samples.map((s) => s.heads?.[h.name]?.length ?? 0));
-  const header = ["input", "row", ...heads.flatMap((h) => (h.kind !== "regression" ? [h.name, `${h.name}_prob`] : width(h) === 1 ? [h.name] : Array.from({ length: width(h) }, (_, j) => `${h.name}_${j}`)))];
+  // In the terminal a wide regression head (a reconstructed image) is one column of its first
+  // values and its count; CSV keeps every value.
+  const folded = (h: { name: string; kind: string }) => fmt === "table" && h.kind === "regression" && width(h) > WIDE_HEAD;
+  const header = ["input", "row", ...heads.flatMap((h) => (h.kind !== "regression" ? [h.name, `${h.name}_prob`] : width(h) === 1 || folded(h) ? [h.name] : Array.from({ length: width(h) }, (_, j) => `${h.name}_${j}`)))];
   const body = samples.map((s, i) => [s.input, s.index === null ? "" : String(s.index), ...heads.flatMap((h) => {
     const a = answers[i]![h.name]!;
+    if (Array.isArray(a) && folded(h)) return [`${a.slice(0, 3).map((v) => v.toFixed(4)).join(" ")} … (${a.length} values; --format csv lists them)`];
     return Array.isArray(a) ? a.map((v) => String(v)) : [a.class, a.probability.toFixed(4)];
   })]);
   return tableText(header, body, fmt, samples.every((s) => s.index === null));
