@@ -389,6 +389,7 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
   const onSigint = (): void => { interrupted = true; note("interrupt: stopping after the current batch (Ctrl-C again to abort)"); process.removeListener("SIGINT", onSigint); };
   process.on("SIGINT", onSigint);
   const shouldStop = (): boolean => interrupted || (opts.shouldStop?.() ?? false);
+  const augmented = (x: tf.Tensor): tf.Tensor => (opts.augment.length ? augmentBatch(x, opts.augment, rng) : x);
   const divergedAt = (lossV: number, epoch: number, b: number): string =>
     `loss became ${Number.isNaN(lossV) ? "NaN" : "infinite"} at epoch ${epoch + 1}, batch ${b + 1} of ${steps}` + (bestWeights ? `; the best weights (epoch ${bestEpoch}) were kept` : "");
 
@@ -463,16 +464,17 @@ export async function trainModel(model: tf.LayersModel, spec: TrainSpec, data: {
           if (b + 1 < steps && shouldStop()) { stopReason = `interrupted at epoch ${epoch + 1}, batch ${b + 1} of ${steps}`; break; }
           continue;
         }
-        const batch = sliceBatch(train, order, s, Math.min(train.n, s + spec.batchSize));
+        const e = Math.min(train.n, s + spec.batchSize);
+        const batch = sliceBatch(train, order, s, e);
         const { lossT, hitsT, guardT } = tf.tidy(() => {
-          const xRaw = tf.tensor(batch.x, [batch.b, ...train.sampleShape]);
-          const x = opts.augment.length ? augmentBatch(xRaw, opts.augment, rng) : xRaw;
+          // Several inputs (no augmentation, refused above): each input's rows; else the batch's x.
+          const x = severalInputs(train, s, e, order) ?? augmented(tf.tensor(batch.x, [batch.b, ...train.sampleShape]));
           const y = targetTensor(batch.y, opts.labels, batch.b);
           const sw = cw ? tf.tensor1d(Float32Array.from(batch.y, (c) => cw[c]!)) : undefined;
           let hits: tf.Scalar | null = null;
           let guard: tf.Scalar | null = null;
           const { value, grads } = tf.variableGrads(() => {
-            const pred = model.apply(severalInputs(train, s, Math.min(train.n, s + spec.batchSize), order) ?? x, { training: true }) as tf.Tensor;
+            const pred = model.apply(x, { training: true }) as tf.Tensor;
             if (trainMetricKeys) {
               hits = tf.keep(width === 1
                 ? tf.sum(tf.equal(tf.greaterEqual(pred, 0.5).toFloat(), y).toFloat())
