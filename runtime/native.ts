@@ -379,7 +379,7 @@ const KERNELS: Record<string, NativeFn> = {
   Step: unary("Step", 1),
 };
 
-// ---- dlp's own kernels: relu's gradient and Adam's update, one pass each --------------------
+// ---- dlp's own kernels: relu's gradient, the optimizers' updates, uniform draws ---------------
 
 /** Kernel names of dlp's own (tfjs has no such kernels), registered for wasm while native is on. */
 export const RELU_GRAD = "DlpReluGrad";
@@ -540,18 +540,14 @@ export function rmsPropStep(sc: Float32Array, value: Float32Array, ms: Float32Ar
 const uniform: KernelFn = ({ backend, attrs = {} }) => {
   const { shape, c, s0, s1, s2, min, range, keep } = attrs as { shape: number[]; c: number; s0: number; s1: number; s2: number; min: number; range: number; keep: number };
   const b = backend as WasmBackend;
-  const out = b.makeOutput([...shape], "float32");
   const n = tf.util.sizeFromShape(shape);
+  if (n === 0) return b.makeOutput([...shape], "float32");
   const state = Float64Array.from([c, s0, s1, s2, min, range, keep]);
-  try {
-    if (n === 0) return out;
-    addon!.uniform(b.wasm.HEAPU8.buffer as ArrayBuffer, n, state, offset(b, out));
-    nativeRuns.set("Uniform", (nativeRuns.get("Uniform") ?? 0) + 1);
-  } catch (e) {
-    fellBack("Uniform", e instanceof Error ? e.message : String(e));
-    aleaFill(state, new Float32Array(b.wasm.HEAPU8.buffer as ArrayBuffer, offset(b, out), n));
-  }
-  return out;
+  const out = run("Uniform", b, [...shape], (heap, o) => addon!.uniform(heap, n, state, o));
+  if (out) return out;
+  const js = b.makeOutput([...shape], "float32");
+  aleaFill(state, new Float32Array(b.wasm.HEAPU8.buffer as ArrayBuffer, offset(b, js), n));
+  return js;
 };
 
 /** The addon's uniform in JavaScript: alea's steps (seedrandom 3's `next`) from state [c, s0, s1, s2, min, range, keep]. */
@@ -614,7 +610,7 @@ const nativeReluGrad: tf.GradConfig = {
   gradFunc: (dy, saved, attrs) => {
     const [x] = saved;
     const d = dy as tf.Tensor;
-    if (nativeKernelsEnabled() && tf.getBackend() === "wasm" && x && d.dtype === "float32" && x.dtype === "float32") {
+    if (onNative() && x && d.dtype === "float32" && x.dtype === "float32") {
       return { x: () => tf.engine().runKernel(RELU_GRAD, { dy: d, x }) as tf.Tensor };
     }
     return tfjsReluGrad!.gradFunc(dy, saved, attrs);
@@ -666,7 +662,7 @@ const fusedConv2DGrad: tf.GradConfig = {
     // much when the conv has no bias).
     let dyAct: tf.Tensor4D, biasGrad: tf.Tensor | null = null;
     if (a.activation === "linear") dyAct = d;
-    else if (nativeKernelsEnabled() && tf.getBackend() === "wasm") [dyAct, biasGrad] = tf.engine().runKernel(RELU_GRAD_SUM, { dy: d, x: y }) as [tf.Tensor4D, tf.Tensor];
+    else if (onNative()) [dyAct, biasGrad] = tf.engine().runKernel(RELU_GRAD_SUM, { dy: d, x: y }) as [tf.Tensor4D, tf.Tensor];
     else dyAct = tf.mul(d, tf.step(y));
     const conv = { strides: a.strides, pad: a.pad, dataFormat: "NHWC", dimRoundingMode: a.dimRoundingMode };
     return {
@@ -677,7 +673,23 @@ const fusedConv2DGrad: tf.GradConfig = {
   },
 };
 
+/** True while the native kernels are registered and the wasm backend (which they extend) runs. */
+const onNative = (): boolean => nativeKernelsEnabled() && tf.getBackend() === "wasm";
+
 type Slots = { originalName: string; variable: tf.Variable }[];
+type VariableGradients = Parameters<tf.Optimizer["applyGradients"]>[0];
+
+/** Each variable of an applyGradients call with its gradient (none skipped as tfjs does), and
+ *  whether a fused update kernel takes the pair (float32, one shape). */
+function eachVariable(variableGradients: VariableGradients, f: (i: number, name: string, value: tf.Variable, gradient: tf.Tensor, fusable: boolean) => void): void {
+  const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
+  names.forEach((name, i) => {
+    const value = tf.engine().registeredVariables[name]!;
+    const gradient = Array.isArray(variableGradients) ? variableGradients[i]!.tensor : variableGradients[name];
+    if (gradient == null) return;
+    f(i, name, value, gradient, value.dtype === "float32" && gradient.dtype === "float32" && gradient.shape.join() === value.shape.join());
+  });
+}
 
 /** An optimizer's state variable i, created as zeros like `value` on first use, as tfjs's optimizers do. */
 function slot(slots: Slots, i: number, originalName: string, value: tf.Variable): tf.Variable {
@@ -694,7 +706,7 @@ function slot(slots: Slots, i: number, originalName: string, value: tf.Variable)
  */
 export class FusedAdamOptimizer extends tf.AdamOptimizer {
   override applyGradients(variableGradients: Parameters<tf.AdamOptimizer["applyGradients"]>[0]): void {
-    if (!(nativeKernelsEnabled() && tf.getBackend() === "wasm")) {
+    if (!(onNative())) {
       super.applyGradients(variableGradients);
       return;
     }
@@ -703,16 +715,12 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
       accumulatedFirstMoment: Slots;
       accumulatedSecondMoment: Slots;
     };
-    const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
     tf.tidy(() => {
       const c1 = tf.sub(1, self.accBeta1), c2 = tf.sub(1, self.accBeta2);
       const attrs = { beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, learningRate: this.learningRate };
-      names.forEach((name, i) => {
-        const value = tf.engine().registeredVariables[name]!;
+      eachVariable(variableGradients, (i, name, value, gradient, fusable) => {
         const m = slot(self.accumulatedFirstMoment, i, `${name}/m`, value), v = slot(self.accumulatedSecondMoment, i, `${name}/v`, value);
-        const gradient = Array.isArray(variableGradients) ? variableGradients[i]!.tensor : variableGradients[name];
-        if (gradient == null) return;
-        if (value.dtype === "float32" && gradient.dtype === "float32" && gradient.shape.join() === value.shape.join()) {
+        if (fusable) {
           const [nv, nm, ns] = tf.engine().runKernel(ADAM_UPDATE, { value, m, v, g: gradient, c1, c2 }, attrs) as tf.Tensor[];
           m.assign(nm!);
           v.assign(ns!);
@@ -746,19 +754,15 @@ export class FusedRmsPropOptimizer extends tf.RMSPropOptimizer {
       accumulatedMeanSquares: Slots;
       accumulatedMoments: Slots;
     };
-    if (!(nativeKernelsEnabled() && tf.getBackend() === "wasm") || self.centered) {
+    if (!(onNative()) || self.centered) {
       super.applyGradients(variableGradients);
       return;
     }
-    const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
     const attrs = { decay: this.decay, momentum: this.momentum, learningRate: this.learningRate, epsilon: this.epsilon };
-    names.forEach((name, i) => {
-      const value = tf.engine().registeredVariables[name]!;
+    eachVariable(variableGradients, (i, name, value, gradient, fusable) => {
       const ms = slot(self.accumulatedMeanSquares, i, `${name}/rms`, value), mom = slot(self.accumulatedMoments, i, `${name}/momentum`, value);
-      const gradient = Array.isArray(variableGradients) ? variableGradients[i]!.tensor : variableGradients[name];
-      if (gradient == null) return;
       tf.tidy(() => {
-        if (value.dtype === "float32" && gradient.dtype === "float32" && gradient.shape.join() === value.shape.join()) {
+        if (fusable) {
           const [nv, nms, nmom] = tf.engine().runKernel(RMSPROP_UPDATE, { value, ms, mom, g: gradient }, attrs) as tf.Tensor[];
           ms.assign(nms!);
           mom.assign(nmom!);
