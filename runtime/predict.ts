@@ -11,6 +11,7 @@ import { readIdx } from "./data/idx.ts";
 import { decodeImage, isImageFile } from "./data/images.ts";
 import { imageGeometry, pixelsToSample, rawShape } from "./export/geometry.ts";
 import { readCsvRows, splitCsvLine } from "./data/csv.ts";
+import { readWhole } from "./data/files.ts";
 import { applyTransforms } from "./data/transforms.ts";
 import type { Preprocess, RawX } from "./data/types.ts";
 
@@ -24,7 +25,8 @@ export interface Prediction {
 
 type Input = { data: Float32Array; sampleShape: number[] } | { table: Extract<RawX, { kind: "table" }> };
 
-function readInput(input: string, pre: Preprocess): Input {
+/** One input file as samples for the run of `pre` (exported for tests). */
+export function readInput(input: string, pre: Preprocess): Input {
   const ext = extname(input).toLowerCase();
   if (isImageFile(input)) {
     // The picture becomes a raw sample of the run's source (a 28×28 digit even for an MLP that
@@ -51,15 +53,14 @@ function readInput(input: string, pre: Preprocess): Input {
     // A raw-text model (source text_files): the file is one sample's text.
     const cols = pre.transforms[0].columns;
     if (cols.length !== 1 || cols[0]!.kind !== "text") throw new DataError(`${input}: the model reads the columns ${cols.map((c) => c.column).join(", ")}; give a CSV file with a header naming them`, input);
-    let text: string;
-    try { text = readFileSync(input, "utf8"); } catch (e) { throw new DataError(`${input}: cannot read: ${(e as Error).message}`, input); }
+    const text = readWhole(input).toString("utf8");
     return { table: { kind: "table", cells: { [cols[0]!.column]: [text] }, n: 1, at: () => input } };
   }
   if (ext === ".csv" && pre.transforms[0]?.op === "columns") {
     // Typed columns: the header names the columns; the saved vocabularies and statistics encode them
     // (the columns of every input of a model with several).
-    const cols = [pre, ...(pre.inputs ?? [])].flatMap((i) => (i.transforms[0]?.op === "columns" ? i.transforms[0].columns : []));
-    const r = readCsvRows(input);
+    const cols = (pre.inputs ?? [pre]).flatMap((i) => (i.transforms[0]?.op === "columns" ? i.transforms[0].columns : []));
+    const r = readCsvRows(input, pre.delimiter);
     const cells: Record<string, string[]> = {};
     for (const c of cols) {
       const at = r.header.indexOf(c.column);

@@ -245,6 +245,7 @@ export async function loadDataset(spec: DataSpec, opts: LoadOptions): Promise<Da
       ...(spec.outputs.length > 1 ? { heads: spec.outputs.map((o) => { const n = namesOf(o); return { name: o.name, kind: o.labels.kind, ...(n ? { classNames: n } : {}) }; }) } : {}),
       ...(spec.inputs.length > 1 ? { inputs: spec.inputs.map((i, k) => ({ name: i.name, transforms: fitted[k]!, inputShape: trainCols.inputs[k]!.sampleShape })) } : {}),
       sourceKind: spec.source.kind,
+      ...(spec.source.kind === "csv" && spec.source.delimiter && spec.source.delimiter !== "," ? { delimiter: spec.source.delimiter } : {}),
       ...(classNames ? { classNames } : {}),
       ...(imageSize ? { imageSize, channels: spec.source.kind === "images" ? spec.source.channels : 1 } : {}),
     },

@@ -57,6 +57,8 @@ export interface Preprocess {
   /** A model with several heads: each one's name and label kind, in the model's output order (`classNames` are the first class head's). */
   heads?: { name: string; kind: "class" | "binary" | "regression"; /** A class head's class names (each head its own). */ classNames?: string[] }[];
   sourceKind: string;
+  /** A CSV source's cell delimiter when it is not a comma (`dlpc predict` reads CSV inputs with it). */
+  delimiter?: string;
   classNames?: string[];
   imageSize?: [number, number];
   channels?: number;

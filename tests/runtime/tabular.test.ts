@@ -10,6 +10,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO, dlpc, scratchDir } from "./compiled.ts";
 import { adultLikeCsv, reviewsCsv, writeReviewFolders } from "../../bench/tabular_data.ts";
+import { readInput } from "../../runtime/predict.ts";
 import { loadDataset } from "../../runtime/data/dataset.ts";
 import { encodeColumns, fitColumns, parseDate, tokenize } from "../../runtime/data/columns.ts";
 import type { DataSpec, ColumnSpec } from "../../runtime/spec.ts";
@@ -114,6 +115,26 @@ test("a text column of a CSV trains like the folder (the same encoder)", async (
   assert.is(f.op === "columns" && f.columns[0]!.vocab!.length, 45);
 });
 
+test("a CSV read with delimiter \";\" is read with it again by dlpc predict (the delimiter is saved in preprocess.json)", async () => {
+  const dir = scratchDir("semicolon");
+  // The generator's `review,sentiment` rows with the separator (each line's last comma) as ";".
+  const csv = reviewsCsv(20, 3).split("\n").map((l) => l.replace(/,([^,]*)$/, ";$1")).join("\n");
+  writeFileSync(join(dir, "reviews.csv"), csv);
+  assert.is(csv.split("\n")[0], "review;sentiment");
+  const spec: DataSpec = {
+    source: { kind: "csv", path: join(dir, "reviews.csv"), label: "sentiment", delimiter: ";" },
+    inputs: [{ name: "x", transforms: [{ op: "columns", columns: [{ column: "review", kind: "text", numWords: 50, maxlen: 12 }] }], shape: [12] }],
+    outputs: [{ name: "y", labels: { kind: "class", classes: 2, encoding: "sparse" } }],
+    split: {},
+    augment: [],
+    shuffle: false,
+  };
+  const ds = await loadDataset(spec, { seed: 1 });
+  assert.is(ds.preprocess.delimiter, ";");
+  const read = readInput(join(dir, "reviews.csv"), ds.preprocess);
+  assert.ok("table" in read && read.table.n === ds.train.n, "every row read back through the saved delimiter");
+});
+
 test("text_files with train/ and test/ sub-folders: the test set keeps the training classes and vocabulary", async () => {
   const dir = scratchDir("text-split");
   writeReviewFolders(join(dir, "train"), 20, 1);
@@ -160,7 +181,7 @@ test("TextVectorization: lower-cased, punctuation stripped, OOV 1, padding 0 aft
 test("numeric scaling and fills are fitted on the training rows only; dates become year, month, day, weekday", async () => {
   const dir = scratchDir("fit-train");
   // The last 2 rows (validation) are huge: the saved mean must not see them.
-  writeFileSync(join(dir, "t.csv"), "v,d,y\n1,2024-01-01,0\n3,2024-01-02,1\n,2024-01-03,0\n5,2024-01-04,1\n1000,2024-01-05,0\n2000,2024-01-06,1\n");
+  writeFileSync(join(dir, "t.csv"), "v,d,y\n0,2024-01-01,0\n3,2024-01-02,1\n,2024-01-03,0\n9,2024-01-04,1\n1000,2024-01-05,0\n2000,2024-01-06,1\n");
   const spec: DataSpec = {
     source: { kind: "csv", path: join(dir, "t.csv"), label: "y" },
     inputs: [{ name: "x", transforms: [{ op: "columns", columns: [{ column: "v", kind: "numeric", fill: { kind: "median" }, scale: { kind: "standardize" } }, { column: "d", kind: "date" }] }], shape: [5] }],
@@ -173,9 +194,11 @@ test("numeric scaling and fills are fitted on the training rows only; dates beco
   const f = ds.preprocess.transforms[0]!;
   assert.ok(f.op === "columns");
   const v = f.op === "columns" ? f.columns[0]! : undefined;
-  assert.is(v!.fill, 3); // median of 1, 3, 5
-  assert.is(v!.shift![0], 3); // mean of 1, 3, 3 (filled), 5
-  assert.equal(Array.from(ds.train.x.slice(5, 10)), [0, 2024, 1, 2, 1]); // row 2: v = 3 → 0; 2024-01-02 is a Tuesday
+  assert.is(v!.fill, 3); // median of 0, 3, 9 (their mean is 4)
+  assert.is(v!.shift![0], 3.75); // mean of 0, 3, 3 (filled), 9
+  const row2 = Array.from(ds.train.x.slice(5, 10));
+  assert.ok(row2[0]! < 0 && row2[0]! > -1, `row 2: v = 3, a little below the mean: ${row2[0]}`);
+  assert.equal(row2.slice(1), [2024, 1, 2, 1]); // 2024-01-02 is a Tuesday
   assert.equal(parseDate("2024-02-29 10:30"), [2024, 2, 29, 3]);
   assert.is(parseDate("2023-02-29"), undefined);
 });
