@@ -63,18 +63,6 @@ export interface DataResult {
 /** A per-sample shape whose dims may read params (`as image[s, s, 1]`, `pad_sequences(maxlen)`). */
 type TShape = Traced<TensorShape>;
 
-/** The model inputs under some params' values (for the combinations of the shape check), by field name. */
-export function dataInputShapes(sec: SectionIR, env: Env, refs: ParamRefs, lossName: string | undefined): Map<string, TensorShape> {
-  // Data facts only add diagnostics, which this discards: no probe per combination.
-  const r = checkData(sec, env, refs, [], lossName, false);
-  return new Map(r.inputs.map((i) => [i.name, valueOf<TensorShape>(i.shape)]));
-}
-
-/** The first model input under some params' values. */
-export function dataInputShape(sec: SectionIR, env: Env, refs: ParamRefs, lossName: string | undefined): TensorShape | undefined {
-  return dataInputShapes(sec, env, refs, lossName).values().next().value;
-}
-
 const DATA_SETTINGS = ["source", "split", "augment", "shuffle"];
 const LABEL_KINDS = ["class", "onehot", "binary", "regression"];
 

@@ -12,7 +12,7 @@ import { SHAPES_NOTE, SHAPES_PENDING, isPoisoned, blockReadClosure, branchModel,
 import type { Env } from "../values.ts";
 import type { ParamRefs } from "../term.ts";
 import { sampledSpace } from "../budget.ts";
-import { checkData, dataInputShape, dataInputShapes, type DataResult } from "./data.ts";
+import { checkData, type DataResult } from "./data.ts";
 import { inputIds, tagShape, type InputIds } from "./vocab.ts";
 import type { DataSpec } from "../../../runtime/spec.ts";
 import { unknownName } from "../../diagnostics/builders.ts";
@@ -103,9 +103,24 @@ export function checkModel(
   // A model with several inputs reads each by its field name.
   const several = multi && multi.data.inputNames.length > 1 ? multi.data : undefined;
   const named = multi && multi.data.inputNames.length >= 1 ? multi.data : undefined;
+  // The data section under another combination's values, checked once per combination (its
+  // inputs' shapes and ids); the default combination's is the check's own.
+  const dataRuns = new Map<number, DataResult>();
+  const dataAt = (rep: number): DataResult | undefined => {
+    if (!ir.data) return undefined;
+    if (rep === 0 && multi) return multi.data;
+    let r = dataRuns.get(rep);
+    // Data facts only add diagnostics, which this discards: no probe per combination.
+    if (!r) dataRuns.set(rep, (r = checkData(ir.data, envOf(rep), paramNames, [], lossName, false)));
+    return r;
+  };
+  const firstInputAt = (rep: number): TensorShape | undefined => {
+    const i = dataAt(rep)?.inputs[0];
+    return i ? valueOf<TensorShape>(i.shape) : undefined;
+  };
   const namedOf = (rep: number): Map<string, TensorShape | null> | undefined => {
     if (!named) return undefined;
-    const shapes = rep === 0 || !ir.data ? new Map(named.inputs.map((i) => [i.name, valueOf<TensorShape>(i.shape)])) : dataInputShapes(ir.data, envOf(rep), paramNames, lossName);
+    const shapes = new Map((rep === 0 || !ir.data ? named : dataAt(rep)!).inputs.map((i) => [i.name, valueOf<TensorShape>(i.shape)]));
     return new Map(named.inputNames.map((n) => [n, shapes.get(n) ?? null]));
   };
   const rows = combinations(shapeParams, defaults);
@@ -186,11 +201,11 @@ export function checkModel(
   const memo = rows.length > 1 ? newBlockMemo(ir.blocks) : undefined;
   // Each input's ids under the combination's values (text(num_words), category(max_tokens)), for
   // the embeddings that read them (check/vocab.ts).
-  const idsOf = (rep: number) => (ir.data ? inputIds(valueOf<DataSpec | undefined>(checkData(ir.data, envOf(rep), paramNames, [], lossName, false).spec), ir.data) : new Map<string, InputIds>());
+  const idsOf = (rep: number) => (ir.data ? inputIds(valueOf<DataSpec | undefined>(dataAt(rep)!.spec), ir.data) : new Map<string, InputIds>());
   let walks: Walk[] = split(rows.map((_, i) => i), dataReads).map((idxs) => {
     const rep = idxs[0];
     const ids = idsOf(rep);
-    const inShape = tagShape(rep === 0 || !ir.data ? inputShape : dataInputShape(ir.data, envOf(rep), paramNames, lossName) ?? inputShape, ids.values().next().value);
+    const inShape = tagShape(rep === 0 || !ir.data ? inputShape : firstInputAt(rep) ?? inputShape, ids.values().next().value);
     const named = namedOf(rep);
     const namedTagged = named && new Map([...named].map(([n, s]) => [n, tagShape(s, ids.get(n))]));
     return { idxs, walk: startModel(inShape, envOf(rep), ir.blocks, [], rep === 0, "", memo, undefined, namedTagged), splits: new Map(), input: inShape };
@@ -282,7 +297,7 @@ export function checkModel(
     let ds = alone.get(rank);
     if (!ds) {
       ds = [];
-      const inShape = ir.data && dataReads.length ? dataInputShape(ir.data, envOf(rank), paramNames, lossName) ?? inputShape : inputShape;
+      const inShape = ir.data && dataReads.length ? firstInputAt(rank) ?? inputShape : inputShape;
       const full = interpretModel(ir.modelNodes, inShape, envOf(rank), ir.blocks, ds, "", namedOf(rank));
       if (!(multi && (full.heads || multi.data.outputs.length > 1)) && full.output && !isPoisoned(full.output)) checkOutput(full, labelsFor(inShape), lossName, lossSpan, ir, ds, "");
       alone.set(rank, ds);
