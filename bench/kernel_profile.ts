@@ -1,7 +1,7 @@
 // Per-kernel time of a training step: every kernel registered for the wasm backend (which the
 // native backend's kernels replace in place) is wrapped in a timer, then the pipeline's model
 // trains `--batches` batches of synthetic data (after `--warmup` untimed ones). Prints one JSON
-// line: ms per step and calls per step of the costliest kernels, their share of the step, and
+// line: ms per step, kernel calls per step in all, and ms and calls per step of the costliest kernels, their share of the step, and
 // the step's wall time (kernels are synchronous on wasm and native, so their times add up; the
 // rest is JavaScript between kernels: tape, tidy, optimizer bookkeeping).
 // Usage: node --import tsx bench/kernel_profile.ts --model mnist_cnn|fashion_cnn|imdb_conv1d
@@ -79,5 +79,6 @@ const rows = [...times].sort((a, b) => b[1].ms - a[1].ms).slice(0, top);
 console.log(JSON.stringify({
   model, backend, batch, load: readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" "),
   stepMs: Math.round(wall / batches), kernelMs: Math.round(total / batches),
+  callsPerStep: [...times.values()].reduce((s, e) => s + e.calls, 0) / batches,
   kernels: Object.fromEntries(rows.map(([k, e]) => [k, { ms: Math.round((e.ms / batches) * 10) / 10, calls: e.calls / batches, share: Math.round((e.ms / total) * 1000) / 1000 }])),
 }));

@@ -2,8 +2,8 @@
 // kernel of ours above what PyTorch spends on the same op). Runs, interleaved, `--rounds` times:
 // bench/kernel_profile.ts (every kernel of a native step timed) and bench/train_speed.py --profile
 // (torch.profiler's self CPU time per operator) at 1 and 2 threads, OMP_WAIT_POLICY=passive. Each
-// side's kernels are grouped by what they compute (the table below), and each group keeps its
-// fastest round; PyTorch's figure is its faster thread count's. Profiling slows both sides (a
+// side's kernels are grouped by what they compute (the table below); each side's figures are
+// those of its fastest run (PyTorch: one thread count, the faster). Profiling slows both sides (a
 // timer around every kernel, torch.profiler's bookkeeping): read the step times as profiled ones,
 // the speed ratio from bench/train_speed.ts.
 // Usage: node --import tsx bench/op_compare.ts --model mnist_cnn|fashion_cnn|imdb_conv1d
@@ -49,22 +49,24 @@ function lastJson(p: ReturnType<typeof spawnSync>, what: string): Record<string,
   if (p.status !== 0 || !line) throw new Error(`${what} failed (exit ${p.status}):\n${String(p.stderr).slice(-2000)}`);
   return JSON.parse(line) as Record<string, unknown>;
 }
-const keepMin = (into: Row, r: Row): void => { for (const [k, v] of Object.entries(r)) into[k] = Math.min(into[k] ?? Infinity, v); };
-
-const dlp: Row = {}, torch: Row = {};
+let dlp: Row = {}, torch: Row = {};
 let dlpStep = Infinity, torchStep = Infinity, torchThreads = 0;
 const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 for (let r = 0; r < rounds; r++) {
   const k = lastJson(spawnSync(process.execPath, ["--import", "tsx", join(here, "kernel_profile.ts"), ...common, "--backend", "native", "--top", "60"], { encoding: "utf8", maxBuffer: 1 << 24 }), "kernel_profile.ts");
   if (k["backend"] !== "native") throw new Error(`kernel_profile ran on ${String(k["backend"])}, not native`);
-  keepMin(dlp, grouped(k["kernels"] as Record<string, { ms: number }>, 1));
-  dlpStep = Math.min(dlpStep, k["stepMs"] as number);
-  dlp["(outside kernels)"] = Math.min(dlp["(outside kernels)"] ?? Infinity, (k["stepMs"] as number) - (k["kernelMs"] as number));
+  if ((k["stepMs"] as number) < dlpStep) {
+    dlpStep = k["stepMs"] as number;
+    dlp = { ...grouped(k["kernels"] as Record<string, { ms: number }>, 1), "(outside kernels)": dlpStep - (k["kernelMs"] as number) };
+  }
   // PyTorch at 1 and 2 threads: the faster one's ops (per round).
   const runs = [1, 2].map((t) => lastJson(spawnSync("/usr/bin/python3", [join(here, "train_speed.py"), ...common, "--threads", String(t), "--profile", "--top", "60"], { encoding: "utf8", env: { ...process.env, OMP_WAIT_POLICY: "passive" }, maxBuffer: 1 << 24 }), "train_speed.py"));
   const best = runs.reduce((a, b) => ((a["stepMs"] as number) <= (b["stepMs"] as number) ? a : b));
-  keepMin(torch, grouped(best["ops"] as Record<string, { ms: number }>, 2));
-  if ((best["stepMs"] as number) < torchStep) { torchStep = best["stepMs"] as number; torchThreads = best["threads"] as number; }
+  if ((best["stepMs"] as number) < torchStep) {
+    torchStep = best["stepMs"] as number;
+    torchThreads = best["threads"] as number;
+    torch = grouped(best["ops"] as Record<string, { ms: number }>, 2);
+  }
 }
 
 // Groups under 0.5 ms a step on both sides are one row.
@@ -79,7 +81,7 @@ for (const side of [dlp, torch]) {
 }
 const names = [...new Set([...Object.keys(dlp), ...Object.keys(torch)])].sort((a, b) => Math.max(dlp[b] ?? 0, torch[b] ?? 0) - Math.max(dlp[a] ?? 0, torch[a] ?? 0));
 const f = (x: number | undefined): string => (x === undefined ? "—" : x.toFixed(1));
-console.log(`${model}, ms per step (batch 128), fastest of ${rounds} rounds, load ${load}; PyTorch at ${torchThreads} thread(s)\n`);
+console.log(`${model}, ms per step (batch 128), the fastest of ${rounds} rounds on each side, load ${load}; PyTorch at ${torchThreads} thread(s)\n`);
 console.log("| op | dlp native | PyTorch | native / PyTorch |\n|---|---:|---:|---:|");
 for (const n of names) console.log(`| ${n} | ${f(dlp[n])} | ${f(torch[n])} | ${dlp[n] !== undefined && torch[n] ? (dlp[n]! / torch[n]!).toFixed(2) : "—"} |`);
 console.log(`| **step (profiled)** | ${f(dlpStep)} | ${f(torchStep)} | ${(dlpStep / torchStep).toFixed(2)} |\n`);
