@@ -8,7 +8,7 @@
 // The addon is built by `npm ci` (prepare) from Debian's libdnnl-dev, which CI installs. When it
 // is missing these tests FAIL, saying why; DLP_NATIVE=0 skips them explicitly (and the last tests
 // check that DLP_NATIVE=0 gives wasm and says why).
-import { mulberry32 } from "../../runtime/rng.ts";
+import { mulberry32, withSeededMathRandom } from "../../runtime/rng.ts";
 import { spawnSync } from "node:child_process";
 import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -473,7 +473,9 @@ for (const file of pipelineFiles) {
     const shapes = pipeline.data(params).inputs.map((i) => i.shape.map((d) => d ?? 1));
     const batch = 2;
     await initBackend("cpu");
-    const cpuModel = pipeline.buildModel(params);
+    // Built under a seeded Math.random (the layers' initializers draw from it), so the spreads the
+    // weights are drawn again from below, and hence every weight, are the same on every run.
+    const cpuModel = await withSeededMathRandom(7, async () => pipeline.buildModel(params));
     const embedding = cpuModel.layers.find((l) => l.getClassName() === "Embedding") as unknown as { inputDim?: number } | undefined;
     const xs = shapes.map((shape, k) => {
       const x = new Float32Array(batch * numel(shape));
@@ -485,7 +487,7 @@ for (const file of pipelineFiles) {
     // measured 1.03e-4); every other model keeps 1e-4.
     const recurrent = cpuModel.layers.some((l) => /^(LSTM|GRU|SimpleRNN|Bidirectional)$/.test(l.getClassName()));
     const tol = recurrent && shapes[0]!.length === 2 ? TOL * Math.max(1, Math.ceil(shapes[0]![0]! / 8)) : TOL;
-    // The same weights on every run (the layers' initializers are unseeded): random weights now and
+    // The same weights on every run: random weights now and
     // then put a relu pre-activation within rounding of 0, where the two backends' last bits land on
     // opposite sides of the kink (see wasm_pipelines.test.ts). Constant initial values (biases,
     // batch-norm statistics) stay; every other weight is drawn again from a seeded generator with its initial spread.
